@@ -1,0 +1,1 @@
+"""smsftp conformance: the suite, the pytest plugin and the reference client."""

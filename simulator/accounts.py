@@ -1,0 +1,143 @@
+"""Account settings: who a client is and how the platform treats its archives.
+
+The same TOML file feeds ``smsftp check --accounts`` and ``smsftp serve --accounts``::
+
+    [accounts.guest]
+    password = "guest"
+    mode = "auto"            # template | plain | auto
+    senders = ["TESTSMS"]    # approved sourceaddress values (M3)
+    default_sender = "TESTSMS"  # plain mode's sender (N4)
+    validity = 1440          # minutes (M4, N5)
+    encoding = "utf-8"       # Z4
+    timezone = "Europe/Moscow"
+
+Processing settings that answer the open questions (Q9, Q11, Q16, Q20, Q26)
+may be set per account too; their defaults are the simulator's documented ones.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Mode = Literal["template", "plain", "auto"]
+MODES: tuple[Mode, ...] = ("template", "plain", "auto")
+
+
+class AccountsFileError(ValueError):
+    """The accounts file cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Account:
+    login: str
+    password: str = ""
+    mode: Mode = "auto"
+    senders: tuple[str, ...] = ()
+    default_sender: str | None = None
+    validity: int = 1440
+    encoding: str = "utf-8"
+    timezone: str = "Europe/Moscow"
+    # Whether the approved senders are known at all: the linter without an
+    # accounts file cannot check approval and says so (SMS705).
+    senders_known: bool = True
+    reject_archive_on_bad_row: bool = False  # Q9
+    validity_cap: int = 4320  # Q11, minutes
+    max_parts: int = 255  # Q20
+    max_uncompressed_bytes: int = 2 * 1024**3  # Q16, zip bombs
+    max_compression_ratio: int = 1000  # Q16, zip bombs
+    duplicate_check_limit: int = 200_000  # Q26, bounded memory
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def with_overrides(self, **changes: Any) -> Account:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def demo_account() -> Account:
+    """The account that ``smsftp serve`` offers when no accounts file is given.
+
+    Login, password and sender are the platform document's own examples.
+    """
+    return Account(login="guest", password="guest", senders=("TESTSMS",), default_sender="TESTSMS")
+
+
+def unknown_account(login: str) -> Account:
+    """Settings for linting without an accounts file: defaults, approval unknown."""
+    return Account(login=login, senders_known=False)
+
+
+_FIELDS = {f.name: f for f in fields(Account)}
+
+
+def _check(path: str, login: str, key: str, value: Any) -> Any:
+    where = f"{path}: [accounts.{login}] {key}"
+    if key == "mode":
+        if value not in MODES:
+            raise AccountsFileError(f"{where}: must be one of {', '.join(MODES)}, not {value!r}")
+        return value
+    if key == "senders":
+        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+            raise AccountsFileError(f"{where}: must be a list of strings")
+        return tuple(value)
+    if key == "encoding":
+        try:
+            codecs.lookup(value)
+        except (LookupError, TypeError):
+            raise AccountsFileError(f"{where}: unknown encoding {value!r}") from None
+        return value
+    if key == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise AccountsFileError(f"{where}: unknown IANA time zone {value!r}") from None
+        return value
+    expected = {"validity": int, "validity_cap": int, "max_parts": int, "max_uncompressed_bytes": int,
+                "max_compression_ratio": int, "duplicate_check_limit": int,
+                "reject_archive_on_bad_row": bool, "password": str, "default_sender": str}.get(key)
+    if expected is not None and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
+        raise AccountsFileError(f"{where}: must be {expected.__name__}, not {value!r}")
+    if expected is int and value < 1:
+        raise AccountsFileError(f"{where}: must be at least 1, not {value!r}")
+    return value
+
+
+def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>") -> dict[str, Account]:
+    table = data.get("accounts")
+    if not isinstance(table, Mapping) or not table:
+        raise AccountsFileError(f"{source}: no [accounts.LOGIN] tables")
+    accounts: dict[str, Account] = {}
+    for login, settings in table.items():
+        if not isinstance(settings, Mapping):
+            raise AccountsFileError(f"{source}: [accounts.{login}] must be a table")
+        if not login or "/" in login or login.startswith("."):
+            raise AccountsFileError(f"{source}: {login!r} is not a usable login")
+        known: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in settings.items():
+            if key in _FIELDS and key not in ("login", "extra", "senders_known"):
+                known[key] = _check(source, login, key, value)
+            else:
+                extra[key] = value
+        accounts[login] = Account(login=login, extra=extra, **known)
+    return accounts
+
+
+def load_accounts(path: str | Path) -> dict[str, Account]:
+    """Read an accounts TOML file; errors name the file and the offending key."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AccountsFileError(f"{p}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AccountsFileError(f"{p}: {exc}") from None
+    return parse_accounts(data, str(p))
