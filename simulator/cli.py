@@ -1,0 +1,266 @@
+"""The ``smsftp`` command line.
+
+``serve`` and ``check`` belong to the simulator.  The conformance package adds
+``fixture``, ``corpus`` and ``report`` through the ``smsftp.commands`` entry-point
+group, so that ``simulator`` never imports ``conformance``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from .accounts import Account, AccountsFileError, load_accounts, unknown_account
+from .clock import format_instant, parse_instant, utc
+from .diagnostics import Diagnostic, Severity
+from .outcome import ArchiveResult, Message
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class Instant(click.ParamType):
+    name = "instant"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return utc(value)
+        try:
+            return parse_instant(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 instant such as 2026-11-25T12:00:00Z", param, ctx)
+
+
+INSTANT = Instant()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="smsftp", prog_name="smsftp")
+def main() -> None:
+    """smsftp: a simulator and conformance harness for the SMS platform's FTP/FTPS integration.
+
+    \b
+    serve    run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API, cabinet
+    check    lint archives offline with the platform's rules
+    fixture  write an archive that reproduces a case or a customer's problem
+    corpus   build or verify the language-neutral corpus of good and bad archives
+    report   judge what a client uploaded to the simulator (client conformance)
+    """
+
+
+@dataclass
+class _Progress:
+    """A one-line row counter on stderr, only when stderr is a terminal."""
+
+    label: str
+    stream: IO[str]
+    enabled: bool
+    count: int = 0
+    _last: float = 0.0
+
+    def track(self, messages: Iterator[Message]) -> Iterator[Message]:
+        for message in messages:
+            self.count += 1
+            if self.enabled and not self.count % 4096:
+                now = time.monotonic()
+                if now - self._last > 0.2:
+                    self._last = now
+                    self.stream.write(f"\r{self.label}: {self.count:,} messages rendered")
+                    self.stream.flush()
+            yield message
+
+    def done(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+def _resolve_account(
+    archive: Path, accounts: dict[str, Account] | None, login: str | None, overrides: dict[str, Any]
+) -> Account:
+    from .naming import parse_archive_name
+
+    parsed = parse_archive_name(archive.name)
+    name_login = parsed.login if parsed else None
+    chosen = login or name_login or ""
+    if accounts is not None and chosen in accounts:
+        account = accounts[chosen]
+    else:
+        account = unknown_account(chosen)
+    return account.with_overrides(**overrides)
+
+
+def _check_one(path: Path, account: Account, at: datetime, keep: bool, progress: bool) -> ArchiveResult:
+    from .processing import process_archive
+
+    if not path.is_file():
+        from .diagnostics import diagnostic
+
+        missing = diagnostic("SMS201", f"{path}: no such file, or not a regular file",
+                             hint="Check the path you passed to smsftp check.")
+        return ArchiveResult(path.name, "rejected", None, 0, 0, [missing], [] if keep else None)
+    run = process_archive(path.name, path, account, at)
+    bar = _Progress(path.name, sys.stderr, progress and sys.stderr.isatty())
+    kept: list[Message] | None = [] if keep else None
+    for message in bar.track(iter(run)):
+        if kept is not None:
+            kept.append(message)
+    bar.done()
+    result = run.result(keep_messages=False)
+    if keep:
+        result.messages = kept if result.status == "accepted" else []
+    return result
+
+
+def _location(archive: str, d: Diagnostic) -> str:
+    where = archive if d.file is None else f"{archive}!{d.file}"
+    if d.line is not None:
+        where += f":{d.line}"
+        if d.column is not None:
+            where += f":{d.column}"
+    return where
+
+
+def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
+    counts = {s: 0 for s in Severity}
+    for result in results:
+        for d in result.diagnostics:
+            counts[d.severity] += 1
+            click.echo(f"{_location(result.archive, d)}: {d.code} [{d.severity}] {d.message} ({d.statement})")
+            if d.hint:
+                click.echo(f"    hint: {d.hint}")
+        if show_messages and result.messages:
+            for m in result.messages:
+                click.echo(
+                    f"{result.archive}:{m.row}: {m.phone} <- {m.sender} at {format_instant(m.send_at)} "
+                    f"until {format_instant(m.expires_at)} [{m.encoding}, {m.segments} part(s)]: {m.text}"
+                )
+        mode = result.mode or "unknown mode"
+        click.echo(
+            f"{result.archive}: {result.status.upper()} ({mode}): {result.message_count} message(s), "
+            f"{result.rejected_rows} rejected row(s)"
+        )
+    accepted = sum(r.status == "accepted" for r in results)
+    click.echo(
+        f"{len(results)} archive(s): {accepted} accepted, {len(results) - accepted} rejected; "
+        f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+        f"{counts[Severity.INFO]} info"
+    )
+
+
+@main.command()
+@click.argument("archives", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--accounts", "accounts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Accounts TOML file ([accounts.LOGIN] tables). Without it, sender approval is not checked.")
+@click.option("--login", help="The FTP login the archive is checked for. Default: the login in its name.")
+@click.option("--encoding", help="Override the account's text encoding (default utf-8).")
+@click.option("--timezone", "timezone_", metavar="ZONE",
+              help="Override the account's IANA time zone (default Europe/Moscow).")
+@click.option("--at", "at", type=INSTANT, help="Processing instant, ISO 8601 (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: compiler-style lines; json: one JSON document.")
+@click.option("--messages", "show_messages", is_flag=True, help="Include the rendered messages.")
+@click.option("--register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              envvar="SMSFTP_NUMBERING_REGISTER",
+              help="Numbering-plan register (DEF-9xx.csv) for time zones by number "
+                   "[env SMSFTP_NUMBERING_REGISTER].")
+def check(
+    archives: tuple[Path, ...],
+    accounts_file: Path | None,
+    login: str | None,
+    encoding: str | None,
+    timezone_: str | None,
+    at: datetime | None,
+    fmt: str,
+    show_messages: bool,
+    register: Path | None,
+) -> None:
+    """Lint ARCHIVES offline with the platform's rules.
+
+    Prints one line per finding, `archive.zip!sms/contacts.csv:12:1: CODE message`,
+    a hint with the likely cause and the fix, and a summary. Exit status: 0 when
+    every archive is accepted with no errors, 1 otherwise, 2 for usage errors.
+    """
+    try:
+        accounts = load_accounts(accounts_file) if accounts_file else None
+    except AccountsFileError as exc:
+        raise click.UsageError(str(exc)) from None
+    overrides: dict[str, Any] = {"encoding": encoding, "timezone": timezone_}
+    _validate_overrides(overrides)
+    if register is not None:
+        os.environ["SMSFTP_NUMBERING_REGISTER"] = str(register)
+    instant = at or utc(datetime.now().astimezone())
+    results: list[ArchiveResult] = []
+    for path in archives:
+        account = _resolve_account(path, accounts, login, overrides)
+        try:
+            results.append(_check_one(path, account, instant, show_messages, fmt == "text"))
+        except Exception as exc:  # our own bug: report it, never crash on the user's input
+            click.echo(f"smsftp: internal error while checking {path}: {exc!r}; please report it", err=True)
+            results.append(ArchiveResult(path.name, "rejected", None, 0, 0, []))
+    if fmt == "json":
+        click.echo(json.dumps({"results": [r.to_json() for r in results]}, ensure_ascii=False, indent=2))
+    else:
+        _print_text(results, show_messages)
+    ok = all(r.status == "accepted" and not r.has_errors for r in results)
+    sys.exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+def _validate_overrides(overrides: dict[str, Any]) -> None:
+    import codecs
+    from zoneinfo import ZoneInfo
+
+    if overrides.get("encoding"):
+        try:
+            codecs.lookup(overrides["encoding"])
+        except LookupError:
+            raise click.BadParameter(f"unknown encoding {overrides['encoding']!r}",
+                                     param_hint="--encoding") from None
+    if overrides.get("timezone"):
+        try:
+            ZoneInfo(overrides["timezone"])
+        except Exception:
+            raise click.BadParameter(f"unknown IANA time zone {overrides['timezone']!r}",
+                                     param_hint="--timezone") from None
+
+
+def _add_plugin_commands() -> None:
+    for ep in entry_points(group="smsftp.commands"):
+        if ep.name in main.commands:
+            continue
+        try:
+            command = ep.load()
+        except Exception as exc:  # a broken plugin must not take the whole CLI down
+            click.echo(f"smsftp: command {ep.name!r} unavailable: {exc!r}", err=True)
+            continue
+        main.add_command(command, ep.name)
+
+
+def _add_serve() -> None:
+    try:
+        from .serve import serve
+    except ImportError:  # the service is optional for the linter
+        return
+    main.add_command(serve)
+
+
+_add_serve()
+_add_plugin_commands()
+
+
+def run() -> None:
+    """Entry point that maps click's usage errors to exit status 2."""
+    main(standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
