@@ -18,17 +18,14 @@ retire a code by setting ``retired=True``, never by deleting or renumbering it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +94,7 @@ class Diagnostic:
         )
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: a note (info)
 
 _RULES: tuple[Rule, ...] = (
     # --- SMS1xx naming -------------------------------------------------------------
@@ -207,7 +204,7 @@ _RULES: tuple[Rule, ...] = (
          "Without `contacts.csv` + `template.csv` or one `.csv`/`.txt` file there is nothing to send.",
          "Put the campaign's files into `sms/` before zipping.",
          "an archive with only an empty sms/ folder"),
-    Rule("SMS216", "archive-entry-names-cp866", I, "Q23",
+    Rule("SMS216", "archive-entry-names-cp866", N, "Q23",
          "Entry names carry no UTF-8 flag and were decoded as cp866, as Windows tools write them.",
          "Windows Explorer and old archivers store names in the DOS code page; this is legal and was read "
          "correctly.",
@@ -272,7 +269,7 @@ _RULES: tuple[Rule, ...] = (
          "With two `phone` columns it is unknown which one holds the number.",
          "Give each column its own name.",
          "phone;attr1;attr1"),
-    Rule("SMS307", "csv-unknown-column", I, "Q6",
+    Rule("SMS307", "csv-unknown-column", N, "Q6",
          "The header has a column the document does not name; it is kept and may be used as a `#name#` field.",
          "Unknown columns are legal; the note helps to spot a misspelled standard column.",
          "Nothing is required; rename it if it was meant to be a standard column.",
@@ -335,7 +332,7 @@ _RULES: tuple[Rule, ...] = (
          "Only 1 (send by the recipient's time zone) and 0 are defined.",
          "Write `1`, `0`, or leave it empty.",
          "localtime = yes"),
-    Rule("SMS409", "localtime-without-senddate", I, "M6",
+    Rule("SMS409", "localtime-without-senddate", N, "M6",
          "`localtime=1` has no effect: no send date is given, so messages go out at once.",
          "The recipient's time zone applies only to a scheduled send date.",
          "Give a `senddate` in template.csv or per contact, or drop `localtime`.",
@@ -365,7 +362,7 @@ _RULES: tuple[Rule, ...] = (
          "The recipient gets the message twice and you pay twice; usually an export join that went wrong.",
          "Deduplicate the recipients, unless two messages are intended.",
          "79031234567 in rows 2 and 10"),
-    Rule("SMS415", "duplicate-check-limit", I, "Q26",
+    Rule("SMS415", "duplicate-check-limit", N, "Q26",
          "The check for repeated phone numbers stopped after its limit of distinct numbers.",
          "Duplicates are tracked exactly with bounded memory; past the limit (setting "
          "`duplicate_check_limit`) further repeats are not reported.",
@@ -419,13 +416,13 @@ _RULES: tuple[Rule, ...] = (
          "Usually a column shift: a name or a date ended up in the phone column.",
          "Check that the phone column holds numbers only and that the header matches the data.",
          "Ivanov"),
-    Rule("SMS508", "timezone-ambiguous", I, "Q13",
+    Rule("SMS508", "timezone-ambiguous", N, "Q13",
          "The recipient's number maps to several time zones; the client's time zone was used.",
          "With `localtime=1` the send time is read in the recipient's zone, which this number does not "
          "determine uniquely.",
          "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
          "a Russian mobile number without a numbering-plan register loaded"),
-    Rule("SMS509", "timezone-unknown", I, "Q13",
+    Rule("SMS509", "timezone-unknown", N, "Q13",
          "No time zone is known for the recipient's number; the client's time zone was used.",
          "With `localtime=1` the send time is read in the recipient's zone, which is unknown for this number.",
          "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
@@ -493,7 +490,7 @@ _RULES: tuple[Rule, ...] = (
          "A poller that sees the final name before the transfer ends reads a half-written file.",
          "Upload under a temporary name (`.part`, `.tmp`) and rename to `.zip` when the transfer is complete.",
          "STOR guest_20261125120000.zip held open across a poll"),
-    Rule("SMS803", "upload-not-zip", I, "Q15",
+    Rule("SMS803", "upload-not-zip", N, "Q15",
          "A file in the folder is not a `.zip` archive; it was left alone.",
          "The platform only takes `.zip` archives; anything else stays in the folder and is never deleted.",
          "Remove the file, or rename it to `.zip` if it is an archive.",
@@ -520,7 +517,7 @@ _RULES: tuple[Rule, ...] = (
          "the data connection dropped mid-transfer"),
 )
 
-del E, W, I
+del E, W, N
 
 REGISTRY: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 

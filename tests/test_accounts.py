@@ -1,0 +1,65 @@
+"""Accounts TOML: the same file for `check --accounts` and `serve --accounts`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator.accounts import AccountsFileError, demo_account, load_accounts, parse_accounts
+
+
+def test_full_account_table_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        '[accounts.acme_shop]\npassword = "s3cret"\nmode = "template"\nsenders = ["ACME", "79001234567"]\n'
+        'default_sender = "ACME"\nvalidity = 180\nencoding = "cp1251"\ntimezone = "Asia/Yekaterinburg"\n'
+        "reject_archive_on_bad_row = true\n",
+        encoding="utf-8",
+    )
+    acct = load_accounts(path)["acme_shop"]
+    assert acct.login == "acme_shop" and acct.password == "s3cret" and acct.mode == "template"
+    assert acct.senders == ("ACME", "79001234567") and acct.default_sender == "ACME"
+    assert acct.validity == 180 and acct.encoding == "cp1251" and acct.timezone == "Asia/Yekaterinburg"
+    assert acct.reject_archive_on_bad_row is True and acct.senders_known is True
+
+
+def test_defaults_match_the_document() -> None:
+    acct = parse_accounts({"accounts": {"guest": {"password": "guest"}}})["guest"]
+    assert (acct.mode, acct.validity, acct.encoding, acct.timezone) == ("auto", 1440, "utf-8", "Europe/Moscow")
+    assert acct.validity_cap == 4320 and acct.max_parts == 255
+
+
+def test_demo_account_uses_the_documents_examples() -> None:
+    acct = demo_account()
+    assert (acct.login, acct.password, acct.senders, acct.default_sender) == ("guest", "guest", ("TESTSMS",),
+                                                                              "TESTSMS")
+
+
+@pytest.mark.parametrize(
+    ("settings", "needle"),
+    [
+        ({"mode": "both"}, "mode"),
+        ({"senders": "TESTSMS"}, "senders"),
+        ({"encoding": "klingon"}, "encoding"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"validity": "1440"}, "validity"),
+        ({"validity": 0}, "validity"),
+        ({"reject_archive_on_bad_row": 1}, "reject_archive_on_bad_row"),
+    ],
+)
+def test_bad_settings_name_the_file_account_and_key(settings: dict[str, object], needle: str) -> None:
+    with pytest.raises(AccountsFileError) as exc:
+        parse_accounts({"accounts": {"guest": settings}}, "acc.toml")
+    assert "acc.toml" in str(exc.value) and "[accounts.guest]" in str(exc.value) and needle in str(exc.value)
+
+
+def test_broken_toml_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[accounts.guest\n", encoding="utf-8")
+    with pytest.raises(AccountsFileError, match=r"bad\.toml"):
+        load_accounts(bad)
+    with pytest.raises(AccountsFileError, match="no such file"):
+        load_accounts(tmp_path / "nope.toml")
+    with pytest.raises(AccountsFileError, match=r"no \[accounts\.LOGIN\]"):
+        parse_accounts({})
