@@ -80,3 +80,16 @@ class FrozenClock:
         with self._lock:
             self.set(self._now + timedelta(seconds=seconds))
             return self._now
+
+
+def real_monotonic() -> float:
+    """Seconds on a monotonic clock that freezegun leaves alone, for deadlines and server timers.
+
+    freezegun replaces ``time.monotonic`` in every loaded module but not ``clock_gettime``,
+    so a wait with a deadline still ends inside ``freeze_time``.
+    """
+    import time  # local: keeps this helper self-contained below the clock classes
+
+    if hasattr(time, "clock_gettime"):
+        return time.clock_gettime(time.CLOCK_MONOTONIC)
+    return time.monotonic()  # pragma: no cover - Windows has no clock_gettime

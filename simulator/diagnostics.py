@@ -290,6 +290,12 @@ _RULES: tuple[Rule, ...] = (
          "Without a header the columns cannot be found.",
          "Write the header line first.",
          "a 0-byte sms/contacts.csv"),
+    Rule("SMS311", "csv-line-too-long", E, "Z5",
+         "A line or field is longer than any real CSV row; the file was not read further.",
+         "A line of a megabyte, or an unquoted field over 131,072 characters, means a binary file, a "
+         "missing line break or a broken export; reading on would make memory grow with the input.",
+         "Check that the file is a CSV export with one recipient per line.",
+         "a 5 MB sms/contacts.csv with no line breaks"),
     # --- SMS4xx template and content ---------------------------------------------
     Rule("SMS401", "template-row-count", E, "M1",
          "`template.csv` does not hold exactly one data row under its header.",

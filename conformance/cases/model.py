@@ -1,0 +1,248 @@
+"""What a conformance case is: a recipe, the statements it checks, and the outcome the spec expects.
+
+The field-by-field contract (which the corpus builder relies on too) is in the
+docstring of ``conformance.cases``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from ..builder import ArchiveSpec, build_archive
+
+Status = Literal["accepted", "rejected", "ignored"]
+Encoding = Literal["GSM-7", "UCS-2"]
+Scenario = Literal[
+    "standard",  # upload every file in order, then wait until each is processed (or left alone)
+    "sequential",  # upload one, wait until it is processed, then the next (Q17, P1)
+    "p1-timing",  # sequential, and the second archive is processed exactly one poll interval after the first
+    "hold-open",  # the upload stays open across a poll; the archive is processed only once complete (Q22)
+    "wrong-password",  # a login with a wrong password is refused; nothing else happens (T2)
+    "isolation",  # a second account sees nothing of the first one's folder (T2)
+    "ftp-commands",  # LIST/NLST/SIZE/RETR/DELE on a file left in the folder (T4, Q15)
+    "side-channel",  # standard, then the statistics are read on the simulator's HTTP API (R1)
+]
+SCENARIOS: tuple[str, ...] = Scenario.__args__  # type: ignore[attr-defined]
+_CODE = re.compile(r"SMS\d{3}(\|SMS\d{3})*")
+
+
+@dataclass(frozen=True)
+class AfterProcessing:
+    """An instant relative to when the platform processed the archive: ``minutes`` after it.
+
+    Messages sent at once have ``send_at = AfterProcessing(0)``; their lifetime
+    runs from there (``AfterProcessing(1440)`` for the default validity).
+    """
+
+    minutes: int = 0
+
+    def resolve(self, processed_at: datetime) -> datetime:
+        return processed_at + timedelta(minutes=self.minutes)
+
+    def to_json(self) -> str:
+        return f"processing+{self.minutes}m"
+
+
+Instant = datetime | AfterProcessing
+AT_ONCE = AfterProcessing(0)
+
+
+def instant_json(value: Instant) -> str:
+    if isinstance(value, AfterProcessing):
+        return value.to_json()
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plus_minutes(at: Instant, minutes: int) -> Instant:
+    if isinstance(at, AfterProcessing):
+        return AfterProcessing(at.minutes + minutes)
+    return at + timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class ExpectedMessage:
+    """One SMS exactly as the spec says the platform renders it."""
+
+    phone: str
+    text: str
+    sender: str
+    send_at: Instant
+    expires_at: Instant
+    segments: int
+    encoding: Encoding
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phone": self.phone, "text": self.text, "sender": self.sender,
+            "send_at": instant_json(self.send_at), "expires_at": instant_json(self.expires_at),
+            "segments": self.segments, "encoding": self.encoding,
+        }
+
+
+def sms(phone: str, text: str, segments: int, encoding: Encoding, *, sender: str = "TESTSMS",
+        at: Instant = AT_ONCE, validity: int = 1440) -> ExpectedMessage:
+    """An expected message; ``expires_at`` is ``validity`` minutes after ``at`` (M4, N5)."""
+    return ExpectedMessage(phone, text, sender, at, plus_minutes(at, validity), segments, encoding)
+
+
+@dataclass(frozen=True)
+class ExpectedArchive:
+    """The outcome for one uploaded file.
+
+    ``codes``: diagnostic codes that must all appear (``"SMS212|SMS213"`` means
+    either); only the simulator's side channel shows them.  ``messages``: the
+    exact messages, or ``None`` when only ``count`` is checked.
+    """
+
+    status: Status
+    codes: tuple[str, ...] = ()
+    messages: tuple[ExpectedMessage, ...] | None = ()
+    count: int | None = None  # messages expected when ``messages`` is None
+
+    def __post_init__(self) -> None:
+        bad = [c for c in self.codes if not _CODE.fullmatch(c)]
+        if bad:
+            raise ValueError(f"not diagnostic codes: {bad}")
+        if self.status != "accepted" and self.messages:
+            raise ValueError("only an accepted archive has messages")
+
+    @property
+    def message_count(self) -> int | None:
+        return len(self.messages) if self.messages is not None else self.count
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "codes": list(self.codes),
+            "messages": [m.to_json() for m in self.messages] if self.messages is not None else None,
+            "message_count": self.message_count,
+        }
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Everything a case expects: one ``ExpectedArchive`` per uploaded file, in upload order."""
+
+    archives: tuple[ExpectedArchive, ...]
+    folder_after: tuple[str, ...] = ()  # names left in the folder; may use {login} and {stamp}
+    order: tuple[int, ...] | None = None  # processing order as indices into ``archives``
+
+    @property
+    def status(self) -> tuple[Status, ...]:
+        return tuple(a.status for a in self.archives)
+
+    @property
+    def codes(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(a.codes for a in self.archives)
+
+    @property
+    def messages(self) -> tuple[tuple[ExpectedMessage, ...] | None, ...]:
+        return tuple(a.messages for a in self.archives)
+
+    def to_json(self, login: str = "guest") -> dict[str, Any]:
+        return {
+            "archives": [a.to_json() for a in self.archives],
+            "folder_after": [name.format(login=login) for name in self.folder_after],
+            "order": list(self.order) if self.order is not None else None,
+        }
+
+
+def one(status: Status, *codes: str, messages: tuple[ExpectedMessage, ...] | None = (),
+        count: int | None = None, folder_after: tuple[str, ...] = ()) -> Expected:
+    """The expectation of a one-archive case."""
+    return Expected((ExpectedArchive(status, codes, messages, count),), folder_after)
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A file that no archive builder makes: uploaded as these bytes under this name."""
+
+    name: str
+    data: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"raw_file": self.name, "size": len(self.data)}
+
+
+Recipe = ArchiveSpec | RawFile
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """How the reference client uploads: transfer type, temporary name, TLS, data connections."""
+
+    binary: bool = True
+    temp_name: str | None = None  # None: straight under the final name; "auto": name + ".part", then rename
+    tls: bool | None = None  # None: the target's default
+    passive: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"binary": self.binary, "temp_name": self.temp_name, "tls": self.tls, "passive": self.passive}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conformance case; see ``conformance.cases`` for the contract."""
+
+    id: str
+    description: str
+    statements: tuple[str, ...]
+    recipes: tuple[Recipe, ...]
+    expected: Expected
+    upload: UploadOptions = UploadOptions()
+    informational: bool = False
+    needs_clock: bool = False
+    scenario: Scenario = "standard"
+    account: tuple[tuple[str, Any], ...] = ()  # account settings beyond the demo account's
+    sim_only: str | None = None  # why the case cannot run on the live platform
+    notes: str = ""
+    _cache: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.recipes) != len(self.expected.archives):
+            raise ValueError(f"{self.id}: {len(self.recipes)} recipe(s) but "
+                             f"{len(self.expected.archives)} expected outcome(s)")
+        if self.scenario not in SCENARIOS:
+            raise ValueError(f"{self.id}: unknown scenario {self.scenario!r}")
+
+    @property
+    def login(self) -> str:
+        """The login the case's archives are named for by default."""
+        return str(dict(self.account).get("login", "guest"))
+
+    def archives(self, login: str | None = None) -> list[tuple[str, bytes]]:
+        """(file name, bytes) of every file to upload, in upload order; the same bytes every time."""
+        who = login or self.login
+        if who not in self._cache:
+            self._cache[who] = [_build(recipe, who) for recipe in self.recipes]
+        return list(self._cache[who])
+
+    def folder_after(self, login: str | None = None) -> tuple[str, ...]:
+        who = login or self.login
+        return tuple(name.format(login=who, login_swapcase=who.swapcase()) for name in self.expected.folder_after)
+
+    def to_json(self, login: str | None = None) -> dict[str, Any]:
+        who = login or self.login
+        built = self.archives(who)
+        return {
+            "id": self.id, "description": self.description, "statements": list(self.statements),
+            "informational": self.informational, "needs_clock": self.needs_clock, "scenario": self.scenario,
+            "account": dict(self.account), "sim_only": self.sim_only, "upload": self.upload.to_json(),
+            "archives": [{"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                         for name, data in built],
+            "expected": {**self.expected.to_json(who), "folder_after": list(self.folder_after(who))},
+        }
+
+
+def _build(recipe: Recipe, login: str) -> tuple[str, bytes]:
+    if isinstance(recipe, RawFile):
+        return recipe.name.format(login=login), recipe.data
+    spec = recipe
+    if spec.filename is not None:
+        spec = replace(spec, filename=spec.filename.format(
+            login=login, login_swapcase=login.swapcase(), stamp=spec.stamp))
+    return build_archive(replace(spec, login=login))

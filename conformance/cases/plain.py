@@ -1,0 +1,61 @@
+"""Cases about integration without a template: one plain `TELRN_LONG;TEXT` file.
+
+Statements N1-N6 and the open questions Q18, Q19, Q21.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .model import Case, one, sms
+from .samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, hello_ivan
+
+_EVERY_N = ("N1", "N2", "N3", "N4", "N5", "N6")
+
+
+
+
+
+CASES: tuple[Case, ...] = (
+    Case("N1-plain-txt", "One sms/list.txt: sent at once with the account's sender and validity", _EVERY_N,
+         (PLAIN,), one("accepted", messages=(hello_ivan(),))),
+    Case("N1-plain-csv", "One sms/list.csv is a plain archive too", ("N1",),
+         (replace(PLAIN, plain_name="list.csv"),), one("accepted", messages=(hello_ivan(),))),
+    Case("N2-several-lines", "Every line after the header is one message", ("N2", "N3"),
+         (replace(PLAIN, plain_rows=((PHONE_A, "Hello, Ivan!"), (PHONE_B, "Привет, Мария!"),
+                                     (PHONE_C, "Hi Olga"))),),
+         one("accepted", messages=(hello_ivan(), sms(PHONE_B, "Привет, Мария!", 1, "UCS-2"),
+                                   sms(PHONE_C, "Hi Olga", 1, "GSM-7")))),
+    Case("N3-text-missing", "A line without TEXT is not sent", ("N3",),
+         (replace(PLAIN, plain_rows=((PHONE_A,), (PHONE_B, "Hi"))),),
+         one("accepted", "SMS413", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),))),
+    Case("N4-account-sender", "The sender is the account's default (INFOSMS here)", ("N4",),
+         (PLAIN,), one("accepted", messages=(hello_ivan(sender="INFOSMS"),)),
+         account=(("login", "info"), ("senders", ("INFOSMS",)), ("default_sender", "INFOSMS")),
+         sim_only="needs an account whose default sender is INFOSMS"),
+    Case("N4-no-default-sender", "Without a default sender a plain archive cannot be sent", ("N4",),
+         (PLAIN,), one("rejected", "SMS707"),
+         account=(("login", "nosender"), ("senders", ("TESTSMS",)), ("default_sender", None)),
+         sim_only="needs an account without a default sender"),
+    Case("N5-account-validity", "The lifetime is the account's validity (60 minutes here)", ("N5",),
+         (PLAIN,), one("accepted", messages=(hello_ivan(validity=60),)),
+         account=(("login", "short"), ("senders", ("TESTSMS",)), ("default_sender", "TESTSMS"),
+                  ("validity", 60)),
+         sim_only="needs an account whose validity support set to 60 minutes"),
+    Case("N6-senddate-column-ignored", "A senddate column in a plain file does not schedule: sent at once",
+         ("N6",),
+         (replace(PLAIN, plain_header="TELRN_LONG;TEXT;senddate",
+                  plain_rows=((PHONE_A, "Hello, Ivan!", SENDDATE),)),),
+         one("accepted", "SMS417", messages=(hello_ivan(),)), needs_clock=True),
+    Case("Q18-first-line-is-data", "The first line is skipped even when it holds a recipient", ("Q18", "N2"),
+         (replace(PLAIN, plain_header=None, plain_rows=((PHONE_A, "Hello, Ivan!"), (PHONE_B, "Hi"))),),
+         one("accepted", "SMS411", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)), informational=True),
+    Case("Q19-unquoted-semicolon", "TEXT with an unquoted ; keeps the whole text", ("Q19", "Z5"),
+         (replace(PLAIN, plain_raw=b"TELRN_LONG;TEXT\r\n79031234567;Hello; world\r\n"),),
+         one("accepted", "SMS412", messages=(sms(PHONE_A, "Hello; world", 1, "GSM-7"),)), informational=True),
+    Case("Q21-plain-for-template-account", "A plain archive for an account arranged for templates only is "
+         "rejected", ("Q21",), (PLAIN,), one("rejected", "SMS219"),
+         account=(("login", "tplonly"), ("mode", "template"), ("senders", ("TESTSMS",)),
+                  ("default_sender", "TESTSMS")),
+         informational=True, sim_only="needs an account arranged for template integration only"),
+)

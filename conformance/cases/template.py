@@ -1,0 +1,191 @@
+"""Cases about template integration: contacts.csv and template.csv, their fields, dates and senders.
+
+Statements C1, C3, C4, M1-M6 and the open questions Q2, Q5-Q7, Q10-Q14, Q20, Q25, Q26.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .model import Case, one, sms
+from .samples import (
+    IVAN,
+    MARIA,
+    NOVOSIBIRSK,
+    PHONE_A,
+    PHONE_B,
+    PHONE_C,
+    SENDDATE,
+    SENDDATE_UTC,
+    TEMPLATE,
+    TEMPLATE_TWO,
+    YEKATERINBURG,
+    ivan,
+    maria,
+    template,
+    utc,
+)
+
+DEFAULT_MESSAGE = "Уважаемый #attr1# #attr2#! Ваш заказ готов к выдаче."
+WITH_SENDDATE = ("phone", "attr1", "attr2", "senddate")
+FIELD_ONLY = template("#attr1#")
+
+
+def _tpl(**more: str) -> tuple[tuple[str, str], ...]:
+    return template(DEFAULT_MESSAGE, **more)
+
+
+def _rejected(case_id: str, description: str, statements: tuple[str, ...], *codes: str,
+              informational: bool = True, **changes: object) -> Case:
+    spec = replace(TEMPLATE, **changes)  # type: ignore[arg-type]
+    return Case(case_id, description, statements, (spec,), one("rejected", *codes), informational=informational)
+
+
+def _lengths(case_id: str, description: str, rows: tuple[tuple[str, str], ...], *expected: tuple[int, str],
+             codes: tuple[str, ...] = ()) -> Case:
+    """A ``#attr1#`` template filled with long values: the part count of each (Q20)."""
+    spec = replace(TEMPLATE, template=FIELD_ONLY, contacts_header=("phone", "attr1"), contacts=rows)
+    messages = tuple(sms(phone, text, parts, enc)  # type: ignore[arg-type]
+                     for (phone, text), (parts, enc) in zip(rows, expected, strict=False) if parts)
+    return Case(case_id, description, ("Q20",), (spec,), one("accepted", *codes, messages=messages),
+                informational=True)
+
+
+CASES: tuple[Case, ...] = (
+    _rejected("C1-name-case", "Data files named Contacts.csv and Template.csv are not the document's names",
+              ("C1", "M1"), "SMS221", informational=False, faults=("name-case",)),
+    _rejected("C1-contacts-missing", "A template.csv without contacts.csv is rejected", ("C1",), "SMS218",
+              informational=False, faults=("missing-contacts",)),
+    _rejected("M1-template-missing", "A contacts.csv without template.csv is rejected", ("M1", "C1"), "SMS218",
+              informational=False, faults=("missing-template",)),
+    Case("C3-senddate-contact", "A contact's senddate schedules its message in the client's time zone",
+         ("C3",), (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, SENDDATE),)),),
+         one("accepted", messages=(ivan(at=SENDDATE_UTC),)), needs_clock=True),
+    Case("C3-M5-contact-overrides-template", "A contact's own senddate wins over the template's; an empty one "
+         "takes the template's", ("C3", "M5"),
+         (replace(TEMPLATE, template=_tpl(senddate=SENDDATE), contacts_header=WITH_SENDDATE,
+                  contacts=((*IVAN, "20301202T12:30:00"), (*MARIA, ""))),),
+         one("accepted", messages=(ivan(at=utc(2030, 12, 2, 9, 30)), maria(at=SENDDATE_UTC))), needs_clock=True),
+    Case("C3-senddate-empty", "An empty senddate (and none in the template) sends at once", ("C3",),
+         (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, ""),)),),
+         one("accepted", messages=(ivan(),)), needs_clock=True),
+    Case("C4-document-example", "The document's own template `Уважаемый #attr1# #attr2# #attr3#!`",
+         ("C4", "M2"),
+         (replace(TEMPLATE, template=template("Уважаемый #attr1# #attr2# #attr3#!"),
+                  contacts_header=("phone", "attr1", "attr2", "attr3"),
+                  contacts=((PHONE_A, "Иван", "Иванович", "Петров"),)),),
+         one("accepted", messages=(sms(PHONE_A, "Уважаемый Иван Иванович Петров!", 1, "UCS-2"),))),
+    Case("C4-attr10-not-attr1", "#attr10# and #attr11# are their own fields, not #attr1# followed by digits",
+         ("C4",),
+         (replace(TEMPLATE, template=template("#attr1#-#attr10#-#attr11#"),
+                  contacts_header=("phone", *(f"attr{i}" for i in range(1, 12))),
+                  contacts=((PHONE_A, "A", *"bcdefghi", "J", "K"),)),),
+         one("accepted", messages=(sms(PHONE_A, "A-J-K", 1, "GSM-7"),))),
+    _rejected("M1-Q14-two-template-rows", "A template.csv with two data rows is rejected", ("M1", "Q14"),
+              "SMS401", template_rows=2),
+    _rejected("M1-Q14-no-template-row", "A template.csv with only its header is rejected", ("M1", "Q14"),
+              "SMS401", template_rows=0),
+    Case("M2-empty-value", "A field whose value is empty is replaced by an empty string", ("M2",),
+         (replace(TEMPLATE, contacts=((PHONE_A, "Иван", ""),)),),
+         one("accepted", messages=(sms(PHONE_A, "Уважаемый Иван ! Ваш заказ готов к выдаче.", 1, "UCS-2"),))),
+    _rejected("M2-message-empty", "An empty message in template.csv is rejected", ("M2",), "SMS402",
+              informational=False, template=template("")),
+    Case("M2-Q7-unknown-field", "A #field# naming no column becomes an empty string (and is warned about)",
+         ("M2", "Q7"), (replace(TEMPLATE, template=template("Здравствуйте, #name#!")),),
+         one("accepted", "SMS403", messages=(sms(PHONE_A, "Здравствуйте, !", 1, "UCS-2"),)), informational=True),
+    Case("Q7-lone-hash", "A lone # is literal text", ("Q7",),
+         (replace(TEMPLATE, template=template("Скидка 10% по купону #5 до конца недели")),),
+         one("accepted", messages=(sms(PHONE_A, "Скидка 10% по купону #5 до конца недели", 1, "UCS-2"),)),
+         informational=True),
+    _rejected("M3-sender-not-approved", "A sender not approved for the account is rejected", ("M3", "Q10"),
+              "SMS704", informational=False, template=_tpl(sourceaddress="NEWSENDER")),
+    _rejected("M3-sender-case", "A sender differing from the approved one only in case is rejected", ("M3",),
+              "SMS706", informational=False, template=_tpl(sourceaddress="TestSms")),
+    _rejected("M3-sender-missing", "An empty sourceaddress is rejected", ("M3",), "SMS701",
+              informational=False, template=_tpl(sourceaddress="")),
+    _rejected("Q10-sender-too-long", "A 12-character sender is rejected", ("Q10",), "SMS702",
+              template=_tpl(sourceaddress="TESTSMSLONG1")),
+    _rejected("Q10-sender-cyrillic", "A Cyrillic sender is rejected", ("Q10",), "SMS703",
+              template=_tpl(sourceaddress="ТЕСТСМС")),
+    Case("M4-validity-180", "validity 180 gives messages a lifetime of 180 minutes", ("M4",),
+         (replace(TEMPLATE, template=_tpl(validity="180")),), one("accepted", messages=(ivan(validity=180),))),
+    _rejected("Q11-validity-zero", "validity 0 is rejected", ("Q11", "M4"), "SMS406", template=_tpl(validity="0")),
+    _rejected("Q11-validity-not-number", "validity `3h` is rejected", ("Q11",), "SMS406",
+              template=_tpl(validity="3h")),
+    _rejected("Q11-validity-above-cap", "validity 10080 (a week) is rejected", ("Q11",), "SMS407",
+              template=_tpl(validity="10080")),
+    Case("Q11-validity-at-cap", "validity 4320 (three days) is accepted", ("Q11", "M4"),
+         (replace(TEMPLATE, template=_tpl(validity="4320")),), one("accepted", messages=(ivan(validity=4320),)),
+         informational=True),
+    Case("M5-template-senddate", "The template's senddate schedules every contact without its own",
+         ("M5",), (replace(TEMPLATE_TWO, template=_tpl(senddate=SENDDATE)),),
+         one("accepted", messages=(ivan(at=SENDDATE_UTC), maria(at=SENDDATE_UTC))), needs_clock=True),
+    Case("M6-localtime", "localtime=1 reads the send date in each recipient's time zone (Novosibirsk, "
+         "Yekaterinburg)", ("M6",),
+         (replace(TEMPLATE, template=_tpl(senddate=SENDDATE, localtime="1"),
+                  contacts=((NOVOSIBIRSK, "Иван", "Петров"), (YEKATERINBURG, "Мария", "Сидорова"))),),
+         one("accepted", messages=(
+             sms(NOVOSIBIRSK, "Уважаемый Иван Петров! Ваш заказ готов к выдаче.", 1, "UCS-2",
+                 at=utc(2030, 12, 1, 3)),
+             sms(YEKATERINBURG, "Уважаемый Мария Сидорова! Ваш заказ готов к выдаче.", 1, "UCS-2",
+                 at=utc(2030, 12, 1, 5)))), needs_clock=True),
+    Case("M6-localtime-zero", "localtime=0 reads the send date in the client's time zone", ("M6",),
+         (replace(TEMPLATE, template=_tpl(senddate=SENDDATE, localtime="0"),
+                  contacts=((NOVOSIBIRSK, "Иван", "Петров"),)),),
+         one("accepted", messages=(sms(NOVOSIBIRSK, "Уважаемый Иван Петров! Ваш заказ готов к выдаче.", 1,
+                                       "UCS-2", at=SENDDATE_UTC),)), needs_clock=True),
+    Case("M6-localtime-contact-senddate", "localtime=1 applies to a send date given only at the contact",
+         ("M6", "C3"),
+         (replace(TEMPLATE, template=_tpl(localtime="1"), contacts_header=WITH_SENDDATE,
+                  contacts=((NOVOSIBIRSK, "Иван", "Петров", SENDDATE),)),),
+         one("accepted", messages=(sms(NOVOSIBIRSK, "Уважаемый Иван Петров! Ваш заказ готов к выдаче.", 1,
+                                       "UCS-2", at=utc(2030, 12, 1, 3)),)), needs_clock=True),
+    Case("M6-localtime-without-senddate", "localtime=1 without any send date sends at once", ("M6",),
+         (replace(TEMPLATE, template=_tpl(localtime="1")),), one("accepted", "SMS409", messages=(ivan(),)),
+         needs_clock=True),
+    Case("Q2-senddate-dashed", "The document's example form 2030-12-01T10:00:00 is a valid senddate",
+         ("Q2", "C3"),
+         (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, "2030-12-01T10:00:00"),)),),
+         one("accepted", messages=(ivan(at=SENDDATE_UTC),)), informational=True, needs_clock=True),
+    Case("Q2-senddate-other-format", "A senddate in another format (01.12.2030 10:00) rejects its row",
+         ("Q2",),
+         (replace(TEMPLATE, contacts_header=WITH_SENDDATE,
+                  contacts=((*IVAN, "01.12.2030 10:00"), (*MARIA, ""))),),
+         one("accepted", "SMS601", messages=(maria(),)), informational=True, needs_clock=True),
+    Case("Q5-utf8-bom", "A UTF-8 byte-order mark (Excel's CSV UTF-8) is stripped", ("Q5", "Z4"),
+         (replace(TEMPLATE, bom=True),), one("accepted", "SMS301", messages=(ivan(),)), informational=True),
+    Case("Q6-column-spaces", "Spaces around column names are trimmed", ("Q6",),
+         (replace(TEMPLATE, contacts_header=(" phone ", "attr1", "attr2")),),
+         one("accepted", "SMS308", messages=(ivan(),)), informational=True),
+    _rejected("Q6-column-case", "A column named Phone is not phone", ("Q6", "C2"), "SMS305",
+              contacts_header=("Phone", "attr1", "attr2")),
+    Case("Q6-unknown-column-as-field", "An unknown column is kept and usable as a #field#", ("Q6", "C4"),
+         (replace(TEMPLATE, template=template("Ждём вас в #city#!"), contacts_header=("phone", "city"),
+                  contacts=((PHONE_A, "Москве"),)),),
+         one("accepted", "SMS307", messages=(sms(PHONE_A, "Ждём вас в Москве!", 1, "UCS-2"),)),
+         informational=True),
+    Case("Q12-senddate-past", "A send date in the past sends at once", ("Q12", "C3"),
+         (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, "20200101T10:00:00"),)),),
+         one("accepted", "SMS602", messages=(ivan(),)), informational=True, needs_clock=True),
+    Case("Q13-localtime-zone-ambiguous", "localtime=1 for a mobile number of many possible zones uses the "
+         "client's zone", ("Q13", "M6"), (replace(TEMPLATE, template=_tpl(senddate=SENDDATE, localtime="1")),),
+         one("accepted", "SMS508|SMS509", messages=(ivan(at=SENDDATE_UTC),)), informational=True,
+         needs_clock=True),
+    Case("Q20-empty-after-substitution", "A message empty after substitution rejects its row", ("Q20", "M2"),
+         (replace(TEMPLATE, template=FIELD_ONLY, contacts=((PHONE_A, "", ""), (PHONE_B, "Код 1234", ""))),),
+         one("accepted", "SMS404", messages=(sms(PHONE_B, "Код 1234", 1, "UCS-2"),)), informational=True),
+    _lengths("Q20-gsm7-parts", "160 GSM-7 characters are one part, 161 are two",
+             ((PHONE_A, "a" * 160), (PHONE_B, "b" * 161)), (1, "GSM-7"), (2, "GSM-7")),
+    _lengths("Q20-ucs2-parts", "70 Cyrillic characters are one part, 71 two, 135 three",
+             ((PHONE_A, "Ж" * 70), (PHONE_B, "Ж" * 71), (PHONE_C, "Ж" * 135)),
+             (1, "UCS-2"), (2, "UCS-2"), (3, "UCS-2")),
+    _lengths("Q20-gsm7-extension", "80 euro signs (two septets each) are one part, 81 are two",
+             ((PHONE_A, "€" * 80), (PHONE_B, "€" * 81)), (1, "GSM-7"), (2, "GSM-7")),
+    _lengths("Q20-too-long", "17,085 Cyrillic characters (255 parts) are sent; 17,086 reject the row",
+             ((PHONE_A, "Ж" * 17085), (PHONE_B, "Ж" * 17086)), (255, "UCS-2"), (0, ""), codes=("SMS405",)),
+    _rejected("Q25-no-contacts", "A contacts.csv with a header and no rows is rejected", ("Q25", "C1"), "SMS410",
+              contacts=()),
+    Case("Q26-duplicate-phone", "The same phone twice in one archive gets both messages", ("Q26",),
+         (replace(TEMPLATE, contacts=(IVAN, IVAN)),), one("accepted", "SMS414", messages=(ivan(), ivan())),
+         informational=True),
+)

@@ -1,0 +1,305 @@
+"""The poller (P1-P4, Q1, Q15, Q17, Q22): picks archives, orders them, hands them to the rules.
+
+Every ``interval`` seconds of simulator time, for each account: list the folder's
+``.zip`` files (exactly that lower-case extension), order them by the timestamp
+in the name, then by upload completion time, then by name (Q1), and process them
+one at a time (P4), each deleted afterwards whether accepted or rejected (P2).
+Other files stay and are reported once each as SMS803 (Q15).  A file whose upload
+is still running is never touched (Q22), unless ``naive`` is set: then the poller
+takes whatever it finds, as a plain file-system poller would.
+
+Exactly once across a crash: the poller first *claims* a file in the store
+(name, size, mtime, SHA-256), then stores the messages, then commits the verdict,
+then deletes the file.  On restart, claims without a verdict are dropped and
+their files processed again; a file whose claim has a verdict was only missing
+its deletion and is deleted without processing.
+
+With a frozen clock, polls run synchronously inside ``FrozenClock.set``/``advance``
+at each instant that fell due; with the system clock, a timer thread polls.
+
+Test hook: the environment variable ``SMSFTP_CRASH_AT`` (``after-claim``,
+``mid-messages``, ``before-commit``, ``after-commit``) kills the process with
+SIGKILL at that point of the first archive, for the crash-recovery tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO
+
+from .accounts import Account
+from .clock import Clock, FrozenClock, real_monotonic
+from .diagnostics import Diagnostic, diagnostic
+from .journal import Journal, log_event
+from .outcome import Status, UploadFacts
+from .store import Store, UploadRecord
+
+CRASH_ENV = "SMSFTP_CRASH_AT"
+CRASH_POINTS = ("after-claim", "mid-messages", "before-commit", "after-commit")
+BATCH = 5000
+ARCHIVE_EXTENSION = ".zip"  # exactly: `.ZIP` is not an archive to this poller (Q15)
+log = logging.getLogger("smsftp")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    login: str
+    name: str
+    path: Path
+    stamp: datetime | None
+    completed: datetime
+    upload: UploadRecord | None
+    in_progress: bool
+
+    def order(self) -> tuple[bool, datetime, datetime, str]:
+        # Q1: the name's timestamp, then upload completion, then the name; unparsable names last.
+        return (self.stamp is None, self.stamp or datetime.min, self.completed, self.name)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    found: int
+    processed: int
+    skipped: int
+
+
+class Poller:
+    def __init__(self, *, store: Store, journal: Journal, root: Path,
+                 accounts: Callable[[], Mapping[str, Account]], clock: Clock, interval: float = 10.0,
+                 naive: bool = False) -> None:
+        if interval <= 0:
+            raise ValueError("the poll interval must be positive")
+        self.store, self.journal, self.root = store, journal, root
+        self._accounts, self.clock = accounts, clock
+        self.interval = timedelta(seconds=interval)
+        self.naive = naive
+        self.polls = 0
+        self.errors: list[BaseException] = []
+        self._lock = threading.Lock()  # P4: one poll, one archive at a time
+        self._stopping = threading.Event()
+        self._next_due: datetime | None = None
+        self._timer: threading.Thread | None = None
+        crash_at = os.environ.get(CRASH_ENV)
+        self._crash_at = crash_at if crash_at in CRASH_POINTS else None
+
+    # --- scheduling ------------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Before the FTP server opens: undo what a crash left half-done."""
+        for login, name in self.store.forget_pending():
+            log_event("recover", logging.WARNING, login=login, archive=name, action="reprocess")
+        cut = self.store.abandon_in_progress(self.clock.now())
+        if cut:
+            log_event("recover", logging.WARNING, uploads_cut_off=cut)
+
+    def start(self) -> None:
+        """Poll every interval from now on."""
+        self._stopping.clear()
+        self._next_due = self.clock.now() + self.interval
+        if isinstance(self.clock, FrozenClock):
+            self.clock.subscribe(self._clock_moved)
+        else:
+            self._timer = threading.Thread(target=self._tick, name="smsftp-poller", daemon=True)
+            self._timer.start()
+
+    def stop(self) -> None:
+        """Finish the archive in progress, then stop; no further poll starts."""
+        self._stopping.set()
+        with self._lock:
+            pass
+        if self._timer is not None:
+            self._timer.join(timeout=30)
+            self._timer = None
+
+    @property
+    def next_due(self) -> datetime | None:
+        """The next poll's instant on a frozen clock (None on the system clock: it polls by real time)."""
+        return self._next_due if self.clock.frozen else None
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No poll runs inside this block (the one running finishes first)."""
+        with self._lock:
+            yield
+
+    def _clock_moved(self, before: datetime, after: datetime) -> None:
+        if self._stopping.is_set() or self._next_due is None:
+            return
+        if after < before:  # the clock was set back: the schedule starts again from there
+            self._next_due = after + self.interval
+            return
+        while self._next_due <= after and not self._stopping.is_set():
+            outcome = self.poll(self._next_due)
+            if not outcome.found and not outcome.skipped:
+                # Nothing to do now means nothing to do at the later instants of this move either.
+                idle = math.floor((after - self._next_due) / self.interval)
+                self.polls += idle
+                self._next_due += idle * self.interval
+            self._next_due += self.interval
+
+    def _tick(self) -> None:
+        step = self.interval.total_seconds()
+        due = real_monotonic() + step
+        while not self._stopping.wait(max(0.0, due - real_monotonic())):
+            self.poll(self.clock.now())
+            due = max(due + step, real_monotonic())
+
+    # --- one poll --------------------------------------------------------------------------------
+    def poll(self, at: datetime | None = None) -> PollOutcome:
+        at = at or self.clock.now()
+        with self._lock:
+            if self._stopping.is_set():
+                return PollOutcome(0, 0, 0)
+            started = real_monotonic()
+            self.polls += 1
+            found = processed = skipped = 0
+            accounts = dict(self._accounts())
+            for login in sorted(accounts):
+                candidates, waiting = self._candidates(login, at)
+                found += len(candidates)
+                skipped += waiting
+                for candidate in sorted(candidates, key=_Candidate.order):
+                    if self._stopping.is_set():
+                        break
+                    processed += self._process(candidate, accounts[login], at)
+            seconds = real_monotonic() - started
+            if found or skipped:
+                self.store.poll_recorded(at, found=found, processed=processed, skipped=skipped, seconds=seconds)
+                log_event("poll", at=at, found=found, processed=processed, in_progress=skipped, seconds=seconds)
+            return PollOutcome(found, processed, skipped)
+
+    def _candidates(self, login: str, at: datetime) -> tuple[list[_Candidate], int]:
+        folder = self.root / login
+        try:
+            entries = [e for e in os.scandir(folder) if e.is_file(follow_symlinks=False)]
+        except FileNotFoundError:
+            return [], 0
+        from .naming import parse_archive_name
+
+        candidates: list[_Candidate] = []
+        waiting = 0
+        for entry in entries:
+            in_progress = self.journal.in_progress(login, entry.name)
+            if not entry.name.endswith(ARCHIVE_EXTENSION):
+                if not in_progress and self.store.note(
+                        login, entry.name, "SMS803", f"{entry.name} is not a .zip archive; it was left alone.", at):
+                    log_event("not-zip", login=login, file=entry.name)
+                continue
+            if in_progress and not self.naive:
+                waiting += 1
+                continue
+            upload = self.journal.current(login, entry.name)
+            completed = upload.ended_at or upload.started_at if upload is not None else None
+            if completed is None:
+                completed = datetime.fromtimestamp(entry.stat(follow_symlinks=False).st_mtime, UTC)
+            parsed = parse_archive_name(entry.name)
+            candidates.append(_Candidate(login, entry.name, Path(entry.path), parsed.stamp if parsed else None,
+                                         completed, upload, in_progress))
+        self.store.prune_notes(login, {e.name for e in entries})
+        return candidates, waiting
+
+    def _process(self, c: _Candidate, account: Account, at: datetime) -> int:
+        try:
+            source = open(c.path, "rb")  # noqa: SIM115 - closed below, after the verdict
+        except FileNotFoundError:
+            return 0  # the client deleted or renamed it since the listing
+        with source:
+            st = os.fstat(source.fileno())
+            sha256 = _sha256(source)
+            if self.store.settled_claim(c.login, c.name, st.st_size, st.st_mtime_ns, sha256) is not None:
+                log_event("recover", logging.WARNING, login=c.login, archive=c.name, action="delete-processed")
+                _remove_if_unchanged(c.path, st)
+                return 0
+            repeats = self.store.times_processed(c.login, c.name)
+            received_at = c.completed
+            archive_id = self.store.claim(login=c.login, name=c.name, upload_id=c.upload.id if c.upload else None,
+                                          size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256,
+                                          received_at=received_at)
+            self._crash("after-claim")
+            try:
+                verdict = self._judge(c, account, at, source, archive_id)
+            except Exception as exc:  # our bug, not the client's: keep polling, surface it
+                self.errors.append(exc)
+                log.exception("internal error while processing %s/%s", c.login, c.name)
+                verdict = ("rejected", None, 0, 0, [])  # and its messages dropped: nothing half-sent
+            status, mode, count, rejected_rows, diagnostics = verdict
+            diagnostics += self._upload_diagnostics(c, repeats)
+            self._crash("before-commit")
+            self.store.finish(archive_id, status=status, mode=mode, message_count=count,
+                              rejected_rows=rejected_rows, diagnostics=diagnostics, processed_at=at)
+            self._crash("after-commit")
+        _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)
+        log_event("archive", login=c.login, archive=c.name, status=status, mode=mode, messages=count,
+                  rejected_rows=rejected_rows, errors=sum(d.is_error for d in diagnostics), id=archive_id)
+        return 1
+
+    def _judge(self, c: _Candidate, account: Account, at: datetime, source: BinaryIO,
+               archive_id: int) -> tuple[Status, str | None, int, int, list[Diagnostic]]:
+        from .processing import process_archive
+
+        facts = UploadFacts(transfer_type=c.upload.transfer_type if c.upload else "I",
+                            complete=not c.in_progress)
+        run = process_archive(c.name, source, account, at, upload=facts)
+        messages = iter(run)
+        while batch := list(islice(messages, BATCH)):
+            self.store.append_messages(archive_id, batch)
+            self._crash("mid-messages")
+        return run.status, run.mode, run.message_count, run.rejected_rows, list(run.diagnostics)
+
+    @staticmethod
+    def _upload_diagnostics(c: _Candidate, repeats: int) -> list[Diagnostic]:
+        found: list[Diagnostic] = []
+        if repeats:
+            found.append(diagnostic("SMS804", f"An archive named {c.name} was processed {repeats} time(s) "
+                                              "before; it is processed again."))
+        upload = c.upload
+        if upload is None:
+            return found
+        if upload.state in ("aborted", "cut_off"):
+            found.append(diagnostic("SMS807", f"The upload of {c.name} ended {upload.state.replace('_', ' ')} "
+                                              f"({upload.ending}) after {upload.size or 0:,} bytes."))
+        if upload.temp_name is None:
+            found.append(diagnostic("SMS805", f"{c.name} was written directly under its final name ("
+                                              f"{upload.command} {upload.filename})."))
+        if not (upload.control_tls and upload.data_tls):
+            found.append(diagnostic("SMS806"))
+        return found
+
+    def _crash(self, point: str) -> None:
+        if self._crash_at == point:
+            log.warning("%s=%s: killing the process (test hook)", CRASH_ENV, point)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _sha256(source: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := source.read(1 << 20):
+        digest.update(chunk)
+    source.seek(0)
+    return digest.hexdigest()
+
+
+def _remove_if_unchanged(path: Path, st: os.stat_result, *, same_inode_only: bool = False) -> None:
+    """Delete the processed file, unless a new upload replaced it meanwhile (that one is next).
+
+    A file taken mid-upload (naive poller) keeps growing; it is deleted all the same, as a
+    file-system poller deletes by name.
+    """
+    try:
+        now = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    same = now.st_ino == st.st_ino and (
+        same_inode_only or (now.st_size, now.st_mtime_ns) == (st.st_size, st.st_mtime_ns))
+    if same:
+        path.unlink(missing_ok=True)

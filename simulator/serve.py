@@ -1,0 +1,155 @@
+"""``smsftp serve``: run the fake platform until SIGINT or SIGTERM.
+
+The FTP listener opens first, so a client can log in a fraction of a second after
+start; the HTTP API follows.  Logs are logfmt lines on stderr (``event=upload``,
+``event=poll``, ``event=archive``, ...).  On SIGINT or SIGTERM the archive being
+processed is finished, the rest stays in the folder for the next start, and the
+process exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from .accounts import AccountsFileError, load_accounts
+from .clock import Clock, FrozenClock, SystemClock, format_instant, parse_instant
+
+DEFAULT_STATE_DIR = "smsftp-state"
+
+
+class LogfmtFormatter(logging.Formatter):
+    """``ts=... level=... event=...``: our messages are logfmt already; others become ``msg="..."``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+        message = record.getMessage()
+        if not message.startswith("event="):
+            message = 'msg="' + message.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        line = f"ts={ts} level={record.levelname.lower()} {message}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogfmtFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # pyftpdlib logs every command at INFO; the journal's lines say what matters.
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant such as 2026-11-25T12:00:00Z",
+                                 param_hint="--at") from None
+
+
+def banner(sim: Any, demo: bool) -> str:
+    host = sim.ftp_host
+    lines = ["smsftp simulator is running", ""]
+    if sim.tls != "required":
+        lines.append(f"  FTP       ftp://{host}:{sim.ftp_port}/")
+    if sim.tls != "off":
+        lines.append(f"  FTPS      ftp://{host}:{sim.ftp_port}/ with AUTH TLS (explicit; curl --ssl-reqd"
+                     f"{'' if sim.tls == 'required' else ', TLS optional'})")
+        lines.append(f"  cert      {sim.cert_path}   (curl --cacert {sim.cert_path}, or -k)")
+    if demo:
+        lines.append("  login     guest / guest   (demo account, sender TESTSMS)")
+    else:
+        lines.append(f"  accounts  {', '.join(sorted(sim.accounts))}")
+    if sim.api_url:
+        lines.append(f"  API       {sim.api_url}/api/health   (OpenAPI: {sim.api_url}/docs)")
+        lines.append(f"  cabinet   {sim.api_url}/cabinet/")
+    if sim.api_token:
+        lines.append(f"  token     Authorization: Bearer {sim.api_token}")
+    clock = "frozen at " + format_instant(sim.clock.now()) if sim.clock.frozen else "system time"
+    lines.append(f"  clock     {clock}; poll every {sim.poll_interval:g} s"
+                 f"{' (naive poller)' if sim.naive_poller else ''}")
+    lines += [f"  state     {sim.state_dir}", ""]
+    if demo:
+        lines.append(f"Try:  curl -T guest_YYYYMMDDhhmmss.zip ftp://guest:guest@{host}:{sim.ftp_port}/")
+    lines.append("Stop: Ctrl-C (the archive being processed is finished first)")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address for FTP and the API. Off loopback, the API requires a token.")
+@click.option("--ftp-port", default=2121, show_default=True, type=int, help="FTP/FTPS control port (0: any).")
+@click.option("--api-port", default=8025, show_default=True, type=int, help="HTTP API port (0: any; -1: no API).")
+@click.option("--accounts", "accounts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Accounts TOML ([accounts.LOGIN] tables). Default: the demo account guest/guest.")
+@click.option("--state-dir", default=DEFAULT_STATE_DIR, show_default=True,
+              help="Where the SQLite log, the FTP folders and the certificate live; ':memory:' keeps no state.")
+@click.option("--tls", type=click.Choice(["off", "optional", "required"]), default="optional",
+              show_default=True, help="Explicit FTPS (AUTH TLS): not offered, offered, or required before USER.")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM certificate (default: generated into STATE_DIR/tls on first start).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM private key (default: in the --cert file).")
+@click.option("--clock", "clock_kind", type=click.Choice(["system", "frozen"]), default="system",
+              show_default=True, help="system: real time; frozen: time moves only by the API.")
+@click.option("--at", "at", help="Start instant, ISO 8601 (frozen clock; default now).")
+@click.option("--poll-interval", default=10.0, show_default=True, type=float, help="Seconds between polls (P1).")
+@click.option("--naive-poller", is_flag=True,
+              help="Take .zip files even while they are being uploaded, as a plain file-system poller does (Q22).")
+@click.option("--api-token", envvar="SMSFTP_API_TOKEN",
+              help="Bearer token for the API [env SMSFTP_API_TOKEN]; generated when --host is not loopback.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True)
+def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, state_dir: str, tls: str,
+          cert: Path | None, key: Path | None, clock_kind: str, at: str | None, poll_interval: float,
+          naive_poller: bool, api_token: str | None, log_level: str) -> None:
+    """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API."""
+    configure_logging(log_level)
+    try:
+        accounts = load_accounts(accounts_file) if accounts_file else None
+    except AccountsFileError as exc:
+        raise click.UsageError(str(exc)) from None
+    if poll_interval <= 0:
+        raise click.BadParameter("must be positive", param_hint="--poll-interval")
+    start = _instant(at)
+    if start is not None and clock_kind == "system":
+        raise click.UsageError("--at needs --clock frozen")
+    clock: Clock = FrozenClock(start) if clock_kind == "frozen" else SystemClock()
+    from .service import Simulator
+
+    sim = Simulator(accounts=accounts, state_dir=state_dir, host=host, ftp_port=ftp_port,
+                    api_port=None if api_port < 0 else api_port, tls=tls,  # type: ignore[arg-type]
+                    cert=cert, key=key, clock=clock, poll_interval=poll_interval, naive_poller=naive_poller,
+                    api_token=api_token)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        logging.getLogger("smsftp").info("event=signal signal=%s action=stop", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        sim.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot start: {exc}") from None
+    click.echo(banner(sim, accounts is None), err=True)
+    try:
+        while not stop.wait(3600):
+            pass
+    finally:
+        sim.stop()
+    click.echo("smsftp simulator stopped", err=True)

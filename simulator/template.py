@@ -1,0 +1,196 @@
+"""`template.csv` and the message template (M1-M6, C4, Q7, Q11, Q14).
+
+A substitution field is a name between two `#` (M2).  The rules, in order:
+
+* `#name#` where ``name`` is a column of `contacts.csv` (exactly, Q6) is
+  replaced by that column's value in the contact's row;
+* `#name#` where ``name`` looks like a column name (a letter or `_`, then
+  letters, digits, `_`, `-` or `.`) but no such column exists is replaced by an
+  empty string, as the document says, with one SMS403 warning per name (Q7);
+* anything else is literal text: a lone `#`, a `#` with no closing one, a
+  pair around text that is no name (`#1 and #`, `# 5 #`), and `##`.  `##` is
+  not an escape: both characters stay, and the second `#` may still open a
+  field (`##attr1#` is `#` followed by the value of attr1).
+
+A template is compiled once per archive into a ``str.format`` pattern with
+positional indices into the contact's fields, so a row costs one C call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .accounts import Account
+from .diagnostics import Diagnostic, diagnostic
+from .schedule import parse_localtime, parse_senddate, parse_validity, senddate_message
+from .sender import sender_problems
+from .textio import CsvFile, Where, check_columns
+
+FILE = "sms/template.csv"
+REQUIRED = ("message", "sourceaddress")
+OPTIONAL = ("validity", "senddate", "localtime")
+_NAME = re.compile(r"[^\W\d]\w*(?:[.-]\w+)*")
+_SHOWN_ROWS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTemplate:
+    """A message template bound to the columns of one contacts file."""
+
+    source: str
+    pattern: str  # str.format pattern: `{3}` is the contact's fourth field
+    fields: tuple[str, ...]  # column names substituted, in order of appearance
+    missing: tuple[str, ...]  # names with no column: replaced by ""
+    constant: str | None  # the whole text when no column is substituted
+
+    def render(self, row: Sequence[str]) -> str:
+        if self.constant is not None:
+            return self.constant
+        return self.pattern.format(*row)
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def split_template(message: str, columns: Sequence[str]) -> list[tuple[bool, str]]:
+    """The template as (is_field, text) pieces, by the rules in the module's docstring."""
+    known = set(columns)
+    pieces: list[tuple[bool, str]] = []
+    literal: list[str] = []
+    i = 0
+    while True:
+        j = message.find("#", i)
+        k = message.find("#", j + 1) if j >= 0 else -1
+        if k < 0:
+            literal.append(message[i:])
+            break
+        name = message[j + 1:k]
+        if name and (name in known or _NAME.fullmatch(name)):
+            literal.append(message[i:j])
+            if any(literal):
+                pieces.append((False, "".join(literal)))
+            literal = []
+            pieces.append((True, name))
+            i = k + 1
+        else:
+            literal.append(message[i:j + 1])
+            i = j + 1
+    if any(literal):
+        pieces.append((False, "".join(literal)))
+    return pieces
+
+
+def compile_template(message: str, columns: Sequence[str], *, file: str | None = FILE, line: int | None = None,
+                     column: int | None = None) -> tuple[CompiledTemplate, list[Diagnostic]]:
+    """Bind ``message`` to the contacts' ``columns``; SMS403 once per field that names no column."""
+    index: dict[str, int] = {}
+    for i, name in enumerate(columns):
+        index.setdefault(name, i)
+    folded = {name.casefold(): name for name in reversed(columns)}
+    pattern: list[str] = []
+    used: list[str] = []
+    missing: list[str] = []
+    diags: list[Diagnostic] = []
+    for is_field, text in split_template(message, columns):
+        if not is_field:
+            pattern.append(_escape(text))
+            continue
+        at = index.get(text)
+        if at is not None:
+            pattern.append(f"{{{at}}}")
+            used.append(text)
+            continue
+        if text not in missing:
+            missing.append(text)
+            twin = folded.get(text.casefold())
+            hint = (f"Column names are case-sensitive: contacts.csv has {twin!r}; write #{twin}#." if twin
+                    else f"contacts.csv has the columns {'; '.join(columns)}; spell the field as one of them "
+                    "or add the column.")
+            diags.append(diagnostic(
+                "SMS403", f"The field #{text}# names no column of contacts.csv; it is replaced by an empty string.",
+                hint=hint, file=file, line=line, column=column))
+    source = "".join(pattern)
+    constant = source.replace("{{", "{").replace("}}", "}") if not used else None
+    return CompiledTemplate(message, source, tuple(used), tuple(missing), constant), diags
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    """The one data row of `template.csv`, checked."""
+
+    message: str
+    sender: str
+    validity: int
+    senddate: datetime | None  # naive, local
+    localtime: bool
+    line: int
+    message_column: int | None
+
+
+def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | None, list[Diagnostic]]:
+    """Read and judge `template.csv` (M1-M6, Q11, Q14); reports every problem, not only the first.
+
+    None when the file cannot describe a campaign at all (no header, no
+    required columns, not exactly one row).  Settings with errors beside them
+    are still returned, so that contacts can be checked; the errors reject the
+    archive.  Raises ``TextError`` when the text cannot be read.
+    """
+    file = csv.file
+    header, diags = csv.read_header()
+    if header is None:
+        return None, diags
+    diags += check_columns(header, REQUIRED, OPTIONAL, file)
+    index = header.index()
+    if any(name not in index for name in REQUIRED):
+        return None, diags
+    rows: list[tuple[int, list[str]]] = []
+    extra = 0
+    for record in csv.records(len(header.names)):
+        if len(rows) < _SHOWN_ROWS:
+            rows.append(record)
+        else:
+            extra += 1  # counted, not kept: template.csv may be anything
+    if len(rows) != 1:
+        count = len(rows) + extra
+        lines = ", ".join(str(line) for line, _ in rows) + (", …" if extra else "")
+        what = "no data row" if not count else f"{count} data rows (lines {lines})"
+        return None, [*diags, diagnostic(
+            "SMS401", f"template.csv holds {what}; it must hold exactly one.", file=file,
+            line=rows[1][0] if count > 1 else header.line)]
+    line, fields = rows[0]
+
+    def value(name: str) -> str:
+        at = index.get(name)
+        return fields[at] if at is not None else ""
+
+    def where(name: str) -> Where:
+        found_line, column = csv.locate(line, index[name])
+        return Where(file=file, line=found_line, column=column)
+
+    message = value("message")
+    if not message.strip():
+        diags.append(diagnostic("SMS402", "The template's `message` is empty.", **where("message")))
+    sender = value("sourceaddress")
+    diags += sender_problems(sender, account, **where("sourceaddress"))
+    validity: int | None = account.validity
+    if "validity" in index:
+        validity, found = parse_validity(value("validity"), account, **where("validity"))
+        diags += found
+    senddate = None
+    raw_date = value("senddate")
+    if raw_date.strip():
+        senddate = parse_senddate(raw_date)
+        if senddate is None:
+            diags.append(diagnostic("SMS603", senddate_message(raw_date) + " No message can be scheduled.",
+                                    **where("senddate")))
+    localtime = parse_localtime(value("localtime"))
+    if localtime is None:
+        diags.append(diagnostic("SMS408", f"localtime {value('localtime')!r} is neither `1`, `0` nor empty.",
+                                **where("localtime")))
+    settings = TemplateSettings(message, sender, validity or account.validity, senddate, bool(localtime), line,
+                                where("message").get("column"))
+    return settings, diags

@@ -1,0 +1,81 @@
+"""SMS parts and encodings at their boundaries (Q20)."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.segments import GSM_BASIC, GSM_EXTENSION, count_parts, count_units
+
+EMOJI = "\U0001f600"  # one astral character: a surrogate pair, two UTF-16 units
+
+
+@pytest.mark.parametrize(
+    ("length", "parts"),
+    [(1, 1), (160, 1), (161, 2), (306, 2), (307, 3), (459, 3), (460, 4)],
+)
+def test_q20_gsm7_160_then_153_per_part(length: int, parts: int) -> None:
+    assert count_parts("a" * length) == ("GSM-7", parts)
+
+
+@pytest.mark.parametrize(
+    ("length", "parts"),
+    [(1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (201, 3), (202, 4)],
+)
+def test_q20_ucs2_70_then_67_per_part(length: int, parts: int) -> None:
+    assert count_parts("я" * length) == ("UCS-2", parts)
+
+
+def test_q20_empty_text_takes_no_parts() -> None:
+    assert count_parts("") == ("GSM-7", 0)
+
+
+def test_q20_extension_characters_count_two_septets() -> None:
+    assert count_units("{}") == ("GSM-7", 4)
+    assert count_parts("€" * 80) == ("GSM-7", 1)  # 160 septets
+    assert count_parts("€" * 81) == ("GSM-7", 2)  # 162 septets
+
+
+def test_q20_extension_character_is_not_split_at_the_153_boundary() -> None:
+    # 152 septets, then an extension character whose two septets would straddle 153.
+    text = "a" * 152 + "[" + "a" * 100
+    assert count_units(text)[1] == 254  # 2 parts if the escape could be split from its character
+    assert count_parts(text) == ("GSM-7", 2)
+    text = "a" * 152 + "[" + "a" * 152
+    assert count_units(text)[1] == 306
+    assert count_parts(text) == ("GSM-7", 3)  # part 1 holds 152 septets, not 153
+    assert count_parts("a" * 151 + "[" + "a" * 153) == ("GSM-7", 2)  # fits exactly: 153 + 153
+
+
+def test_q20_surrogate_pair_is_not_split_at_the_67_boundary() -> None:
+    text = "я" * 66 + EMOJI + "я" * 67
+    assert count_units(text) == ("UCS-2", 135)
+    assert count_parts(text) == ("UCS-2", 3)  # part 1 holds 66 units, the emoji opens part 2
+    assert count_parts("я" * 65 + EMOJI + "я" * 67) == ("UCS-2", 2)  # 67 + 67 exactly
+
+
+def test_q20_emoji_counts_two_units_in_a_single_part() -> None:
+    assert count_parts(EMOJI * 35) == ("UCS-2", 1)
+    assert count_parts(EMOJI * 36) == ("UCS-2", 2)
+
+
+def test_q20_one_character_outside_gsm_makes_the_whole_text_ucs2() -> None:
+    assert count_parts("a" * 159 + "я") == ("UCS-2", 3)
+    assert count_parts("Hello `world`") == ("UCS-2", 1)  # the backtick is not in GSM 03.38
+    assert count_parts("Hello, Привет") == ("UCS-2", 1)
+
+
+def test_q20_whole_gsm_alphabet_is_gsm7() -> None:
+    assert count_parts(GSM_BASIC) == ("GSM-7", 1)
+    assert count_units(GSM_BASIC + GSM_EXTENSION) == ("GSM-7", len(GSM_BASIC) + 2 * len(GSM_EXTENSION))
+    assert count_parts("\x1b") == ("UCS-2", 1)  # the escape itself is no character of the text
+
+
+def test_q20_cyrillic_message_of_realistic_length() -> None:
+    text = "Уважаемый Иван Петрович! Ваш заказ №12345 готов к выдаче до 25.11. Ждём вас!"
+    assert count_parts(text) == ("UCS-2", 2)
+    assert count_parts(text[:70]) == ("UCS-2", 1)
+
+
+def test_q20_many_parts_for_the_255_cap() -> None:
+    assert count_parts("я" * 17_085) == ("UCS-2", 255)
+    assert count_parts("я" * 17_086) == ("UCS-2", 256)
