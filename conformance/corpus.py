@@ -231,7 +231,12 @@ def check_case_outcome(case: Case, archives: Sequence[tuple[str, bytes]]) -> lis
         if expected.status == "ignored":
             continue  # not a .zip: the poller leaves it alone (Q15); nothing for the rules to judge
         received = data if case.upload.binary else ascii_mangle(data)
-        result = process_archive(name, received, account, PROCESSING_AT, upload=facts).result(keep_messages=True)
+        try:
+            result = process_archive(name, received, account, PROCESSING_AT, upload=facts).result(
+                keep_messages=True)
+        except Exception as exc:  # the rules must never crash on input: that is a finding, not our failure
+            problems.append(Problem(case.id, name, f"the rules crashed: {exc!r}"))
+            continue
         problems.extend(Problem(case.id, name, what) for what in compare_outcome(expected, result))
     return problems
 

@@ -104,6 +104,8 @@ def recipe(params: FixtureParams) -> FixtureRecipe:
     faults = set(params.faults)
     if "cp866-names" in faults and params.mode != "plain":
         raise FixtureError("cp866-names needs --mode plain: template mode's file names are plain ASCII")
+    if params.bom and params.encoding != "utf-8":
+        raise FixtureError("--bom writes a UTF-8 byte-order mark; it cannot go with --encoding " + params.encoding)
     if params.contacts < 0:
         raise FixtureError("--contacts must be 0 or more")
     builder_faults = tuple(dict.fromkeys(ALIASES.get(f, f) for f in params.faults

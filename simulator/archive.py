@@ -161,23 +161,23 @@ def _defect(name: str, exc: BaseException) -> Diagnostic:
     """The diagnostic for an exception zipfile raised while opening or reading an entry."""
     text = str(exc)
     if isinstance(exc, EOFError) or "Truncated" in text:
-        return diagnostic("SMS203", f"the data of {name} ends before its declared end: the archive was cut off",
+        return diagnostic("SMS203", f"The data of {name} ends before its declared end: the archive was cut off.",
                           file=name)
     if isinstance(exc, RuntimeError) and "encrypted" in text:
-        return diagnostic("SMS204", f"{name} is password-protected", file=name)
+        return diagnostic("SMS204", f"{name} is password-protected.", file=name)
     if isinstance(exc, NotImplementedError):
-        return diagnostic("SMS205", f"{name} needs a zip feature the platform does not read ({text})", file=name)
+        return diagnostic("SMS205", f"{name} needs a zip feature the platform does not read ({text}).", file=name)
     if "CRC" in text:
-        return diagnostic("SMS206", f"the data of {name} does not match its CRC-32 checksum", file=name)
+        return diagnostic("SMS206", f"The data of {name} does not match its CRC-32 checksum.", file=name)
     if isinstance(exc, zlib.error):
-        return diagnostic("SMS206", f"the compressed data of {name} is damaged ({text})", file=name)
+        return diagnostic("SMS206", f"The compressed data of {name} is damaged ({text}).", file=name)
     if "Overlapped entries" in text:
         return diagnostic("SMS206", f"{name}'s compressed data runs into the next entry (overlapping "
-                          "entries are a zip-bomb technique)", file=name)
+                          "entries are a zip-bomb technique).", file=name)
     if "Bad magic number for file header" in text:
         return diagnostic("SMS206", f"{name}'s data is not where the central directory says: the archive's "
-                          "bytes were shifted (an ASCII-mode transfer or a broken copy)", file=name)
-    return diagnostic("SMS206", f"{name} cannot be read: {text or type(exc).__name__}", file=name)
+                          "bytes were shifted (an ASCII-mode transfer or a broken copy).", file=name)
+    return diagnostic("SMS206", f"{name} cannot be read: {text or type(exc).__name__}.", file=name)
 
 
 class _EntryReader(io.RawIOBase):
@@ -213,19 +213,19 @@ class _EntryReader(io.RawIOBase):
         name = self._f.name
         if n == 0 and self._produced != self._f.size:
             raise self._fail(diagnostic(
-                "SMS206", f"{name} holds {self._produced} bytes, its header declares {self._f.size}", file=name))
+                "SMS206", f"{name} holds {self._produced} bytes, its header declares {self._f.size}.", file=name))
         total = self._archive._record_output(self._f, self._produced)
         cap = self._archive.account.max_uncompressed_bytes
         if total > cap:
             raise self._fail(diagnostic(
-                "SMS212", f"the data files uncompress to more than the cap of {_size(cap)} "
-                f"({_size(total)} so far, reading {name}), more than their headers declare", file=name))
+                "SMS212", f"The data files uncompress to more than the cap of {_size(cap)} "
+                f"({_size(total)} so far, reading {name}), more than their headers declare.", file=name))
         ratio = self._archive.account.max_compression_ratio
         if self._produced >= RATIO_MIN_BYTES and self._produced > ratio * max(self._consumed, 1):
             raise self._fail(diagnostic(
                 "SMS213", f"{name} expanded {_size(self._consumed)} of compressed data into "
                 f"{_size(self._produced)} (more than {ratio}:1); its header claims "
-                f"{_size(self._f.compressed_size)} compressed", file=name))
+                f"{_size(self._f.compressed_size)} compressed.", file=name))
         return n
 
     def close(self) -> None:
@@ -336,7 +336,7 @@ class ZipArchive:
     def _open_zip(self, problems: list[Diagnostic]) -> zipfile.ZipFile | None:
         size = self._fp.seek(0, io.SEEK_END)
         if size == 0:
-            problems.append(diagnostic("SMS202", "the archive is 0 bytes long"))
+            problems.append(diagnostic("SMS202", "The archive is 0 bytes long."))
             return None
         try:
             return zipfile.ZipFile(cast(IO[bytes], self._counter))
@@ -348,20 +348,20 @@ class ZipArchive:
         head = self._read_at(0, 512)
         has_eocd = _EOCD in self._read_at(max(0, size - _EOCD_SEARCH), _EOCD_SEARCH)
         if isinstance(exc, NotImplementedError):
-            return diagnostic("SMS205", f"the archive needs a zip feature the platform does not read ({exc})")
+            return diagnostic("SMS205", f"The archive needs a zip feature the platform does not read ({exc}).")
         zip_like = head.startswith((b"PK\x03\x04", b"PK\x07\x08")) or (head.startswith(b"PK") and size < 30)
         if zip_like and not has_eocd:
             return diagnostic(
-                "SMS203", f"the file starts like a zip archive but has no end-of-central-directory record: "
-                f"it was cut off after {size} bytes")
+                "SMS203", f"The file starts like a zip archive but has no end-of-central-directory record: "
+                f"it was cut off after {size} bytes.")
         if zip_like or has_eocd:
-            return diagnostic("SMS206", f"the archive's central directory is damaged ({exc})")
-        return diagnostic("SMS201", f"the file is {_sniff(head)}")
+            return diagnostic("SMS206", f"The archive's central directory is damaged ({exc}).")
+        return diagnostic("SMS201", f"The file is {_sniff(head)}.")
 
     def _judge(self, zf: zipfile.ZipFile, problems: list[Diagnostic]) -> Layout | None:
         infos = zf.infolist()
         if not infos:
-            problems.append(diagnostic("SMS202", "the zip archive holds no entries"))
+            problems.append(diagnostic("SMS202", "The zip archive holds no entries."))
             return None
         entries, junk = self._entries(zf, infos, problems)
         self._check_containers(entries, infos, problems)
@@ -388,31 +388,31 @@ class ZipArchive:
             unsafe = unsafe_entry_name(name)
             if unsafe is not None:
                 why, hint = unsafe
-                problems.append(diagnostic("SMS210", f"the entry name {name!r} {why}", hint=hint, file=name))
+                problems.append(diagnostic("SMS210", f"The entry name {name!r} {why}.", hint=hint, file=name))
                 continue
             if stat.S_ISLNK(mode):
-                problems.append(diagnostic("SMS211", f"{name} is a symbolic link{_link_target(zf, info)}",
+                problems.append(diagnostic("SMS211", f"{name} is a symbolic link{_link_target(zf, info)}.",
                                            file=name))
                 continue
             if name.endswith("/") or stat.S_ISDIR(mode):
                 continue
             if how == "cp866":
                 problems.append(diagnostic(
-                    "SMS216", f"the entry name {name!r} has no UTF-8 flag; it was read as cp866 (DOS Cyrillic)",
+                    "SMS216", f"The entry name {name!r} has no UTF-8 flag; it was read as cp866 (DOS Cyrillic).",
                     file=name))
             kind = junk_kind(name)
             if kind is not None:
                 junk.setdefault(kind, []).append(name)
                 continue
             if name in seen:
-                problems.append(diagnostic("SMS220", f"the archive holds {name} more than once", file=name))
+                problems.append(diagnostic("SMS220", f"The archive holds {name} more than once.", file=name))
                 continue
             seen.add(name)
             entries.append(_Entry(name, info))
         for kind, names in junk.items():
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             problems.append(diagnostic(
-                "SMS208", f"ignored {len(names)} entr{'y' if len(names) == 1 else 'ies'} of {kind}: {shown}",
+                "SMS208", f"Ignored {len(names)} entr{'y' if len(names) == 1 else 'ies'} of {kind}: {shown}.",
                 file=names[0]))
         return entries, [n for names in junk.values() for n in names]
 
@@ -424,7 +424,7 @@ class ZipArchive:
             info = e.info
             if info.flag_bits & _FLAG_ENCRYPTED or info.compress_type == _METHOD_AES:
                 how = "AES" if info.compress_type == _METHOD_AES else "ZipCrypto"
-                problems.append(diagnostic("SMS204", f"{e.name} is password-protected ({how})", file=e.name))
+                problems.append(diagnostic("SMS204", f"{e.name} is password-protected ({how}).", file=e.name))
             elif info.compress_type not in _SUPPORTED_METHODS:
                 method = _METHOD_NAMES.get(info.compress_type, "unknown")
                 hint = None
@@ -433,21 +433,21 @@ class ZipArchive:
                             "Deflate: `zip -r`, 7-Zip with `-mm=Deflate`, Python's ZIP_DEFLATED.")
                 problems.append(diagnostic(
                     "SMS205", f"{e.name} is compressed with method {info.compress_type} ({method}); "
-                    "only Stored (0) and Deflate (8) are read", hint=hint, file=e.name))
+                    "only Stored (0) and Deflate (8) are read.", hint=hint, file=e.name))
             if info.file_size > cap:
                 problems.append(diagnostic(
-                    "SMS212", f"{e.name} declares {_size(info.file_size)} uncompressed; the cap is {_size(cap)}",
+                    "SMS212", f"{e.name} declares {_size(info.file_size)} uncompressed; the cap is {_size(cap)}.",
                     file=e.name))
             elif info.file_size >= RATIO_MIN_BYTES and info.file_size > ratio * max(info.compress_size, 1):
                 problems.append(diagnostic(
                     "SMS213", f"{e.name} declares {_size(info.file_size)} from {_size(info.compress_size)} "
                     f"compressed, a ratio of {info.file_size // max(info.compress_size, 1)}:1; "
-                    f"the cap is {ratio}:1", file=e.name))
+                    f"the cap is {ratio}:1.", file=e.name))
         # Every entry counts, junk too: a bomb need not be named like data to fill a disk.
         total = sum(i.file_size for i in infos if not i.is_dir())
         if total > cap and not any(p.code == "SMS212" for p in problems):
             problems.append(diagnostic(
-                "SMS212", f"the entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}"))
+                "SMS212", f"The entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}."))
 
     def _misplaced(self, e: _Entry, data_in_sms: bool) -> Diagnostic:
         """SMS207 for a data file outside `sms/` (Q4); SMS209 for anything else out of place."""
@@ -458,18 +458,18 @@ class ZipArchive:
         folders = name.split("/")[:-1]
         if not folders:
             return diagnostic(
-                "SMS207", f"{name} is at the archive's root, not in the folder `sms`", file=name,
+                "SMS207", f"{name} is at the archive's root, not in the folder `sms`.", file=name,
                 hint="Zip the folder, not its content: `zip -r archive.zip sms` (Windows: right-click the "
                 "`sms` folder itself > Send to > Compressed (zipped) folder).")
         if folders[0].lower() == "sms" and folders[0] != "sms":
             return diagnostic("SMS207", f"{name} is in the folder `{folders[0]}/`; the folder must be named "
-                              "`sms` in lower case", hint="Rename the folder to `sms` and zip it again.", file=name)
+                              "`sms` in lower case.", hint="Rename the folder to `sms` and zip it again.", file=name)
         if "sms" in folders:
             outer = "/".join(folders[: folders.index("sms")])
             return diagnostic(
-                "SMS207", f"{name} is in `{outer}/sms/`; the folder `sms` must be at the archive's root",
+                "SMS207", f"{name} is in `{outer}/sms/`; the folder `sms` must be at the archive's root.",
                 hint=f"Zip the `sms` folder itself, not the folder `{outer}` that contains it.", file=name)
-        return diagnostic("SMS207", f"{name} is in `{'/'.join(folders)}/`, not in the folder `sms`",
+        return diagnostic("SMS207", f"{name} is in `{'/'.join(folders)}/`, not in the folder `sms`.",
                           hint="Put the data files into a folder named `sms` and zip that folder.", file=name)
 
     def _unexpected(self, name: str) -> Diagnostic:
@@ -478,7 +478,7 @@ class ZipArchive:
             hint = "Save the spreadsheet as CSV (`;`-separated, UTF-8) and zip the CSV instead."
         elif name.startswith(SMS_FOLDER) and "/" in name[len(SMS_FOLDER):]:
             hint = "Data files sit directly in `sms/`, not in a subfolder; remove the subfolder."
-        return diagnostic("SMS209", f"{name} is not a data file of this archive", hint=hint, file=name)
+        return diagnostic("SMS209", f"{name} is not a data file of this archive.", hint=hint, file=name)
 
     def _layout(self, entries: list[_Entry], problems: list[Diagnostic]) -> Layout | None:
         in_sms = [e for e in entries if e.name.startswith(SMS_FOLDER) and "/" not in e.name[len(SMS_FOLDER):]]
@@ -490,7 +490,7 @@ class ZipArchive:
                 if base != base.lower():
                     problems.append(diagnostic(
                         "SMS221", f"{e.name} is named {base!r}; the document names it exactly "
-                        f"{base.lower()!r}", hint=f"Rename it to `{base.lower()}`, lower case.", file=e.name))
+                        f"{base.lower()!r}.", hint=f"Rename it to `{base.lower()}`, lower case.", file=e.name))
                 if base.lower() not in pair or base == base.lower():
                     pair[base.lower()] = e
             elif base.lower().endswith(PLAIN_EXTENSIONS):
@@ -503,7 +503,7 @@ class ZipArchive:
         misplaced = any(p.code == "SMS207" for p in problems)
         names = ", ".join(e.name for e in [*pair.values(), *plain])
         if pair and plain:
-            problems.append(diagnostic("SMS214", f"the archive holds both template and plain files: {names}"))
+            problems.append(diagnostic("SMS214", f"The archive holds both template and plain files: {names}."))
         if len(pair) == 1:
             (present,) = pair
             missing = TEMPLATE if present == CONTACTS else CONTACTS
@@ -512,15 +512,15 @@ class ZipArchive:
                 hint = (f"Your account is in plain mode: `{present}` is reserved for template archives; "
                         "name the one data file otherwise, e.g. `sms/list.csv`.")
             problems.append(diagnostic(
-                "SMS218", f"the archive holds sms/{present} but no sms/{missing}", hint=hint,
+                "SMS218", f"The archive holds sms/{present} but no sms/{missing}.", hint=hint,
                 file=pair[present].name))
         if len(plain) > 1 and not pair:
-            problems.append(diagnostic("SMS217", f"the folder `sms` holds {len(plain)} plain files: {names}"))
+            problems.append(diagnostic("SMS217", f"The folder `sms` holds {len(plain)} plain files: {names}."))
         if not pair and not plain:
             if not misplaced:
                 problems.append(diagnostic(
-                    "SMS215", "the folder `sms` holds no `.csv` or `.txt` file" if self._sms_folder
-                    else "the archive has no folder `sms` with a `.csv` or `.txt` file"))
+                    "SMS215", "The folder `sms` holds no `.csv` or `.txt` file." if self._sms_folder
+                    else "The archive has no folder `sms` with a `.csv` or `.txt` file."))
             return None
         mode: ArchiveMode = "template" if pair else "plain"
         if pair and plain:
@@ -532,8 +532,8 @@ class ZipArchive:
                     "Your account takes plain archives: one `sms/*.csv` or `sms/*.txt` file (TELRN_LONG;TEXT); "
                     "or ask support to allow template mode.")
             problems.append(diagnostic(
-                "SMS219", f"this is {what}, but the account {self.account.login!r} is set up for "
-                f"{self.account.mode} mode", hint=hint))
+                "SMS219", f"This is {what}, but the account {self.account.login!r} is set up for "
+                f"{self.account.mode} mode.", hint=hint))
         if mode == "template":
             contacts, template = pair.get(CONTACTS), pair.get(TEMPLATE)
             return Layout("template", contacts=contacts.file if contacts else None,
@@ -560,7 +560,7 @@ class ZipArchive:
                 problems.append(diagnostic(
                     "SMS206", f"{f.name} declares {f.compressed_size} compressed bytes, but the next entry "
                     f"starts {end - data_start} bytes after its data begins: the sizes in its header are "
-                    "false (overlapping entries are a zip-bomb technique)", file=f.name))
+                    "false (overlapping entries are a zip-bomb technique).", file=f.name))
 
     def _check_headers(self, zf: zipfile.ZipFile, layout: Layout, problems: list[Diagnostic]) -> None:
         # Opening reads the local header: a mismatch with the central directory shows now, not mid-stream.

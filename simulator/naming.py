@@ -98,12 +98,12 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
     login, sep, stamp = stem.rpartition("_")
     if not sep:
         return [diagnostic(
-            "SMS101", f"the name {name!r} has no `_` between a login and a timestamp",
+            "SMS101", f"The name {name!r} has no `_` between a login and a timestamp.",
             hint=f"Name the file `<login>_<YYYYMMDDhhmmss>.zip`, for example `{_EXAMPLE}`.")]
     problems: list[Diagnostic] = []
     if not login:
         problems.append(diagnostic(
-            "SMS101", f"the name {name!r} has no login before the `_`",
+            "SMS101", f"The name {name!r} has no login before the `_`.",
             hint=f"Put your FTP login before the timestamp, for example `{_EXAMPLE}`."))
     if _STAMP.fullmatch(stamp):
         return problems
@@ -121,7 +121,7 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
     elif stamp.lower().endswith(EXTENSION):
         hint = "The name ends in `.zip` twice; a file manager may hide the first extension."
     problems.append(diagnostic(
-        "SMS101", f"the timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`", hint=hint))
+        "SMS101", f"The timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`.", hint=hint))
     return problems
 
 
@@ -130,13 +130,13 @@ def _login_problems(name: str, written: str, login: str) -> list[Diagnostic]:
         return []
     if written.casefold() == login.casefold():
         return [diagnostic(
-            "SMS104", f"the name {name!r} is for login {written!r}; the account's login is {login!r}",
+            "SMS104", f"The name {name!r} is for login {written!r}; the account's login is {login!r}.",
             hint=f"Logins are compared exactly: write `{login}` in the same case.")]
     hint = f"Put exactly your FTP login `{login}` before the last `_` of the name."
     if "_" in login and written == login.rsplit("_", 1)[-1]:
         hint = f"Your login `{login}` contains `_`; write all of it before the timestamp."
     return [diagnostic(
-        "SMS103", f"the name {name!r} is for login {written!r}, but it was uploaded by {login!r}", hint=hint)]
+        "SMS103", f"The name {name!r} is for login {written!r}, but it was uploaded by {login!r}.", hint=hint)]
 
 
 def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | None, list[Diagnostic]]:
@@ -157,7 +157,7 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
         ext = name[-len(EXTENSION):]
         stem = name[: -len(EXTENSION)]
         problems.append(diagnostic(
-            "SMS101", f"the extension of {name!r} is {ext!r}, not `.zip`",
+            "SMS101", f"The extension of {name!r} is {ext!r}, not `.zip`.",
             hint=f"The extension must be `.zip` in lower case: rename to `{stem}.zip`."))
     else:
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
@@ -167,7 +167,7 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
         elif ext.lower() in (".rar", ".7z", ".gz", ".tgz", ".tar"):
             hint = "Only zip archives are processed: pack the `sms` folder with a zip tool."
         what = f"ends in {ext!r}" if ext else "has no extension"
-        problems.append(diagnostic("SMS101", f"the name {name!r} {what}, not `.zip`", hint=hint))
+        problems.append(diagnostic("SMS101", f"The name {name!r} {what}, not `.zip`.", hint=hint))
         stem = name.rsplit(".", 1)[0] if ext else name
     problems.extend(_shape_problems(name, stem))
     written, _, stamp = stem.rpartition("_")
@@ -176,7 +176,7 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
         instant = _instant(stamp)
         if instant is None:
             problems.append(diagnostic(
-                "SMS102", f"the timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}"))
+                "SMS102", f"The timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}."))
     # A login read from a malformed name is a guess; judge it only when the timestamp has its shape.
     if login is not None and written and _STAMP.fullmatch(stamp):
         problems.extend(_login_problems(name, written, login))

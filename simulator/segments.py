@@ -58,11 +58,16 @@ def count_parts(text: str) -> tuple[SmsEncoding, int]:
     """The encoding and the number of SMS parts of ``text``; 0 parts for the empty text."""
     if not text:
         return "GSM-7", 0
+    n = len(text)
     if _NOT_GSM.search(text) is None:
-        doubles = _EXTENSION.findall(text)
-        return "GSM-7", _parts(text, len(doubles), GSM_SINGLE, GSM_MULTI, _is_extension)
-    doubles = _ASTRAL.findall(text)
-    return "UCS-2", _parts(text, len(doubles), UCS2_SINGLE, UCS2_MULTI, _is_astral)
+        if _EXTENSION.search(text) is None:
+            return "GSM-7", 1 if n <= GSM_SINGLE else -(-n // GSM_MULTI)
+        doubles = len(_EXTENSION.findall(text))
+        return "GSM-7", _parts(text, n + doubles, GSM_SINGLE, GSM_MULTI, _is_extension)
+    if _ASTRAL.search(text) is None:
+        return "UCS-2", 1 if n <= UCS2_SINGLE else -(-n // UCS2_MULTI)
+    doubles = len(_ASTRAL.findall(text))
+    return "UCS-2", _parts(text, n + doubles, UCS2_SINGLE, UCS2_MULTI, _is_astral)
 
 
 def _is_extension(char: str) -> bool:
@@ -73,13 +78,10 @@ def _is_astral(char: str) -> bool:
     return char > "\uffff"
 
 
-def _parts(text: str, doubles: int, single: int, multi: int, is_double: _Predicate) -> int:
-    """Parts for ``text`` whose ``doubles`` characters take two units that must stay together."""
-    units = len(text) + doubles
+def _parts(text: str, units: int, single: int, multi: int, is_double: _Predicate) -> int:
+    """Parts for ``text`` of ``units`` units, some of its characters two units that stay together."""
     if units <= single:
         return 1
-    if not doubles:
-        return -(-units // multi)
     # A two-unit character that would straddle a part boundary moves whole into the next part,
     # leaving one unit unused: only a walk over the characters knows where that happens.
     parts, used = 1, 0

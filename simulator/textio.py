@@ -72,11 +72,10 @@ def _is_utf8(encoding: str) -> bool:
 
 
 def _looks_cyrillic(text: str) -> bool:
-    letters = [c for c in text if not c.isascii()]
-    if not letters:
-        return False
-    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-    return cyrillic * 10 >= len(letters) * 7 and any(c.isalpha() for c in letters)
+    """Russian or Ukrainian words, not the odd symbols any byte soup turns into in cp1251."""
+    others = [c for c in text if not c.isascii()]
+    letters = sum(1 for c in others if "\u0410" <= c <= "\u044f" or c in "ЁёІіЇїЄєҐґ")
+    return letters >= 2 and letters * 10 >= len(others) * 8
 
 
 def _sample(raw: bytes) -> bytes:
@@ -153,6 +152,8 @@ class TextSource:
     def _texts(self) -> Iterator[str]:
         read, size = self._stream.read, self._chunk
         data = read(size)
+        while 0 < len(data) < 3 and (more := read(size)):  # the BOM may straddle tiny reads
+            data += more
         encoding = self.encoding
         if data.startswith(codecs.BOM_UTF8) and not encoding.startswith(("utf-16", "utf-32")):
             data = data[3:] or read(size)

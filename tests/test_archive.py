@@ -581,7 +581,7 @@ def test_c1_lone_contacts_for_a_plain_account_hints_at_renaming() -> None:
 def test_n1_empty_sms_folder_is_sms215() -> None:
     layout, problems = inspect(build({"sms/": b""}))
     assert layout is None and codes(problems) == ["SMS215"]
-    assert "the folder `sms` holds no" in problems[0].message
+    assert "The folder `sms` holds no" in problems[0].message
     layout, problems = inspect(build({"readme/": b""}))
     assert layout is None and codes(problems) == ["SMS215"]
     assert "no folder `sms`" in problems[0].message

@@ -12,10 +12,6 @@ from .samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, hello_ivan
 
 _EVERY_N = ("N1", "N2", "N3", "N4", "N5", "N6")
 
-
-
-
-
 CASES: tuple[Case, ...] = (
     Case("N1-plain-txt", "One sms/list.txt: sent at once with the account's sender and validity", _EVERY_N,
          (PLAIN,), one("accepted", messages=(hello_ivan(),))),

@@ -17,7 +17,11 @@
   };
   function tick() {
     fetch(versionUrl, { credentials: "same-origin", cache: "no-store" })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        // Signed out in another tab, or the simulator restarted: the reload lands on the sign-in page.
+        if (r.status === 401) { window.location.reload(); }
+        return r.ok ? r.json() : null;
+      })
       .then(function (v) {
         if (!v || v.version === current) { return null; }
         if (current === null || wholePage) {

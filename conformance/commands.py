@@ -1,0 +1,307 @@
+"""The conformance package's ``smsftp`` commands: ``fixture``, ``corpus build|verify`` and ``report``.
+
+They reach the ``smsftp`` group through the ``smsftp.commands`` entry points
+(``simulator`` never imports ``conformance``).  Exit status: 0 fine, 1
+findings (a failed verification, a report at or above ``--fail-on``), 2 usage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import urllib.parse
+import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simulator.accounts import Account, AccountsFileError, load_accounts, unknown_account
+from simulator.clock import parse_instant
+from simulator.outcome import ArchiveResult
+
+from .builder import FAULTS, BuiltArchive, build_archive_to
+from .fixture import ALL_FAULTS, CONTENT_FAULTS, DEFAULT_AT, LAYOUT_FAULTS, NEWLINES, FixtureError, FixtureParams
+from .fixture import recipe as fixture_recipe
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+_BAR_THRESHOLD = 20_000
+
+
+def _fault_help() -> str:
+    groups = (("content", CONTENT_FAULTS), ("layout", LAYOUT_FAULTS), ("container", FAULTS))
+    lines = ["\b", "Faults (--fault, repeatable):"]
+    for title, table in groups:
+        lines.append(f"  {title}:")
+        lines.extend(f"    {name:<18} {text}" for name, text in table.items())
+    return "\n".join(lines)
+
+
+def _instant(value: str | None) -> datetime:
+    if value is None:
+        return DEFAULT_AT
+    if value == "now":
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant (or 'now')", param_hint="--at") from None
+
+
+def _check_account(accounts_file: Path | None, login: str) -> Account:
+    if accounts_file is None:
+        return unknown_account(login)
+    try:
+        accounts = load_accounts(accounts_file)
+    except AccountsFileError as exc:
+        raise click.UsageError(str(exc)) from None
+    return accounts.get(login, unknown_account(login))
+
+
+def _report_written(built: BuiltArchive, result: ArchiveResult) -> None:
+    click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
+    for d in result.diagnostics:
+        where = f"{built.filename}!{d.file}" if d.file else built.filename
+        if d.line is not None:
+            where += f":{d.line}" + (f":{d.column}" if d.column is not None else "")
+        click.echo(f"  {where}: {d.code} [{d.severity}] {d.message} ({d.statement})")
+    click.echo(f"  smsftp check: {result.status.upper()} ({result.mode or 'unknown mode'}): "
+               f"{result.message_count} message(s), {result.rejected_rows} rejected row(s)")
+
+
+def _checked(built: BuiltArchive, account: Account, at: datetime, binary: bool = True) -> ArchiveResult:
+    from simulator.outcome import UploadFacts
+    from simulator.processing import check_archive
+
+    from .builder import ascii_mangle
+
+    if binary:
+        return check_archive(built.filename, built.path, account, at)
+    received = ascii_mangle(built.path.read_bytes())
+    return check_archive(built.filename, received, account, at, upload=UploadFacts(transfer_type="A"))
+
+
+def _fixture_from_case(case_id: str, output: Path, login: str | None, check: bool) -> None:
+    from .cases import all_cases
+    from .corpus import PROCESSING_AT, case_account
+
+    found = {c.id: c for c in all_cases()}
+    if case_id not in found:
+        close = [c for c in sorted(found) if case_id.lower() in c.lower()][:10]
+        raise click.BadParameter(f"no case {case_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""),
+                                 param_hint="--case")
+    case = found[case_id]
+    click.echo(f"case {case.id}: {case.description} ({', '.join(case.statements)})")
+    account, _ = case_account(case)
+    if login:
+        account = replace(account, login=login)
+    for name, data in case.archives(account.login):
+        path = output / name
+        path.write_bytes(data)
+        built = BuiltArchive(path, name, len(data), hashlib.sha256(data).hexdigest())
+        if check:
+            _report_written(built, _checked(built, account, PROCESSING_AT, case.upload.binary))
+        else:
+            click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
+    if not case.upload.binary:
+        click.echo("  note: this case uploads in ASCII mode (TYPE A); the check above judged the bytes a server "
+                   "stores after such an upload")
+
+
+@click.command(epilog=_fault_help())
+@click.option("--case", "case_id", metavar="ID", help="Write the archive(s) of this conformance case.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory to write into (created if missing).")
+@click.option("--mode", type=click.Choice(["template", "plain"]), default="template", show_default=True,
+              help="template: sms/contacts.csv + sms/template.csv; plain: one sms/list.txt (TELRN_LONG;TEXT).")
+@click.option("--contacts", "count", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Number of recipients: Russian names (faker ru_RU) and distinct valid mobile numbers.")
+@click.option("--message", help="Template text with #attr1#..#attrN# fields (plain mode: filled into TEXT). "
+                                "Default: 'Уважаемый #attr1# #attr2#! Ваш заказ готов к выдаче.'")
+@click.option("--sender", default="TESTSMS", show_default=True, help="template.csv's sourceaddress (M3).")
+@click.option("--template-field", "template_fields", multiple=True, metavar="KEY=VALUE",
+              help="An extra template.csv column, e.g. validity=180, senddate=20301201T10:00:00, localtime=1.")
+@click.option("--encoding", type=click.Choice(["utf-8", "cp1251"]), default="utf-8", show_default=True,
+              help="Text encoding of the CSV files (Z4).")
+@click.option("--newline", type=click.Choice(list(NEWLINES)), default="crlf", show_default=True,
+              help="Line endings of the CSV files (Z5).")
+@click.option("--bom/--no-bom", default=False, show_default=True,
+              help="Start the CSV files with a UTF-8 byte-order mark, as Excel's 'CSV UTF-8' does (Q5).")
+@click.option("--fault", "faults", multiple=True, metavar="NAME",
+              help="Something that goes wrong in the field; repeatable. The list is below.")
+@click.option("--password", help="Encrypt with this password (ZipCrypto, as zip -P). --fault encrypted uses "
+                                 "'secret'.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for names and numbers.")
+@click.option("--at", "at_text", metavar="ISO|now",
+              help="Upload instant; the archive's name carries it on the client's wall clock "
+                   "(default 2026-11-25T09:00:00Z, so the same command line gives the same bytes).")
+@click.option("--timezone", default="Europe/Moscow", show_default=True, help="The client's IANA time zone.")
+@click.option("--login", help="The account login in the archive's name (default guest).")
+@click.option("--accounts", "accounts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Accounts TOML for the check (sender approval, encoding); default: none, as smsftp check.")
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="Judge the written archive with the platform's rules, as `smsftp check` does.")
+def fixture(case_id: str | None, output: Path, mode: str, count: int, message: str | None, sender: str,
+            template_fields: tuple[str, ...], encoding: str, newline: str, bom: bool, faults: tuple[str, ...],
+            password: str | None, seed: int, at_text: str | None, timezone: str, login: str | None,
+            accounts_file: Path | None, check: bool) -> None:
+    """Write an archive that reproduces a case or a customer's problem, for a support ticket.
+
+    With --case ID, the archive(s) of that conformance case. Otherwise an archive
+    built from the options: the same command line always gives the same bytes.
+    Prints the path, size and sha256 of what it wrote and what `smsftp check`
+    says of it.
+
+    \b
+    Examples:
+      smsftp fixture --contacts 3 --fault leading-8 -o /tmp
+      smsftp fixture --encoding cp1251 --bom --fault macos-junk --at 2026-12-01T07:00:00Z
+      smsftp fixture --mode plain --contacts 1000000 --fault cp866-names -o big/
+      smsftp fixture --case Q8-leading-8 -o ticket-1234/
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    if case_id is not None:
+        _fixture_from_case(case_id, output, login, check)
+        return
+    unknown = [f for f in faults if f not in ALL_FAULTS]
+    if unknown:
+        raise click.BadParameter(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(ALL_FAULTS)}",
+                                 param_hint="--fault")
+    fields: list[tuple[str, str]] = []
+    for item in template_fields:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--template-field")
+        fields.append((key, value))
+    at = _instant(at_text)
+    params = FixtureParams(mode=mode, contacts=count, message=message, sender=sender,
+                           template_fields=tuple(fields), encoding=encoding, newline=newline, bom=bom,
+                           faults=faults, seed=seed, at=at, timezone=timezone, login=login or "guest",
+                           password=password)
+    try:
+        made = fixture_recipe(params)
+    except (FixtureError, KeyError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    show_bar = made.rows >= _BAR_THRESHOLD and sys.stderr.isatty()
+    with click.progressbar(length=made.rows, label="rows", file=sys.stderr, show_pos=True,
+                           hidden=not show_bar) as bar:
+        last = [0]
+
+        def progress(done: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        try:
+            built = build_archive_to(made.spec, output, rows_iter=made.rows_iter(), progress=progress)
+        except UnicodeEncodeError as exc:
+            raise click.UsageError(f"the text cannot be written in {encoding}: {exc}") from None
+    if check:
+        _report_written(built, _checked(built, _check_account(accounts_file, params.login), at))
+    else:
+        click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
+
+
+@click.group()
+def corpus() -> None:
+    """Build or verify the language-neutral corpus of good and bad archives (fixtures/)."""
+
+
+@corpus.command("build")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--max-stored", type=click.IntRange(min=0), default=None,
+              help="Store archives up to this many bytes; bigger ones are listed with their recipe only.")
+def corpus_build(directory: Path, max_stored: int | None) -> None:
+    """Write every case's archives, expected.json and index.json into DIRECTORY."""
+    from .corpus import MAX_STORED_BYTES, build_corpus
+
+    summary = build_corpus(directory, max_stored=MAX_STORED_BYTES if max_stored is None else max_stored)
+    click.echo(f"{directory}: {summary.cases} case(s), {summary.stored} archive(s), "
+               f"{summary.total_bytes:,} bytes")
+    for omitted in summary.omitted:
+        click.echo(f"  not stored (too large; rebuild with `smsftp fixture --case`): {omitted}")
+
+
+@corpus.command("verify")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--bytes-only", is_flag=True, help="Compare with a fresh build only; do not run the rules.")
+def corpus_verify(directory: Path, bytes_only: bool) -> None:
+    """Rebuild every case and compare bytes, then check each archive's outcome with the rules."""
+    from .corpus import verify_corpus
+
+    report = verify_corpus(directory, outcomes=not bytes_only)
+    for problem in report.problems:
+        click.echo(f"FAIL {problem}")
+    if report.zlib_differs and report.problems:
+        click.echo("note: the corpus was built with another zlib; compressed bytes may differ for that reason")
+    for skipped in report.skipped:
+        click.echo(f"skip {skipped}")
+    click.echo(f"{directory}: {len(report.problems)} problem(s); {report.checked} archive outcome(s) checked, "
+               f"{len(report.skipped)} case(s) need the FTP service")
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+def _get_json(base: str, path: str, login: str | None, token: str | None) -> dict[str, Any]:
+    query = f"?{urllib.parse.urlencode({'login': login})}" if login else ""
+    request = urllib.request.Request(base.rstrip("/") + path + query, headers={"Accept": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        data: dict[str, Any] = json.loads(response.read().decode("utf-8"))
+    return data
+
+
+def _from_store(state_dir: Path, login: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from simulator.service import DATABASE
+    from simulator.store import Store
+
+    database = state_dir / DATABASE
+    if not database.exists():
+        raise click.BadParameter(f"no simulator store at {database}", param_hint="--state-dir")
+    store = Store(database)
+    try:
+        return [u.to_json() for u in store.uploads(login)], [a.to_json() for a in store.archives(login)]
+    finally:
+        store.close()
+
+
+@click.command()
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
+              help="Exit 1 when a finding at or above this severity exists.")
+@click.option("--api", metavar="URL", envvar="SMSFTP_API",
+              help="The simulator's HTTP API, e.g. http://127.0.0.1:8025 [env SMSFTP_API].")
+@click.option("--state-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Read the simulator's store directly instead of the API.")
+@click.option("--token", envvar="SMSFTP_API_TOKEN", help="API token when the API is not on loopback.")
+@click.option("--login", help="Judge only this account's uploads.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def report(fail_on: str, api: str | None, state_dir: Path | None, token: str | None, login: str | None,
+           fmt: str) -> None:
+    """Judge every upload the simulator received from your client (client conformance).
+
+    For each upload: the archive's name, binary transfer (TYPE I), upload under
+    a temporary name then rename, FTPS, aborted transfers, and every diagnostic
+    of the archive's content. Exit 1 when a finding at or above --fail-on exists.
+    """
+    from .clientcheck import client_report
+
+    if (api is None) == (state_dir is None):
+        raise click.UsageError("give exactly one of --api URL or --state-dir DIR")
+    if api is not None:
+        try:
+            uploads = _get_json(api, "/api/uploads", login, token)["uploads"]
+            archives = _get_json(api, "/api/archives", login, token)["archives"]
+        except OSError as exc:
+            click.echo(f"smsftp report: cannot read {api}: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+    else:
+        assert state_dir is not None
+        uploads, archives = _from_store(state_dir, login)
+    result = client_report(uploads, archives, login=login)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(fail_on), ensure_ascii=False, indent=2))
+    else:
+        click.echo(result.text(fail_on))
+    sys.exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)

@@ -1,0 +1,146 @@
+"""Send and expiry times (C3, M4-M6, Q2, Q11-Q13): simulator/schedule.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from simulator.accounts import Account
+from simulator.schedule import Schedule, parse_localtime, parse_senddate, parse_validity
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None, int | None, int | None]] = []
+
+    def __call__(self, code: str, message: str | None = None, *, hint: str | None = None,
+                 line: int | None = None, field: int | None = None) -> None:
+        self.seen.append((code, message, line, field))
+
+    @property
+    def codes(self) -> list[str]:
+        return [c for c, *_ in self.seen]
+
+
+class Zones:
+    """A resolver stub: fixed answers per number."""
+
+    def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
+        self.table = table
+
+    def zones_for(self, phone: str) -> tuple[str, ...]:
+        return self.table.get(phone, ())
+
+
+@pytest.mark.parametrize("text", ["20261126T19:14:00", "2026-11-26T19:14:00", " 2026-11-26T19:14:00 "])
+def test_q2_both_senddate_forms(text: str) -> None:
+    assert parse_senddate(text) == datetime(2026, 11, 26, 19, 14, 0)
+
+
+@pytest.mark.parametrize("text", [
+    "26.11.2026 19:14", "2026-11-26 19:14:00", "2026-11-26t19:14:00", "20261126T191400", "2026-11-26T19:14",
+    "2026-11-26T19:14:00Z", "2026-02-30T10:00:00", "2026-11-26T24:00:00", "２０２６1126T19:14:00",
+    "2026-11-26T19:14:00+03:00", "tomorrow", "",
+])
+def test_q2_other_senddate_forms_are_invalid(text: str) -> None:
+    assert parse_senddate(text) is None
+
+
+def test_m4_q11_validity_default_bounds_and_cap() -> None:
+    account = Account(login="guest", validity=600, validity_cap=4320)
+    assert parse_validity("", account) == (600, [])
+    assert parse_validity(" 180 ", account) == (180, [])
+    assert parse_validity("4320", account) == (4320, [])
+    for bad in ("0", "-5", "1.5", "3h", "1e3", "١٢"):
+        value, found = parse_validity(bad, account, file="sms/template.csv", line=2, column=9)
+        assert value is None and [d.code for d in found] == ["SMS406"]
+        assert (found[0].line, found[0].column) == (2, 9)
+    value, found = parse_validity("4321", account)
+    assert value is None and [d.code for d in found] == ["SMS407"]
+
+
+def test_m6_localtime_values() -> None:
+    assert parse_localtime("1") is True
+    assert parse_localtime("0") is False
+    assert parse_localtime(" ") is False
+    assert parse_localtime("yes") is None
+    assert parse_localtime("2") is None
+
+
+def test_c3_empty_senddate_sends_at_processing_time() -> None:
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=180)
+    assert schedule.default == (AT, AT + timedelta(minutes=180))
+    assert schedule.template_times("79031234567") == schedule.default
+
+
+def test_c3_row_senddate_read_in_clients_zone() -> None:
+    report = Recorder()
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, report=report)
+    send, expires = schedule.times("2026-11-26T10:00:00", "79031234567", 2, 1) or (AT, AT)
+    assert send == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    assert expires == send + timedelta(minutes=60)
+    assert send.tzinfo is UTC and report.seen == []
+
+
+def test_m5_template_senddate_applies_and_row_overrides_it() -> None:
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=1440, senddate=datetime(2026, 11, 27, 9, 0))
+    assert schedule.default[0] == datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    row = schedule.times("20261128T09:00:00", "79031234567")
+    assert row is not None and row[0] == datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+
+
+def test_q12_past_row_date_is_sent_at_once_with_warning() -> None:
+    report = Recorder()
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=30, report=report)
+    assert schedule.times("2020-01-01T10:00:00", "79031234567", 7, 2) == (AT, AT + timedelta(minutes=30))
+    assert report.codes == ["SMS602"] and report.seen[0][2:] == (7, 2)
+
+
+def test_q12_past_template_date_warns_once() -> None:
+    template = Recorder()
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=30, senddate=datetime(2020, 1, 1),
+                        template_report=template)
+    assert schedule.default[0] == AT
+    assert template.codes == ["SMS602"]
+
+
+def test_q2_invalid_row_date_rejects_row_with_sms601() -> None:
+    report = Recorder()
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=30, report=report)
+    assert schedule.times("26.11.2026", "79031234567", 3, 1) is None
+    assert schedule.times("26.11.2026", "79031234568", 4, 1) is None  # cached, still reported
+    assert report.codes == ["SMS601", "SMS601"]
+
+
+def test_m6_localtime_reads_date_in_recipients_zone() -> None:
+    zones = Zones({"73432000000": ("Asia/Yekaterinburg",)})
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, senddate=datetime(2026, 11, 26, 10, 0),
+                        localtime=True, resolver=zones)
+    assert schedule.per_recipient
+    send, _ = schedule.template_times("73432000000")
+    assert send == datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 10:00 at UTC+5
+    row = schedule.times("2026-11-26T12:00:00", "73432000000")
+    assert row is not None and row[0] == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+
+
+def test_q13_unknown_or_ambiguous_zone_falls_back_to_clients_with_info() -> None:
+    report = Recorder()
+    zones = Zones({"79031234567": ("Europe/Moscow", "Asia/Omsk", "Asia/Yekaterinburg")})
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, senddate=datetime(2026, 11, 26, 10, 0),
+                        localtime=True, resolver=zones, report=report)
+    moscow_ten = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    assert schedule.template_times("79031234567", 2)[0] == moscow_ten
+    assert schedule.template_times("12025550123", 3)[0] == moscow_ten
+    assert report.codes == ["SMS508", "SMS509"]
+    assert "Asia/Omsk" in (report.seen[0][1] or "") and report.seen[1][2] == 3
+
+
+def test_m6_localtime_without_date_changes_nothing() -> None:
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, localtime=True, resolver=Zones({}))
+    assert not schedule.per_recipient
+    assert schedule.template_times("79031234567") == (AT, AT + timedelta(hours=1))

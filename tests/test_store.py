@@ -1,0 +1,161 @@
+"""The store keeps uploads, claims, verdicts and messages; a crash leaves nothing half-visible (P2, Q15-Q17)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from simulator.diagnostics import diagnostic
+from simulator.outcome import Message
+from simulator.store import Store
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def _messages(n: int, first: int = 0) -> list[Message]:
+    return [Message(phone=f"7903{1230000 + first + i:07d}", text=f"text {first + i}", sender="TESTSMS",
+                    send_at=AT, expires_at=AT + timedelta(days=1), encoding="GSM-7", segments=1, row=first + i + 2)
+            for i in range(n)]
+
+
+def _claim(store: Store, name: str = "guest_20261125120000.zip", login: str = "guest", sha: str = "aa") -> int:
+    return store.claim(login=login, name=name, upload_id=None, size=10, mtime_ns=1, sha256=sha, received_at=AT)
+
+
+@pytest.fixture
+def store() -> Store:
+    return Store(":memory:")
+
+
+def test_p2_messages_are_invisible_until_the_verdict(store: Store) -> None:
+    """Messages written in batches stay hidden while the claim is pending, then all appear (P2)."""
+    archive_id = _claim(store)
+    store.append_messages(archive_id, _messages(3))
+    store.append_messages(archive_id, _messages(2, first=3))
+    assert store.messages() == []
+    assert store.archive("guest_20261125120000.zip").status == "pending"  # type: ignore[union-attr]
+    store.finish(archive_id, status="accepted", mode="template", message_count=5, rejected_rows=0,
+                 diagnostics=[diagnostic("SMS805")], processed_at=AT)
+    found = store.messages(login="guest")
+    assert [m.row for m in found] == [2, 3, 4, 5, 6]
+    assert found[0].archive == "guest_20261125120000.zip" and found[0].send_at == AT
+    record = store.archive("guest_20261125120000.zip", "guest")
+    assert record is not None and record.final and record.message_count == 5
+    assert [d.code for d in record.diagnostics] == ["SMS805"]
+    assert found[0].to_json()["send_at"] == "2026-11-25T12:00:00Z"
+
+
+def test_q16_a_rejected_archive_keeps_no_messages(store: Store) -> None:
+    """An archive rejected after messages were written (a late CRC error) drops them all."""
+    archive_id = _claim(store)
+    store.append_messages(archive_id, _messages(4))
+    store.finish(archive_id, status="rejected", mode="template", message_count=4, rejected_rows=0,
+                 diagnostics=[], processed_at=AT)
+    assert store.messages() == [] and store.counts()["messages"] == 0
+    assert store.archive("guest_20261125120000.zip").message_count == 0  # type: ignore[union-attr]
+
+
+def test_p2_a_pending_claim_is_forgotten_after_a_crash(tmp_path: Path) -> None:
+    """Start-up after kill -9: the claim without verdict and its partial messages go; verdicts stay."""
+    path = tmp_path / "smsftp.sqlite3"
+    store = Store(path)
+    done = _claim(store, "guest_20261125120000.zip")
+    store.append_messages(done, _messages(2))
+    store.finish(done, status="accepted", mode="template", message_count=2, rejected_rows=0, diagnostics=[],
+                 processed_at=AT)
+    pending = _claim(store, "guest_20261125120001.zip")
+    store.append_messages(pending, _messages(3, first=2))
+    store.close()  # a kill: nothing else happens to the file
+
+    reopened = Store(path)
+    assert reopened.forget_pending() == [("guest", "guest_20261125120001.zip")]
+    assert [a.name for a in reopened.archives()] == ["guest_20261125120000.zip"]
+    assert reopened.counts()["messages"] == 2
+    again = _claim(reopened, "guest_20261125120001.zip")
+    reopened.append_messages(again, _messages(3, first=2))
+    reopened.finish(again, status="accepted", mode="template", message_count=3, rejected_rows=0, diagnostics=[],
+                    processed_at=AT)
+    assert len(reopened.messages()) == 5 and len({m.id for m in reopened.messages()}) == 5
+
+
+def test_q17_settled_claim_and_repeats(store: Store) -> None:
+    """A processed file is recognised by name, size, mtime and checksum; its name counts as processed (Q17)."""
+    archive_id = _claim(store, sha="abc")
+    assert store.times_processed("guest", "guest_20261125120000.zip") == 0
+    store.finish(archive_id, status="rejected", mode=None, message_count=0, rejected_rows=0, diagnostics=[],
+                 processed_at=AT)
+    assert store.settled_claim("guest", "guest_20261125120000.zip", 10, 1, "abc") is not None
+    assert store.settled_claim("guest", "guest_20261125120000.zip", 10, 2, "abc") is None  # re-uploaded
+    assert store.times_processed("guest", "guest_20261125120000.zip") == 1
+
+
+def test_q22_upload_journal_follows_the_file(store: Store) -> None:
+    """In progress from STOR, then complete; a rename keeps the first name as the temporary one (Q22)."""
+    upload_id = store.upload_started(login="guest", filename="a.zip.part", command="STOR", transfer_type="I",
+                                     control_tls=True, data_tls=True, passive=True, client="127.0.0.1:1", at=AT)
+    assert store.upload_in_progress("guest", "a.zip.part")
+    store.upload_ended(upload_id, state="complete", ending="closed", size=10, data_tls=True, at=AT)
+    store.upload_hashed(upload_id, "ff")
+    assert not store.upload_in_progress("guest", "a.zip.part")
+    assert store.upload_renamed("guest", "a.zip.part", "a.zip") == upload_id
+    current = store.current_upload("guest", "a.zip")
+    assert current is not None and current.temp_name == "a.zip.part" and current.renamed_to == "a.zip"
+    assert current.complete and current.sha256 == "ff"
+    assert current.to_json()["started_at"] == "2026-11-25T12:00:00Z"
+    claimed = store.claim(login="guest", name="a.zip", upload_id=upload_id, size=10, mtime_ns=1, sha256="ff",
+                          received_at=AT)
+    assert claimed and store.current_upload("guest", "a.zip") is None  # consumed by the archive
+
+
+def test_q22_transfers_open_at_a_crash_are_cut_off(store: Store) -> None:
+    store.upload_started(login="guest", filename="a.zip", command="STOR", transfer_type="A", control_tls=False,
+                         data_tls=False, passive=False, client="127.0.0.1:1", at=AT)
+    assert store.abandon_in_progress(AT) == 1
+    [upload] = store.uploads("guest")
+    assert (upload.state, upload.ending) == ("cut_off", "restart")
+
+
+def test_q15_a_left_alone_file_is_reported_once(store: Store) -> None:
+    assert store.note("guest", "notes.txt", "SMS803", "left alone", AT)
+    assert not store.note("guest", "notes.txt", "SMS803", "left alone", AT + timedelta(seconds=10))
+    store.prune_notes("guest", set())
+    assert store.notes() == []
+    assert store.note("guest", "notes.txt", "SMS803", "left alone", AT)
+
+
+def test_messages_filter_and_page(store: Store) -> None:
+    """The API's filters: login, archive, phone; limit and offset across archives."""
+    for n, name in enumerate(["guest_20261125120000.zip", "guest_20261125120001.zip"]):
+        archive_id = _claim(store, name)
+        store.append_messages(archive_id, _messages(3, first=3 * n))
+        store.finish(archive_id, status="accepted", mode="template", message_count=3, rejected_rows=0,
+                     diagnostics=[], processed_at=AT)
+    assert [m.row for m in store.messages(limit=2, offset=2)] == [4, 5]
+    assert [m.row for m in store.messages(offset=4)] == [6, 7]
+    assert [m.archive for m in store.messages(archive="guest_20261125120001.zip")] == \
+        ["guest_20261125120001.zip"] * 3
+    assert [m.row for m in store.messages(phone="79031230004")] == [6]
+    assert store.count_messages() == 6 and store.count_messages(phone="79031230004") == 1
+    assert store.messages(login="other") == []
+
+
+def test_failed_logins_polls_and_reset(store: Store) -> None:
+    store.login_failed("guest", "127.0.0.1:5", False, AT)
+    store.poll_recorded(AT, found=1, processed=1, skipped=0, seconds=0.01)
+    assert [f.login for f in store.failed_logins()] == ["guest"]
+    assert store.polls()[0].to_json()["at"] == "2026-11-25T12:00:00Z"
+    store.reset()
+    assert set(store.counts().values()) == {0}
+
+
+def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "smsftp.sqlite3"
+    Store(path).close()
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value='0' WHERE key='schema'")
+    with pytest.raises(RuntimeError, match="schema"):
+        Store(path)

@@ -1,0 +1,261 @@
+"""Decoding and `;`-separated records (Z4, Z5, Q5, Q6): simulator/textio.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import pytest
+
+from simulator.diagnostics import Diagnostic
+from simulator.textio import MAX_LINE_CHARS, CsvFile, TextError, TextSource, check_columns
+
+FILE = "sms/contacts.csv"
+
+
+def table(data: bytes, encoding: str = "utf-8", chunk: int = 64 * 1024) -> CsvFile:
+    return CsvFile(TextSource(io.BytesIO(data), encoding, FILE, chunk_bytes=chunk))
+
+
+def read_all(data: bytes, encoding: str = "utf-8", chunk: int = 64 * 1024,
+             ) -> tuple[list[str], list[tuple[int, list[str]]], list[Diagnostic]]:
+    """Header names, records with their first line, and every diagnostic (fatal last)."""
+    t = table(data, encoding, chunk)
+    notes: list[Diagnostic] = []
+    try:
+        header, found = t.read_header()
+    except TextError as exc:
+        return [], [], [exc.diagnostic]
+    notes += t.diagnostics + found
+    rows: list[tuple[int, list[str]]] = []
+    if header is None:
+        return [], rows, notes
+    try:
+        rows.extend(t.records(len(header.names)))
+    except TextError as exc:
+        notes.append(exc.diagnostic)
+    return header.names, rows, notes
+
+
+def codes(diags: list[Diagnostic]) -> list[str]:
+    return [d.code for d in diags]
+
+
+EXCEL = (b"\xef\xbb\xbfphone;attr1;attr2\r\n"
+         b'79031234567;"Ivanov; Ivan";"two\r\nlines"\r\n'
+         b"\r\n"
+         b'79031234568;"say ""hi""";x\r\n')
+
+
+def test_q5_bom_stripped_with_warning_and_excel_quoting_z5() -> None:
+    names, rows, notes = read_all(EXCEL)
+    assert names == ["phone", "attr1", "attr2"]
+    assert rows == [(2, ["79031234567", "Ivanov; Ivan", "two\r\nlines"]),
+                    (5, ["79031234568", 'say "hi"', "x"])]
+    assert codes(notes) == ["SMS301"]
+    assert (notes[0].line, notes[0].column, notes[0].file) == (1, 1, FILE)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_z5_records_and_lines_do_not_depend_on_chunk_boundaries(chunk: int) -> None:
+    names, rows, notes = read_all(EXCEL, chunk=chunk)
+    assert names == ["phone", "attr1", "attr2"]
+    assert [line for line, _ in rows] == [2, 5]
+    assert rows[0][1][2] == "two\r\nlines"
+    assert codes(notes) == ["SMS301"]
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\n", "\r"])
+def test_z5_line_endings_crlf_lf_cr(eol: str) -> None:
+    data = eol.join(["phone;attr1", "79031234567;a", "", "79031234568;b", ""]).encode()
+    _, rows, notes = read_all(data, chunk=3)
+    assert rows == [(2, ["79031234567", "a"]), (4, ["79031234568", "b"])]
+    assert notes == []
+
+
+def test_z5_matches_csv_reader_on_random_input() -> None:
+    """Whatever the chunking, records equal csv.reader's over the whole text, and lines are physical lines."""
+    rng = random.Random(20261125)
+    alphabet = ['a', 'Я', ';', '"', '\n', '\r\n', '\r', ' ', '1', '€']
+    for _ in range(200):
+        text = "h1;h2\n" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        expected = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=";")
+                    if r and not (len(r) == 1 and not r[0].strip())]  # blank lines are skipped
+        t = table(text.encode(), chunk=rng.randint(1, 9))
+        t.read_header()
+        got: list[list[str]] = []
+        try:
+            for line, fields in t.records(2, pad=False):
+                got.append(fields)
+                before = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+                assert 1 <= line <= len(before)
+        except TextError as exc:
+            assert exc.diagnostic.code == "SMS303"
+            continue
+        assert got == expected[1:]
+
+
+def test_z4_cp1251_file_for_cp1251_account_is_read() -> None:
+    data = "phone;attr1\r\n79031234567;Иван Петров\r\n".encode("cp1251")
+    names, rows, notes = read_all(data, encoding="cp1251")
+    assert rows == [(2, ["79031234567", "Иван Петров"])]
+    assert notes == []
+
+
+@pytest.mark.parametrize("chunk", [4, 13, 64 * 1024])
+def test_z4_cp1251_bytes_in_utf8_account_sms302_with_position_and_hint(chunk: int) -> None:
+    data = "phone;attr1\r\n79031234567;Ok\r\n79031234568;Иван Петров\r\n".encode("cp1251")
+    _, rows, notes = read_all(data, chunk=chunk)
+    assert rows == [(2, ["79031234567", "Ok"])]  # rows before the bad byte are read
+    bad = notes[-1]
+    assert bad.code == "SMS302"
+    assert (bad.line, bad.column) == (3, 13)
+    assert "cp1251" in bad.hint and "UTF-8" in bad.hint
+    assert "C8" in bad.message
+
+
+def test_z4_column_counts_characters_not_bytes() -> None:
+    data = "phone;attr1\n79031234567;Ёлка ".encode() + b"\xff\n"
+    _, _, notes = read_all(data)
+    assert (notes[-1].code, notes[-1].line, notes[-1].column) == ("SMS302", 2, 18)
+    assert "cp1251" not in notes[-1].hint  # 0xFF alone does not look like Cyrillic text
+
+
+def test_z4_non_cyrillic_invalid_bytes_get_no_cp1251_hint() -> None:
+    _, _, notes = read_all(b"phone;attr1\n7903;\x80\x81\x82\x83\n")
+    assert notes[-1].code == "SMS302"
+    assert "cp1251" not in notes[-1].hint
+
+
+def test_z4_utf16_file_is_recognised() -> None:
+    _, _, notes = read_all("phone;attr1\n79031234567;x\n".encode("utf-16"))
+    assert notes[-1].code == "SMS302"
+    assert "UTF-16" in notes[-1].hint
+    _, _, notes = read_all("phone;attr1\n".encode("utf-16-le"))
+    assert notes[-1].code == "SMS302" and "UTF-16" in notes[-1].hint
+
+
+def test_z4_nul_in_text_is_sms302_with_position() -> None:
+    _, rows, notes = read_all(b"phone;attr1\n79031234567;a\n79031234568;b\x00c\n")
+    assert rows == [(2, ["79031234567", "a"])]
+    assert (notes[-1].code, notes[-1].line, notes[-1].column) == ("SMS302", 3, 14)
+
+
+def test_q5_bom_with_cp1251_account_reads_utf8() -> None:
+    data = "\ufeffphone;attr1\n79031234567;Иван\n".encode()
+    _, rows, notes = read_all(data, encoding="cp1251")
+    assert rows == [(2, ["79031234567", "Иван"])]
+    assert codes(notes) == ["SMS301"] and "cp1251" in notes[0].message
+
+
+def test_z5_unterminated_quote_sms303() -> None:
+    _, rows, notes = read_all(b'phone;attr1\n79031234567;ok\n79031234568;"never closed\n79031234569;x\n')
+    assert codes(notes) == ["SMS303"]
+    assert notes[0].line == 3
+    assert rows[0] == (2, ["79031234567", "ok"])
+
+
+def test_z5_quote_inside_unquoted_field_is_literal() -> None:
+    _, rows, notes = read_all(b'phone;attr1\n79031234567;5" screen\n')
+    assert rows == [(2, ["79031234567", '5" screen'])] and notes == []
+
+
+def test_z5_huge_line_sms311_bounded() -> None:
+    data = b"phone;attr1\n" + b"7" * (MAX_LINE_CHARS + 10)
+    _, _, notes = read_all(data, chunk=256 * 1024)
+    assert codes(notes) == ["SMS311"] and notes[0].line == 2
+
+
+def test_z5_huge_quoted_field_is_unterminated_quote() -> None:
+    data = b'phone;attr1\n79031234567;"' + b"x\n" * (csv.field_size_limit() // 2 + 10)
+    _, _, notes = read_all(data)
+    assert codes(notes) == ["SMS303"] and notes[0].line == 2
+
+
+@pytest.mark.parametrize("header,label", [(b"phone,attr1\n", "`,`"), (b"phone\tattr1\n", "tabs")])
+def test_z5_wrong_delimiter_sms304(header: bytes, label: str) -> None:
+    names, _, notes = read_all(header + b"79031234567,x\n")
+    assert names == [] and codes(notes) == ["SMS304"] and label in notes[0].message
+
+
+def test_c1_empty_file_sms310() -> None:
+    for data in (b"", b"\xef\xbb\xbf", b"\r\n\r\n"):
+        _, _, notes = read_all(data)
+        assert codes(notes)[-1] == "SMS310"
+
+
+def test_q6_header_trimmed_sms308_duplicate_sms306() -> None:
+    names, rows, notes = read_all(b" phone ;attr1;attr1\n79031234567;a;b\n")
+    assert names == ["phone", "attr1", "attr1"]
+    assert codes(notes) == ["SMS308", "SMS306"]
+    assert notes[1].column == 15
+
+
+def test_z5_field_count_sms309_pads_missing_trailing() -> None:
+    t = table(b"phone;attr1;attr2\n79031234567\n79031234568;a;b;c\n")
+    header, _ = t.read_header()
+    assert header is not None
+    seen: list[tuple[str, int | None, int | None]] = []
+
+    def report(code: str, message: str | None = None, *, hint: str | None = None,
+               line: int | None = None, field: int | None = None) -> None:
+        seen.append((code, line, field))
+
+    rows = list(t.records(3, report))
+    assert rows == [(2, ["79031234567", "", ""]), (3, ["79031234568", "a", "b", "c"])]
+    assert seen == [("SMS309", 2, None), ("SMS309", 3, 3)]
+    assert t.locate(3, 3) == (3, 17)
+
+
+def test_z5_locate_field_columns_across_quotes_and_lines() -> None:
+    t = table(b'phone;attr1;attr2\n79031234567;"a;\nb";tail\n')
+    header, _ = t.read_header()
+    assert header is not None
+    assert list(t.records(3)) == [(2, ["79031234567", "a;\nb", "tail"])]
+    assert t.locate(2, 0) == (2, 1)
+    assert t.locate(2, 1) == (2, 13)
+    assert t.locate(2, 2) == (3, 4)
+    assert t.locate(2, 9) == (2, None)
+
+
+def test_q6_required_column_case_only_sms305_with_hint() -> None:
+    t = table(b"Phone;attr1;SendDate;city\n")
+    header, _ = t.read_header()
+    assert header is not None
+    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
+    assert codes(found) == ["SMS305", "SMS307", "SMS307"]
+    assert "case" in found[0].message and "'Phone'" in found[0].hint
+    assert "not read as 'senddate'" in found[1].message
+    assert "#city#" in found[2].message and found[2].column == 22
+
+
+def test_q6_missing_required_column_sms305() -> None:
+    t = table(b"tel;attr1\n")
+    header, _ = t.read_header()
+    assert header is not None
+    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
+    assert codes(found) == ["SMS305", "SMS307"]
+    assert "'phone'" in found[0].message
+
+
+def test_z5_blank_and_space_only_lines_skipped() -> None:
+    _, rows, notes = read_all(b"\n\nphone;attr1\n\n  \n79031234567;a\n")
+    assert rows == [(6, ["79031234567", "a"])] and notes == []
+
+
+def test_z5_reading_is_streamed_not_whole() -> None:
+    """The decoder asks for bounded chunks, never the whole entry."""
+    sizes: list[int] = []
+
+    class Spy(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            sizes.append(-1 if size is None else size)
+            return super().read(size)
+
+    body = b"phone;attr1\n" + b"79031234567;hello\n" * 50_000
+    t = CsvFile(TextSource(Spy(body), "utf-8", FILE, chunk_bytes=4096))
+    header, _ = t.read_header()
+    assert header is not None
+    assert sum(1 for _ in t.records(2)) == 50_000
+    assert sizes and all(0 < s <= 4096 for s in sizes)
