@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from simulator.segments import GSM_BASIC, GSM_EXTENSION, count_parts, count_units
@@ -79,3 +81,30 @@ def test_q20_cyrillic_message_of_realistic_length() -> None:
 def test_q20_many_parts_for_the_255_cap() -> None:
     assert count_parts("я" * 17_085) == ("UCS-2", 255)
     assert count_parts("я" * 17_086) == ("UCS-2", 256)
+
+
+def _reference_parts(text: str) -> tuple[str, int]:
+    """Q20 spelled out: each character's width, parts filled greedily, a wide character never split."""
+    gsm = all(c in GSM_BASIC or c in GSM_EXTENSION for c in text)
+    widths = [2 if (c in GSM_EXTENSION if gsm else ord(c) > 0xFFFF) else 1 for c in text]
+    single, multi = (160, 153) if gsm else (70, 67)
+    if not text:
+        return "GSM-7", 0
+    if sum(widths) <= single:
+        return ("GSM-7" if gsm else "UCS-2"), 1
+    parts, used = 1, 0
+    for width in widths:
+        if used + width > multi:
+            parts, used = parts + 1, 0
+        used += width
+    return ("GSM-7" if gsm else "UCS-2"), parts
+
+
+def test_q20_counting_agrees_with_the_rule_spelled_out() -> None:
+    rnd = random.Random(20)
+    alphabets = ["ab c", "ab{€", "aяb", "я" + EMOJI, "a" + EMOJI + "[", "Ωé\n"]
+    for _ in range(3000):
+        letters = rnd.choice(alphabets)
+        text = "".join(rnd.choices(letters, k=rnd.choice([rnd.randint(0, 400), rnd.randint(60, 80),
+                                                           rnd.randint(130, 170), rnd.randint(300, 320)])))
+        assert count_parts(text) == _reference_parts(text), text
