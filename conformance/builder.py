@@ -54,7 +54,7 @@ FAULTS: dict[str, str] = {
     "symlink": "the first data file is a symbolic link to /etc/passwd instead of a file",
     "bomb": "the first data file is padded with 64 MiB of '0' (compression ratio about 1000:1, Q16)",
     "bomb-lying-size": "the first data file's headers claim about 4 GiB uncompressed (Q16)",
-    "ascii-mangled": "what an ASCII-mode (TYPE A) upload leaves: entries stored, then every CRLF made LF (Q27)",
+    "ascii-mangled": "what an ASCII-mode (TYPE A) upload leaves: entries stored, every CRLF made LF (Q27)",
     "macos-junk": "macOS Finder's '__MACOSX/sms/._<file>' and 'sms/.DS_Store' entries (Q23)",
     "thumbs-db": "a Windows 'sms/Thumbs.db' entry (Q23)",
     "extra-file": "an extra 'sms/readme.docx' entry that is neither data nor junk (Q23)",
@@ -259,7 +259,8 @@ def _plan(spec: ArchiveSpec, rows: Iterable[Sequence[str]] | None, progress: Pro
         if "mixed" in faults:
             plan.entries.append(_Entry(_path(spec, "contacts.csv"),
                                        b"".join(_csv(spec, [spec.contacts_header, *spec.contacts]))))
-            plan.entries.append(_Entry(_path(spec, "template.csv"), b"".join(_csv(spec, _template_rows(spec, 1)))))
+            template_bytes = b"".join(_csv(spec, _template_rows(spec, 1)))
+            plan.entries.append(_Entry(_path(spec, "template.csv"), template_bytes))
     _entry_faults(spec, plan, faults)
     plan.entries.extend(_Entry(name, data, is_data=False) for name, data in spec.extra_entries)
     return plan
@@ -322,8 +323,9 @@ def _write_zip(spec: ArchiveSpec, out: BinaryIO, rows: Iterable[Sequence[str]] |
     stored = spec.method == "stored" or "ascii-mangled" in faults
     if "empty-zip" not in faults:
         for entry in plan.entries:
-            writer.add(entry.name, entry.data, method=STORED if stored or entry.name.endswith("/") else DEFLATED,
-                       password=password if not entry.name.endswith("/") else None,
+            is_dir = entry.name.endswith("/")
+            writer.add(entry.name, entry.data, method=STORED if stored or is_dir else DEFLATED,
+                       password=password if not is_dir else None,
                        name_encoding=spec.name_encoding, create_system=_host(spec, entry)[0],
                        external_attr=_host(spec, entry)[1])
     records = writer.close()

@@ -66,7 +66,7 @@ def _upload_findings(upload: Record) -> Iterable[Diagnostic]:
     name = final_name(upload)
     if not name.lower().endswith(".zip"):
         if upload.get("state") == "complete":
-            yield diagnostic("SMS803", f"{name} is not a `.zip` archive; the platform leaves it in the folder")
+            yield diagnostic("SMS803", f"{name} is not a `.zip` archive; the platform leaves it alone")
         if upload.get("state") != "aborted":
             return
     else:
@@ -78,8 +78,8 @@ def _upload_findings(upload: Record) -> Iterable[Diagnostic]:
     if not upload.get("control_tls"):
         yield diagnostic("SMS806")
     elif not upload.get("data_tls"):
-        yield diagnostic("SMS806", "The login was encrypted (AUTH TLS) but the data channel was not (no PROT P): "
-                                   "the recipients crossed the network in clear text.")
+        yield diagnostic("SMS806", "The login was encrypted (AUTH TLS) but the data channel was not "
+                                   "(no PROT P): the recipients crossed the network in clear text.")
     if upload.get("state") == "aborted":
         ending = upload.get("ending")
         yield diagnostic("SMS807", f"the upload of {name} was aborted or cut off"

@@ -21,10 +21,18 @@ import click
 
 from simulator.accounts import Account, AccountsFileError, load_accounts, unknown_account
 from simulator.clock import parse_instant
-from simulator.outcome import ArchiveResult
+from simulator.outcome import ArchiveResult, UploadFacts
 
-from .builder import FAULTS, BuiltArchive, build_archive_to
-from .fixture import ALL_FAULTS, CONTENT_FAULTS, DEFAULT_AT, LAYOUT_FAULTS, NEWLINES, FixtureError, FixtureParams
+from .builder import FAULTS, BuiltArchive, ascii_mangle, build_archive_to
+from .fixture import (
+    ALL_FAULTS,
+    CONTENT_FAULTS,
+    DEFAULT_AT,
+    LAYOUT_FAULTS,
+    NEWLINES,
+    FixtureError,
+    FixtureParams,
+)
 from .fixture import recipe as fixture_recipe
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -48,7 +56,8 @@ def _instant(value: str | None) -> datetime:
     try:
         return parse_instant(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant (or 'now')", param_hint="--at") from None
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant (or 'now')",
+                                 param_hint="--at") from None
 
 
 def _check_account(accounts_file: Path | None, login: str) -> Account:
@@ -73,10 +82,7 @@ def _report_written(built: BuiltArchive, result: ArchiveResult) -> None:
 
 
 def _checked(built: BuiltArchive, account: Account, at: datetime, binary: bool = True) -> ArchiveResult:
-    from simulator.outcome import UploadFacts
     from simulator.processing import check_archive
-
-    from .builder import ascii_mangle
 
     if binary:
         return check_archive(built.filename, built.path, account, at)
@@ -91,8 +97,8 @@ def _fixture_from_case(case_id: str, output: Path, login: str | None, check: boo
     found = {c.id: c for c in all_cases()}
     if case_id not in found:
         close = [c for c in sorted(found) if case_id.lower() in c.lower()][:10]
-        raise click.BadParameter(f"no case {case_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""),
-                                 param_hint="--case")
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise click.BadParameter(f"no case {case_id!r}{hint}", param_hint="--case")
     case = found[case_id]
     click.echo(f"case {case.id}: {case.description} ({', '.join(case.statements)})")
     account, _ = case_account(case)
@@ -107,8 +113,8 @@ def _fixture_from_case(case_id: str, output: Path, login: str | None, check: boo
         else:
             click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
     if not case.upload.binary:
-        click.echo("  note: this case uploads in ASCII mode (TYPE A); the check above judged the bytes a server "
-                   "stores after such an upload")
+        click.echo("  note: this case uploads in ASCII mode (TYPE A); the check above judged the bytes "
+                   "a server stores after such an upload")
 
 
 @click.command(epilog=_fault_help())
@@ -116,14 +122,18 @@ def _fixture_from_case(case_id: str, output: Path, login: str | None, check: boo
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Directory to write into (created if missing).")
 @click.option("--mode", type=click.Choice(["template", "plain"]), default="template", show_default=True,
-              help="template: sms/contacts.csv + sms/template.csv; plain: one sms/list.txt (TELRN_LONG;TEXT).")
+              help="template: sms/contacts.csv + sms/template.csv; "
+                   "plain: one sms/list.txt (TELRN_LONG;TEXT).")
 @click.option("--contacts", "count", type=click.IntRange(min=0), default=10, show_default=True,
               help="Number of recipients: Russian names (faker ru_RU) and distinct valid mobile numbers.")
 @click.option("--message", help="Template text with #attr1#..#attrN# fields (plain mode: filled into TEXT). "
                                 "Default: 'Уважаемый #attr1# #attr2#! Ваш заказ готов к выдаче.'")
-@click.option("--sender", default="TESTSMS", show_default=True, help="template.csv's sourceaddress (M3).")
+@click.option("--sender", default="TESTSMS", show_default=True,
+              help="template.csv's sourceaddress (M3); in plain mode the account's default sender "
+                   "for the check.")
 @click.option("--template-field", "template_fields", multiple=True, metavar="KEY=VALUE",
-              help="An extra template.csv column, e.g. validity=180, senddate=20301201T10:00:00, localtime=1.")
+              help="An extra template.csv column, e.g. validity=180, senddate=20301201T10:00:00, "
+                   "localtime=1.")
 @click.option("--encoding", type=click.Choice(["utf-8", "cp1251"]), default="utf-8", show_default=True,
               help="Text encoding of the CSV files (Z4).")
 @click.option("--newline", type=click.Choice(list(NEWLINES)), default="crlf", show_default=True,
@@ -199,7 +209,15 @@ def fixture(case_id: str | None, output: Path, mode: str, count: int, message: s
         except UnicodeEncodeError as exc:
             raise click.UsageError(f"the text cannot be written in {encoding}: {exc}") from None
     if check:
-        _report_written(built, _checked(built, _check_account(accounts_file, params.login), at))
+        account = _check_account(accounts_file, params.login)
+        if accounts_file is None and mode == "plain":
+            # Plain archives carry no sender (N4); without an accounts file, --sender plays the account's.
+            account = account.with_overrides(default_sender=sender)
+        _report_written(built, _checked(built, account, at))
+        if account.encoding != encoding:
+            click.echo(f"  note: checked for an account whose encoding is {account.encoding}; "
+                       f"pass --accounts with `encoding = \"{encoding}\"` for an account arranged "
+                       "with support (Z4)")
     else:
         click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
 
@@ -235,10 +253,12 @@ def corpus_verify(directory: Path, bytes_only: bool) -> None:
     for problem in report.problems:
         click.echo(f"FAIL {problem}")
     if report.zlib_differs and report.problems:
-        click.echo("note: the corpus was built with another zlib; compressed bytes may differ for that reason")
+        click.echo("note: the corpus was built with another zlib; compressed bytes may differ "
+                   "for that reason")
     for skipped in report.skipped:
         click.echo(f"skip {skipped}")
-    click.echo(f"{directory}: {len(report.problems)} problem(s); {report.checked} archive outcome(s) checked, "
+    click.echo(f"{directory}: {len(report.problems)} problem(s); "
+               f"{report.checked} archive outcome(s) checked, "
                f"{len(report.skipped)} case(s) need the FTP service")
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
 
@@ -268,7 +288,8 @@ def _from_store(state_dir: Path, login: str | None) -> tuple[list[dict[str, Any]
 
 
 @click.command()
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
+              show_default=True,
               help="Exit 1 when a finding at or above this severity exists.")
 @click.option("--api", metavar="URL", envvar="SMSFTP_API",
               help="The simulator's HTTP API, e.g. http://127.0.0.1:8025 [env SMSFTP_API].")

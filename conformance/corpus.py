@@ -88,7 +88,7 @@ def expected_document(case: Case, stored: Sequence[bool]) -> dict[str, Any]:
     for entry, keep in zip(doc["archives"], stored, strict=True):
         entry["file"] = entry["name"] if keep else None
     return {
-        "format": FORMAT, "version": VERSION, **doc,
+        "$schema": "../schema.json", "format": FORMAT, "version": VERSION, **doc,
         "processing_at": format_instant(PROCESSING_AT),
         "offline": offline_reason(case) is None,
         "offline_note": offline_reason(case),
@@ -205,8 +205,8 @@ def compare_outcome(expected: ExpectedArchive, result: ArchiveResult) -> list[st
     if count is not None and result.message_count != count:
         out.append(f"{result.message_count} message(s), expected {count}")
     if expected.messages is not None and result.messages is not None:
-        got = [(m.phone, m.text, m.sender, format_instant(m.send_at), format_instant(m.expires_at), m.segments,
-                m.encoding) for m in result.messages]
+        got = [(m.phone, m.text, m.sender, format_instant(m.send_at), format_instant(m.expires_at),
+                m.segments, m.encoding) for m in result.messages]
         want = [_expected_tuple(m) for m in expected.messages]
         for i, (g, w) in enumerate(zip(got, want, strict=False)):
             if g != w:

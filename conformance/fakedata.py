@@ -148,7 +148,8 @@ def contacts(
 
 
 def plain_rows(
-    count: int, *, seed: int = 0, text: str = "#attr1#, ваш заказ готов.", numbers: Sequence[str] | None = None
+    count: int, *, seed: int = 0, text: str = "#attr1#, ваш заказ готов.",
+    numbers: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Plain-mode rows ``(TELRN_LONG, TEXT)``; ``#attrN#`` in ``text`` is filled like a template would."""
     for row in contacts(count, seed=seed, columns=("phone", "attr1", "attr2", "attr3"), numbers=numbers):

@@ -38,7 +38,7 @@ CONTENT_FAULTS: dict[str, str] = {
 }
 LAYOUT_FAULTS: dict[str, str] = {
     "root-files": "the files at the archive's root, not in the folder sms (Q4)",
-    "cp866-names": "a Cyrillic plain file name (рассылка.txt) in cp866 without the UTF-8 flag (Q23, plain mode)",
+    "cp866-names": "a Cyrillic plain file name (рассылка.txt) in cp866, no UTF-8 flag (Q23, plain mode)",
     "template-two-rows": "template.csv with two data rows (M1, Q14)",
     "template-no-rows": "template.csv with a header only (M1, Q14)",
     "no-contacts": "a header without any recipient (Q25)",
@@ -105,7 +105,8 @@ def recipe(params: FixtureParams) -> FixtureRecipe:
     if "cp866-names" in faults and params.mode != "plain":
         raise FixtureError("cp866-names needs --mode plain: template mode's file names are plain ASCII")
     if params.bom and params.encoding != "utf-8":
-        raise FixtureError("--bom writes a UTF-8 byte-order mark; it cannot go with --encoding " + params.encoding)
+        raise FixtureError(f"--bom writes a UTF-8 byte-order mark; it cannot go with --encoding "
+                           f"{params.encoding}")
     if params.contacts < 0:
         raise FixtureError("--contacts must be 0 or more")
     builder_faults = tuple(dict.fromkeys(ALIASES.get(f, f) for f in params.faults
@@ -138,7 +139,8 @@ def _rows(params: FixtureParams, spec: ArchiveSpec) -> Iterator[tuple[str, ...]]
     count = 0 if "no-contacts" in params.faults else params.contacts
     message = dict(spec.template_items)["message"]
     if spec.mode == "template":
-        rows: Iterator[tuple[str, ...]] = fakedata.contacts(count, seed=params.seed, columns=spec.contacts_header)
+        rows: Iterator[tuple[str, ...]] = fakedata.contacts(count, seed=params.seed,
+                                                            columns=spec.contacts_header)
     else:
         rows = fakedata.plain_rows(count, seed=params.seed, text=message)
     first: Sequence[str] | None = None

@@ -9,9 +9,15 @@ Q21 (the account's mode).
 Nothing is ever extracted to disk: entries are streamed from the archive through
 ``ZipArchive.open``. Problems found by looking at the central directory are
 diagnostics returned by ``inspect``; problems that only show while the data is
-read (a bad CRC at the end of an entry, truncated data, a bomb whose header lied
-about its compressed size) raise ``ArchiveDefect`` carrying the diagnostic,
-because by then the consumer may already have used part of the stream.
+read (a bad CRC at the end of an entry, data that ends early, output beyond the
+caps) raise ``ArchiveDefect`` carrying the diagnostic, because by then the
+consumer may already have used part of the stream.
+
+Zip bombs meet three walls. ``inspect`` rejects declared sizes over the caps
+and declared compressed sizes that run into the next entry (overlapping
+entries, or a header that understates its ratio). zipfile itself never yields
+more than an entry's declared size. And the stream counts what it really
+produces and consumes, in case a header lie gets past both.
 """
 
 from __future__ import annotations
@@ -25,16 +31,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import IO, BinaryIO, Literal, cast
+from typing import IO, BinaryIO, cast
 
 from .accounts import Account
 from .diagnostics import Diagnostic, diagnostic
-from .naming import decode_entry_name, junk_kind, unsafe_entry_name
+from .naming import SMS_FOLDER, assign_roles, decode_entry_name, junk_kind, unsafe_entry_name
+from .outcome import ArchiveMode
 
-SMS_FOLDER = "sms/"
-CONTACTS = "contacts.csv"
-TEMPLATE = "template.csv"
-PLAIN_EXTENSIONS = (".csv", ".txt")
 # Below this much output a high ratio means nothing: a small CSV of repeated rows compresses very well.
 RATIO_MIN_BYTES = 1 << 20
 CHUNK = 64 * 1024
@@ -52,7 +55,6 @@ _EOCD_SEARCH = 22 + 65535  # the record plus the longest possible comment
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
                NotImplementedError, RuntimeError, struct.error, zlib.error, IndexError, OverflowError)
 
-ArchiveMode = Literal["template", "plain"]
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
 
@@ -444,101 +446,21 @@ class ZipArchive:
                     f"compressed, a ratio of {info.file_size // max(info.compress_size, 1)}:1; "
                     f"the cap is {ratio}:1.", file=e.name))
         # Every entry counts, junk too: a bomb need not be named like data to fill a disk.
-        total = sum(i.file_size for i in infos if not i.is_dir())
+        total = sum(i.file_size for i in infos if not i.filename.endswith("/"))
         if total > cap and not any(p.code == "SMS212" for p in problems):
             problems.append(diagnostic(
                 "SMS212", f"The entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}."))
 
-    def _misplaced(self, e: _Entry, data_in_sms: bool) -> Diagnostic:
-        """SMS207 for a data file outside `sms/` (Q4); SMS209 for anything else out of place."""
-        name = e.name
-        looks_like_data = name.lower().endswith(PLAIN_EXTENSIONS)
-        if data_in_sms or not looks_like_data:
-            return self._unexpected(name)
-        folders = name.split("/")[:-1]
-        if not folders:
-            return diagnostic(
-                "SMS207", f"{name} is at the archive's root, not in the folder `sms`.", file=name,
-                hint="Zip the folder, not its content: `zip -r archive.zip sms` (Windows: right-click the "
-                "`sms` folder itself > Send to > Compressed (zipped) folder).")
-        if folders[0].lower() == "sms" and folders[0] != "sms":
-            return diagnostic("SMS207", f"{name} is in the folder `{folders[0]}/`; the folder must be named "
-                              "`sms` in lower case.", hint="Rename the folder to `sms` and zip it again.", file=name)
-        if "sms" in folders:
-            outer = "/".join(folders[: folders.index("sms")])
-            return diagnostic(
-                "SMS207", f"{name} is in `{outer}/sms/`; the folder `sms` must be at the archive's root.",
-                hint=f"Zip the `sms` folder itself, not the folder `{outer}` that contains it.", file=name)
-        return diagnostic("SMS207", f"{name} is in `{'/'.join(folders)}/`, not in the folder `sms`.",
-                          hint="Put the data files into a folder named `sms` and zip that folder.", file=name)
-
-    def _unexpected(self, name: str) -> Diagnostic:
-        hint = None
-        if name.lower().endswith((".xlsx", ".xls", ".ods")):
-            hint = "Save the spreadsheet as CSV (`;`-separated, UTF-8) and zip the CSV instead."
-        elif name.startswith(SMS_FOLDER) and "/" in name[len(SMS_FOLDER):]:
-            hint = "Data files sit directly in `sms/`, not in a subfolder; remove the subfolder."
-        return diagnostic("SMS209", f"{name} is not a data file of this archive.", hint=hint, file=name)
-
     def _layout(self, entries: list[_Entry], problems: list[Diagnostic]) -> Layout | None:
-        in_sms = [e for e in entries if e.name.startswith(SMS_FOLDER) and "/" not in e.name[len(SMS_FOLDER):]]
-        pair: dict[str, _Entry] = {}
-        plain: list[_Entry] = []
-        for e in in_sms:
-            base = e.name[len(SMS_FOLDER):]
-            if base.lower() in (CONTACTS, TEMPLATE):
-                if base != base.lower():
-                    problems.append(diagnostic(
-                        "SMS221", f"{e.name} is named {base!r}; the document names it exactly "
-                        f"{base.lower()!r}.", hint=f"Rename it to `{base.lower()}`, lower case.", file=e.name))
-                if base.lower() not in pair or base == base.lower():
-                    pair[base.lower()] = e
-            elif base.lower().endswith(PLAIN_EXTENSIONS):
-                plain.append(e)
-            else:
-                problems.append(self._unexpected(e.name))
-        for e in entries:
-            if e not in in_sms:
-                problems.append(self._misplaced(e, bool(pair or plain)))
-        misplaced = any(p.code == "SMS207" for p in problems)
-        names = ", ".join(e.name for e in [*pair.values(), *plain])
-        if pair and plain:
-            problems.append(diagnostic("SMS214", f"The archive holds both template and plain files: {names}."))
-        if len(pair) == 1:
-            (present,) = pair
-            missing = TEMPLATE if present == CONTACTS else CONTACTS
-            hint = None
-            if self.account.mode == "plain" and not plain:
-                hint = (f"Your account is in plain mode: `{present}` is reserved for template archives; "
-                        "name the one data file otherwise, e.g. `sms/list.csv`.")
-            problems.append(diagnostic(
-                "SMS218", f"The archive holds sms/{present} but no sms/{missing}.", hint=hint,
-                file=pair[present].name))
-        if len(plain) > 1 and not pair:
-            problems.append(diagnostic("SMS217", f"The folder `sms` holds {len(plain)} plain files: {names}."))
-        if not pair and not plain:
-            if not misplaced:
-                problems.append(diagnostic(
-                    "SMS215", "The folder `sms` holds no `.csv` or `.txt` file." if self._sms_folder
-                    else "The archive has no folder `sms` with a `.csv` or `.txt` file."))
+        by_name = {e.name: e.file for e in entries}
+        roles, found = assign_roles(list(by_name), self.account, sms_folder=self._sms_folder)
+        problems.extend(found)
+        if roles is None:
             return None
-        mode: ArchiveMode = "template" if pair else "plain"
-        if pair and plain:
-            return None
-        if self.account.mode not in ("auto", mode):
-            what = "a template archive (contacts.csv + template.csv)" if pair else f"a plain archive ({names})"
-            hint = ("Your account takes template archives: `sms/contacts.csv` + `sms/template.csv`; "
-                    "or ask support to allow plain mode." if self.account.mode == "template" else
-                    "Your account takes plain archives: one `sms/*.csv` or `sms/*.txt` file (TELRN_LONG;TEXT); "
-                    "or ask support to allow template mode.")
-            problems.append(diagnostic(
-                "SMS219", f"This is {what}, but the account {self.account.login!r} is set up for "
-                f"{self.account.mode} mode.", hint=hint))
-        if mode == "template":
-            contacts, template = pair.get(CONTACTS), pair.get(TEMPLATE)
-            return Layout("template", contacts=contacts.file if contacts else None,
-                          template=template.file if template else None)
-        return Layout("plain", plain=plain[0].file)
+        def pick(name: str | None) -> DataFile | None:
+            return by_name[name] if name is not None else None
+
+        return Layout(roles.mode, pick(roles.contacts), pick(roles.template), pick(roles.plain))
 
     def _check_extents(self, zf: zipfile.ZipFile, layout: Layout, problems: list[Diagnostic]) -> None:
         """A data file's compressed bytes must end before the next entry starts.
@@ -550,7 +472,7 @@ class ZipArchive:
         starts = sorted({i.header_offset for i in zf.infolist()} | {zf.start_dir})
         for f in layout.files:
             offset = f.info.header_offset
-            header = self._read_at(offset, 30)
+            header = self._read_at(offset, 30) if offset >= 0 else b""
             if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
                 continue  # opening the entry reports the missing header
             name_length, extra_length = struct.unpack_from("<HH", header, 26)

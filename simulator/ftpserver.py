@@ -117,6 +117,13 @@ class FolderFS(AbstractedFS):  # type: ignore[misc]
             current = os.path.dirname(current)
         return True
 
+    def open(self, filename: str, mode: str) -> Any:
+        # Unbuffered for writing: the file on disk grows as the data arrives, as on a real server,
+        # so what a naive poller sees mid-transfer is what was received (pyftpdlib writes 64 KiB chunks).
+        if "r" in mode and "+" not in mode:
+            return super().open(filename, mode)
+        return open(filename, mode, buffering=0)  # noqa: SIM115 - pyftpdlib closes it
+
     def listdir(self, path: str) -> list[str]:
         return [n for n in super().listdir(path) if not os.path.islink(os.path.join(path, n))]
 

@@ -5,9 +5,10 @@ contain `_`, so the name is split at the *last* `_` (Q3). The timestamp is kept
 naive, exactly as written: the document does not say in which time zone it is,
 and the poller only uses it to order archives (Q1).
 
-Entry names are bytes in the zip; which encoding they are in, and whether they
-are safe to extract or junk that archivers add, is decided here so that
-``archive.py`` only deals with the container.
+Entry names are bytes in the zip; which encoding they are in, whether they are
+safe to extract or junk that archivers add, and which named files make the
+campaign (``assign_roles``) is decided here from the names alone, so that
+``archive.py`` only deals with the container's bytes.
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ import struct
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from .accounts import Account
 from .diagnostics import Diagnostic, diagnostic
+from .outcome import ArchiveMode
 
 EXTENSION = ".zip"
+SMS_FOLDER = "sms/"
+CONTACTS = "contacts.csv"
+TEMPLATE = "template.csv"
+PLAIN_EXTENSIONS = (".csv", ".txt")
 _FLAG_UTF8 = 0x0800  # general-purpose bit 11: the entry name is UTF-8
 _EXTRA_UNICODE_PATH = 0x7075  # Info-ZIP: the name in UTF-8 beside a legacy-encoded one
 _STAMP = re.compile(r"[0-9]{14}")
@@ -50,8 +58,10 @@ def _basename(filename: str) -> str:
 
 
 def _instant(stamp: str) -> datetime | None:
+    # Fixed-width slices, not strptime: its patterns accept one-digit fields and could split differently.
     try:
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S")
+        return datetime(int(stamp[0:4]), int(stamp[4:6]), int(stamp[6:8]),
+                        int(stamp[8:10]), int(stamp[10:12]), int(stamp[12:14]))
     except ValueError:
         return None
 
@@ -241,6 +251,8 @@ def decode_entry_name(info: zipfile.ZipInfo) -> tuple[str, str]:
 
 def unsafe_entry_name(name: str) -> tuple[str, str | None] | None:
     """Why a name is unsafe to extract (zip-slip), with a specific hint; None when safe."""
+    if not name:
+        return "is empty", None
     if "\x00" in name:
         return "holds a NUL byte, which hides the rest of the name from some tools", None
     if "\\" in name:
@@ -269,3 +281,115 @@ def junk_kind(name: str) -> str | None:
     if base.lower() == "desktop.ini":
         return "Windows folder settings (`desktop.ini`)"
     return None
+
+
+# --- which named files make the campaign (Q4, N1, C1, M1, Q21, Q24) -------------------------------
+
+@dataclass(frozen=True)
+class Roles:
+    """The entry names that play each part; which ones are set follows from ``mode``."""
+
+    mode: ArchiveMode
+    contacts: str | None = None
+    template: str | None = None
+    plain: str | None = None
+
+
+def _unexpected(name: str) -> Diagnostic:
+    hint = None
+    if name.lower().endswith((".xlsx", ".xls", ".ods")):
+        hint = "Save the spreadsheet as CSV (`;`-separated, UTF-8) and zip the CSV instead."
+    elif name.startswith(SMS_FOLDER) and "/" in name[len(SMS_FOLDER):]:
+        hint = "Data files sit directly in `sms/`, not in a subfolder; remove the subfolder."
+    return diagnostic("SMS209", f"{name} is not a data file of this archive.", hint=hint, file=name)
+
+
+def _misplaced(name: str, data_in_sms: bool) -> Diagnostic:
+    """SMS207 for a data file outside `sms/` (Q4); SMS209 for anything else out of place."""
+    if data_in_sms or not name.lower().endswith(PLAIN_EXTENSIONS):
+        return _unexpected(name)
+    folders = name.split("/")[:-1]
+    if not folders:
+        return diagnostic(
+            "SMS207", f"{name} is at the archive's root, not in the folder `sms`.", file=name,
+            hint="Zip the folder, not its content: `zip -r archive.zip sms` (Windows: right-click the "
+            "`sms` folder itself > Send to > Compressed (zipped) folder).")
+    if folders[0].lower() == "sms" and folders[0] != "sms":
+        return diagnostic("SMS207", f"{name} is in the folder `{folders[0]}/`; the folder must be named "
+                          "`sms` in lower case.", hint="Rename the folder to `sms` and zip it again.", file=name)
+    if "sms" in folders:
+        outer = "/".join(folders[: folders.index("sms")])
+        return diagnostic(
+            "SMS207", f"{name} is in `{outer}/sms/`; the folder `sms` must be at the archive's root.",
+            hint=f"Zip the `sms` folder itself, not the folder `{outer}` that contains it.", file=name)
+    return diagnostic("SMS207", f"{name} is in `{'/'.join(folders)}/`, not in the folder `sms`.",
+                      hint="Put the data files into a folder named `sms` and zip that folder.", file=name)
+
+
+def _mode_problem(mode: ArchiveMode, names: str, account: Account) -> list[Diagnostic]:
+    if account.mode in ("auto", mode):
+        return []
+    what = "a template archive (contacts.csv + template.csv)" if mode == "template" else f"a plain archive ({names})"
+    hint = ("Your account takes template archives: `sms/contacts.csv` + `sms/template.csv`; "
+            "or ask support to allow plain mode." if account.mode == "template" else
+            "Your account takes plain archives: one `sms/*.csv` or `sms/*.txt` file (TELRN_LONG;TEXT); "
+            "or ask support to allow template mode.")
+    return [diagnostic("SMS219", f"This is {what}, but the account {account.login!r} is set up for "
+                       f"{account.mode} mode.", hint=hint)]
+
+
+def assign_roles(names: Sequence[str], account: Account, *,
+                 sms_folder: bool = False) -> tuple[Roles | None, list[Diagnostic]]:
+    """Which of the archive's files make the campaign, judged by their names alone.
+
+    ``names`` are the real files (junk, unsafe, linked and duplicate entries
+    already set aside); ``sms_folder`` says whether any entry, directories
+    included, sits under `sms/`. Roles are returned whenever the mode can be
+    told, even when a diagnostic is an error (a name in the wrong case, a mode
+    the account does not take); None when it cannot.
+    """
+    problems: list[Diagnostic] = []
+    in_sms = [n for n in names if n.startswith(SMS_FOLDER) and "/" not in n[len(SMS_FOLDER):]]
+    pair: dict[str, str] = {}
+    plain: list[str] = []
+    for name in in_sms:
+        base = name[len(SMS_FOLDER):]
+        if base.lower() in (CONTACTS, TEMPLATE):
+            if base != base.lower():
+                problems.append(diagnostic(
+                    "SMS221", f"{name} is named {base!r}; the document names it exactly {base.lower()!r}.",
+                    hint=f"Rename it to `{base.lower()}`, lower case.", file=name))
+            if base.lower() not in pair or base == base.lower():
+                pair[base.lower()] = name
+        elif base.lower().endswith(PLAIN_EXTENSIONS):
+            plain.append(name)
+        else:
+            problems.append(_unexpected(name))
+    problems.extend(_misplaced(n, bool(pair or plain)) for n in names if n not in in_sms)
+    shown = ", ".join([*pair.values(), *plain])
+    if pair and plain:
+        problems.append(diagnostic("SMS214", f"The archive holds both template and plain files: {shown}."))
+    if len(pair) == 1:
+        ((present, name),) = pair.items()
+        missing = TEMPLATE if present == CONTACTS else CONTACTS
+        hint = None
+        if account.mode == "plain" and not plain:
+            hint = (f"Your account is in plain mode: `{present}` is reserved for template archives; "
+                    "name the one data file otherwise, e.g. `sms/list.csv`.")
+        problems.append(diagnostic(
+            "SMS218", f"The archive holds sms/{present} but no sms/{missing}.", hint=hint, file=name))
+    if len(plain) > 1 and not pair:
+        problems.append(diagnostic("SMS217", f"The folder `sms` holds {len(plain)} plain files: {shown}."))
+    if not pair and not plain:
+        if not any(p.code == "SMS207" for p in problems):
+            problems.append(diagnostic(
+                "SMS215", "The folder `sms` holds no `.csv` or `.txt` file." if sms_folder or in_sms
+                else "The archive has no folder `sms` with a `.csv` or `.txt` file."))
+        return None, problems
+    if pair and plain:
+        return None, problems
+    if pair:
+        problems.extend(_mode_problem("template", shown, account))
+        return Roles("template", contacts=pair.get(CONTACTS), template=pair.get(TEMPLATE)), problems
+    problems.extend(_mode_problem("plain", shown, account))
+    return Roles("plain", plain=plain[0]), problems

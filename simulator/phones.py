@@ -68,7 +68,7 @@ def _ascii_digits(text: str) -> bool:
 class _Plan:
     """Everything needed to judge the national part of the numbers of one calling code."""
 
-    __slots__ = ("geo_groups", "metadata", "prefix", "typed", "valid")
+    __slots__ = ("geo_groups", "metadata", "prefix", "typed", "valid", "whole")
 
     def __init__(self, cc: int) -> None:
         main = phonenumberutil.region_code_for_country_code(cc)
@@ -78,7 +78,13 @@ class _Plan:
         # Two patterns: validity alone does not depend on the order of the type branches, so
         # `valid` tries the common types first; `typed` keeps _number_type_helper's order, and
         # its marker groups say which type matched (geographic or not, for time zones).
-        self.valid = re.compile(_calling_code_pattern(cc, None))
+        valid = _calling_code_pattern(cc, None)
+        self.valid = re.compile(valid)
+        # The whole number in one match, for the usual case that parse() strips no national prefix:
+        # the code, a national part of a length parse() accepts that does not start like the national
+        # prefix (or stripping would be tried), and a valid national number.
+        unprefixed = f"(?!(?:{prefix}))" if prefix else ""
+        self.whole = re.compile(rf"{cc}(?=[0-9]{{{_MIN_NSN},{_MAX_NSN}}}\Z){unprefixed}(?:{valid})")
         geo_names: list[str] = []
         self.typed = re.compile(_calling_code_pattern(cc, geo_names))
         self.geo_groups = frozenset(self.typed.groupindex[n] for n in geo_names)
@@ -151,6 +157,8 @@ def _desc_pattern(desc: Any) -> str | None:
 
 
 _plans: dict[str, _Plan] = {}
+_MISSING: Any = object()
+_by_head: dict[str, _Plan | None] = {}  # the first three digits of a number -> its code's plan
 # Calling codes are prefix-free and parse() takes the first 1-3 digits that form one, so the first three
 # digits of a number decide its code's length.
 _CC_SIZE: dict[str, int] = {}
@@ -197,8 +205,23 @@ def is_valid_international(digits: str) -> bool:
     """
     if not (digits.isascii() and digits.isdigit()):
         return reference_is_valid(digits)
-    parts = _split(digits)
-    return parts is not None and parts[2].valid.fullmatch(parts[1]) is not None
+    return _valid_digits(digits)
+
+
+def _valid_digits(digits: str) -> bool:
+    head = digits[:3]
+    plan = _by_head.get(head, _MISSING)
+    if plan is _MISSING:
+        size = _CC_SIZE.get(head)
+        plan = _by_head[head] = None if size is None else _plan(head[:size])
+    if plan is None:
+        return False  # no calling code; or fewer than three digits, which parse() refuses
+    if plan.whole.fullmatch(digits) is not None:
+        return True
+    if plan.prefix is None:
+        return False
+    parts = _split(digits)  # parse() may strip a national prefix: the exact, slower path
+    return parts is not None and plan.valid.fullmatch(parts[1]) is not None
 
 
 def national_number(digits: str) -> NationalNumber | None:
@@ -242,8 +265,7 @@ _SHOWN = 40
 def phone_problem(raw: str) -> str | None:
     """None when ``raw`` is an accepted number; else the diagnostic code (SMS501-SMS507)."""
     if raw.isascii() and raw.isdigit():
-        parts = _split(raw)  # is_valid_international, inlined: this is every row's path
-        if parts is not None and parts[2].valid.fullmatch(parts[1]) is not None:
+        if _valid_digits(raw):
             return None
         return "SMS503" if _leading_8_fix(raw) is not None else "SMS506"
     value = raw.strip()

@@ -13,11 +13,9 @@ at the end of the data, or a bad row with ``reject_archive_on_bad_row`` (Q9).
 Consumers that store messages do so in a transaction and roll back when
 ``status`` is ``rejected`` after iteration; ``message_count`` is then 0.  Once an
 archive-level error is known, no further messages are yielded, but the rows are
-still checked, so that one run reports everything.
-
-The per-row path is deliberately plain code with local variables: no
-regular expression is compiled, no diagnostic object built and no date parsed
-for a good row without its own `senddate`.
+still checked, so that one run reports everything.  The per-row path is plain
+code on local variables: no diagnostic object is built and no date parsed for a
+good row without its own `senddate`.
 """
 
 from __future__ import annotations
@@ -37,8 +35,8 @@ from .phones import phone_hint, phone_message, phone_problem
 from .schedule import Schedule, ZoneLookup
 from .segments import count_parts
 from .sender import default_sender_problems
-from .template import CompiledTemplate, TemplateSettings, compile_template, read_template
-from .textio import CsvFile, Reporter, TextError, TextSource, check_columns
+from .template import CompiledTemplate, TemplateSettings, check_columns, compile_template, read_template
+from .textio import CsvFile, Reporter, TextError, TextSource
 
 __all__ = ["PER_CODE_CAP", "ArchiveRun", "DiagnosticLog", "check_archive", "process_archive"]
 
@@ -177,11 +175,10 @@ class ArchiveRun:
         if not upload.complete and codes & _CUT_OFF:
             lead.append(diagnostic("SMS802", "The archive was taken while its upload was still in progress; "
                                    "that is why it is incomplete."))
-        for d in lead:
+        for d in lead:  # first: they explain the container errors that follow
             self._log.counts[d.code] = self._log.counts.get(d.code, 0) + 1
-        items[:0] = lead
-        if lead:
             self._log.fatal = True
+        items[:0] = lead
 
     def _open_csv(self, archive: ZipArchive, f: DataFile) -> tuple[BinaryIO, CsvFile]:
         stream = archive.open(f)
@@ -275,6 +272,7 @@ class ArchiveRun:
         dated = False
         rows = rejected = count = 0
         reader, fit = table.reader, table.fit
+        check_phone, parts_of, new = phone_problem, count_parts, Message  # locals: the loop runs per row
         last = start = table.last_line
         try:
             for fields in reader:
@@ -286,7 +284,7 @@ class ArchiveRun:
                     fields = fitted
                 rows += 1
                 phone = fields[phone_at]
-                problem = phone_problem(phone)
+                problem = check_phone(phone)
                 if problem is not None:
                     rejected += 1
                     self._bad_phone(problem, phone, table, start, phone_at)
@@ -311,7 +309,7 @@ class ArchiveRun:
                     times = default
                 if render is not None:
                     text = render(*fields)
-                    encoding, parts = count_parts(text)
+                    encoding, parts = parts_of(text)
                 else:
                     text = constant
                     encoding, parts = constant_parts
@@ -321,7 +319,7 @@ class ArchiveRun:
                     continue
                 count += 1
                 if live and not (strict and rejected):
-                    yield Message(phone, text, sender, times[0], times[1], encoding, parts, start)
+                    yield new(phone, text, sender, times[0], times[1], encoding, parts, start)
         except csv.Error as exc:
             raise table.error(exc, last) from None
         finally:
@@ -428,6 +426,7 @@ class ArchiveRun:
         tracking = limit > 0
         rows = rejected = count = 0
         reader = table.reader
+        check_phone, parts_of, new = phone_problem, count_parts, Message
         last = start = table.last_line
         try:
             for fields in reader:
@@ -452,7 +451,7 @@ class ArchiveRun:
                         report("SMS309", f"The record has {n} fields; the header names {width}.", line=start,
                                field=width)
                 rows += 1
-                problem = phone_problem(phone)
+                problem = check_phone(phone)
                 if problem is not None:
                     rejected += 1
                     self._bad_phone(problem, phone, table, start, 0)
@@ -465,14 +464,14 @@ class ArchiveRun:
                         tracking = False
                 else:
                     self._untracked(report, seen, phone, start, 0, table.file)
-                encoding, parts = count_parts(text)
+                encoding, parts = parts_of(text)
                 if parts > max_parts or not text or text.isspace():
                     rejected += 1
                     self._bad_text(report, text, parts, start)
                     continue
                 count += 1
                 if live and not (strict and rejected):
-                    yield Message(phone, text, sender, send_at, expires_at, encoding, parts, start)
+                    yield new(phone, text, sender, send_at, expires_at, encoding, parts, start)
         except csv.Error as exc:
             raise table.error(exc, last) from None
         finally:

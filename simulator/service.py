@@ -30,10 +30,12 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -121,7 +123,8 @@ class Simulator:
         log_event("start", ftp=f"{self.ftp_host}:{self.ftp_port}", tls=self.tls, state=self.state_dir,
                   clock="frozen" if self.clock.frozen else "system", at=self.clock.now())
         if self._api_port_arg is not None:
-            from .api import ApiServer, create_app
+            with _real_datetime_for_imports():
+                from .api import ApiServer, create_app
 
             self._api = ApiServer(create_app(self), self.host, self._api_port_arg)
             self._api.start()
@@ -298,6 +301,28 @@ class Simulator:
                         else:
                             child.unlink(missing_ok=True)
         log_event("reset")
+
+
+@contextmanager
+def _real_datetime_for_imports() -> Iterator[None]:
+    """Import FastAPI with the real ``datetime`` classes even inside ``freeze_time``.
+
+    pydantic subclasses ``datetime.date`` at import; freezegun's ``FakeDate`` makes
+    that a metaclass conflict.  Only the first import is affected.
+    """
+    import datetime as dt
+
+    freezegun_api = sys.modules.get("freezegun.api")
+    real_date = getattr(freezegun_api, "real_date", dt.date)
+    if dt.date is real_date:
+        yield
+        return
+    fake_date, fake_datetime = dt.date, dt.datetime
+    dt.date, dt.datetime = real_date, freezegun_api.real_datetime  # type: ignore[union-attr, misc]
+    try:
+        yield
+    finally:
+        dt.date, dt.datetime = fake_date, fake_datetime  # type: ignore[misc]
 
 
 def wait_until(predicate: Any, timeout: float, interval: float = 0.01) -> bool:

@@ -1,4 +1,4 @@
-"""`template.csv` and the message template (M1-M6, C4, Q7, Q11, Q14).
+"""Template mode's files: their columns, `template.csv` and the message template (C1-C4, M1-M6, Q6, Q7, Q14).
 
 A substitution field is a name between two `#` (M2).  The rules, in order:
 
@@ -27,7 +27,7 @@ from .accounts import Account
 from .diagnostics import Diagnostic, diagnostic
 from .schedule import parse_localtime, parse_senddate, parse_validity, senddate_message
 from .sender import sender_problems
-from .textio import CsvFile, Where, check_columns
+from .textio import CsvFile, Header, Where
 
 FILE = "sms/template.csv"
 REQUIRED = ("message", "sourceaddress")
@@ -116,6 +116,50 @@ def compile_template(message: str, columns: Sequence[str], *, file: str | None =
     source = "".join(pattern)
     constant = source.replace("{{", "{").replace("}}", "}") if not used else None
     return CompiledTemplate(message, source, tuple(used), tuple(missing), constant), diags
+
+
+def check_columns(header: Header, required: Sequence[str], optional: Sequence[str], file: str,
+                  numbered: str = "") -> list[Diagnostic]:
+    """SMS305 for a missing required column (hint when only the case differs), SMS307 for unknown ones.
+
+    ``optional`` lists the other standard names; ``numbered`` followed by digits
+    (``attr1``, ``attr27``) is standard too.  Names are exact (Q6): ``SendDate``
+    is an unknown column, kept, and not read as ``senddate``.
+    """
+    diags: list[Diagnostic] = []
+    names = header.names
+    by_fold = {n.casefold(): n for n in reversed(names)}
+    for want in required:
+        if want in names:
+            continue
+        near = by_fold.get(want.casefold())
+        if near is not None:
+            diags.append(diagnostic(
+                "SMS305", f"The required column {want!r} is missing; the header has {near!r}, which differs "
+                "only by letter case.",
+                hint=f"Column names are case-sensitive: rename {near!r} to {want!r}.",
+                file=file, line=header.line))
+        else:
+            listed = "; ".join(names) or "no names"
+            diags.append(diagnostic(
+                "SMS305", f"The required column {want!r} is missing (the header is {listed!r}).",
+                file=file, line=header.line))
+    standard = {*required, *optional}
+    folded = {s.casefold(): s for s in standard}
+    for i, name in enumerate(names):
+        if name in standard or (numbered and name.startswith(numbered) and name[len(numbered):].isdigit()):
+            continue
+        twin = folded.get(name.casefold())
+        if twin is not None and twin in required:
+            continue  # already reported as SMS305 with its hint
+        if twin is not None:
+            message = (f"The column {name!r} differs from the standard column {twin!r} only by letter case; "
+                       f"it is not read as {twin!r}, only kept as #{name}#.")
+        else:
+            message = f"The column {name!r} is not a standard column; it is kept and may be used as #{name}#."
+        diags.append(diagnostic("SMS307", message, file=file, line=header.line,
+                                column=header.columns[i] or None))
+    return diags
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """Data files as text and as `;`-separated records, streamed (Z4, Z5, Q5, Q6).
 
-Bytes are decoded with an incremental decoder in chunks and split into physical
-lines (CRLF, LF or CR) by hand, so that ``csv.reader`` sees exactly one physical
-line per item and its ``line_num`` is the physical line number.  A record's first
-line is then the previous record's ``line_num`` plus one; no per-row bookkeeping
-beyond that.  The last two chunks of lines are kept so that a diagnostic can name
-the column of a field (``CsvFile.locate``); nothing else of the file stays in
-memory.
+Bytes are decoded with an incremental decoder in chunks, each cut after its last
+line break, and split into physical lines (CRLF, LF or CR), so that ``csv.reader``
+sees exactly one physical line per item and its ``line_num`` is the physical line
+number.  A record's first line is then the previous record's ``line_num`` plus
+one; no per-row bookkeeping beyond that.  The last three chunks of text are kept
+so that a diagnostic can name the column of a field (``CsvFile.locate``); nothing
+else of the file stays in memory.
 
 Problems that end a file (bytes that are not text in the account's encoding, a
 NUL, a line or field longer than any real CSV row, a quote never closed) are
@@ -463,47 +463,3 @@ class CsvFile:
             names.append(name)
             columns.append(column or 0)
         return Header(names, line, columns), diags
-
-
-def check_columns(header: Header, required: Sequence[str], optional: Sequence[str], file: str,
-                  numbered: str = "") -> list[Diagnostic]:
-    """SMS305 for a missing required column (hint when only the case differs), SMS307 for unknown ones.
-
-    ``optional`` lists the other standard names; ``numbered`` followed by digits
-    (``attr1``, ``attr27``) is standard too.  Names are exact (Q6): ``SendDate``
-    is an unknown column, kept, and not read as ``senddate``.
-    """
-    diags: list[Diagnostic] = []
-    names = header.names
-    by_fold = {n.casefold(): n for n in reversed(names)}
-    for want in required:
-        if want in names:
-            continue
-        near = by_fold.get(want.casefold())
-        if near is not None:
-            diags.append(diagnostic(
-                "SMS305", f"The required column {want!r} is missing; the header has {near!r}, which differs "
-                "only by letter case.",
-                hint=f"Column names are case-sensitive: rename {near!r} to {want!r}.",
-                file=file, line=header.line))
-        else:
-            listed = "; ".join(names) or "no names"
-            diags.append(diagnostic(
-                "SMS305", f"The required column {want!r} is missing (the header is {listed!r}).",
-                file=file, line=header.line))
-    standard = {*required, *optional}
-    folded = {s.casefold(): s for s in standard}
-    for i, name in enumerate(names):
-        if name in standard or (numbered and name.startswith(numbered) and name[len(numbered):].isdigit()):
-            continue
-        twin = folded.get(name.casefold())
-        if twin is not None and twin in required:
-            continue  # already reported as SMS305 with its hint
-        if twin is not None:
-            message = (f"The column {name!r} differs from the standard column {twin!r} only by letter case; "
-                       f"it is not read as {twin!r}, only kept as #{name}#.")
-        else:
-            message = f"The column {name!r} is not a standard column; it is kept and may be used as #{name}#."
-        diags.append(diagnostic("SMS307", message, file=file, line=header.line,
-                                column=header.columns[i] or None))
-    return diags

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import random
 import shutil
 import stat
 import struct
@@ -762,3 +763,34 @@ def test_q16_streaming_memory_is_bounded() -> None:
             tracemalloc.stop()
     assert total == len(ZEROS)
     assert peak < 2 * MiB
+
+
+# --- Q16: nothing an archive holds makes the reader crash ---------------------------------------------
+
+def test_q16_fuzzed_archives_give_diagnostics_or_defects_never_crashes() -> None:
+    rng = random.Random(20261125)
+    seeds = [build(PAIR), build({"sms/list.txt": PLAIN}, zipfile.ZIP_STORED), finder_zip(),
+             cp866_zip({"sms/рассылка.txt": PLAIN})]
+    for _ in range(600):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.randrange(4) if data else 3
+            if kind == 0:
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            elif kind == 1:
+                del data[rng.randrange(len(data)):]
+            elif kind == 2 and len(data) > 4:  # a 32-bit header field: sizes, offsets, CRCs
+                struct.pack_into("<I", data, rng.randrange(len(data) - 4), rng.choice([0, 1, 2**31, 2**32 - 1]))
+            else:
+                data[rng.randrange(len(data) + 1):0] = rng.randbytes(rng.randint(1, 8))
+        with ZipArchive(bytes(data), account()) as archive:
+            layout, problems = archive.inspect()
+            assert (layout is None) == any(d.is_error for d in problems)
+            assert all(d.message.endswith(".") and d.hint for d in problems)
+            for f in layout.files if layout else ():
+                try:
+                    with archive.open(f) as stream:
+                        while stream.read(4096):
+                            pass
+                except ArchiveDefect as exc:
+                    assert exc.diagnostic.code in {"SMS203", "SMS204", "SMS205", "SMS206", "SMS212", "SMS213"}

@@ -1,5 +1,7 @@
-"""The reference client's archive builder, zip writer, ZipCrypto and fake data (Z1-Z5, C1, M1, N1, Q5, Q8, Q16,
-Q23, Q27)."""
+"""The reference client's archive builder, zip writer, ZipCrypto and fake data.
+
+Statements: Z1-Z5, C1, M1, N1, Q5, Q8, Q16, Q23, Q27.
+"""
 
 from __future__ import annotations
 
@@ -113,7 +115,8 @@ def test_q23_cp866_names_without_utf8_flag() -> None:
 
 
 def test_extra_entries_and_raw_files() -> None:
-    spec = SPEC.with_(extra_entries=(("sms/readme.docx", b"doc"),), contacts_raw=b"phone\r\n\"79031234567\r\n")
+    spec = SPEC.with_(extra_entries=(("sms/readme.docx", b"doc"),),
+                      contacts_raw=b"phone\r\n\"79031234567\r\n")
     archive = _zip(build_archive(spec)[1])
     assert archive.namelist() == ["sms/contacts.csv", "sms/template.csv", "sms/readme.docx"]
     assert archive.read("sms/contacts.csv") == b"phone\r\n\"79031234567\r\n"
@@ -190,7 +193,8 @@ def _read_error(data: bytes) -> str:
     ("bomb", lambda d, good: _zip(d).getinfo("sms/contacts.csv").file_size
         > 1000 * _zip(d).getinfo("sms/contacts.csv").compress_size),
     ("bomb-lying-size", lambda d, good: _zip(d).getinfo("sms/contacts.csv").file_size == 0xFFFFFFF0),
-    ("macos-junk", lambda d, good: _zip(d).namelist()[2:] == ["__MACOSX/sms/._contacts.csv", "sms/.DS_Store"]),
+    ("macos-junk", lambda d, good: _zip(d).namelist()[2:] == ["__MACOSX/sms/._contacts.csv",
+                                                               "sms/.DS_Store"]),
     ("thumbs-db", lambda d, good: _zip(d).namelist()[2:] == ["sms/Thumbs.db"]),
     ("extra-file", lambda d, good: _zip(d).namelist()[2:] == ["sms/readme.docx"]),
     ("mixed", lambda d, good: _zip(d).namelist() == ["sms/contacts.csv", "sms/template.csv", "sms/list.txt"]),

@@ -438,10 +438,21 @@ def test_upload_safely_py_uses_ftps_binary_and_rename(sim: Any, tmp_path: Path) 
     assert sim.archive(name, "guest").status == "accepted"
 
 
-def test_quickstart_script_as_printed(sim: Any, tmp_path: Path) -> None:
-    """The quickstart's commands (Z1, Z3, P1, P2), only with the ports of this test's simulator."""
+@pytest.fixture
+def system_clock_sim() -> Iterator[Any]:
+    """A simulator on the real clock, as the README's `smsftp serve` runs (no poll falls due in a test)."""
+    service = pytest.importorskip("simulator.service")
+    from simulator.clock import SystemClock
+
+    with service.Simulator(clock=SystemClock(), poll_interval=3600) as sim:
+        yield sim
+
+
+def test_quickstart_script_as_printed(system_clock_sim: Any, tmp_path: Path) -> None:
+    """The quickstart's commands (Z1, Z3, P1, P2) against a real-time simulator, only the ports changed."""
     _needs("curl")
     _needs("zip")
+    sim = system_clock_sim
     shutil.copytree(EXAMPLES / "first-campaign", tmp_path, dirs_exist_ok=True)
     api = sim.api_url.rstrip("/").removeprefix("http://")
     script = (EXAMPLES / "quickstart.sh").read_text(encoding="utf-8")
@@ -455,6 +466,76 @@ def test_quickstart_script_as_printed(sim: Any, tmp_path: Path) -> None:
     assert [m.text for m in sim.messages(login="guest", archive=archive.name)] == CAMPAIGN_TEXTS
     assert "Здравствуйте, Анна!" in result.stdout
     assert sim.folder("guest") == []
+
+
+def _blocks_by_folder(output: str) -> dict[str, str]:
+    """`smsftp fixture` output split per archive written: folder -> what the check said of it."""
+    blocks: dict[str, str] = {}
+    current = None
+    for line in output.splitlines():
+        match = re.match(r"wrote (\S+)/[^/\s]+\.zip ", line)
+        if match:
+            current = match.group(1)
+            blocks[current] = ""
+        elif current is not None:
+            blocks[current] += line + "\n"
+    return blocks
+
+
+def test_support_recipes_reproduce_each_complaint(tmp_path: Path) -> None:
+    """support-recipes.sh: Excel (Q5, Q8), leading 8 (Q8), cp1251 (Z4), cp866 names (Q23), ASCII (Q27)."""
+    _needs_cli_commands("fixture")
+    shutil.copy(EXAMPLES / "accounts.toml", tmp_path)
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = _run(["sh", str(EXAMPLES / "support-recipes.sh")], env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    blocks = _blocks_by_folder(result.stdout)
+    expected = {  # folder: (codes that must appear, verdict)
+        "excel": ({"SMS301"}, "ACCEPTED"),
+        "excel-sci": ({"SMS504"}, "ACCEPTED"),
+        "leading-8": ({"SMS503"}, "ACCEPTED"),
+        "cp1251": ({"SMS302"}, "REJECTED"),
+        "cp1251-arranged": (set(), "ACCEPTED"),
+        "windows-names": ({"SMS216"}, "ACCEPTED"),
+        "ascii": ({"SMS206"}, "REJECTED"),
+        "ticket-1234": ({"SMS503"}, "ACCEPTED"),
+    }
+    assert set(blocks) == set(expected)
+    for folder, (codes, verdict) in expected.items():
+        found = set(re.findall(r"\b(SMS\d{3})\b", blocks[folder]))
+        assert codes <= found, f"{folder}: expected {codes}, got {found}"
+        assert f"smsftp check: {verdict}" in blocks[folder], f"{folder}: {blocks[folder]}"
+        assert list((tmp_path / folder).glob("*.zip")), f"{folder}: no archive written"
+    assert "SMS302" not in blocks["cp1251-arranged"]
+
+
+def test_fixture_then_upload_sh(sim: Any, tmp_path: Path) -> None:
+    """other-languages.md's flow: `smsftp fixture` writes the archive, upload.sh sends it (Z1, C1, M1)."""
+    _needs("curl")
+    _needs_cli_commands("fixture")
+    env = _env(sim)
+    made = _run(["sh", str(EXAMPLES / "fixture-for-upload.sh")], env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    [archive] = (tmp_path / "out").glob("guest_*.zip")
+    sent = _run(["sh", str(EXAMPLES / "upload.sh"), str(archive)], env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    record = sim.archive(archive.name, "guest")
+    assert record.status == "accepted" and record.message_count == 3
+
+
+def test_ascii_upload_recipe_is_diagnosed(sim: Any, tmp_path: Path) -> None:
+    """ascii-upload.sh (Q27): an upload in TYPE A is reported as SMS801 by `smsftp report`."""
+    _needs("curl")
+    _needs_cli_commands("fixture", "report")
+    api = sim.api_url.rstrip("/").removeprefix("http://")
+    script = (EXAMPLES / "ascii-upload.sh").read_text(encoding="utf-8")
+    script = script.replace("127.0.0.1:2121", f"{sim.ftp_host}:{sim.ftp_port}").replace("127.0.0.1:8025", api)
+    (tmp_path / "ascii-upload.sh").write_text(script, encoding="utf-8")
+    result = _run(["sh", "ascii-upload.sh"], env=_env(sim), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SMS801" in result.stdout
+    [upload] = sim.uploads("guest")
+    assert upload.transfer_type == "A"
 
 
 # --------------------------------------------------------------------------- examples against `smsftp serve`
@@ -517,6 +598,9 @@ def test_ci_script_fails_a_careless_client(tmp_path: Path) -> None:
 # Every example file and the test that runs it (or, for CI configurations, checks them).
 EXAMPLE_TESTS: dict[str, str] = {
     "accounts.toml": "test_accounts_example_loads_and_uses_real_keys",
+    "ascii-upload.sh": "test_ascii_upload_recipe_is_diagnosed",
+    "fixture-for-upload.sh": "test_fixture_then_upload_sh",
+    "support-recipes.sh": "test_support_recipes_reproduce_each_complaint",
     "first-campaign/sms/contacts.csv": "test_first_campaign_is_accepted_by_the_rules",
     "first-campaign/sms/template.csv": "test_first_campaign_is_accepted_by_the_rules",
     "github-actions.yml": "test_ci_configurations_call_the_tested_script",

@@ -9,9 +9,12 @@ from datetime import datetime
 
 import pytest
 
+from simulator.accounts import Account
 from simulator.diagnostics import Diagnostic
 from simulator.naming import (
     ArchiveName,
+    Roles,
+    assign_roles,
     check_archive_name,
     decode_entry_name,
     junk_kind,
@@ -247,3 +250,38 @@ def test_q23_junk_kinds(name: str, kind: str) -> None:
 @pytest.mark.parametrize("name", ["sms/contacts.csv", "sms/macosx.csv", "sms/DS_Store.txt"])
 def test_q23_real_files_are_not_junk(name: str) -> None:
     assert junk_kind(name) is None
+
+
+# --- Q4, N1, C1, M1, Q21, Q24: roles by name -------------------------------------------------
+
+GUEST = Account(login="guest")
+
+
+def test_c1_m1_pair_is_template_mode() -> None:
+    assert assign_roles(["sms/template.csv", "sms/contacts.csv"], GUEST) == (
+        Roles("template", contacts="sms/contacts.csv", template="sms/template.csv"), [])
+
+
+def test_n1_single_plain_file_is_plain_mode() -> None:
+    assert assign_roles(["sms/рассылка.txt"], GUEST) == (Roles("plain", plain="sms/рассылка.txt"), [])
+
+
+@pytest.mark.parametrize(("names", "expected"), [
+    (["sms/contacts.csv", "sms/template.csv", "sms/list.txt"], ["SMS214"]),
+    (["sms/a.txt", "sms/b.txt"], ["SMS217"]),
+    (["sms/template.csv"], ["SMS218"]),
+    ([], ["SMS215"]),
+    (["contacts.csv", "template.csv"], ["SMS207", "SMS207"]),
+    (["sms/contacts.csv", "sms/template.csv", "readme.md"], ["SMS209"]),
+    (["sms/contacts.csv", "sms/Template.csv"], ["SMS221"]),
+])
+def test_q4_q24_n1_c1_bad_layouts(names: list[str], expected: list[str]) -> None:
+    _, problems = assign_roles(names, GUEST)
+    assert codes(problems) == expected
+    assert all(d.message.endswith(".") and d.hint for d in problems)
+
+
+def test_q21_roles_survive_a_mode_the_account_does_not_take() -> None:
+    roles, problems = assign_roles(["sms/list.csv"], Account(login="guest", mode="template"))
+    assert roles == Roles("plain", plain="sms/list.csv")
+    assert codes(problems) == ["SMS219"]

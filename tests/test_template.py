@@ -9,12 +9,13 @@ import pytest
 
 from simulator.accounts import Account
 from simulator.diagnostics import Diagnostic
-from simulator.template import TemplateSettings, compile_template, read_template, split_template
+from simulator.template import TemplateSettings, check_columns, compile_template, read_template, split_template
 from simulator.textio import CsvFile, TextSource
 
 COLUMNS = ["phone", "attr1", "attr2", "attr3", "город", "first name"]
 ROW = ["79031234567", "Иван", "Иванович", "Петров", "Тверь", "Ivan"]
 ACCOUNT = Account(login="guest", senders=("TESTSMS",))
+FILE = "sms/contacts.csv"
 
 
 def render(message: str, columns: list[str] = COLUMNS, row: list[str] = ROW) -> str:
@@ -67,7 +68,7 @@ def test_m2_constant_template_needs_no_formatting() -> None:
     assert compiled.render(["whatever"]) == "Акция {сегодня}! "
 
 
-def test_split_template_pieces() -> None:
+def test_m2_split_template_pieces() -> None:
     assert split_template("a #attr1# b", COLUMNS) == [(False, "a "), (True, "attr1"), (False, " b")]
 
 
@@ -141,3 +142,25 @@ def test_m3_m5_m6_q11_bad_values_are_reported_at_their_column(column: str, value
 def test_q6_unknown_template_column_sms307() -> None:
     settings, found = template("message;sourceaddress;priority\nHi;TESTSMS;high\n")
     assert settings is not None and codes(found) == ["SMS307"]
+
+
+# --- columns ---------------------------------------------------------------------------
+
+def test_q6_required_column_case_only_sms305_with_hint() -> None:
+    t = CsvFile(TextSource(io.BytesIO(b"Phone;attr1;SendDate;city\n"), "utf-8", FILE))
+    header, _ = t.read_header()
+    assert header is not None
+    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
+    assert codes(found) == ["SMS305", "SMS307", "SMS307"]
+    assert "case" in found[0].message and "'Phone'" in found[0].hint
+    assert "not read as 'senddate'" in found[1].message
+    assert "#city#" in found[2].message and found[2].column == 22
+
+
+def test_q6_missing_required_column_sms305() -> None:
+    t = CsvFile(TextSource(io.BytesIO(b"tel;attr1\n"), "utf-8", FILE))
+    header, _ = t.read_header()
+    assert header is not None
+    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
+    assert codes(found) == ["SMS305", "SMS307"]
+    assert "'phone'" in found[0].message

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from simulator.diagnostics import Diagnostic
-from simulator.textio import MAX_LINE_CHARS, CsvFile, TextError, TextSource, check_columns
+from simulator.textio import MAX_LINE_CHARS, CsvFile, TextError, TextSource
 
 FILE = "sms/contacts.csv"
 
@@ -98,7 +98,7 @@ def test_z5_matches_csv_reader_on_random_input() -> None:
 
 def test_z4_cp1251_file_for_cp1251_account_is_read() -> None:
     data = "phone;attr1\r\n79031234567;Иван Петров\r\n".encode("cp1251")
-    names, rows, notes = read_all(data, encoding="cp1251")
+    _, rows, notes = read_all(data, encoding="cp1251")
     assert rows == [(2, ["79031234567", "Иван Петров"])]
     assert notes == []
 
@@ -186,7 +186,7 @@ def test_c1_empty_file_sms310() -> None:
 
 
 def test_q6_header_trimmed_sms308_duplicate_sms306() -> None:
-    names, rows, notes = read_all(b" phone ;attr1;attr1\n79031234567;a;b\n")
+    names, _, notes = read_all(b" phone ;attr1;attr1\n79031234567;a;b\n")
     assert names == ["phone", "attr1", "attr1"]
     assert codes(notes) == ["SMS308", "SMS306"]
     assert notes[1].column == 15
@@ -219,26 +219,6 @@ def test_z5_locate_field_columns_across_quotes_and_lines() -> None:
     assert t.locate(2, 9) == (2, None)
 
 
-def test_q6_required_column_case_only_sms305_with_hint() -> None:
-    t = table(b"Phone;attr1;SendDate;city\n")
-    header, _ = t.read_header()
-    assert header is not None
-    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
-    assert codes(found) == ["SMS305", "SMS307", "SMS307"]
-    assert "case" in found[0].message and "'Phone'" in found[0].hint
-    assert "not read as 'senddate'" in found[1].message
-    assert "#city#" in found[2].message and found[2].column == 22
-
-
-def test_q6_missing_required_column_sms305() -> None:
-    t = table(b"tel;attr1\n")
-    header, _ = t.read_header()
-    assert header is not None
-    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
-    assert codes(found) == ["SMS305", "SMS307"]
-    assert "'phone'" in found[0].message
-
-
 def test_z5_blank_and_space_only_lines_skipped() -> None:
     _, rows, notes = read_all(b"\n\nphone;attr1\n\n  \n79031234567;a\n")
     assert rows == [(6, ["79031234567", "a"])] and notes == []
@@ -259,3 +239,15 @@ def test_z5_reading_is_streamed_not_whole() -> None:
     assert header is not None
     assert sum(1 for _ in t.records(2)) == 50_000
     assert sizes and all(0 < s <= 4096 for s in sizes)
+
+
+def test_z4_utf8_sequence_cut_at_end_of_file_sms302() -> None:
+    _, rows, notes = read_all("phone;attr1\n79031234567;Ив".encode()[:-1], chunk=5)
+    assert rows == []
+    assert (notes[-1].code, notes[-1].line, notes[-1].column) == ("SMS302", 2, 14)
+
+
+def test_z4_byte_undefined_in_cp1251_account_sms302() -> None:
+    _, _, notes = read_all(b"phone;attr1\n79031234567;\x98\n", encoding="cp1251")
+    assert (notes[-1].code, notes[-1].line, notes[-1].column) == ("SMS302", 2, 13)
+    assert "cp1251" in notes[-1].message

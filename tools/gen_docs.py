@@ -51,7 +51,10 @@ AREAS: dict[str, tuple[str, str]] = {
 
 def anchor(text: str) -> str:
     """The explicit heading id used for codes, statements and commands (stable across toc settings)."""
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    slug = "".join(c if c.isalnum() else "-" for c in text.lower())
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    return slug.strip("-")
 
 
 def cell(text: str) -> str:
@@ -96,11 +99,13 @@ class CaseInfo:
     id: str
     description: str
     statements: tuple[str, ...]
-    expected: str
+    expected: str  # Markdown
+    informational: bool
+    sim_only: str
 
 
 def load_cases() -> list[CaseInfo] | None:
-    """The conformance cases, read duck-typed so that docs never break the suite's own design.
+    """The conformance cases, read duck-typed so that docs never constrain the suite's own design.
 
     ``None`` when the conformance package has no cases yet.
     """
@@ -108,7 +113,8 @@ def load_cases() -> list[CaseInfo] | None:
         module = importlib.import_module("conformance.cases")
     except ImportError:
         return None
-    raw: Any = getattr(module, "CASES", None)
+    source: Any = getattr(module, "all_cases", None)
+    raw: Any = source() if callable(source) else getattr(module, "CASES", None)
     if raw is None:
         return None
     items: Iterable[Any] = raw.values() if isinstance(raw, Mapping) else raw
@@ -122,22 +128,34 @@ def load_cases() -> list[CaseInfo] | None:
             description=str(getattr(case, "description", "")),
             statements=tuple(str(s) for s in statements),
             expected=_describe_expectation(case),
+            informational=bool(getattr(case, "informational", False)),
+            sim_only=str(getattr(case, "sim_only", None) or ""),
         ))
-    return sorted(cases, key=lambda c: c.id)
+    return cases  # in the catalogue's own order: by area, as written
+
+
+def _code_links(codes: Iterable[str]) -> str:
+    """``SMS212|SMS213`` (either code) as links, joined with "or"."""
+    return ", ".join(" or ".join(diagnostic_link(c) for c in str(code).split("|")) for code in codes)
 
 
 def _describe_expectation(case: Any) -> str:
-    expect = getattr(case, "expect", None) or getattr(case, "expected", None)
-    if expect is None:
+    expected = getattr(case, "expected", None)
+    archives: Any = getattr(expected, "archives", None)
+    if not archives:
         return ""
-    status = getattr(expect, "status", None)
-    codes = getattr(expect, "codes", None) or getattr(expect, "diagnostics", None) or ()
     parts: list[str] = []
-    if status:
-        parts.append(str(status))
-    if codes:
-        parts.append(", ".join(str(c) for c in codes))
-    return "; ".join(parts)
+    for archive in archives:
+        status = str(getattr(archive, "status", ""))
+        text = status
+        count = getattr(archive, "message_count", None)
+        if status == "accepted" and count is not None:
+            text += f", {count} message{'s' if count != 1 else ''}"
+        codes = tuple(getattr(archive, "codes", ()) or ())
+        if codes:
+            text += ": " + _code_links(codes)
+        parts.append(text)
+    return "; then ".join(parts)
 
 
 def cases_by_statement(cases: list[CaseInfo] | None) -> dict[str, list[str]]:
@@ -320,19 +338,35 @@ def render_cases() -> str:
     if cases is None:
         out += ["The conformance package defines no cases yet.", ""]
         return "\n".join(out)
+    probes = sum(c.informational for c in cases)
     out += [
-        "Every case has a permanent id (a retired id is never reused), the statements it checks, and an "
-        "expected outcome. The same cases drive the conformance suite (`pytest --target=sim|live`), "
-        "`smsftp fixture CASE-ID` and the [corpus](corpus.md).",
+        f"The conformance suite's {len(cases)} cases. Every case has a permanent id (a retired id is "
+        "never reused), the [statements](rules.md) it checks, and an expected outcome written from the "
+        "document and the simulator's documented defaults. The same cases drive the suite "
+        "(`pytest --target=sim|live`), `smsftp fixture CASE-ID` and the [corpus](corpus.md).",
+        "",
+        f"{probes} cases are *probes* of an [open question](open-questions.md): on the live platform "
+        "their outcome is recorded as INFORMATIONAL rather than judged. Cases marked *simulator only* "
+        "need something the live platform cannot give the suite (another account, a setting); the "
+        "live target skips them.",
+        "",
+        "Expected outcomes list each uploaded file in upload order: accepted (with the number of "
+        "messages), rejected, or ignored (not an archive: left in the folder), with the diagnostic "
+        "codes that must appear.",
         "",
         "| id | description | statements | expected |",
         "|---|---|---|---|",
     ]
     for case in cases:
         statements = ", ".join(statement_link(s) for s in case.statements) or "-"
-        expected = cell(case.expected) or "-"
-        out.append(f"| <span id=\"{anchor(case.id)}\"></span>`{case.id}` | {cell(case.description)} "
-                   f"| {statements} | {expected} |")
+        tags = []
+        if case.informational:
+            tags.append("probe")
+        if case.sim_only:
+            tags.append(f"simulator only: {case.sim_only}")
+        description = cell(case.description) + (f" *({cell('; '.join(tags))})*" if tags else "")
+        out.append(f"| <span id=\"{anchor(case.id)}\"></span>`{case.id}` | {description} "
+                   f"| {statements} | {cell(case.expected) or '-'} |")
     out.append("")
     return "\n".join(out)
 
@@ -412,6 +446,8 @@ def _render_command(command: click.Command, ctx: click.Context, level: int) -> l
     rows = _option_rows(command, ctx)
     if rows:
         out += ["**Options**", "", "| option | description | default |", "|---|---|---|", *rows, ""]
+    if command.epilog:
+        out += _help_markdown(command.epilog)
     if isinstance(command, click.Group):
         names = [n for n in command.list_commands(ctx)
                  if (sub := command.get_command(ctx, n)) is not None and not sub.hidden]
@@ -569,9 +605,12 @@ def render_http_api() -> str:
             if properties:
                 out += ["| field | type | required | description |", "|---|---|---|---|"]
                 for field_name, prop in properties.items():
+                    # pydantic's automatic ``title`` only repeats the field's name: not shown.
+                    described = str(prop.get("description", ""))
+                    if "default" in prop and prop["default"] is not None:
+                        described += f" Default: `{json.dumps(prop['default'], ensure_ascii=False)}`."
                     out.append(f"| `{field_name}` | {_schema_type(prop)} "
-                               f"| {'yes' if field_name in required else 'no'} "
-                               f"| {cell(prop.get('description', prop.get('title', '')))} |")
+                               f"| {'yes' if field_name in required else 'no'} | {cell(described)} |")
                 out.append("")
             elif "enum" in schema:
                 out += [f"One of {_schema_type(schema)}.", ""]

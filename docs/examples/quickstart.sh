@@ -12,10 +12,9 @@ zip -q -r "$name" sms                       # zip the folder, not its files: sms
 curl -T "$name" ftp://guest:guest@127.0.0.1:2121/
 # --8<-- [end:upload]
 
-# --8<-- [start:advance]
-curl -X POST http://127.0.0.1:8025/api/clock/advance \
-     -H 'Content-Type: application/json' -d '{"seconds": 10}'
-# --8<-- [end:advance]
+# --8<-- [start:poll]
+curl -X POST http://127.0.0.1:8025/api/poll
+# --8<-- [end:poll]
 
 # --8<-- [start:result]
 curl "http://127.0.0.1:8025/api/archives/$name?login=guest"

@@ -1,0 +1,171 @@
+"""The HTTP side channel: verdicts, messages, clock, accounts, server-side waits, the token (P1, P2, Q17)."""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from simulator.clock import FrozenClock, SystemClock
+from simulator.service import Simulator, is_loopback
+
+NAME = "guest_20261125120000.zip"
+CampaignFactory = Callable[..., bytes]
+
+
+@pytest.fixture(scope="module")
+def shared(service_cert: tuple[Path, Path]) -> Iterator[Simulator]:
+    cert, key = service_cert
+    with Simulator(clock=FrozenClock(datetime(2026, 11, 25, 12, tzinfo=UTC)), cert=cert, key=key) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(shared: Simulator) -> Simulator:
+    shared.reset()
+    return shared
+
+
+@pytest.fixture
+def client(sim: Simulator) -> Iterator[httpx.Client]:
+    assert sim.api_url is not None
+    with httpx.Client(base_url=sim.api_url, timeout=30) as c:
+        yield c
+
+
+def upload(sim: Simulator, data: bytes, name: str = NAME, login: str = "guest", password: str = "guest") -> None:
+    with ftplib.FTP(timeout=10) as ftp:
+        ftp.connect(sim.ftp_host, sim.ftp_port)
+        ftp.login(login, password)
+        ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+
+
+def test_openapi_describes_every_endpoint(client: httpx.Client) -> None:
+    paths = set(client.get("/openapi.json").json()["paths"])
+    assert {"/api/health", "/api/accounts", "/api/uploads", "/api/archives", "/api/archives/{name}",
+            "/api/messages", "/api/clock", "/api/clock/advance", "/api/poll", "/api/reset",
+            "/api/folder/{login}", "/api/failed-logins", "/api/polls"} <= paths
+
+
+def test_health_says_where_and_when(sim: Simulator, client: httpx.Client) -> None:
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok" and body["ftp"]["port"] == sim.ftp_port and body["clock"]["frozen"] is True
+    assert body["cert_path"] == str(sim.cert_path) and body["internal_errors"] == 0
+
+
+def test_p1_p2_upload_poll_verdict_messages(sim: Simulator, client: httpx.Client, campaign: CampaignFactory) -> None:
+    """Upload, POST /api/poll, then archives, messages (filtered and paged), folder and journal."""
+    upload(sim, campaign(5))
+    assert client.get("/api/folder/guest").json()["files"] == [NAME]
+    assert client.post("/api/poll").json() == {"found": 1, "processed": 1, "in_progress": 0}
+    [archive] = client.get("/api/archives", params={"login": "guest"}).json()["archives"]
+    assert (archive["name"], archive["status"], archive["mode"], archive["message_count"]) == (
+        NAME, "accepted", "template", 5)
+    page = client.get("/api/messages", params={"login": "guest", "limit": 2, "offset": 1}).json()
+    assert page["total"] == 5 and [m["row"] for m in page["messages"]] == [3, 4]
+    one = client.get("/api/messages", params={"phone": "79031230004"}).json()
+    assert one["total"] == 1 and one["messages"][0]["text"] == "Hello Name4!"
+    assert client.get("/api/folder/guest").json()["files"] == []
+    assert client.get("/api/uploads").json()["uploads"][0]["sha256"] == archive["sha256"]
+    assert client.get("/api/polls").json()["polls"][0]["processed"] == 1
+
+
+def test_clock_set_and_advance(sim: Simulator, client: httpx.Client, campaign: CampaignFactory) -> None:
+    """POST /api/clock sets the frozen instant; /advance runs the due poll before it answers (P1)."""
+    body = client.post("/api/clock", json={"at": "2026-12-01T09:00:00Z"}).json()
+    assert body["now"] == "2026-12-01T09:00:00Z" and body["frozen"] is True
+    upload(sim, campaign())
+    advanced = client.post("/api/clock/advance", json={"seconds": 10}).json()
+    assert advanced["now"] == "2026-12-01T09:00:10Z"
+    archive = client.get(f"/api/archives/{NAME}").json()
+    assert archive["status"] == "accepted" and archive["processed_at"] <= advanced["now"]
+    assert client.post("/api/clock", json={"at": "not a date"}).status_code == 422
+    assert client.post("/api/clock/advance", json={"seconds": -1}).status_code == 422
+
+
+def test_archive_wait_returns_when_processed(sim: Simulator, client: httpx.Client,
+                                             campaign: CampaignFactory) -> None:
+    """?wait=SECONDS answers as soon as the verdict exists: no sleep loops in clients."""
+    upload(sim, campaign())
+    mover = threading.Timer(0.2, sim.advance, args=(10,))
+    mover.start()
+    response = client.get(f"/api/archives/{NAME}", params={"wait": 10, "login": "guest"})
+    mover.join()
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+
+
+def test_archive_wait_deadline_and_unknown_names(sim: Simulator, client: httpx.Client,
+                                                 campaign: CampaignFactory) -> None:
+    assert client.get("/api/archives/guest_20000101000000.zip", params={"wait": 0.1}).status_code == 404
+    upload(sim, campaign())
+    waiting = client.get(f"/api/archives/{NAME}")
+    assert waiting.status_code == 404 and "not been polled" in waiting.json()["detail"]
+    assert client.get(f"/api/archives/{NAME}", params={"wait": 0.2}).status_code == 408
+
+
+def test_q17_wait_is_for_the_new_upload_of_a_repeated_name(sim: Simulator, client: httpx.Client,
+                                                           campaign: CampaignFactory) -> None:
+    upload(sim, campaign(1))
+    sim.advance(10)
+    upload(sim, campaign(2))
+    assert client.get(f"/api/archives/{NAME}", params={"wait": 0.2}).status_code == 408
+    sim.advance(10)
+    again = client.get(f"/api/archives/{NAME}", params={"wait": 1}).json()
+    assert again["message_count"] == 2 and "SMS804" in [d["code"] for d in again["diagnostics"]]
+
+
+def test_throw_away_accounts(sim: Simulator, client: httpx.Client, campaign: CampaignFactory) -> None:
+    """POST /api/accounts: parallel CI jobs share one simulator, each with its own login and folder (T2)."""
+    made = client.post("/api/accounts", json={"mode": "template", "senders": ["SHOP"]})
+    assert made.status_code == 201
+    account = made.json()
+    login, password = account["login"], account["password"]
+    assert login.startswith("ci") and password and account["senders"] == ["SHOP"]
+    assert login in [a["login"] for a in client.get("/api/accounts").json()["accounts"]]
+    name = f"{login}_20261125120000.zip"
+    upload(sim, campaign(2, sender="SHOP"), name=name, login=login, password=password)
+    sim.advance(10)
+    assert sim.archive(name, login).status == "accepted"  # type: ignore[union-attr]
+    assert client.post("/api/accounts", json={"login": login}).status_code == 409
+    assert client.post("/api/accounts", json={"login": "x", "mode": "fancy"}).status_code == 422
+    assert client.get("/api/folder/nobody").status_code == 404
+
+
+def test_reset_forgets_everything_but_accounts_and_clock(sim: Simulator, client: httpx.Client,
+                                                         campaign: CampaignFactory) -> None:
+    upload(sim, campaign())
+    upload(sim, b"left", name="notes.txt")
+    before = client.get("/api/clock").json()["now"]
+    assert client.post("/api/reset").json() == {"status": "reset"}
+    assert client.get("/api/uploads").json()["uploads"] == [] and sim.folder("guest") == []
+    assert client.get("/api/clock").json()["now"] == before
+
+
+def test_the_system_clock_cannot_be_moved(service_cert: tuple[Path, Path]) -> None:
+    cert, key = service_cert
+    with Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim, \
+            httpx.Client(base_url=sim.api_url or "", timeout=30) as client:
+        assert client.post("/api/clock/advance", json={"seconds": 10}).status_code == 409
+        assert client.post("/api/clock", json={"at": "2026-01-01T00:00:00Z"}).status_code == 409
+        assert client.get("/api/clock").json()["frozen"] is False
+        with pytest.raises(RuntimeError, match="frozen clock"):
+            sim.advance(1)
+
+
+def test_a_configured_token_is_required(service_cert: tuple[Path, Path]) -> None:
+    """With a token (always when bound off loopback) every /api/ call needs Authorization: Bearer."""
+    cert, key = service_cert
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
+    assert Simulator(host="192.0.2.1").api_token  # made up when not given, never used here
+    with Simulator(api_token="s3cret", cert=cert, key=key) as sim, \
+            httpx.Client(base_url=sim.api_url or "", timeout=30) as client:
+        assert client.get("/api/health").status_code == 401
+        assert client.get("/api/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.get("/api/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200

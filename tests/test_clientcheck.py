@@ -1,0 +1,137 @@
+"""Client conformance: judging what a client uploaded (T1, Q22, Q27, Z1, Q3) and `smsftp report`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.builder import ArchiveSpec, build_archive
+from conformance.clientcheck import client_report, failing, judge_uploads
+from conformance.commands import report
+from conformance.uploader import Uploader
+from simulator.diagnostics import Severity, diagnostic
+from simulator.service import Simulator
+
+
+def _upload(uid: int = 1, **changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": uid, "login": "guest", "filename": "guest_20261125120000.zip.part",
+        "final_name": "guest_20261125120000.zip.part", "command": "STOR", "size": 100, "sha256": "0" * 64,
+        "transfer_type": "I", "control_tls": True, "data_tls": True, "passive": True,
+        "temp_name": "guest_20261125120000.zip.part", "renamed_to": "guest_20261125120000.zip",
+        "state": "complete", "ending": "closed", "client": "127.0.0.1:1",
+        "started_at": "2026-11-25T09:00:00Z", "ended_at": "2026-11-25T09:00:01Z",
+    }
+    record.update(changes)
+    return record
+
+
+def _archive(uid: int = 1, *codes: str, status: str = "accepted") -> dict[str, Any]:
+    return {"id": uid, "login": "guest", "name": "guest_20261125120000.zip", "status": status,
+            "mode": "template", "message_count": 1, "rejected_rows": 0, "upload_id": uid,
+            "diagnostics": [diagnostic(c).to_json() for c in codes]}
+
+
+def test_a_conformant_client_has_no_findings() -> None:
+    assert judge_uploads([_upload()], [_archive()]) == []
+
+
+@pytest.mark.parametrize(("changes", "code", "severity"), [
+    ({"transfer_type": "A"}, "SMS801", Severity.ERROR),
+    ({"temp_name": None, "renamed_to": None, "filename": "guest_20261125120000.zip",
+      "final_name": "guest_20261125120000.zip"}, "SMS805", Severity.WARNING),
+    ({"control_tls": False, "data_tls": False}, "SMS806", Severity.WARNING),
+    ({"data_tls": False}, "SMS806", Severity.WARNING),
+    ({"state": "aborted", "renamed_to": None, "ending": "ABOR"}, "SMS807", Severity.WARNING),
+    ({"renamed_to": "campaign.zip"}, "SMS101", Severity.ERROR),
+    ({"renamed_to": "Guest_20261125120000.zip"}, "SMS104", Severity.ERROR),
+    ({"renamed_to": "notes.txt"}, "SMS803", Severity.INFO),
+])
+def test_t1_q22_q27_z1_upload_findings(changes: dict[str, Any], code: str, severity: Severity) -> None:
+    findings = judge_uploads([_upload(**changes)], [])
+    assert [f.code for f in findings] == [code]
+    assert findings[0].severity is severity and findings[0].upload_id == 1
+
+
+def test_plain_control_without_prot_p_is_named() -> None:
+    (finding,) = judge_uploads([_upload(data_tls=False)], [])
+    assert "PROT P" in finding.diagnostic.message
+
+
+def test_archive_diagnostics_are_findings_once() -> None:
+    uploads = [_upload(transfer_type="A")]
+    archives = [_archive(1, "SMS801", "SMS206", status="rejected")]
+    findings = judge_uploads(uploads, archives)
+    assert [f.code for f in findings] == ["SMS801", "SMS206"]  # SMS801 from the archive, not twice
+    assert all(f.archive_id == 1 for f in findings)
+
+
+def test_orphan_archives_and_login_filter() -> None:
+    other = _upload(2, login="acme", renamed_to="acme_20261125120000.zip", transfer_type="A")
+    orphan = {**_archive(9, "SMS503"), "upload_id": None}
+    findings = judge_uploads([_upload(), other], [orphan])
+    assert [(f.code, f.upload_id) for f in findings] == [("SMS801", 2), ("SMS503", None)]
+    assert [f.code for f in judge_uploads([_upload(), other], [orphan], login="acme")] == ["SMS801"]
+
+
+def test_fail_on_levels_and_report_text() -> None:
+    result = client_report([_upload(temp_name=None, renamed_to=None, final_name="guest_20261125120000.zip")],
+                           [_archive(1, "SMS208")])
+    assert [f.code for f in result.findings] == ["SMS805", "SMS208"]
+    assert failing(result.findings, "error") == []
+    assert [f.code for f in result.failing("warning")] == ["SMS805", "SMS208"]
+    text = result.text("warning")
+    assert "guest_20261125120000.zip (upload #1, guest: TYPE I, FTPS, passive, complete) -> accepted" in text
+    assert "  guest_20261125120000.zip: SMS805 [warning]" in text and "hint:" in text
+    assert text.endswith("FAIL at --fail-on warning (2 finding(s) at or above it)")
+    assert result.to_json("error")["passed"] is True
+
+
+# --- end to end: a real simulator, the reference uploader playing the integrator's client ----------
+
+
+@pytest.fixture(scope="module")
+def uploaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    state = tmp_path_factory.mktemp("state")
+    with Simulator(state_dir=state) as sim:
+        good = build_archive(ArchiveSpec(contacts=(("79031234567", "Иван", "Петров"),)))
+        sloppy_rows = (("89031234567", "Иван", "Петров"), ("79161234567", "Анна", "Ли"))
+        sloppy = build_archive(ArchiveSpec(stamp="20261125120500", contacts=sloppy_rows))
+        assert sim.cert_path is not None
+        Uploader(sim.ftp_host, sim.ftp_port, "guest", "guest", tls=True, cafile=sim.cert_path).upload(
+            *good, temp_name="auto")
+        Uploader(sim.ftp_host, sim.ftp_port, "guest", "guest").upload(*sloppy)
+        sim.advance(10)
+        assert sim.archive(sloppy[0]) is not None and sim.archive(good[0]) is not None
+        yield sim
+
+
+def test_report_from_state_dir_fails_on_warning(uploaded: Simulator) -> None:
+    result = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--fail-on", "warning"])
+    assert result.exit_code == 1, result.output
+    assert "guest_20261125120000.zip (upload #1, guest: TYPE I, FTPS, passive, as " \
+           "guest_20261125120000.zip.part then renamed, complete) -> accepted (1 message(s))" in result.output
+    assert "SMS805 [warning]" in result.output and "SMS806 [warning]" in result.output
+    assert "SMS503 [error]" in result.output
+
+
+def test_report_from_api_as_json(uploaded: Simulator) -> None:
+    result = CliRunner().invoke(report, ["--api", str(uploaded.api_url), "--format", "json",
+                                         "--fail-on", "info"])
+    data = json.loads(result.output)
+    codes = {f["code"] for f in data["findings"]}
+    assert {"SMS503", "SMS805", "SMS806"} <= codes
+    assert data["passed"] is False and result.exit_code == 1
+    assert all(f["subject"] == "guest_20261125120500.zip" for f in data["findings"] if f["code"] == "SMS503")
+
+
+def test_report_passes_for_a_conformant_login(uploaded: Simulator, tmp_path: Path) -> None:
+    result = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--login", "nobody"])
+    assert result.exit_code == 0 and "0 upload(s)" in result.output
+    usage = CliRunner().invoke(report, ["--fail-on", "error"])
+    assert usage.exit_code == 2 and "exactly one of --api URL or --state-dir" in usage.output

@@ -1,0 +1,156 @@
+"""kill -9 anywhere between upload and deletion, restart: every archive processed exactly once (P2, Q22).
+
+A real ``smsftp serve`` runs in a subprocess.  The poller's test hook
+``SMSFTP_CRASH_AT`` kills it with SIGKILL at one point of the first archive;
+the test then restarts it on the same state directory without the hook.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from simulator.clock import real_monotonic
+
+NAME = "guest_20261125120000.zip"
+ROWS = 7000  # two message batches: a crash can fall between them
+CampaignFactory = Callable[..., bytes]
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    ftp_port: int = 0
+    api: str = ""
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, self.api + path, timeout=60, **kwargs)
+
+    def upload(self, data: bytes) -> None:
+        with ftplib.FTP(timeout=10) as ftp:
+            ftp.connect("127.0.0.1", self.ftp_port)
+            ftp.login("guest", "guest")
+            ftp.storbinary(f"STOR {NAME}", io.BytesIO(data))
+
+    def wait_exit(self, timeout: float = 20) -> int:
+        return self.process.wait(timeout)
+
+
+def _pump(stream: Any, lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    running: list[Served] = []
+
+    def start(crash_at: str | None = None) -> Served:
+        env = dict(os.environ)
+        env.pop("SMSFTP_CRASH_AT", None)
+        if crash_at:
+            env["SMSFTP_CRASH_AT"] = crash_at
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--tls", "off",
+             "--state-dir", str(tmp_path / "state"), "--clock", "frozen", "--at", "2026-11-25T12:00:00Z"],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        served = Served(process)
+        running.append(served)
+        threading.Thread(target=_pump, args=(process.stderr, served.lines), daemon=True).start()
+        deadline = real_monotonic() + 30
+        while not (served.ftp_port and served.api):
+            line = served.lines.get(timeout=max(0.01, deadline - real_monotonic()))
+            if m := re.search(r"event=start ftp=127\.0\.0\.1:(\d+)", line):
+                served.ftp_port = int(m[1])
+            if m := re.search(r"API\s+(http://127\.0\.0\.1:\d+)/api/health", line):
+                served.api = m[1]
+        return served
+
+    yield start
+    for served in running:
+        if served.process.poll() is None:
+            served.process.kill()
+            served.process.wait(10)
+
+
+def _advance_expecting_death(served: Served) -> None:
+    with pytest.raises(httpx.TransportError):
+        served.call("POST", "/api/clock/advance", json={"seconds": 10})
+    assert served.wait_exit() == -signal.SIGKILL
+
+
+def _assert_exactly_once(served: Served, rows: int) -> None:
+    archives = [a for a in served.call("GET", "/api/archives").json()["archives"] if a["name"] == NAME]
+    assert [(a["status"], a["message_count"]) for a in archives] == [("accepted", rows)]
+    body = served.call("GET", "/api/messages", params={"limit": rows + 10}).json()
+    assert body["total"] == rows and len({m["row"] for m in body["messages"]}) == rows
+    assert served.call("GET", "/api/folder/guest").json()["files"] == []
+
+
+@pytest.mark.parametrize("point", ["after-claim", "mid-messages", "before-commit", "after-commit"])
+def test_p2_a_crash_while_processing_loses_nothing_and_repeats_nothing(
+        serve: Callable[..., Served], campaign: CampaignFactory, point: str) -> None:
+    first = serve(crash_at=point)
+    first.upload(campaign(ROWS))
+    _advance_expecting_death(first)
+
+    second = serve()
+    second.call("POST", "/api/clock/advance", json={"seconds": 10})
+    _assert_exactly_once(second, ROWS)
+    second.call("POST", "/api/clock/advance", json={"seconds": 60})
+    _assert_exactly_once(second, ROWS)
+
+
+def test_q22_a_crash_mid_upload_leaves_a_cut_off_upload(serve: Callable[..., Served],
+                                                        campaign: CampaignFactory) -> None:
+    """kill -9 during a transfer: after restart the upload is cut off and its half file rejected once."""
+    first = serve()
+    data = campaign(ROWS)
+    ftp = ftplib.FTP(timeout=10)
+    ftp.connect("127.0.0.1", first.ftp_port)
+    ftp.login("guest", "guest")
+    conn = ftp.transfercmd(f"STOR {NAME}")
+    conn.sendall(data[: len(data) // 2])
+    deadline = real_monotonic() + 10
+    while first.call("GET", "/api/uploads").json()["uploads"] == [] and real_monotonic() < deadline:
+        pass
+    first.process.kill()
+    assert first.wait_exit() == -signal.SIGKILL
+    conn.close()
+    ftp.close()
+
+    second = serve()
+    [upload] = second.call("GET", "/api/uploads").json()["uploads"]
+    assert (upload["state"], upload["ending"]) == ("cut_off", "restart")
+    second.call("POST", "/api/clock/advance", json={"seconds": 10})
+    archives = second.call("GET", "/api/archives").json()["archives"]
+    assert [a["status"] for a in archives] == ["rejected"]
+    assert "SMS807" in [d["code"] for d in archives[0]["diagnostics"]]
+
+
+def test_sigterm_stops_cleanly_and_keeps_the_state(serve: Callable[..., Served],
+                                                   campaign: CampaignFactory) -> None:
+    first = serve()
+    first.upload(campaign(3))
+    first.process.send_signal(signal.SIGTERM)
+    assert first.wait_exit() == 0
+    second = serve()
+    assert [u["state"] for u in second.call("GET", "/api/uploads").json()["uploads"]] == ["complete"]
+    second.call("POST", "/api/clock/advance", json={"seconds": 10})
+    _assert_exactly_once(second, 3)
