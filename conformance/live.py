@@ -56,11 +56,7 @@ class LiveTarget:
     kind = "live"
 
     def __init__(self, config: LiveConfig, *, outcomes: OutcomeSource | None = None) -> None:
-        problems = live_problems(confirmed=config.confirm, allow=config.allow, budget=config.budget)
-        if not config.host or not config.login:
-            problems.append("--live-host and --live-login are required for --target=live")
-        if problems:
-            raise LiveNotAllowed("the live target will not run:\n  " + "\n  ".join(problems))
+        self.check(config)
         assert config.budget is not None
         self.config = config
         self.guard = ArchiveGuard(config.allow, config.budget)
@@ -73,6 +69,15 @@ class LiveTarget:
         self._baseline: set[str] = set()
         self._snapshots: dict[str, list[dict[str, Any]]] = {}
         self._ended: dict[str, tuple[float, datetime]] = {}
+
+    @staticmethod
+    def check(config: LiveConfig) -> None:
+        """Refuse (``LiveNotAllowed``) without confirmation, allow-list, budget, host and login."""
+        problems = live_problems(confirmed=config.confirm, allow=config.allow, budget=config.budget)
+        if not config.host or not config.login:
+            problems.append("--live-host and --live-login are required for --target=live")
+        if problems:
+            raise LiveNotAllowed("the live target will not run:\n  " + "\n  ".join(problems))
 
     # --- cases -----------------------------------------------------------------------------------
     def login_for(self, case: Case | None = None) -> str:

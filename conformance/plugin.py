@@ -1,3 +1,191 @@
-"""The smsftp pytest plugin (placeholder while the real plugin is being written)."""
+"""The smsftp pytest plugin (entry point ``pytest11: smsftp``).
+
+Fixtures:
+
+``sms_simulator``
+    The in-process ``Simulator``: ephemeral FTP and HTTP ports on 127.0.0.1, a
+    temporary state directory, a frozen clock, the demo account guest/guest.
+    One server per session (per xdist worker); its state is reset before each
+    test.  Errors raised in its threads (the poller's) fail the test that caused
+    them.
+``sms_platform``
+    The selected target (``--target=sim|live``) behind one interface
+    (``conformance.targets.Platform``): ``upload``, ``wait_processed``,
+    ``folder``, ``archives``, ``messages``, ``assert_client_conformant``.
+``sms_case``
+    Parametrized over the selected conformance cases (``--cases``,
+    ``--exclude-cases``): any test asking for it runs once per case.
+
+Options, ini keys and environment variables: ``conformance.options``.  In the
+repository ``pytest --target=sim`` runs everything; an installed package runs
+its suite with ``pytest --pyargs conformance --target=...``.
+"""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .options import BY_NAME, Settings, add_options, resolve
+
+if TYPE_CHECKING:
+    from simulator.service import Simulator
+
+    from .cases import Case
+    from .live import LiveTarget
+    from .targets import Platform
+    from .verdicts import Verdict
+
+VERDICT_PROPERTY = "smsftp_verdict"
+SETTINGS = pytest.StashKey[Settings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "smsftp_case(case_id): one case of the smsftp conformance suite")
+    settings = resolve(config)
+    config.stash[SETTINGS] = settings
+    if settings.target == "live":
+        if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+            raise pytest.UsageError("smsftp: --target=live runs one case at a time (one folder, one budget); "
+                                    "drop -n")
+        from .live import LiveNotAllowed, LiveTarget
+
+        try:
+            LiveTarget.check(settings.live_config())
+        except LiveNotAllowed as exc:
+            raise pytest.UsageError(f"smsftp: {exc}") from None
+    config.pluginmanager.register(_Recorder(config, settings), "smsftp-recorder")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return config.stash[SETTINGS].header()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "sms_case" not in metafunc.fixturenames:
+        return
+    from .cases import select_cases
+
+    settings = metafunc.config.stash[SETTINGS]
+    cases = select_cases([settings.cases] if settings.cases else [],
+                         [settings.exclude_cases] if settings.exclude_cases else [])
+    metafunc.parametrize("sms_case", [pytest.param(c, id=c.id, marks=pytest.mark.smsftp_case(c.id))
+                                      for c in cases])
+
+
+# --- fixtures ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _sms_simulator_server() -> Iterator[Simulator]:
+    from simulator.service import Simulator
+
+    with Simulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def sms_simulator(_sms_simulator_server: Simulator) -> Iterator[Simulator]:
+    """The in-process simulator, reset before the test; its thread errors fail the test."""
+    sim = _sms_simulator_server
+    sim.reset()
+    seen = len(sim.errors)
+    yield sim
+    fresh = sim.errors[seen:]
+    if fresh:
+        pytest.fail(f"the simulator failed internally during this test: {fresh[0]!r}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def _sms_live_target(pytestconfig: pytest.Config) -> Iterator[LiveTarget]:
+    from .live import LiveTarget
+
+    target = LiveTarget(pytestconfig.stash[SETTINGS].live_config())
+    yield target
+    target.close()
+
+
+@pytest.fixture
+def sms_platform(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Platform:
+    """The selected target: the simulator (reset for this test) or the live platform."""
+    if pytestconfig.stash[SETTINGS].target == "live":
+        live: LiveTarget = request.getfixturevalue("_sms_live_target")
+        return live
+    from .targets import SimTarget
+
+    return SimTarget(request.getfixturevalue("sms_simulator"))
+
+
+def judge_case(request: pytest.FixtureRequest, case: Case, platform: Platform) -> Verdict:
+    """Run one case, record its verdict for the report, and pass, fail or skip the test accordingly."""
+    from .runner import run_case
+    from .targets import SimTarget
+    from .verdicts import Outcome
+
+    if isinstance(platform, SimTarget):
+        with platform.checking_errors():
+            verdict = run_case(case, platform)
+    else:
+        verdict = run_case(case, platform)
+    request.node.user_properties.append((VERDICT_PROPERTY, json.dumps(verdict.to_json(), ensure_ascii=False)))
+    strict = request.config.stash[SETTINGS].strict
+    if verdict.outcome is Outcome.SKIPPED_SAFETY:
+        pytest.skip(f"SKIPPED-SAFETY: {verdict.reason}")
+    if verdict.outcome is Outcome.SKIPPED:
+        pytest.skip(verdict.reason)
+    if verdict.fails(strict):
+        pytest.fail(verdict.text(), pytrace=False)
+    return verdict
+
+
+# --- the run's report --------------------------------------------------------------------------------
+class _Recorder:
+    """Collects verdicts from test reports (xdist forwards them to the controller) and reports them."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config, self.settings = config, settings
+        self.verdicts: dict[str, dict[str, Any]] = {}
+        self.started = datetime.now(UTC)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == VERDICT_PROPERTY and isinstance(value, str):
+                self.verdicts[report.nodeid] = json.loads(value)
+
+    def _settings_json(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, value in self.settings.values.items():
+            shown: Any = sorted(value) if isinstance(value, frozenset) else value
+            if BY_NAME[name].secret and value:
+                shown = "****"
+            out[name] = {"value": shown, "source": self.settings.sources[name]}
+        return out
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        directory = self.settings.report_dir
+        if not directory or hasattr(self.config, "workerinput") or not self.verdicts:
+            return
+        from .reporting import build_report, write_report
+
+        report = build_report(self.verdicts.values(), target=self.settings.target,
+                              settings=self._settings_json(), started=self.started, exit_status=int(exitstatus))
+        self.written = write_report(directory, report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.verdicts:
+            return
+        from .reporting import summary_lines
+
+        terminalreporter.write_sep("=", "smsftp conformance")
+        for line in summary_lines(self.verdicts.values()):
+            loud = line.startswith("!!!")
+            terminalreporter.write_line(line, red=loud or line.startswith("FAILED"), bold=loud,
+                                        yellow=line.startswith("NON-STRICT"))
+        for path in getattr(self, "written", ()):
+            terminalreporter.write_line(f"smsftp report: {path}")

@@ -33,6 +33,7 @@ from typing import Any, Literal
 Guard = Callable[[str, bytes], None]
 TempName = str | None  # a name, "auto" (the final name + ".part"), or None (straight to the final name)
 _CHUNK = 64 * 1024
+_DRAIN_SECONDS = 2.0
 
 
 class UploadError(Exception):
@@ -315,12 +316,18 @@ class HeldUpload:
         return self.transcript
 
     def _drain(self) -> None:
-        # After an abort the server sends one or two replies (426, then 226 or 225), in any order.
+        # After an abort the server sends one or two replies (426, then 226 or 225), or nothing at all;
+        # wait briefly, not the whole session timeout.
+        if self.ftp.sock is not None:
+            self.ftp.sock.settimeout(min(self.ftp.timeout or _DRAIN_SECONDS, _DRAIN_SECONDS))
         for _ in range(2):
             try:
                 reply = self.ftp.getresp()
             except ftplib.Error as exc:
                 reply = str(exc)
+            except TimeoutError:
+                self.transcript.record("", f"(no reply within {_DRAIN_SECONDS:g} s)")
+                return
             if reply[:3] in ("225", "226"):
                 return
 

@@ -98,7 +98,7 @@ class ArchiveObservation:
             "upload_error": self.upload_error, "gone": self.gone,
             "seconds": round(self.seconds, 3) if self.seconds is not None else None,
             "status": self.status, "codes": list(self.codes) if self.codes is not None else None,
-            "messages": self.messages,
+            "messages": [_short(m) for m in self.messages] if self.messages is not None else None,
             "window": [format_instant(w) for w in self.window] if self.window else None,
             "transcript": self.transcript,
         }
@@ -148,8 +148,8 @@ class Verdict:
             "informational": self.case.informational, "target": self.observation.target,
             "outcome": self.outcome.value, "reason": self.reason, "duration": round(self.duration, 3),
             "findings": [f.to_json() for f in self.findings],
-            "expected": {**self.case.expected.to_json(self.login),
-                         "folder_after": list(self.case.folder_after(self.login))},
+            "expected": _shortened({**self.case.expected.to_json(self.login),
+                                    "folder_after": list(self.case.folder_after(self.login))}),
             "observed": self.observation.to_json(),
             "upload": self.case.upload.to_json(),
         }
@@ -191,11 +191,19 @@ def _message_matches(e: ExpectedMessage, o: dict[str, Any], window: tuple[dateti
 
 
 def _short(message: dict[str, Any]) -> dict[str, Any]:
+    """A message as evidence: its fields, a very long text cut (the report stays readable)."""
     keep = ("phone", "text", "sender", "send_at", "expires_at", "segments", "encoding")
     out = {k: message.get(k) for k in keep}
-    if isinstance(out["text"], str) and len(out["text"]) > 80:
+    if isinstance(out["text"], str) and len(out["text"]) > 200:
         out["text"] = out["text"][:60] + f"... ({len(out['text'])} characters)"
     return out
+
+
+def _shortened(expected: dict[str, Any]) -> dict[str, Any]:
+    for archive in expected["archives"]:
+        if archive["messages"] is not None:
+            archive["messages"] = [_short(m) for m in archive["messages"]]
+    return expected
 
 
 def compare_messages(expected: Sequence[ExpectedMessage], observed: Sequence[dict[str, Any]],

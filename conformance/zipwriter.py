@@ -115,6 +115,8 @@ class ZipWriter:
                 flags |= FLAG_ENCRYPTED
                 chunks = encrypt_stream(password.encode("utf-8"), raw_name, crc >> 24, chunks)
                 compressed += HEADER_SIZE
+            if max(size, compressed, self._offset) >= 0xFFFFFFFF:
+                raise ValueError(f"{name}: 4 GiB or more needs zip64, which this writer does not write")
             record = EntryRecord(name, raw_name, flags, method, crc, compressed, size, self._offset,
                                  external_attr, create_system)
             date, time = dos_date_time(self.date_time)

@@ -51,7 +51,7 @@ class Account:
     max_parts: int = 255  # Q20
     max_uncompressed_bytes: int = 2 * 1024**3  # Q16, zip bombs
     max_compression_ratio: int = 1000  # Q16, zip bombs
-    duplicate_check_limit: int = 200_000  # Q26, bounded memory
+    duplicate_check_limit: int = 50_000  # Q26: exact tracking with bounded memory (about 6 MB)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

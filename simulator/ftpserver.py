@@ -122,7 +122,7 @@ class FolderFS(AbstractedFS):  # type: ignore[misc]
         # so what a naive poller sees mid-transfer is what was received (pyftpdlib writes 64 KiB chunks).
         if "r" in mode and "+" not in mode:
             return super().open(filename, mode)
-        return open(filename, mode, buffering=0)  # noqa: SIM115 - pyftpdlib closes it
+        return open(filename, mode, buffering=0)
 
     def listdir(self, path: str) -> list[str]:
         return [n for n in super().listdir(path) if not os.path.islink(os.path.join(path, n))]

@@ -126,7 +126,7 @@ class Simulator:
             with _real_datetime_for_imports():
                 from .api import ApiServer, create_app
 
-            self._api = ApiServer(create_app(self), self.host, self._api_port_arg)
+                self._api = ApiServer(create_app(self), self.host, self._api_port_arg)
             self._api.start()
             self.api_url = self._api.url
         return self
@@ -307,8 +307,8 @@ class Simulator:
 def _real_datetime_for_imports() -> Iterator[None]:
     """Import FastAPI with the real ``datetime`` classes even inside ``freeze_time``.
 
-    pydantic subclasses ``datetime.date`` at import; freezegun's ``FakeDate`` makes
-    that a metaclass conflict.  Only the first import is affected.
+    pydantic subclasses ``datetime.date`` when imported (FastAPI imports parts of it
+    while routes are added); freezegun's ``FakeDate`` makes that a metaclass conflict.
     """
     import datetime as dt
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import os
 import re
 import shlex
@@ -538,6 +539,31 @@ def test_ascii_upload_recipe_is_diagnosed(sim: Any, tmp_path: Path) -> None:
     assert upload.transfer_type == "A"
 
 
+def test_corpus_loop_replays_cases_and_catches_a_difference(sim: Any, tmp_path: Path) -> None:
+    """corpus-loop.sh replays corpus cases (Q8, Z2, Z4, N1; Q15's non-zip is skipped) and fails on a mismatch."""
+    _needs("curl")
+    _needs("jq")
+    chosen = ["Q8-leading-8", "Z2-encrypted", "Z4-cp1251-not-arranged", "N1-plain-csv", "Q15-non-zip-left"]
+    if not all((ROOT / "fixtures" / case).is_dir() for case in chosen):
+        pytest.skip("the corpus (fixtures/) is not built")
+    corpus = tmp_path / "fixtures"
+    for case in chosen:  # a small copy: the whole corpus is verified by tests/test_corpus.py
+        shutil.copytree(ROOT / "fixtures" / case, corpus / case)
+    env = _env(sim, SMSFTP_FTP=f"ftp://guest:guest@{sim.ftp_host}:{sim.ftp_port}")
+    script = str(EXAMPLES / "corpus-loop.sh")
+    result = _run(["sh", script, str(corpus)], env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 archive(s) checked, 0 failed" in result.stdout
+    tampered = corpus / "Z2-tampered"
+    shutil.copytree(corpus / "Z2-encrypted", tampered)
+    expected = json.loads((tampered / "expected.json").read_text(encoding="utf-8"))
+    expected["expected"]["archives"][0]["status"] = "accepted"
+    (tampered / "expected.json").write_text(json.dumps(expected), encoding="utf-8")
+    result = _run(["sh", script, str(corpus)], env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED Z2-tampered" in result.stdout and "5 archive(s) checked, 1 failed" in result.stdout
+
+
 # --------------------------------------------------------------------------- examples against `smsftp serve`
 
 
@@ -599,6 +625,7 @@ def test_ci_script_fails_a_careless_client(tmp_path: Path) -> None:
 EXAMPLE_TESTS: dict[str, str] = {
     "accounts.toml": "test_accounts_example_loads_and_uses_real_keys",
     "ascii-upload.sh": "test_ascii_upload_recipe_is_diagnosed",
+    "corpus-loop.sh": "test_corpus_loop_replays_cases_and_catches_a_difference",
     "fixture-for-upload.sh": "test_fixture_then_upload_sh",
     "support-recipes.sh": "test_support_recipes_reproduce_each_complaint",
     "first-campaign/sms/contacts.csv": "test_first_campaign_is_accepted_by_the_rules",

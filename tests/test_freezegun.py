@@ -69,13 +69,13 @@ def test_p1_the_system_clock_follows_freeze_time(service_cert: tuple[Path, Path]
                                                  campaign: CampaignFactory) -> None:
     """SystemClock reads freezegun's time, also from pyftpdlib's thread; tick() moves it."""
     cert, key = service_cert
-    with freeze_time(FROZEN) as frozen:
-        with Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim:
-            _exercise(sim, campaign(1))
-            assert [u.started_at for u in sim.uploads()] == [FROZEN]
-            frozen.tick(timedelta(minutes=5))
-            sim.poll_now()
-            assert sim.archive(NAME).processed_at == FROZEN + timedelta(minutes=5)  # type: ignore[union-attr]
+    with freeze_time(FROZEN) as frozen, \
+            Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim:
+        _exercise(sim, campaign(1))
+        assert [u.started_at for u in sim.uploads()] == [FROZEN]
+        frozen.tick(timedelta(minutes=5))
+        sim.poll_now()
+        assert sim.archive(NAME).processed_at == FROZEN + timedelta(minutes=5)  # type: ignore[union-attr]
 
 
 def test_t2_a_running_simulator_keeps_working_when_time_is_frozen(service_cert: tuple[Path, Path],

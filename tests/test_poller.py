@@ -212,9 +212,9 @@ def test_q22_an_aborted_upload_is_processed_and_says_so(make_rig: Callable[..., 
 def test_q27_an_ascii_mode_upload_is_diagnosed(make_rig: Callable[..., Rig]) -> None:
     """Q27: a stored zip whose CRLF became LF, uploaded with TYPE A, is rejected with SMS801."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("sms/contacts.csv", "phone;attr1\r\n79031230000;Anna\r\n")
-        archive.writestr("sms/template.csv", "message;sourceaddress\r\nHello #attr1#!;TESTSMS\r\n")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as stored:
+        stored.writestr("sms/contacts.csv", "phone;attr1\r\n79031230000;Anna\r\n")
+        stored.writestr("sms/template.csv", "message;sourceaddress\r\nHello #attr1#!;TESTSMS\r\n")
     rig = make_rig()
     rig.drop("guest_20261125120000.zip", buffer.getvalue().replace(b"\r\n", b"\n"), transfer_type="A")
     rig.poller.poll()

@@ -253,9 +253,9 @@ def test_q22_the_naive_poller_takes_a_half_written_file(make_sim: Callable[..., 
 def test_q27_an_ascii_mode_upload_is_diagnosed_as_such(sim: Simulator) -> None:
     """Q27: TYPE A turns the zip's CRLF bytes into LF on the server; the verdict names ASCII mode."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("sms/contacts.csv", "phone;attr1\r\n79031230000;Anna\r\n")
-        archive.writestr("sms/template.csv", "message;sourceaddress\r\nHello #attr1#!;TESTSMS\r\n")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as stored:
+        stored.writestr("sms/contacts.csv", "phone;attr1\r\n79031230000;Anna\r\n")
+        stored.writestr("sms/template.csv", "message;sourceaddress\r\nHello #attr1#!;TESTSMS\r\n")
     with connect(sim) as ftp:
         ftp.voidcmd("TYPE A")
         conn = ftp.transfercmd(f"STOR {NAME}")

@@ -16,6 +16,7 @@ import argparse
 import importlib
 import inspect
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -57,9 +58,23 @@ def anchor(text: str) -> str:
     return slug.strip("-")
 
 
+_CODE_SPAN = re.compile(r"(``.+?``|`[^`]*`)")
+
+
+def _outside_code(text: str, escape: Callable[[str], str]) -> str:
+    """``escape`` applied to the text between code spans; code spans are literal already."""
+    parts = _CODE_SPAN.split(text)
+    return "".join(part if i % 2 else escape(part) for i, part in enumerate(parts))
+
+
+def prose(text: str) -> str:
+    """Plain text from the code (help, descriptions) made safe as Markdown: ``<x>`` is no HTML tag."""
+    return _outside_code(text, lambda t: t.replace("<", "&lt;"))
+
+
 def cell(text: str) -> str:
-    """Text made safe for one Markdown table cell."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Text made safe for one Markdown table cell (a ``|`` inside a code span needs no escape)."""
+    return _outside_code(prose(" ".join(text.split())), lambda t: t.replace("|", "\\|"))
 
 
 def code_span(text: str) -> str:
@@ -423,7 +438,7 @@ def _option_rows(command: click.Command, ctx: click.Context) -> list[str]:
             envvar = param.envvar
             if isinstance(envvar, str) and envvar not in help_text:
                 help_text += f" Environment variable: `{envvar}`."
-            rows.append(f"| `{cell(name)}` | {cell(help_text)} | {_default(param, ctx)} |")
+            rows.append(f"| {cell(code_span(name))} | {cell(help_text)} | {_default(param, ctx)} |")
     return rows
 
 
@@ -617,6 +632,134 @@ def render_http_api() -> str:
     return "\n".join(out)
 
 
+# --------------------------------------------------------------------------- corpus format
+
+CORPUS_SCHEMA = "fixtures/schema.json"
+CORPUS_EXAMPLE = "fixtures/Q8-leading-8/expected.json"
+
+
+def _json_type(schema: Mapping[str, Any]) -> str:
+    """A JSON Schema type, briefly, with links to the definitions on the page."""
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return f"[{name}](#{anchor('def-' + name)})"
+    if "const" in schema:
+        return f"`{json.dumps(schema['const'])}`"
+    if "enum" in schema:
+        return " \\| ".join(f"`{json.dumps(v, ensure_ascii=False)}`" for v in schema["enum"])
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in schema:
+            return " or ".join(_json_type(s) for s in schema[combinator])
+    kind = schema.get("type", "any")
+    kinds = kind if isinstance(kind, list) else [kind]
+    rendered = []
+    for k in kinds:
+        if k == "array":
+            rendered.append(f"array of {_json_type(schema.get('items', {}))}")
+        else:
+            rendered.append(str(k))
+    return " or ".join(rendered)
+
+
+def _json_rows(schema: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """One table row per property; inline objects and arrays of them are flattened with dotted names."""
+    rows: list[str] = []
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        if name == "$schema":
+            continue
+        path = f"{prefix}{name}"
+        described = str(prop.get("description", ""))
+        rows.append(f"| `{path}` | {_json_type(prop)} | {'yes' if name in required else 'no'} "
+                    f"| {cell(described)} |")
+        if prop.get("type") == "object" and "properties" in prop:
+            rows += _json_rows(prop, f"{path}.")
+        items = prop.get("items", {})
+        if prop.get("type") == "array" and isinstance(items, dict) and "properties" in items:
+            rows += _json_rows(items, f"{path}[].")
+    return rows
+
+
+def render_corpus() -> str:
+    out = ["# Corpus format", "", BANNER.format(source=f"`{CORPUS_SCHEMA}`"), ""]
+    path = ROOT / CORPUS_SCHEMA
+    if not path.exists():
+        out += ["The corpus (`fixtures/`) has not been built yet.", ""]
+        return "\n".join(out)
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    defs: Mapping[str, Any] = schema.get("$defs", {})
+    out += [
+        "The repository's `fixtures/` folder is the conformance suite as plain data: every "
+        "[conformance case](cases.md) has a folder with the exact bytes a client uploads and an "
+        "`expected.json` that says what the platform must do with them. No Python is needed to use "
+        "it: replay the archives against the simulator, or against your own mock of the platform, in "
+        "any language, and compare.",
+        "",
+        "```text",
+        "fixtures/",
+        "  index.json                  every case: id, description, statements, folder, archives",
+        "  schema.json                 the format (JSON Schema, draft 2020-12)",
+        "  README.md                   the format, field by field",
+        "  <case-id>/expected.json     how to upload, which account, what must happen",
+        "  <case-id>/<archive name>    the bytes to upload, under exactly this name",
+        "```",
+        "",
+        "`index.json` validates as [index](#def-index), each `expected.json` as "
+        "[expected](#def-expected). Instants are UTC. A message's `send_at` and `expires_at` are "
+        "either absolute (a scheduled send date) or relative to the moment the platform processed "
+        "the archive: `processing+0m` is \"sent at once\", `processing+1440m` \"24 hours later\". "
+        "With the simulator's clock frozen at `processing_at`, relative instants resolve against it.",
+        "",
+        "The expected outcomes are written by hand from the platform's document, never recorded from "
+        "the simulator. `smsftp corpus verify fixtures/` checks that a fresh build gives the same "
+        "bytes and that the simulator's rules give exactly the expected outcome for every archive "
+        "that can be judged offline; `smsftp corpus build fixtures/` rewrites the corpus after a "
+        "case changes.",
+        "",
+        "## An example",
+        "",
+        f"`{CORPUS_EXAMPLE}`: one archive, accepted, one row rejected with "
+        "[SMS503](diagnostics.md#sms503), one message sent at once.",
+        "",
+        "```json",
+        f'--8<-- "{CORPUS_EXAMPLE}"',
+        "```",
+        "",
+        "## Replaying it from a shell",
+        "",
+        "This loop (sh, curl and jq; the test suite runs it) replays every case that a plain client "
+        "can replay against a simulator on a frozen clock, and compares each verdict:",
+        "",
+        "```sh",
+        '--8<-- "corpus-loop.sh:loop"',
+        "```",
+        "",
+        '??? example "`corpus-loop.sh` (complete)"',
+        "",
+        "    ```sh",
+        '    --8<-- "corpus-loop.sh"',
+        "    ```",
+        "",
+        "## Reference",
+        "",
+    ]
+    if schema.get("description"):
+        out += [prose(str(schema["description"])), ""]
+    order = [n for n in ("index", "expected") if n in defs] + [n for n in defs if n not in ("index", "expected")]
+    for name in order:
+        definition = defs[name]
+        out += [f"### {name} {{#{anchor('def-' + name)}}}", ""]
+        if definition.get("description"):
+            out += [prose(str(definition["description"])), ""]
+        rows = _json_rows(definition)
+        if rows:
+            out += ["| field | type | required | description |", "|---|---|---|---|", *rows, ""]
+        else:
+            out += [f"Type: {_json_type(definition)}."
+                    + (f" Pattern: `{definition['pattern']}`." if "pattern" in definition else ""), ""]
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- driver
 
 PAGES: dict[str, tuple[str, Callable[[], str]]] = {
@@ -626,6 +769,7 @@ PAGES: dict[str, tuple[str, Callable[[], str]]] = {
     "cases": ("docs/reference/cases.md", render_cases),
     "cli": ("docs/reference/cli.md", render_cli),
     "http-api": ("docs/reference/http-api.md", render_http_api),
+    "corpus": ("docs/reference/corpus.md", render_corpus),
 }
 # Short names the brief and habits use for the same pages.
 ALIASES = {"statements": "rules", "api": "http-api", "questions": "open-questions"}
