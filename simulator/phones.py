@@ -66,28 +66,36 @@ def _ascii_digits(text: str) -> bool:
 
 
 class _Plan:
-    """Everything needed to judge the national part of the numbers of one calling code."""
+    """Everything needed to judge the numbers of one calling code.
 
-    __slots__ = ("geo_groups", "metadata", "prefix", "typed", "valid", "whole")
+    ``valid`` matches valid national numbers; validity does not depend on the order of
+    the type branches, so it tries the common types first.  ``typed`` keeps
+    _number_type_helper's order, and its marker groups tell which type matched
+    (geographic or not, for time zones).  The ``whole_*`` patterns match the whole
+    number in one go for the usual case that parse() strips no national prefix: the
+    code, a national part of a length parse() accepts that does not start like the
+    national prefix (else stripping would be tried), and the national pattern.
+    """
+
+    __slots__ = ("cc", "geo_groups", "metadata", "prefix", "typed", "valid", "whole_geo_groups",
+                 "whole_typed", "whole_valid")
 
     def __init__(self, cc: int) -> None:
+        self.cc = str(cc)
         main = phonenumberutil.region_code_for_country_code(cc)
         self.metadata: Any = PhoneMetadata.metadata_for_region_or_calling_code(cc, main)
         prefix = self.metadata.national_prefix_for_parsing if self.metadata is not None else None
         self.prefix: re.Pattern[str] | None = re.compile(prefix) if prefix else None
-        # Two patterns: validity alone does not depend on the order of the type branches, so
-        # `valid` tries the common types first; `typed` keeps _number_type_helper's order, and
-        # its marker groups say which type matched (geographic or not, for time zones).
+        head = rf"{cc}(?=[0-9]{{{_MIN_NSN},{_MAX_NSN}}}\Z)" + (f"(?!(?:{prefix}))" if prefix else "")
         valid = _calling_code_pattern(cc, None)
         self.valid = re.compile(valid)
-        # The whole number in one match, for the usual case that parse() strips no national prefix:
-        # the code, a national part of a length parse() accepts that does not start like the national
-        # prefix (or stripping would be tried), and a valid national number.
-        unprefixed = f"(?!(?:{prefix}))" if prefix else ""
-        self.whole = re.compile(rf"{cc}(?=[0-9]{{{_MIN_NSN},{_MAX_NSN}}}\Z){unprefixed}(?:{valid})")
+        self.whole_valid = re.compile(f"{head}(?:{valid})")
         geo_names: list[str] = []
-        self.typed = re.compile(_calling_code_pattern(cc, geo_names))
+        typed = _calling_code_pattern(cc, geo_names)
+        self.typed = re.compile(typed)
         self.geo_groups = frozenset(self.typed.groupindex[n] for n in geo_names)
+        self.whole_typed = re.compile(f"{head}(?:{typed})")
+        self.whole_geo_groups = frozenset(self.whole_typed.groupindex[n] for n in geo_names)
 
 
 def _calling_code_pattern(cc: int, geo_names: list[str] | None) -> str:
@@ -208,15 +216,20 @@ def is_valid_international(digits: str) -> bool:
     return _valid_digits(digits)
 
 
-def _valid_digits(digits: str) -> bool:
+def _plan_for(digits: str) -> _Plan | None:
     head = digits[:3]
     plan = _by_head.get(head, _MISSING)
     if plan is _MISSING:
         size = _CC_SIZE.get(head)
         plan = _by_head[head] = None if size is None else _plan(head[:size])
+    return plan  # type: ignore[no-any-return]
+
+
+def _valid_digits(digits: str) -> bool:
+    plan = _plan_for(digits)
     if plan is None:
         return False  # no calling code; or fewer than three digits, which parse() refuses
-    if plan.whole.fullmatch(digits) is not None:
+    if plan.whole_valid.fullmatch(digits) is not None:
         return True
     if plan.prefix is None:
         return False
@@ -232,14 +245,21 @@ def national_number(digits: str) -> NationalNumber | None:
     """
     if not _ascii_digits(digits):
         return None
+    plan = _plan_for(digits)
+    if plan is None:
+        return None
+    match = plan.whole_typed.fullmatch(digits)
+    if match is not None:
+        return plan.cc, digits[len(plan.cc):], match.lastindex in plan.whole_geo_groups
+    if plan.prefix is None:
+        return None
     parts = _split(digits)
     if parts is None:
         return None
-    cc, nsn, plan = parts
-    match = plan.typed.fullmatch(nsn)
+    match = plan.typed.fullmatch(parts[1])
     if match is None:
         return None
-    return cc, nsn, match.lastindex in plan.geo_groups
+    return plan.cc, parts[1], match.lastindex in plan.geo_groups
 
 
 def reference_is_valid(digits: str) -> bool:
