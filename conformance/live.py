@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ftplib
+import ssl
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -152,6 +153,14 @@ class LiveTarget:
                 if str(exc).startswith("550"):
                     return []  # some servers answer 550 for an empty folder
                 raise
+            except ssl.SSLError as exc:
+                self.close()  # the control connection still owes a reply: start afresh
+                if "SHUTDOWN_WHILE_IN_INIT" in str(exc):
+                    # The server closed the data connection of an empty listing before TLS was up
+                    # (pyftpdlib does, now and then): nothing was sent, so nothing is listed.
+                    return []
+                if attempt == 2:
+                    raise
             except (OSError, EOFError, ftplib.Error):
                 self.close()
                 if attempt == 2:

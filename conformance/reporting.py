@@ -54,14 +54,15 @@ pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:30em}details summary
 <td>{{ c.reason }}
 <details><summary>evidence</summary>
 <table>{% for f in c.findings %}<tr class="{{ f.kind }}"><td>{{ f.kind }}</td><td>{{ f.aspect }}</td>
-<td>{% if f.kind != "match" %}expected {{ f.expected | tojson }}<br>observed {{ f.observed | tojson }}{% endif %}
+<td>{% if f.kind != "match" %}expected {{ f.expected | compact }}<br>observed {{ f.observed | compact }}{% endif %}
 {{ f.detail }}</td></tr>{% endfor %}</table>
 {% for a in c.observed.archives %}<p><b>{{ a.name }}</b> {{ a.size }} bytes, sha256 <code>{{ a.sha256 }}</code>
 {% if a.refused %}<br>refused: {{ a.refused }}{% endif %}</p>
 {% if a.transcript %}<pre>{% for line in a.transcript.lines %}{% if line.command %}&gt; {{ line.command }}
 {% endif %}&lt; {{ line.reply }}
 {% endfor %}</pre>{% endif %}{% endfor %}
-<pre>expected: {{ c.expected | tojson(indent=2) }}</pre>
+<pre>expected: {{ c.expected | pretty }}</pre>
+<pre>observed: {{ c.observed | pretty }}</pre>
 </details></td></tr>{% endfor %}
 </table></body></html>
 """
@@ -93,7 +94,17 @@ def build_report(verdicts: Iterable[Mapping[str, Any]], *, target: str, settings
 
 def render_html(report: Mapping[str, Any]) -> str:
     environment = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    # Readable JSON (Cyrillic as itself); autoescaping still makes it safe HTML.
+    environment.filters["pretty"] = lambda value: json.dumps(_without_transcripts(value), ensure_ascii=False,
+                                                             indent=2)
+    environment.filters["compact"] = lambda value: json.dumps(value, ensure_ascii=False)
     return environment.from_string(_TEMPLATE).render(report=report, colours=COLOURS)
+
+
+def _without_transcripts(value: Any) -> Any:
+    if isinstance(value, dict) and "archives" in value:
+        return {**value, "archives": [{k: v for k, v in a.items() if k != "transcript"} for a in value["archives"]]}
+    return value
 
 
 def write_report(directory: str | Path, report: Mapping[str, Any]) -> tuple[Path, Path]:

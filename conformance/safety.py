@@ -69,8 +69,8 @@ def normalize_number(raw: str) -> str:
 
 
 def parse_allow_list(values: str | Iterable[str]) -> frozenset[str]:
-    """Numbers separated by commas, semicolons or white space (or given one by one)."""
-    items = re.split(r"[,;\s]+", values) if isinstance(values, str) else list(values)
+    """Numbers separated by commas, semicolons or line breaks (or given one by one), in any spelling."""
+    items = re.split(r"[,;\n]+", values) if isinstance(values, str) else list(values)
     numbers = {normalize_number(item) for item in items if item.strip()}
     bad = sorted(n for n in numbers if len(n) < _MIN_DIGITS)
     if bad:

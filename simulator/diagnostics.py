@@ -1,7 +1,7 @@
 """Diagnostics: what is wrong with an input, as values, never as exceptions.
 
 Every code is registered once in ``REGISTRY``; the linter, the simulator's
-poller, the conformance suite and ``docs/diagnostics.md`` all read this table.
+poller, the conformance suite and ``docs/reference/diagnostics.md`` all read this table.
 Codes are grouped by hundreds per area and are never reused once published:
 retire a code by setting ``retired=True``, never by deleting or renumbering it.
 

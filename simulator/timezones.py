@@ -19,8 +19,10 @@ import csv
 import io
 import os
 from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phonenumbers.timezone import UNKNOWN_TIMEZONE
@@ -85,22 +87,39 @@ class NumberingRegister:
         return None
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")  # the regulator's older exports
-
-
 def parse_register(data: bytes, source: str = "<register>") -> NumberingRegister:
     """Read a register in the regulator's format (UTF-8 with or without BOM, or cp1251)."""
+    return _read(lambda: io.BytesIO(data), source)
+
+
+def load_register(path: str | os.PathLike[str]) -> NumberingRegister:
+    """Read the register file at ``path`` (``DEF-9xx.csv`` as the regulator publishes it)."""
+    source = os.fspath(path)
     try:
-        text = _decode(data)
-    except UnicodeDecodeError as exc:  # pragma: no cover - cp1251 decodes nearly every byte
-        raise RegisterError(f"{source}: neither UTF-8 nor cp1251: {exc}") from exc
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+        return _read(lambda: open(path, "rb"), source)
+    except OSError as exc:
+        raise RegisterError(f"{source}: cannot read the numbering-plan register: {exc}") from exc
+
+
+def _read(open_stream: Callable[[], BinaryIO], source: str) -> NumberingRegister:
+    # Streamed, never decoded whole: the register is loaded at start-up and its transient peak stays
+    # in the service's resident memory.  UTF-8 unless a byte says otherwise, then cp1251 from the top.
+    with open_stream() as stream:
+        bom = stream.read(3) == b"\xef\xbb\xbf"
+    for encoding in ("utf-8", "cp1251"):
+        with open_stream() as stream:
+            if bom:
+                stream.read(3)
+            text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+            try:
+                return _parse(csv.reader(text, delimiter=";"), source)
+            except UnicodeDecodeError as exc:
+                if bom:
+                    raise RegisterError(f"{source}: has a UTF-8 byte-order mark but is not UTF-8: {exc}") from exc
+    raise AssertionError("unreachable: cp1251 decodes every byte")  # pragma: no cover
+
+
+def _parse(rows: Iterator[list[str]], source: str) -> NumberingRegister:
     header = [h.strip() for h in next(rows, [])]
     try:
         at_from, at_to, at_region = (header.index(name) for name in ("От", "До", "Регион"))
@@ -110,6 +129,7 @@ def parse_register(data: bytes, source: str = "<register>") -> NumberingRegister
             f"expected {';'.join(_HEADER)!r}"
         ) from None
     entries: list[tuple[int, int, str]] = []
+    names: dict[str, str] = {}  # one string per region, not one per range
     skipped = 0
     for row in rows:
         try:
@@ -118,7 +138,7 @@ def parse_register(data: bytes, source: str = "<register>") -> NumberingRegister
         except (ValueError, IndexError):
             skipped += bool(row)  # blank lines are not worth counting
             continue
-        entries.append((code * _RANGE + first, code * _RANGE + last, region))
+        entries.append((code * _RANGE + first, code * _RANGE + last, names.setdefault(region, region)))
     entries.sort()
     unmapped: dict[str, int] = {}
     zones: list[tuple[str, ...]] = []
@@ -131,16 +151,6 @@ def parse_register(data: bytes, source: str = "<register>") -> NumberingRegister
         starts=[e[0] for e in entries], ends=[e[1] for e in entries], zones=zones,
         regions=[e[2] for e in entries], source=source, skipped=skipped, unmapped=unmapped,
     )
-
-
-def load_register(path: str | os.PathLike[str]) -> NumberingRegister:
-    """Read the register file at ``path`` (``DEF-9xx.csv`` as the regulator publishes it)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise RegisterError(f"{os.fspath(path)}: cannot read the numbering-plan register: {exc}") from exc
-    return parse_register(data, os.fspath(path))
 
 
 _prefix_zones: dict[str, tuple[str, ...]] = {}
@@ -182,15 +192,21 @@ class ZoneResolver:
 
     def __init__(self, register: NumberingRegister | None = None) -> None:
         self.register = register
+        # The register's lists as attributes of their own: zones_for runs for every row.
+        self._starts = register.starts if register is not None and len(register) else None
+        self._ends = register.ends if register is not None else []
+        self._zones = register.zones if register is not None else []
 
     def zones_for(self, phone: str) -> tuple[str, ...]:
         """IANA names: one is the zone, several are candidates, () is unknown."""
-        register = self.register
-        if (register is not None and len(phone) == 11 and phone[0] == "7"
-                and phone.isascii() and phone.isdigit()):
-            at = register.find(int(phone[1:]))
-            if at is not None and register.zones[at]:
-                return register.zones[at]
+        starts = self._starts
+        if starts is not None and len(phone) == 11 and phone[0] == "7" and phone.isascii() and phone.isdigit():
+            key = int(phone[1:])
+            at = bisect_right(starts, key) - 1
+            if at >= 0 and key <= self._ends[at]:
+                zones = self._zones[at]
+                if zones:
+                    return zones
         return library_zones(phone)
 
 

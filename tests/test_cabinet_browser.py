@@ -6,7 +6,7 @@ refused the first one's archive (T2).  Screenshots are taken on the way; with
 ``SMSFTP_UPDATE_SCREENSHOTS=1`` they are written to ``docs/img/cabinet-*.png`` for
 the documentation, otherwise to the test's temporary directory.
 
-Chromium comes from Debian (``tools/install_browser.sh``); Playwright's own browser
+Chromium comes from Debian (``tools/install_system_deps.sh``); Playwright's own browser
 download (``playwright install``) is never used.
 """
 
@@ -36,7 +36,7 @@ DEADLINE_MS = 15_000
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="no /usr/bin/chromium: run tools/install_browser.sh (Debian's chromium package)"),
+                       reason="no /usr/bin/chromium: run tools/install_system_deps.sh (Debian's chromium package)"),
 ]
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402

@@ -184,7 +184,8 @@ def _serve_command() -> click.Command | None:
 
 
 def _option_names(command: click.Command) -> set[str]:
-    return {opt for p in command.params if isinstance(p, click.Option) for opt in (*p.opts, *p.secondary_opts)}
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    return {name for option in options for name in (*option.opts, *option.secondary_opts)}
 
 
 def test_settings_page_documents_every_account_key_and_serve_option() -> None:
@@ -199,6 +200,38 @@ def test_settings_page_documents_every_account_key_and_serve_option() -> None:
             if isinstance(param, click.Option) and not param.hidden:
                 opt = param.opts[-1]
                 assert f'id="serve-{gen_docs.anchor(opt)}"' in text, f"smsftp serve {opt} undocumented"
+
+
+def _default_cell(text: str, anchor_id: str) -> str:
+    row = next(line for line in text.splitlines() if f'id="{anchor_id}"' in line)
+    cells = row.split(" | ")
+    return cells[2] if anchor_id.startswith("account-") else cells[1]
+
+
+def _same_default(documented: str, value: object) -> bool:
+    shown = re.findall(r"`([^`]*)`", documented)
+    if isinstance(value, bool):
+        return str(value).lower() in shown
+    if isinstance(value, int | float):
+        return any(re.fullmatch(r"-?[\d.]+", s) and float(s) == float(value) for s in shown)
+    return str(value) in shown
+
+
+def test_settings_page_defaults_match_the_code() -> None:
+    """The defaults on settings.md are the Account dataclass's and `smsftp serve`'s (Z4, M4, Q9, Q11, P1)."""
+    text = (DOCS / "reference" / "settings.md").read_text(encoding="utf-8")
+    for f in fields(Account):
+        if isinstance(f.default, bool | int | str) and f.name not in ("login", "password", "senders_known"):
+            documented = _default_cell(text, f"account-{gen_docs.anchor(f.name)}")
+            assert _same_default(documented, f.default), f"{f.name}: code {f.default!r}, page {documented!r}"
+    serve = _serve_command()
+    if serve is not None:
+        for param in serve.params:
+            if not isinstance(param, click.Option) or param.is_flag:
+                continue
+            if isinstance(param.default, int | float | str):
+                documented = _default_cell(text, f"serve-{gen_docs.anchor(param.opts[-1])}")
+                assert _same_default(documented, param.default), (param.opts[-1], param.default, documented)
 
 
 # --------------------------------------------------------------------------- the site
@@ -238,6 +271,21 @@ def test_every_example_is_shown_in_the_docs() -> None:
     for example in EXAMPLE_TESTS:
         top = example.split("/", 1)[0]
         assert example in shown or any(s.startswith(top) for s in shown), f"{example} is in no page"
+
+
+def test_design_module_map_names_real_modules() -> None:
+    """design.md's module map: every module it names exists (bare names sit beside the row's first)."""
+    text = (DOCS / "design.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `simulator/")]
+    assert rows
+    for row in rows:
+        first = row.split(" | ")[0]
+        for name in re.findall(r"`([a-z_/]+\.py)`", first):
+            path = ROOT / (name if "/" in name else f"simulator/{name}")
+            assert path.exists(), f"design.md names {name}, which does not exist"
+    performance = (DOCS / "performance.md").read_text(encoding="utf-8")
+    for script in re.findall(r"`(benchmarks/[a-z_]+\.py)`", performance):
+        assert (ROOT / script).exists(), f"performance.md names {script}, which does not exist"
 
 
 # --------------------------------------------------------------------------- command lines in the docs
@@ -355,6 +403,42 @@ def test_first_campaign_is_accepted_by_the_rules() -> None:
     assert {m.sender for m in result.messages or []} == {"TESTSMS"}
 
 
+def test_pytest_example_runs_with_the_plugins_fixtures(tmp_path: Path) -> None:
+    """test_integration.py, the pytest page's example (C2, C3, M3, Q8, Q22, T1), passes as printed."""
+    pytest.importorskip("conformance.plugin")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSFTP_", "PYTEST_"))}
+    result = _run([sys.executable, "-m", "pytest", str(EXAMPLES / "test_integration.py"), "-q",
+                   "-p", "no:cacheprovider", "--rootdir", str(tmp_path)], env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "5 passed" in result.stdout
+
+
+def test_quickstart_break_something_table() -> None:
+    """The quickstart's table of mistakes gives the codes it names (Q8 leading 8, Z3/Q4, M3)."""
+    processing = pytest.importorskip("simulator.processing")
+    from simulator.accounts import demo_account
+    from simulator.clock import parse_instant
+
+    files = {p.name: p.read_text(encoding="utf-8") for p in (EXAMPLES / "first-campaign" / "sms").iterdir()}
+
+    def judge(contents: dict[str, str], folder: str = "sms/") -> tuple[str, set[str]]:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, text in sorted(contents.items()):
+                archive.writestr(folder + name, text.encode("utf-8"))
+        result = processing.process_archive("guest_20261125120000.zip", buffer.getvalue(), demo_account(),
+                                            parse_instant("2026-11-25T09:00:00Z")).result()
+        return result.status, {d.code for d in result.diagnostics}
+
+    table = (DOCS / "quickstart.md").read_text(encoding="utf-8").split("## 6. Break something", 1)[1]
+    leading_8 = dict(files, **{"contacts.csv": files["contacts.csv"].replace("79031234567", "89031234567")})
+    other_sender = dict(files, **{"template.csv": files["template.csv"].replace("TESTSMS", "OTHER")})
+    for code, (status, codes) in {"SMS503": judge(leading_8), "SMS207": judge(files, folder=""),
+                                  "SMS704": judge(other_sender)}.items():
+        assert code in table and code in codes, (code, status, codes)
+    assert judge(leading_8)[0] == "accepted" and judge(files, folder="")[0] == "rejected"
+
+
 # --------------------------------------------------------------------------- examples against a simulator
 
 
@@ -467,6 +551,12 @@ def test_quickstart_script_as_printed(system_clock_sim: Any, tmp_path: Path) -> 
     assert [m.text for m in sim.messages(login="guest", archive=archive.name)] == CAMPAIGN_TEXTS
     assert "Здравствуйте, Анна!" in result.stdout
     assert sim.folder("guest") == []
+    import urllib.request  # every address the quickstart tells a newcomer to open answers
+
+    page = (DOCS / "quickstart.md").read_text(encoding="utf-8")
+    for url in sorted(set(re.findall(r"http://127\.0\.0\.1:8025(/[^`>\s]*)", page))):
+        with urllib.request.urlopen(sim.api_url.rstrip("/") + url, timeout=10) as response:
+            assert response.status == 200, url
 
 
 def _blocks_by_folder(output: str) -> dict[str, str]:
@@ -540,7 +630,7 @@ def test_ascii_upload_recipe_is_diagnosed(sim: Any, tmp_path: Path) -> None:
 
 
 def test_corpus_loop_replays_cases_and_catches_a_difference(sim: Any, tmp_path: Path) -> None:
-    """corpus-loop.sh replays corpus cases (Q8, Z2, Z4, N1; Q15's non-zip is skipped) and fails on a mismatch."""
+    """corpus-loop.sh replays corpus cases (Q8, Z2, Z4, N1; Q15's non-zip skipped), fails on a mismatch."""
     _needs("curl")
     _needs("jq")
     chosen = ["Q8-leading-8", "Z2-encrypted", "Z4-cp1251-not-arranged", "N1-plain-csv", "Q15-non-zip-left"]
@@ -562,6 +652,39 @@ def test_corpus_loop_replays_cases_and_catches_a_difference(sim: Any, tmp_path: 
     result = _run(["sh", script, str(corpus)], env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED Z2-tampered" in result.stdout and "5 archive(s) checked, 1 failed" in result.stdout
+
+
+def _documented_ftp_commands(text: str) -> set[str]:
+    """Every command named in ftp.md's tables (first column) and in its list of other commands."""
+    names: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("| ") and not line.startswith("| command"):
+            first = line.split(" | ")[0]
+            names.update(token.split()[0] for token in re.findall(r"`([A-Z][A-Z ]*)`", first))
+    others = text.split("The other commands that pyftpdlib implements", 1)[1].split("\n\n")[0]
+    names.update(token.split()[0] for token in re.findall(r"`([A-Z]+(?: [A-Z]+)?)`", others))
+    return names
+
+
+def test_ftp_page_matches_the_server(sim: Any) -> None:
+    """ftp.md (T4, T1, T2) names exactly the commands the server recognizes, its FEAT list and refusals."""
+    import ftplib
+
+    text = (DOCS / "reference" / "ftp.md").read_text(encoding="utf-8")
+    with ftplib.FTP() as ftp:
+        ftp.connect(sim.ftp_host, sim.ftp_port, timeout=10)
+        assert f"`{ftp.getwelcome()}`" in text
+        recognized = set(ftp.sendcmd("HELP").split("\n", 1)[1].rsplit("\n", 1)[0].split())
+        assert _documented_ftp_commands(text) == recognized
+        features = [line.strip() for line in ftp.sendcmd("FEAT").splitlines()[1:-1]]
+        names = {f.split()[0] if f.startswith("MLST") else f for f in features}
+        feat_row = next(line for line in text.splitlines() if line.startswith('| <span id="feat">'))
+        assert set(re.findall(r"`([A-Z0-9 ]+)`", feat_row.split("Lists the extensions:", 1)[1])) == names
+        assert f"`{ftp.sendcmd('SYST')}`" in text
+        ftp.login("guest", "guest")
+        for refused in ("SITE CHMOD 644 x", "MFMT 20260101000000 x"):
+            with pytest.raises(ftplib.error_perm, match="550 Not enough privileges"):
+                ftp.sendcmd(refused)
 
 
 # --------------------------------------------------------------------------- examples against `smsftp serve`
@@ -617,8 +740,75 @@ def test_ci_script_fails_a_careless_client(tmp_path: Path) -> None:
     result = _run(["sh", str(EXAMPLES / "smsftp-ci.sh"), *careless], env=_ci_env(tmp_path), cwd=tmp_path,
                   timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "SMS805" in result.stdout + result.stderr
-    assert "SMS806" in result.stdout + result.stderr
+    # The findings that ci.md shows for exactly this client are what `smsftp report` prints.
+    page = (DOCS / "integrators" / "ci.md").read_text(encoding="utf-8").split("## When the job fails", 1)[1]
+    shown = page.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    findings = [line.strip() for line in shown if "SMS8" in line or "hint:" in line]
+    assert len(findings) == 4
+    for line in findings:
+        assert line in result.stdout, f"ci.md shows {line!r}; smsftp report printed:\n{result.stdout}"
+
+
+def _wait_for_health(api: str, server: subprocess.Popen[bytes], deadline: float = 20.0) -> None:
+    import time
+    import urllib.request
+
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if server.poll() is not None:
+            pytest.fail(f"smsftp serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{api}/api/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail("smsftp serve did not answer within its deadline")
+
+
+@pytest.mark.slow
+def test_live_run_script_against_a_separate_smsftp_serve(tmp_path: Path) -> None:
+    """live-run.sh (T1, P2, Q8, Z2): the live target, every guard set, against a black-box `smsftp serve`."""
+    _needs_cli_commands("serve")
+    pytest.importorskip("conformance.options")
+    ftp_port, api_port = _free_port(), _free_port()
+    api = f"http://127.0.0.1:{api_port}"
+    state = tmp_path / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSFTP_", "PYTEST_"))}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    with (tmp_path / "serve.log").open("wb") as log:
+        command = [str(VENV_BIN / "smsftp"), "serve", "--ftp-port", str(ftp_port),
+                   "--api-port", str(api_port), "--poll-interval", "1", "--state-dir", str(state)]
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        _wait_for_health(api, server)
+        env.update(LIVE_HOST="127.0.0.1", LIVE_PORT=str(ftp_port), SMSFTP_LIVE_LOGIN="guest",
+                   SMSFTP_LIVE_PASSWORD="guest", SMSFTP_LIVE_CAFILE=str(state / "tls" / "cert.pem"),
+                   SMSFTP_LIVE_POLL_INTERVAL="1")
+        script = str(EXAMPLES / "live-run.sh")
+        args = ["--cases=Q8-leading-8,Z2-encrypted", f"--live-outcomes={api}/api/messages",
+                "-p", "no:cacheprovider"]
+
+        refused = _run(["sh", script, *args], env=env, cwd=tmp_path)
+        assert refused.returncode != 0 and "LIVE_ALLOW" in refused.stderr  # no allow-list, no run
+
+        ran = _run(["sh", script, *args], env=dict(env, LIVE_ALLOW="79031234567,79161234567"), cwd=tmp_path,
+                   timeout=180)
+        assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
+        report = json.loads((tmp_path / "live-report" / "index.json").read_text(encoding="utf-8"))
+        assert report["target"] == "live"
+        assert {c["case"]: c["outcome"] for c in report["cases"]} == {
+            "Q8-leading-8": "INFORMATIONAL", "Z2-encrypted": "OK"}  # Q8 is a probe: recorded, not judged
+
+        guarded = _run(["sh", script, *args, "--report-dir=guarded"], env=dict(env, LIVE_ALLOW="79990000001"),
+                       cwd=tmp_path, timeout=180)
+        assert guarded.returncode == 0, guarded.stdout[-4000:]
+        outcomes = {c["case"]: c["outcome"] for c in json.loads(
+            (tmp_path / "guarded" / "index.json").read_text(encoding="utf-8"))["cases"]}
+        assert outcomes["Q8-leading-8"] == "SKIPPED-SAFETY"  # 79031234567 is not on the allow-list
+        assert "SKIPPED-SAFETY" in guarded.stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 # Every example file and the test that runs it (or, for CI configurations, checks them).
@@ -628,10 +818,12 @@ EXAMPLE_TESTS: dict[str, str] = {
     "corpus-loop.sh": "test_corpus_loop_replays_cases_and_catches_a_difference",
     "fixture-for-upload.sh": "test_fixture_then_upload_sh",
     "support-recipes.sh": "test_support_recipes_reproduce_each_complaint",
+    "test_integration.py": "test_pytest_example_runs_with_the_plugins_fixtures",
     "first-campaign/sms/contacts.csv": "test_first_campaign_is_accepted_by_the_rules",
     "first-campaign/sms/template.csv": "test_first_campaign_is_accepted_by_the_rules",
     "github-actions.yml": "test_ci_configurations_call_the_tested_script",
     "gitlab-ci.yml": "test_ci_configurations_call_the_tested_script",
+    "live-run.sh": "test_live_run_script_against_a_separate_smsftp_serve",
     "quickstart.sh": "test_quickstart_script_as_printed",
     "smsftp-ci.sh": "test_ci_script_passes_a_careful_client",
     "upload.sh": "test_upload_sh_uploads_and_reads_the_messages",

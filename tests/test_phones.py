@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import phonenumbers
@@ -20,7 +22,8 @@ from simulator.phones import (
     verify_against_phonenumbers,
 )
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parent
+_DIGIT_RUNS = re.compile(r"(?<![0-9])[0-9]{6,20}(?![0-9])")
 
 
 @pytest.mark.parametrize("raw", ["79031234567", "12125551234", "380441234567", "4930123456", "390612345678"])
@@ -142,10 +145,30 @@ def _examples() -> list[str]:
 
 
 def _numbers_in_tests() -> list[str]:
+    """Every run of 6-20 digits in the tests, the conformance cases and the fixtures."""
     found: set[str] = set()
-    for path in TESTS.rglob("*.py"):
-        found.update(re.findall(r"(?<![0-9])[0-9]{6,20}(?![0-9])", path.read_text(encoding="utf-8")))
+    root = TESTS.parent
+    for folder in (root / "tests", root / "conformance", root / "fixtures"):
+        for path in folder.rglob("*"):
+            if path.suffix in (".py", ".csv", ".txt", ".json", ".toml") and path.is_file():
+                found.update(_DIGIT_RUNS.findall(path.read_text(encoding="utf-8", errors="replace")))
+            elif path.suffix == ".zip" and path.is_file():
+                found.update(_numbers_in_zip(path))
     return sorted(found)
+
+
+def _numbers_in_zip(path: Path) -> set[str]:
+    """Digit runs in the data files of a fixture archive; broken and encrypted archives are skipped."""
+    found: set[str] = set()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size < 50_000_000 and not info.flag_bits & 1:
+                    text = archive.read(info).decode("utf-8", errors="replace")
+                    found.update(_DIGIT_RUNS.findall(text))
+    except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, zlib.error):
+        pass
+    return found
 
 
 def _corpus(seed: int = 20261125) -> list[str]:

@@ -151,6 +151,11 @@ def test_m6_a_file_that_is_no_register_is_refused(tmp_path: Path) -> None:
         load_register(tmp_path / "missing.csv")
 
 
+def test_m6_register_with_bom_that_is_not_utf8_is_refused() -> None:
+    with pytest.raises(RegisterError, match="byte-order mark"):
+        parse_register(b"\xef\xbb\xbf" + REGISTER_TEXT.encode("cp1251"))
+
+
 def test_m6_register_rows_that_are_not_ranges_are_counted_and_skipped() -> None:
     text = REGISTER_TEXT + "abc;x;y;;;Тверская обл.;\n\n"
     register = parse_register(text.encode())

@@ -538,8 +538,9 @@ def _schema_type(schema: Mapping[str, Any]) -> str:
         return f"array of {_schema_type(schema.get('items', {}))}"
     if "enum" in schema:
         return " \\| ".join(f"`{v}`" for v in schema["enum"])
-    if kind == "object" and "additionalProperties" in schema and isinstance(schema["additionalProperties"], dict):
-        return f"object of {_schema_type(schema['additionalProperties'])}"
+    values = schema.get("additionalProperties")
+    if kind == "object" and isinstance(values, dict):
+        return f"object of {_schema_type(values)}"
     fmt = schema.get("format")
     return f"{kind} ({fmt})" if fmt else str(kind)
 
@@ -553,9 +554,10 @@ def render_http_api() -> str:
     out += [
         "The simulator's side channel: JSON over HTTP, served by `smsftp serve` on "
         "`http://127.0.0.1:8025` by default (option `--api-port`). The live OpenAPI description is at "
-        "`/openapi.json` and an interactive page at `/docs`. Bound to a loopback address no token is "
-        "needed; bound to any other address every request needs the header "
-        "`Authorization: Bearer TOKEN`.",
+        "`/openapi.json` and an interactive page at `/docs`. Bound to a loopback address, no token is "
+        "needed unless one is set with `--api-token`; bound to any other address, every request needs "
+        "the header `Authorization: Bearer TOKEN` (the token is generated and printed at start when "
+        "none is given).",
         "",
         "Instants are ISO 8601 in UTC, such as `2026-11-26T03:00:00Z`.",
         "",
@@ -629,6 +631,39 @@ def render_http_api() -> str:
                 out.append("")
             elif "enum" in schema:
                 out += [f"One of {_schema_type(schema)}.", ""]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- pytest plugin
+
+
+def render_pytest_options() -> str:
+    out = ["# pytest plugin options", "", BANNER.format(source="`conformance.options.OPTIONS`"), ""]
+    try:
+        options: Any = importlib.import_module("conformance.options").OPTIONS
+    except (ImportError, AttributeError):
+        out += ["The conformance package's pytest plugin is not available in this build.", ""]
+        return "\n".join(out)
+    out += [
+        "The conformance package registers a pytest plugin (entry point `pytest11: smsftp`). Each of "
+        "its settings is a command-line option, an ini key (under `[pytest]` or "
+        "`[tool.pytest.ini_options]`) and an environment variable. Precedence: command line, then "
+        "environment, then ini file, then default. The report header names every value and where it "
+        "came from; the password is masked.",
+        "",
+        "The `--live-*` options and their guards are explained on "
+        "[Testing the live platform](../qa/live.md); the fixtures on [pytest fixtures]"
+        "(../integrators/pytest.md).",
+        "",
+        "| option | environment | ini key | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for option in options:
+        default = "-" if option.default in (None, "") else code_span(str(option.default))
+        name = option.cli if option.flag else f"{option.cli}=VALUE"
+        out.append(f"| <span id=\"{anchor(option.cli)}\"></span>{code_span(name)} | `{option.env}` "
+                   f"| `{option.ini}` | {default} | {cell(option.help)} |")
+    out += ["", "pytest's own `--strict` also fails NON-STRICT verdicts, as `--sms-strict` does.", ""]
     return "\n".join(out)
 
 
@@ -745,7 +780,8 @@ def render_corpus() -> str:
     ]
     if schema.get("description"):
         out += [prose(str(schema["description"])), ""]
-    order = [n for n in ("index", "expected") if n in defs] + [n for n in defs if n not in ("index", "expected")]
+    first = [n for n in ("index", "expected") if n in defs]
+    order = first + [n for n in defs if n not in first]
     for name in order:
         definition = defs[name]
         out += [f"### {name} {{#{anchor('def-' + name)}}}", ""]
@@ -770,6 +806,7 @@ PAGES: dict[str, tuple[str, Callable[[], str]]] = {
     "cli": ("docs/reference/cli.md", render_cli),
     "http-api": ("docs/reference/http-api.md", render_http_api),
     "corpus": ("docs/reference/corpus.md", render_corpus),
+    "pytest-options": ("docs/reference/pytest-options.md", render_pytest_options),
 }
 # Short names the brief and habits use for the same pages.
 ALIASES = {"statements": "rules", "api": "http-api", "questions": "open-questions"}

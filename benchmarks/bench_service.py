@@ -1,0 +1,269 @@
+"""Benchmark of the service around the rules: FTP throughput, end-to-end latency, start-up.
+
+Three comparisons, each measured in the same run against its bare baseline
+(targets from issue 3 in brackets):
+
+  upload     MB/s of ``ftplib.storbinary`` of one file into ``smsftp serve`` vs a bare
+             pyftpdlib server script, both in their own process, plain FTP and FTPS
+             with PROT P                                              [ours >= 0.8x bare]
+  pipeline   from the end of an upload to every message stored (``poll_now`` on an
+             in-process simulator: claim with checksum, rules, batches into SQLite,
+             verdict, deletion) vs the rules library alone iterating the same archive
+                                                                      [ours <= 1.1x rules]
+  start-up   from process start to the first successful FTP login: ``smsftp serve``
+             (certificate already made) vs the bare pyftpdlib script  [ours <= 1.5x bare]
+
+Runs alternate between the two sides and the median counts.  The archive is the
+one ``bench_rules.py`` builds (Russian names, three-field template, ``localtime=1``).
+
+    python benchmarks/bench_service.py                    # 50 MB upload, 200,000-row archive
+    python benchmarks/bench_service.py --quick            # 10 MB, 20,000 rows, fewer runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import ftplib
+import io
+import os
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+BARE_SERVER = textwrap.dedent("""
+    import sys
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+    from pyftpdlib.servers import FTPServer
+
+    port, home, cert = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    authorizer = DummyAuthorizer()
+    authorizer.add_user("guest", "guest", home, perm="elradfmw")
+    handler = FTPHandler
+    if cert != "-":
+        handler = TLS_FTPHandler
+        handler.certfile = cert
+        handler.keyfile = cert.replace("cert.pem", "key.pem")
+    handler.authorizer = authorizer
+    FTPServer(("127.0.0.1", port), handler).serve_forever(handle_exit=True)
+    """)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def login(port: int, cafile: Path | None = None, timeout: float = 10) -> ftplib.FTP:
+    if cafile is not None:
+        ftp: ftplib.FTP = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=str(cafile)), timeout=timeout)
+    else:
+        ftp = ftplib.FTP(timeout=timeout)
+    ftp.connect("127.0.0.1", port)
+    ftp.login("guest", "guest")
+    if isinstance(ftp, ftplib.FTP_TLS):
+        ftp.prot_p()
+    return ftp
+
+
+def wait_for_login(port: int, deadline: float, process: subprocess.Popen[bytes]) -> None:
+    while True:
+        try:
+            login(port, timeout=2).close()
+            return
+        except (OSError, EOFError, ftplib.Error):
+            if time.perf_counter() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.001)
+
+
+class Server:
+    """One FTP server process: ``smsftp serve`` or the bare pyftpdlib script."""
+
+    def __init__(self, kind: str, work: Path, cert: Path | None) -> None:
+        self.kind, self.port = kind, free_port()
+        home = work / f"{kind}-home"
+        home.mkdir(parents=True, exist_ok=True)
+        if kind == "bare":
+            script = work / "bare_server.py"
+            script.write_text(BARE_SERVER, encoding="utf-8")
+            cmd = [sys.executable, str(script), str(self.port), str(home), str(cert) if cert else "-"]
+        else:
+            cmd = [sys.executable, "-m", "simulator.cli", "serve", "--ftp-port", str(self.port), "--api-port", "-1",
+                   "--state-dir", str(home), "--clock", "frozen", "--poll-interval", "3600", "--log-level", "warning",
+                   "--tls", "optional" if cert else "off"]
+            if cert:
+                cmd += ["--cert", str(cert), "--key", str(cert.with_name("key.pem"))]
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
+        wait_for_login(self.port, self.started + 30, self.process)
+        self.ready = time.perf_counter() - self.started
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def upload_rate(port: int, data: bytes, cafile: Path | None) -> float:
+    with login(port, cafile) as ftp:
+        started = time.perf_counter()
+        ftp.storbinary("STOR bench.bin", io.BytesIO(data), blocksize=1 << 16)
+        return len(data) / (time.perf_counter() - started) / 1e6
+
+
+def bench_upload(work: Path, cert: Path, megabytes: int, runs: int) -> list[tuple[str, float, float]]:
+    data = os.urandom(megabytes * 1_000_000)
+    rows = []
+    for label, tls in (("plain FTP", None), ("FTPS, PROT P", cert)):
+        servers = {kind: Server(kind, work, cert) for kind in ("bare", "smsftp")}
+        try:
+            rates: dict[str, list[float]] = {"bare": [], "smsftp": []}
+            for _ in range(runs):
+                for kind, server in servers.items():
+                    rates[kind].append(upload_rate(server.port, data, tls))
+        finally:
+            for server in servers.values():
+                server.stop()
+        rows.append((label, statistics.median(rates["smsftp"]), statistics.median(rates["bare"])))
+    return rows
+
+
+def bench_startup(work: Path, runs: int) -> tuple[float, float, float]:
+    state = work / "startup-state"
+    first = Server("smsftp", work / "first-start", None)  # includes no certificate: --tls off
+    first.stop()
+    times: dict[str, list[float]] = {"bare": [], "smsftp": []}
+    for _ in range(runs):
+        for kind in ("bare", "smsftp"):
+            server = Server(kind, state, None)
+            times[kind].append(server.ready)
+            server.stop()
+    fresh = work / "fresh-state"
+    shutil.rmtree(fresh, ignore_errors=True)
+    cmd = [sys.executable, "-m", "simulator.cli", "serve", "--ftp-port", str(port := free_port()), "--api-port",
+           "-1", "--state-dir", str(fresh), "--log-level", "warning"]
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_login(port, started + 30, process)
+    with_cert = time.perf_counter() - started
+    process.send_signal(signal.SIGINT)
+    process.wait(10)
+    return statistics.median(times["smsftp"]), statistics.median(times["bare"]), with_cert
+
+
+def bench_pipeline(work: Path, rows: int, runs: int) -> tuple[float, float, int]:
+    from bench_rules import AT, LOGIN, archive_for  # the numbers helper's archive, cached
+
+    from simulator.accounts import Account
+    from simulator.clock import FrozenClock
+    from simulator.processing import process_archive
+    from simulator.service import Simulator
+    from simulator.timezones import default_resolver
+
+    archive = archive_for(work, rows, 20261125)
+    name = f"{LOGIN}_20261125090000.zip"
+    account = Account(login=LOGIN, password=LOGIN, mode="template", senders=("TESTSMS",), default_sender="TESTSMS")
+    default_resolver()  # loaded once per process, before either clock starts
+
+    def rules_alone() -> float:
+        started = time.perf_counter()
+        run = process_archive(name, archive, account, AT)
+        count = sum(1 for _ in run)
+        assert count == run.message_count == rows, (count, run.status, run.diagnostics[:3])
+        return time.perf_counter() - started
+
+    def service() -> float:
+        state = Path(tempfile.mkdtemp(dir=work))
+        with Simulator(accounts={LOGIN: account}, state_dir=state, api_port=None, tls="off",
+                       clock=FrozenClock(AT)) as sim:
+            with login(sim.ftp_port) as ftp, archive.open("rb") as source:
+                ftp.storbinary(f"STOR {name}", source, blocksize=1 << 16)
+            sim.uploads()  # the checksum thread is done: only the pipeline is timed
+            started = time.perf_counter()
+            outcome = sim.poll_now()
+            seconds = time.perf_counter() - started
+            assert outcome.processed == 1 and sim.store.count_messages() == rows
+        shutil.rmtree(state, ignore_errors=True)
+        return seconds
+
+    measured: dict[str, list[float]] = {"rules": [], "service": []}
+    for _ in range(runs):
+        measured["rules"].append(rules_alone())
+        measured["service"].append(service())
+    return statistics.median(measured["service"]), statistics.median(measured["rules"]), rows
+
+
+def table(upload: list[tuple[str, float, float]], pipeline: tuple[float, float, int],
+          startup: tuple[float, float, float]) -> str:
+    lines = ["| measure | smsftp | baseline | ratio | target |", "|---|---:|---:|---:|---|"]
+    for label, ours, bare in upload:
+        lines.append(f"| upload, {label} (MB/s) | {ours:,.0f} | {bare:,.0f} (bare pyftpdlib) | "
+                     f"{ours / bare:.2f}x | >= 0.8x |")
+    service, rules, rows = pipeline
+    lines.append(f"| end of upload to {rows:,} messages stored (s) | {service:.2f} | {rules:.2f} (rules alone) | "
+                 f"{service / rules:.2f}x | <= 1.1x |")
+    ours, bare, fresh = startup
+    lines.append(f"| start-up to first login (ms) | {ours * 1000:.0f} | {bare * 1000:.0f} (bare pyftpdlib) | "
+                 f"{ours / bare:.2f}x | <= 1.5x |")
+    lines.append(f"| start-up, first start (certificate made) (ms) | {fresh * 1000:.0f} | | | |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--megabytes", type=int, default=50, help="upload size (default: %(default)s)")
+    parser.add_argument("--rows", type=int, default=200_000, help="archive rows (default: %(default)s)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per side (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true", help="10 MB, 20,000 rows, 3 runs")
+    parser.add_argument("--only", choices=["upload", "pipeline", "startup"], action="append")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "smsftp-bench")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.megabytes, args.rows, args.runs = 10, 20_000, 3
+    args.work.mkdir(parents=True, exist_ok=True)
+    from simulator.tls import generate_certificate
+
+    tls_dir = args.work / "tls"
+    cert = generate_certificate(tls_dir / "cert.pem", tls_dir / "key.pem").cert
+    only = set(args.only or ["upload", "pipeline", "startup"])
+    steps: dict[str, Callable[[], object]] = {
+        "upload": lambda: bench_upload(args.work, cert, args.megabytes, args.runs),
+        "pipeline": lambda: bench_pipeline(args.work, args.rows, args.runs),
+        "startup": lambda: bench_startup(args.work, max(args.runs, 7)),
+    }
+    results = {}
+    for step in ("upload", "pipeline", "startup"):
+        if step in only:
+            print(f"{step} ...", file=sys.stderr)
+            results[step] = steps[step]()
+    if only == {"upload", "pipeline", "startup"}:
+        print(table(results["upload"], results["pipeline"], results["startup"]))  # type: ignore[arg-type]
+    else:
+        print(results)
+    print(f"\n{datetime.now(UTC):%Y-%m-%d}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"{args.megabytes} MB upload, {args.runs} runs per side", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
