@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import ftplib
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -251,12 +249,3 @@ class SimTarget:
                                [a.to_json() for a in self.sim.archives(who)], login=who)
         if report.failing(fail_on):
             raise ClientNotConformant(report.text(fail_on))
-
-    @contextmanager
-    def checking_errors(self) -> Iterator[None]:
-        """Raise the simulator's thread errors (the poller's) that happen inside the block."""
-        seen = len(self.sim.errors)
-        yield
-        fresh = self.sim.errors[seen:]
-        if fresh:
-            raise RuntimeError(f"the simulator failed internally while processing: {fresh[0]!r}") from fresh[0]

@@ -43,6 +43,8 @@ UCS2_SINGLE, UCS2_MULTI = 70, 67
 
 _NOT_GSM = re.compile(f"[^{re.escape(GSM_BASIC + GSM_EXTENSION)}]")
 _EXTENSION = re.compile(f"[{re.escape(GSM_EXTENSION)}]")
+# ASCII that is not a one-septet character: outside GSM, or in its extension table.
+_ASCII_NOT_PLAIN = re.compile("[^" + re.escape("".join(c for c in map(chr, range(128)) if c in GSM_BASIC)) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _Predicate = Callable[[str], bool]
 
@@ -59,6 +61,8 @@ def count_parts(text: str) -> tuple[SmsEncoding, int]:
     if not text:
         return "GSM-7", 0
     n = len(text)
+    if text.isascii() and _ASCII_NOT_PLAIN.search(text) is None:
+        return "GSM-7", 1 if n <= GSM_SINGLE else -(-n // GSM_MULTI)  # one scan for plain Latin text
     if _NOT_GSM.search(text) is None:
         if _EXTENSION.search(text) is None:
             return "GSM-7", 1 if n <= GSM_SINGLE else -(-n // GSM_MULTI)

@@ -28,7 +28,6 @@ extend_ignore_list=["pyftpdlib", "uvicorn", "asyncio"])`` does no harm either.
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import shutil
 import sys
 import tempfile
@@ -53,6 +52,12 @@ if TYPE_CHECKING:
 
 TlsPolicy = Literal["off", "optional", "required"]
 DATABASE = "smsftp.sqlite3"
+
+
+def _new_token() -> str:
+    import secrets  # only off loopback: not worth its import time on every start
+
+    return secrets.token_urlsafe(18)
 
 
 def is_loopback(host: str) -> bool:
@@ -87,7 +92,7 @@ class Simulator:
         self.poll_interval = poll_interval
         self.naive_poller = naive_poller
         # Off loopback the API is reachable by others: a token is then required, made up if not given.
-        self.api_token = api_token or (None if is_loopback(host) else secrets.token_urlsafe(18))
+        self.api_token = api_token or (None if is_loopback(host) else _new_token())
         self.state_dir: Path | None = None
         self.cert_path: Path | None = None
         self.key_path: Path | None = None

@@ -75,15 +75,13 @@ def _fmt(at: datetime | None) -> str | None:
     return None if at is None else format_instant(at)
 
 
-class _Record:
-    """``to_json``: the fields as they are, instants as ISO 8601 UTC strings."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: format_instant(v) if isinstance(v, datetime) else v for k, v in vars(self).items()}
+def _record_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields as they are, instants as ISO 8601 UTC strings."""
+    return {k: format_instant(v) if isinstance(v, datetime) else v for k, v in fields.items()}
 
 
 @dataclass(frozen=True)
-class UploadRecord(_Record):
+class UploadRecord:
     """One STOR/APPE/STOU as the FTP server saw it."""
 
     id: int
@@ -108,6 +106,9 @@ class UploadRecord(_Record):
     @property
     def complete(self) -> bool:
         return self.state == "complete"
+
+    def to_json(self) -> dict[str, Any]:
+        return _record_json(vars(self))
 
 
 @dataclass(frozen=True)
@@ -169,16 +170,19 @@ class MessageRecord:
 
 
 @dataclass(frozen=True)
-class FailedLogin(_Record):
+class FailedLogin:
     id: int
     login: str
     client: str
     tls: bool
     at: datetime
 
+    def to_json(self) -> dict[str, Any]:
+        return _record_json(vars(self))
+
 
 @dataclass(frozen=True)
-class FolderNote(_Record):
+class FolderNote:
     """A file the poller leaves alone (Q15), reported once while it stays."""
 
     login: str
@@ -187,15 +191,21 @@ class FolderNote(_Record):
     message: str
     first_seen: datetime
 
+    def to_json(self) -> dict[str, Any]:
+        return _record_json(vars(self))
+
 
 @dataclass(frozen=True)
-class PollRecord(_Record):
+class PollRecord:
     id: int
     at: datetime
     found: int
     processed: int
     skipped: int
     seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return _record_json(vars(self))
 
 
 def _where(*fixed: str, **equal: Any) -> tuple[str, list[Any]]:
