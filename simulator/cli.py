@@ -28,19 +28,14 @@ from .outcome import ArchiveResult, Message
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class Instant(click.ParamType):
-    name = "instant"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return utc(value)
-        try:
-            return parse_instant(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 instant such as 2026-11-25T12:00:00Z", param, ctx)
-
-
-INSTANT = Instant()
+def parse_instant_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Click callback: an ISO 8601 instant, or a usage error that shows the expected form."""
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant such as 2026-11-25T12:00:00Z") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -165,7 +160,7 @@ def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
 @click.option("--encoding", help="Override the account's text encoding (default utf-8).")
 @click.option("--timezone", "timezone_", metavar="ZONE",
               help="Override the account's IANA time zone (default Europe/Moscow).")
-@click.option("--at", "at", type=INSTANT, help="Processing instant, ISO 8601 (default: now).")
+@click.option("--at", "at", callback=parse_instant_option, help="Processing instant, ISO 8601 (default: now).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: compiler-style lines; json: one JSON document.")
 @click.option("--messages", "show_messages", is_flag=True, help="Include the rendered messages.")

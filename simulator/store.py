@@ -75,13 +75,14 @@ def _fmt(at: datetime | None) -> str | None:
     return None if at is None else format_instant(at)
 
 
-def _record_json(fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields as they are, instants as ISO 8601 UTC strings."""
-    return {k: format_instant(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+class _Record:
+    def to_json(self) -> dict[str, Any]:
+        """The fields as they are, instants as ISO 8601 UTC strings."""
+        return {k: format_instant(v) if isinstance(v, datetime) else v for k, v in vars(self).items()}
 
 
 @dataclass(frozen=True)
-class UploadRecord:
+class UploadRecord(_Record):
     """One STOR/APPE/STOU as the FTP server saw it."""
 
     id: int
@@ -106,9 +107,6 @@ class UploadRecord:
     @property
     def complete(self) -> bool:
         return self.state == "complete"
-
-    def to_json(self) -> dict[str, Any]:
-        return _record_json(vars(self))
 
 
 @dataclass(frozen=True)
@@ -170,19 +168,16 @@ class MessageRecord:
 
 
 @dataclass(frozen=True)
-class FailedLogin:
+class FailedLogin(_Record):
     id: int
     login: str
     client: str
     tls: bool
     at: datetime
 
-    def to_json(self) -> dict[str, Any]:
-        return _record_json(vars(self))
-
 
 @dataclass(frozen=True)
-class FolderNote:
+class FolderNote(_Record):
     """A file the poller leaves alone (Q15), reported once while it stays."""
 
     login: str
@@ -191,21 +186,15 @@ class FolderNote:
     message: str
     first_seen: datetime
 
-    def to_json(self) -> dict[str, Any]:
-        return _record_json(vars(self))
-
 
 @dataclass(frozen=True)
-class PollRecord:
+class PollRecord(_Record):
     id: int
     at: datetime
     found: int
     processed: int
     skipped: int
     seconds: float
-
-    def to_json(self) -> dict[str, Any]:
-        return _record_json(vars(self))
 
 
 def _where(*fixed: str, **equal: Any) -> tuple[str, list[Any]]:
