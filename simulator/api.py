@@ -223,8 +223,9 @@ class ApiServer:
         self.host, self.port = host, self._socket.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         self.url = f"http://{shown}:{self.port}"
+        # A client still waiting in ?wait= must not hold the shutdown up for long.
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
-                                http="h11", ws="none")
+                                http="h11", ws="none", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None

@@ -342,8 +342,7 @@ class FtpService:
 
             handler_base, dtp_base = TLS_FTPHandler, TLS_DTPHandler
             attributes.update(ssl_context=ssl_context, tls_control_required=tls == "required",
-                              tls_data_required=tls == "required",
-                              proto_cmds=TLS_FTPHandler.proto_cmds.copy())
+                              tls_data_required=tls == "required")
         attributes["dtp_handler"] = type("SmsftpDTP", (_JournallingDTP, dtp_base), {})
         handler = type("SmsftpHandler", (_JournallingHandler, handler_base), attributes)
         self._ioloop = _pyftpdlib_ioloop.IOLoop()

@@ -13,7 +13,6 @@ them.  Every event is also one structured log line (logfmt) on logger ``smsftp``
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import queue
@@ -52,6 +51,19 @@ def logfmt(event: str, **fields: Any) -> str:
 def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
     if log.isEnabledFor(level):
         log.log(level, logfmt(event, **fields))
+
+
+def recover(store: Store, now: datetime) -> None:
+    """Start-up, before the FTP server opens: undo what a crash left half-done.
+
+    Claims without a verdict are dropped with their messages (their files are
+    processed again) and transfers that were running are marked cut off.
+    """
+    for login, name in store.forget_pending():
+        log_event("recover", logging.WARNING, login=login, archive=name, action="reprocess")
+    cut = store.abandon_in_progress(now)
+    if cut:
+        log_event("recover", logging.WARNING, uploads_cut_off=cut)
 
 
 class Journal:
@@ -142,6 +154,8 @@ class Journal:
 
 def file_sha256(fd: int) -> str:
     """SHA-256 of an open file from its start, in 1 MiB reads (hashlib releases the GIL)."""
+    import hashlib  # here: the service's start-up does not need it
+
     digest = hashlib.sha256()
     os.lseek(fd, 0, os.SEEK_SET)
     while chunk := os.read(fd, 1 << 20):

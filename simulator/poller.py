@@ -14,8 +14,15 @@ then deletes the file.  On restart, claims without a verdict are dropped and
 their files processed again; a file whose claim has a verdict was only missing
 its deletion and is deleted without processing.
 
-With a frozen clock, polls run synchronously inside ``FrozenClock.set``/``advance``
-at each instant that fell due; with the system clock, a timer thread polls.
+The poller adds what the journal knows to the rules' diagnostics: SMS804 for a
+name processed before (Q17), SMS805 for an upload straight under the final name,
+SMS806 for plain FTP, SMS807 for an upload that was aborted or cut off.
+
+With a frozen clock, polls run synchronously inside ``FrozenClock.set``/``advance``,
+one per instant that fell due, in order, each judging its archives at its own
+instant (the clock itself already shows the end of the move); polls that would
+find nothing are only counted, so a jump of a year is instant.  With the system
+clock, a timer thread polls.
 
 Test hook: the environment variable ``SMSFTP_CRASH_AT`` (``after-claim``,
 ``mid-messages``, ``before-commit``, ``after-commit``) kills the process with
@@ -41,7 +48,7 @@ from typing import BinaryIO
 from .accounts import Account
 from .clock import Clock, FrozenClock, real_monotonic
 from .diagnostics import Diagnostic, diagnostic
-from .journal import Journal, log_event
+from .journal import Journal, log_event, recover
 from .outcome import Status, UploadFacts
 from .store import Store, UploadRecord
 
@@ -95,12 +102,8 @@ class Poller:
 
     # --- scheduling ------------------------------------------------------------------------------
     def recover(self) -> None:
-        """Before the FTP server opens: undo what a crash left half-done."""
-        for login, name in self.store.forget_pending():
-            log_event("recover", logging.WARNING, login=login, archive=name, action="reprocess")
-        cut = self.store.abandon_in_progress(self.clock.now())
-        if cut:
-            log_event("recover", logging.WARNING, uploads_cut_off=cut)
+        """Before the FTP server opens: undo what a crash left half-done (``journal.recover``)."""
+        recover(self.store, self.clock.now())
 
     def start(self) -> None:
         """Poll every interval from now on."""
@@ -173,6 +176,8 @@ class Poller:
                         break
                     processed += self._process(candidate, accounts[login], at)
             seconds = real_monotonic() - started
+            if processed:
+                self.store.checkpoint()
             if found or skipped:
                 self.store.poll_recorded(at, found=found, processed=processed, skipped=skipped, seconds=seconds)
                 log_event("poll", at=at, found=found, processed=processed, in_progress=skipped, seconds=seconds)

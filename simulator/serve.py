@@ -112,12 +112,11 @@ def banner(sim: Any, demo: bool) -> str:
 @click.option("--api-token", envvar="SMSFTP_API_TOKEN",
               help="Bearer token for the API [env SMSFTP_API_TOKEN]; generated when --host is not loopback.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              show_default=True)
+              show_default=True, help="Structured log lines (logfmt: event=upload, poll, archive, ...) on stderr.")
 def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, state_dir: str, tls: str,
           cert: Path | None, key: Path | None, clock_kind: str, at: str | None, poll_interval: float,
           naive_poller: bool, api_token: str | None, log_level: str) -> None:
     """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API."""
-    configure_logging(log_level)
     try:
         accounts = load_accounts(accounts_file) if accounts_file else None
     except AccountsFileError as exc:
@@ -127,6 +126,7 @@ def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, s
     start = _instant(at)
     if start is not None and clock_kind == "system":
         raise click.UsageError("--at needs --clock frozen")
+    configure_logging(log_level)
     clock: Clock = FrozenClock(start) if clock_kind == "frozen" else SystemClock()
     from .service import Simulator
 

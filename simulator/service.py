@@ -28,9 +28,7 @@ extend_ignore_list=["pyftpdlib", "uvicorn", "asyncio"])`` does no harm either.
 from __future__ import annotations
 
 import ipaddress
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -42,13 +40,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .accounts import Account, demo_account
 from .clock import Clock, FrozenClock, real_monotonic
-from .journal import Journal, log_event
-from .poller import Poller, PollOutcome
+from .journal import Journal, log_event, recover
 from .store import ArchiveRecord, FailedLogin, FolderNote, MessageRecord, PollRecord, Store, UploadRecord
 
 if TYPE_CHECKING:
     from .api import ApiServer
     from .ftpserver import FtpService
+    from .poller import Poller, PollOutcome
 
 TlsPolicy = Literal["off", "optional", "required"]
 DATABASE = "smsftp.sqlite3"
@@ -115,14 +113,16 @@ class Simulator:
         database, ftp_root = self._prepare_state()
         self._store = store = Store(database)
         self._journal = journal = Journal(store, self.clock)
-        self._poller = Poller(store=store, journal=journal, root=ftp_root, accounts=self._account_map,
-                              clock=self.clock, interval=self.poll_interval, naive=self.naive_poller)
-        self._poller.recover()
+        recover(store, self.clock.now())
         journal.start()
         self._ftp = FtpService(host=self.host, port=self._ftp_port_arg, root=ftp_root, accounts=self._account_map,
                                journal=journal, tls=self.tls, ssl_context=self._tls_context())
         self.ftp_host, self.ftp_port = self._ftp.host, self._ftp.port
         self._ftp.start()
+        from .poller import Poller  # after the listener: a login need not wait for it
+
+        self._poller = Poller(store=store, journal=journal, root=ftp_root, accounts=self._account_map,
+                              clock=self.clock, interval=self.poll_interval, naive=self.naive_poller)
         self._poller.start()
         self.started = True
         log_event("start", ftp=f"{self.ftp_host}:{self.ftp_port}", tls=self.tls, state=self.state_dir,
@@ -138,6 +138,8 @@ class Simulator:
 
     def _prepare_state(self) -> tuple[str, Path]:
         if self._state_arg is None or str(self._state_arg) == ":memory:":
+            import tempfile
+
             self._temporary = Path(tempfile.mkdtemp(prefix="smsftp-"))
             self.state_dir = self._temporary
             database = ":memory:" if self._state_arg is not None else str(self._temporary / DATABASE)
@@ -164,7 +166,7 @@ class Simulator:
         """Finish the archive in progress, close every connection, keep nothing temporary."""
         if not self.started:
             return
-        self.started = False
+        self.started = False  # ends every wait_for_archive
         assert self._poller and self._ftp and self._journal and self._store
         self._poller.stop()
         self._ftp.stop()
@@ -175,6 +177,8 @@ class Simulator:
         self._store.close()
         log_event("stop", polls=self._poller.polls)
         if self._temporary is not None:
+            import shutil
+
             shutil.rmtree(self._temporary, ignore_errors=True)
             self._temporary = None
 
@@ -287,13 +291,15 @@ class Simulator:
                 if record is not None and record.final and not self.awaiting(name, login):
                     return record
                 remaining = deadline - real_monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or not self.started:
                     return None
                 # Files disappear without a store notification: look again at least every 50 ms.
                 store.changed.wait(min(remaining, 0.05))
 
     def reset(self) -> None:
         """Forget uploads, archives and messages and empty every folder; accounts and clock stay."""
+        import shutil
+
         poller = self.poller
         with poller.paused():
             self.store.reset()

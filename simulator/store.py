@@ -6,7 +6,6 @@ behind one lock.  Messages go in batches, each its own short transaction, so an
 upload never waits long behind a big archive; they stay invisible until their
 archive's final status is committed.  After a crash, a claim still ``pending``
 and its half-written messages are dropped and the file is processed again.
-
 Message ids of one archive are contiguous (one poller writes at a time), so an
 archive's messages are the id range kept on its row: no secondary index to feed.
 """
@@ -34,45 +33,42 @@ T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS uploads (
-    id INTEGER PRIMARY KEY, login TEXT NOT NULL, filename TEXT NOT NULL, final_name TEXT NOT NULL,
-    command TEXT NOT NULL, size INTEGER, sha256 TEXT, transfer_type TEXT NOT NULL,
-    control_tls INTEGER NOT NULL, data_tls INTEGER NOT NULL, passive INTEGER NOT NULL,
-    temp_name TEXT, renamed_to TEXT, state TEXT NOT NULL, ending TEXT, client TEXT NOT NULL,
-    started_at TEXT NOT NULL, ended_at TEXT, archive_id INTEGER);
+CREATE TABLE IF NOT EXISTS uploads (id INTEGER PRIMARY KEY, login TEXT NOT NULL, filename TEXT NOT NULL,
+    final_name TEXT NOT NULL, command TEXT NOT NULL, size INTEGER, sha256 TEXT, transfer_type TEXT NOT NULL,
+    control_tls INTEGER NOT NULL, data_tls INTEGER NOT NULL, passive INTEGER NOT NULL, temp_name TEXT,
+    renamed_to TEXT, state TEXT NOT NULL, ending TEXT, client TEXT NOT NULL, started_at TEXT NOT NULL,
+    ended_at TEXT, archive_id INTEGER);
 CREATE INDEX IF NOT EXISTS uploads_by_name ON uploads (login, final_name);
-CREATE TABLE IF NOT EXISTS archives (
-    id INTEGER PRIMARY KEY, login TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
-    mode TEXT, received_at TEXT NOT NULL, processed_at TEXT, message_count INTEGER NOT NULL DEFAULT 0,
-    rejected_rows INTEGER NOT NULL DEFAULT 0, diagnostics TEXT NOT NULL DEFAULT '[]',
-    upload_id INTEGER, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL,
-    first_message_id INTEGER, last_message_id INTEGER);
+CREATE TABLE IF NOT EXISTS archives (id INTEGER PRIMARY KEY, login TEXT NOT NULL, name TEXT NOT NULL,
+    status TEXT NOT NULL, mode TEXT, received_at TEXT NOT NULL, processed_at TEXT,
+    message_count INTEGER NOT NULL DEFAULT 0, rejected_rows INTEGER NOT NULL DEFAULT 0,
+    diagnostics TEXT NOT NULL DEFAULT '[]', upload_id INTEGER, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, first_message_id INTEGER, last_message_id INTEGER);
 CREATE INDEX IF NOT EXISTS archives_by_name ON archives (login, name);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY, archive_id INTEGER NOT NULL, phone TEXT NOT NULL, text TEXT NOT NULL,
-    sender TEXT NOT NULL, send_at REAL NOT NULL, expires_at REAL NOT NULL, encoding TEXT NOT NULL,
-    segments INTEGER NOT NULL, row INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS polls (
-    id INTEGER PRIMARY KEY, at TEXT NOT NULL, found INTEGER NOT NULL, processed INTEGER NOT NULL,
-    skipped INTEGER NOT NULL, seconds REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS failed_logins (
-    id INTEGER PRIMARY KEY, login TEXT NOT NULL, client TEXT NOT NULL, tls INTEGER NOT NULL, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS folder_notes (
-    login TEXT NOT NULL, name TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
-    first_seen TEXT NOT NULL, PRIMARY KEY (login, name));
+CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, archive_id INTEGER NOT NULL, phone TEXT NOT NULL,
+    text TEXT NOT NULL, sender TEXT NOT NULL, send_at REAL NOT NULL, expires_at REAL NOT NULL,
+    encoding TEXT NOT NULL, segments INTEGER NOT NULL, row INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS polls (id INTEGER PRIMARY KEY, at TEXT NOT NULL, found INTEGER NOT NULL,
+    processed INTEGER NOT NULL, skipped INTEGER NOT NULL, seconds REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS failed_logins (id INTEGER PRIMARY KEY, login TEXT NOT NULL, client TEXT NOT NULL,
+    tls INTEGER NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folder_notes (login TEXT NOT NULL, name TEXT NOT NULL, code TEXT NOT NULL,
+    message TEXT NOT NULL, first_seen TEXT NOT NULL, PRIMARY KEY (login, name));
 """
 
 
+_dt = datetime.fromisoformat
+
+
 def _instant(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+    return None if text is None else _dt(text)
+
+
+_TABLES = ("uploads", "archives", "messages", "polls", "failed_logins", "folder_notes")
 
 
 def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(UTC).isoformat()
-
-
-def _fmt(at: datetime | None) -> str | None:
-    return None if at is None else format_instant(at)
 
 
 class _Record:
@@ -110,7 +106,7 @@ class UploadRecord(_Record):
 
 
 @dataclass(frozen=True)
-class ArchiveRecord:
+class ArchiveRecord(_Record):
     """One archive taken by the poller, and the verdict once it is final."""
 
     id: int
@@ -132,13 +128,9 @@ class ArchiveRecord:
         return self.status != "pending"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "login": self.login, "name": self.name, "archive": self.name,
-            "status": self.status, "mode": self.mode, "received_at": _fmt(self.received_at),
-            "processed_at": _fmt(self.processed_at), "message_count": self.message_count,
-            "rejected_rows": self.rejected_rows, "diagnostics": [d.to_json() for d in self.diagnostics],
-            "upload_id": self.upload_id, "size": self.size, "sha256": self.sha256,
-        }
+        data = _Record.to_json(self)
+        data.update(archive=self.name, diagnostics=[d.to_json() for d in self.diagnostics])
+        return data
 
 
 @dataclass(frozen=True)
@@ -215,6 +207,8 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL keeps every commit across a killed process; only a power cut may lose the last.
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints (and their fsync) wait until an archive is done: see ``checkpoint``.
+            self._db.execute("PRAGMA wal_autocheckpoint=100000")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
         with self._tx() as db:
@@ -328,11 +322,13 @@ class Store:
     def append_messages(self, archive_id: int, messages: Sequence[Message]) -> None:
         """One batch, one short transaction; invisible until ``finish`` accepts the archive."""
         with self._tx() as db:
+            # One writer at a time, no AUTOINCREMENT: SQLite hands out MAX(id)+1, +2, ... in order.
             first = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").fetchone()[0])
             db.executemany(
-                "INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(first + i, archive_id, m.phone, m.text, m.sender, m.send_at.timestamp(), m.expires_at.timestamp(),
-                  m.encoding, m.segments, m.row) for i, m in enumerate(messages)])
+                "INSERT INTO messages (archive_id, phone, text, sender, send_at, expires_at, encoding, segments, row)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                [(archive_id, m.phone, m.text, m.sender, m.send_at.timestamp(), m.expires_at.timestamp(),
+                  m.encoding, m.segments, m.row) for m in messages])
             db.execute("UPDATE archives SET first_message_id=COALESCE(first_message_id, ?), last_message_id=? "
                        "WHERE id=?", (first, first + len(messages) - 1, archive_id))
 
@@ -355,6 +351,14 @@ class Store:
         if first is not None:
             db.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (first, last))
         db.execute("UPDATE archives SET first_message_id=NULL, last_message_id=NULL WHERE id=?", (archive_id,))
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database after an archive, on a thread of its own.
+
+        A second connection does it, so nobody waits on this store's lock meanwhile.
+        """
+        if self.path != ":memory:":
+            threading.Thread(target=_checkpoint, args=(self.path,), name="smsftp-checkpoint", daemon=True).start()
 
     def forget_pending(self) -> list[tuple[str, str]]:
         """Start-up after a crash: claims that never got a verdict are dropped with their messages."""
@@ -399,15 +403,12 @@ class Store:
 
     def count_messages(self, login: str | None = None, archive: str | None = None,
                        phone: str | None = None) -> int:
-        total = 0
-        for record, first, last in self._accepted_ranges(login, archive):
-            if phone is None:
-                total += record.message_count
-                continue
-            with self._lock:
-                total += int(self._db.execute("SELECT COUNT(*) FROM messages WHERE id BETWEEN ? AND ? AND "
-                                              "phone=?", (first, last, phone)).fetchone()[0])
-        return total
+        ranges = self._accepted_ranges(login, archive)
+        if phone is None:
+            return sum(record.message_count for record, _, _ in ranges)
+        with self._lock:
+            return sum(int(self._db.execute("SELECT COUNT(*) FROM messages WHERE id BETWEEN ? AND ? AND phone=?",
+                                            (first, last, phone)).fetchone()[0]) for _, first, last in ranges)
 
     def _accepted_ranges(self, login: str | None, archive: str | None) -> list[tuple[ArchiveRecord, int, int]]:
         where, params = _where("status='accepted'", "first_message_id IS NOT NULL", login=login, name=archive)
@@ -423,8 +424,7 @@ class Store:
                        (_iso(at), found, processed, skipped, seconds))
 
     def polls(self, limit: int = 100) -> list[PollRecord]:
-        rows = self._query("SELECT * FROM polls ORDER BY id DESC LIMIT ?", (limit,), _poll)
-        return rows[::-1]
+        return self._query("SELECT * FROM polls ORDER BY id DESC LIMIT ?", (limit,), _poll)[::-1]
 
     def login_failed(self, login: str, client: str, tls: bool, at: datetime) -> None:
         with self._tx() as db:
@@ -434,7 +434,7 @@ class Store:
     def failed_logins(self, login: str | None = None) -> list[FailedLogin]:
         where, params = _where(login=login)
         return self._query(f"SELECT * FROM failed_logins{where} ORDER BY id", params,
-                           lambda i, lg, c, t, a: FailedLogin(i, lg, c, bool(t), _req(a)))
+                           lambda i, lg, c, t, a: FailedLogin(i, lg, c, bool(t), _dt(a)))
 
     def note(self, login: str, name: str, code: str, message: str, at: datetime) -> bool:
         """Report a left-alone file once; True when it is new."""
@@ -454,34 +454,38 @@ class Store:
     def notes(self, login: str | None = None) -> list[FolderNote]:
         where, params = _where(login=login)
         return self._query(f"SELECT * FROM folder_notes{where} ORDER BY login, name", params,
-                           lambda lg, n, c, m, a: FolderNote(lg, n, c, m, _req(a)))
+                           lambda lg, n, c, m, a: FolderNote(lg, n, c, m, _dt(a)))
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            return {table: int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-                    for table in ("uploads", "archives", "messages", "polls", "failed_logins", "folder_notes")}
+            return {t: int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in _TABLES}
 
     def reset(self) -> None:
         with self._tx() as db:
-            for table in ("uploads", "archives", "messages", "polls", "failed_logins", "folder_notes"):
+            for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")
 
 
-def _req(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+def _checkpoint(path: str) -> None:
+    try:
+        db = sqlite3.connect(path, timeout=10)
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        db.close()
+    except sqlite3.Error:  # busy, or the store is gone: the next archive's checkpoint catches up
+        pass
 
 
 def _upload(*row: Any) -> UploadRecord:
     (i, login, filename, final_name, command, size, sha, ttype, ctls, dtls, passive, temp, renamed, state,
      ending, client, started, ended, _archive_id) = row
     return UploadRecord(i, login, filename, final_name, command, size, sha, ttype, bool(ctls), bool(dtls),
-                        bool(passive), temp, renamed, state, ending, client, _req(started), _instant(ended))
+                        bool(passive), temp, renamed, state, ending, client, _dt(started), _instant(ended))
 
 
 def _archive(*row: Any) -> ArchiveRecord:
     (i, login, name, status, mode, received, processed, count, rejected, diags, upload_id, size, _mtime, sha,
      _first, _last) = row
-    return ArchiveRecord(i, login, name, status, mode, _req(received), _instant(processed), count, rejected,
+    return ArchiveRecord(i, login, name, status, mode, _dt(received), _instant(processed), count, rejected,
                          [Diagnostic.from_json(d) for d in json.loads(diags)], upload_id, size, sha)
 
 
@@ -493,4 +497,4 @@ def _message(record: ArchiveRecord, *row: Any) -> MessageRecord:
 
 
 def _poll(i: int, at: str, found: int, processed: int, skipped: int, seconds: float) -> PollRecord:
-    return PollRecord(i, _req(at), found, processed, skipped, seconds)
+    return PollRecord(i, _dt(at), found, processed, skipped, seconds)

@@ -169,3 +169,15 @@ def test_a_configured_token_is_required(service_cert: tuple[Path, Path]) -> None
         assert client.get("/api/health").status_code == 401
         assert client.get("/api/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/api/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_serve_refuses_contradictory_options() -> None:
+    """`smsftp serve` usage errors exit 2 before anything starts."""
+    from click.testing import CliRunner
+
+    from simulator.serve import serve
+
+    runner = CliRunner()
+    assert runner.invoke(serve, ["--at", "2026-11-25T12:00:00Z"]).exit_code == 2  # --at needs --clock frozen
+    assert runner.invoke(serve, ["--clock", "frozen", "--at", "yesterday"]).exit_code == 2
+    assert runner.invoke(serve, ["--poll-interval", "0"]).exit_code == 2

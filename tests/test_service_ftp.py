@@ -315,3 +315,16 @@ def test_q22_a_tls_data_stream_cut_without_close_notify(sim: Simulator, campaign
     conn.close()  # ssl.SSLSocket.close() sends no close_notify; unwrap() would
     assert wait_until(lambda: [(u.state, u.ending) for u in sim.uploads()] == [("cut_off", "tls-eof")], 5)
     ftp.close()
+
+
+def test_memory_state_keeps_nothing_after_stop(service_cert: tuple[Path, Path], campaign: CampaignFactory) -> None:
+    """``state_dir=':memory:'``: SQLite in memory, FTP folders in a temporary directory removed at stop."""
+    cert, key = service_cert
+    with Simulator(state_dir=":memory:", api_port=None, cert=cert, key=key, clock=FrozenClock(START)) as sim:
+        assert sim.store.path == ":memory:"
+        with connect(sim) as ftp:
+            put(ftp, NAME, campaign(2))
+        sim.advance(10)
+        assert sim.archive(NAME).message_count == 2  # type: ignore[union-attr]
+        folder = sim.state_dir
+    assert folder is not None and not folder.exists()
