@@ -18,7 +18,6 @@ may be set per account too; their defaults are the simulator's documented ones.
 from __future__ import annotations
 
 import codecs
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -133,6 +132,8 @@ def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>") -> dict[
 
 def load_accounts(path: str | Path) -> dict[str, Account]:
     """Read an accounts TOML file; errors name the file and the offending key."""
+    import tomllib  # only when a file is read: serve's start-up without one stays lean
+
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))

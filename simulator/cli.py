@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +23,7 @@ from .accounts import Account, AccountsFileError, load_accounts, unknown_account
 from .clock import format_instant, parse_instant, utc
 from .diagnostics import Diagnostic, Severity
 from .outcome import ArchiveResult, Message
+from .serve import serve
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -38,7 +38,40 @@ def parse_instant_option(ctx: click.Context, param: click.Parameter, value: str 
         raise click.BadParameter(f"{value!r} is not an ISO 8601 instant such as 2026-11-25T12:00:00Z") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The built-in commands, plus plugin commands loaded only when asked for.
+
+    Loading a plugin imports its package (faker, phonenumbers, ...); doing that on
+    every start would cost ``smsftp serve`` a good part of its start-up time.
+    """
+
+    def _plugins(self) -> dict[str, Any]:
+        from importlib.metadata import entry_points  # 20 ms: only when a plugin is named or listed
+
+        return {ep.name: ep for ep in entry_points(group="smsftp.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        ep = self._plugins().get(cmd_name)
+        if ep is None:
+            return None
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # a broken plugin must not take the whole CLI down
+            click.echo(f"smsftp: command {cmd_name!r} unavailable: {exc!r}", err=True)
+            return None
+        if not isinstance(loaded, click.Command):
+            return None
+        self.add_command(loaded, cmd_name)
+        return loaded
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="smsftp", prog_name="smsftp")
 def main() -> None:
     """smsftp: a simulator and conformance harness for the SMS platform's FTP/FTPS integration.
@@ -228,33 +261,7 @@ def _validate_overrides(overrides: dict[str, Any]) -> None:
                                      param_hint="--timezone") from None
 
 
-def _add_plugin_commands() -> None:
-    for ep in entry_points(group="smsftp.commands"):
-        if ep.name in main.commands:
-            continue
-        try:
-            command = ep.load()
-        except Exception as exc:  # a broken plugin must not take the whole CLI down
-            click.echo(f"smsftp: command {ep.name!r} unavailable: {exc!r}", err=True)
-            continue
-        main.add_command(command, ep.name)
-
-
-def _add_serve() -> None:
-    try:
-        from .serve import serve
-    except ImportError:  # the service is optional for the linter
-        return
-    main.add_command(serve)
-
-
-_add_serve()
-_add_plugin_commands()
-
-
-def run() -> None:
-    """Entry point that maps click's usage errors to exit status 2."""
-    main(standalone_mode=True)
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover
