@@ -26,12 +26,12 @@ import re
 import shutil
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.accounts import Account, demo_account
+from simulator.accounts import Account
 from simulator.clock import format_instant
 from simulator.outcome import ArchiveResult, UploadFacts
 
@@ -56,10 +56,7 @@ def _dump(data: Any) -> bytes:
 
 def case_account(case: Case) -> tuple[Account, list[str]]:
     """The demo account with the case's settings, and the settings only a running service knows."""
-    settings = dict(case.account)
-    known: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
-                             for k, v in settings.items() if k in _ACCOUNT_FIELDS}
-    return replace(demo_account(), **known), sorted(set(settings) - _ACCOUNT_FIELDS)
+    return case.account_for(), case.service_settings
 
 
 def offline_reason(case: Case) -> str | None:

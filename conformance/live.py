@@ -8,6 +8,10 @@ poll intervals.  Every upload passes the safety guard (``conformance.safety``)
 inside the uploader, and every case's files are checked before the first of
 them is uploaded, so that a case never runs half.
 
+Each case is first put onto the tester's own numbers and approved sender
+(``conformance.localize``: ``--live-numbers``, default the allow-list, and
+``--live-sender``); the guard judges the rewritten archives.
+
 Files that were in the folder before a case began are none of its business:
 ``folder()`` leaves them out.
 """
@@ -26,8 +30,9 @@ from typing import Any
 from simulator.clock import real_monotonic
 
 from .cases import Case
+from .localize import Localization, parse_sender, valid_number
 from .outcomes import OutcomeSource, outcome_source
-from .safety import ArchiveGuard, live_problems
+from .safety import ArchiveGuard, SafetyRefusal, live_problems
 from .targets import ClientNotConformant, Processed
 from .uploader import HeldUpload, Uploader, UploadTranscript, tls_context
 
@@ -51,6 +56,14 @@ class LiveConfig:
     budget: int | None = None
     outcomes: str | None = None
     timeout: float = 20.0
+    # The tester's own numbers that take the place of the cases' sample numbers, in order; empty: the
+    # valid numbers of the allow-list, in sorted order (the plugin passes them in the order given).
+    numbers: tuple[str, ...] = ()
+    sender: str | None = None  # the account's approved sender in place of TESTSMS; None keeps TESTSMS
+
+    @property
+    def tester_numbers(self) -> tuple[str, ...]:
+        return self.numbers or tuple(n for n in sorted(self.allow) if valid_number(n))
 
 
 class LiveTarget:
@@ -61,6 +74,7 @@ class LiveTarget:
         assert config.budget is not None
         self.config = config
         self.guard = ArchiveGuard(config.allow, config.budget)
+        self.localization = Localization(config.tester_numbers, config.sender)
         self.outcomes = outcomes if outcomes is not None else outcome_source(config.outcomes)
         self.poll_interval = config.poll_interval
         self.step = min(0.5, max(0.05, config.poll_interval / 20))
@@ -77,6 +91,19 @@ class LiveTarget:
         problems = live_problems(confirmed=config.confirm, allow=config.allow, budget=config.budget)
         if not config.host or not config.login:
             problems.append("--live-host and --live-login are required for --target=live")
+        outside = [n for n in config.numbers if n not in config.allow]
+        if outside:
+            problems.append(f"--live-numbers holds numbers outside --live-allow: {', '.join(outside)}")
+        invalid = [n for n in config.numbers if not valid_number(n)]
+        if invalid:
+            problems.append(f"--live-numbers holds numbers that are not valid: {', '.join(invalid)}")
+        if config.allow and not config.tester_numbers:
+            problems.append("--live-allow holds no valid number to put in the cases; give --live-numbers")
+        if config.sender is not None:
+            try:
+                parse_sender(config.sender)
+            except ValueError as exc:
+                problems.append(f"--live-sender: {exc}")
         if problems:
             raise LiveNotAllowed("the live target will not run:\n  " + "\n  ".join(problems))
 
@@ -111,8 +138,6 @@ class LiveTarget:
         for name, data in files:
             spent += self.guard.check(name, data).messages  # raises SafetyRefusal
         if spent > self.guard.remaining:
-            from .safety import SafetyRefusal
-
             raise SafetyRefusal(f"the case's archives hold up to {spent} messages; {self.guard.remaining} of "
                                 f"the budget remain")
 

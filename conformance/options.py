@@ -3,11 +3,13 @@
 Precedence: command line > environment > ini file > default, and every value
 remembers where it came from, for ``pytest_report_header``.  ``--target=live``
 also needs ``--live-confirm``, ``--live-allow`` and ``--live-budget``
-(``conformance.safety``).
+(``conformance.safety``); ``--live-numbers`` and ``--live-sender`` put the
+cases onto the tester's own numbers and sender (``conformance.localize``), on
+the simulator too when they are given there (a dry run of the live run).
 
-pytest itself owns ``--strict`` (all of its strictness options); the suite
-reads it too, so ``pytest --strict`` also fails NON-STRICT verdicts.
-``--sms-strict`` (``SMSFTP_STRICT``, ini ``smsftp_strict``) fails them alone.
+pytest itself owns ``--strict`` (its own strictness: markers, config, xfail),
+so the suite's switch is ``--sms-strict`` (``SMSFTP_STRICT``, ini
+``smsftp_strict``): it fails NON-STRICT verdicts.  pytest's ``--strict`` does not.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 import pytest
 
 from .live import LiveConfig
-from .safety import parse_allow_list
+from .localize import Localization, parse_sender, parse_tester_numbers, valid_number
+from .safety import parse_numbers
 
 TRUE = frozenset({"1", "true", "yes", "on", "y"})
 FALSE = frozenset({"0", "false", "no", "off", "n", ""})
@@ -76,8 +79,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("target", "where the conformance cases run: sim (the in-process simulator) or live", "sim", _target),
     Option("cases", "only the cases whose id matches one of these globs (comma-separated)", ""),
     Option("exclude_cases", "leave out the cases whose id matches one of these globs", ""),
-    Option("strict", "fail NON-STRICT verdicts too (pytest's own --strict does it as well)", "no", _bool,
-           flag=True),
+    Option("strict", "fail NON-STRICT verdicts too (not pytest's own --strict, which is about pytest)", "no",
+           _bool, flag=True),
     Option("report_dir", "write index.json and report.html of the run into this directory"),
     Option("live_host", "the live platform's FTP host"),
     Option("live_port", "the live platform's FTP port", "21", int),
@@ -87,11 +90,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("live_cafile", "a CA or pinned certificate to trust for FTPS (default: the system's CAs)"),
     Option("live_poll_interval", "the platform's poll interval in seconds (P1 says 10)", "10", float),
     Option("live_confirm", "confirm that the live run sends real SMS", "no", _bool, flag=True),
-    Option("live_allow", "the only numbers that may receive SMS (comma-separated)", "", parse_allow_list),
+    Option("live_allow", "the only numbers that may receive SMS (comma-separated)", "", parse_numbers),
     Option("live_budget", "the most messages this run may send", None, int),
+    Option("live_numbers", "your own numbers that take the place of the cases' sample numbers, sample i -> "
+           "number i mod n (comma-separated; default: the valid numbers of --live-allow, in that order)", "",
+           parse_tester_numbers),
+    Option("live_sender", "your account's approved sender, in place of the cases' TESTSMS (default: TESTSMS)",
+           None, parse_sender),
     Option("live_outcomes", "outcome source: an http(s) URL in GET /api/messages format, or cmd:COMMAND"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
+SIM_TOO = frozenset({"live_numbers", "live_sender"})  # shown, and used, on the simulator when given
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -120,22 +129,34 @@ class Settings:
 
     def live_config(self) -> LiveConfig:
         v = self.values
+        allow: tuple[str, ...] = v["live_allow"]
         return LiveConfig(
             host=v["live_host"] or "", port=v["live_port"], login=v["live_login"] or "",
             password=v["live_password"] or "", tls=v["live_tls"], cafile=v["live_cafile"],
-            poll_interval=v["live_poll_interval"], confirm=v["live_confirm"], allow=v["live_allow"],
-            budget=v["live_budget"], outcomes=v["live_outcomes"])
+            poll_interval=v["live_poll_interval"], confirm=v["live_confirm"], allow=frozenset(allow),
+            budget=v["live_budget"], outcomes=v["live_outcomes"],
+            numbers=v["live_numbers"] or tuple(n for n in allow if valid_number(n)),
+            sender=v["live_sender"] or None)
+
+    def sim_localization(self) -> Localization | None:
+        """On the simulator the cases keep their numbers and sender unless these options are given."""
+        v = self.values
+        if not v["live_numbers"] and not v["live_sender"]:
+            return None
+        return Localization(v["live_numbers"], v["live_sender"] or None)
 
     def header(self) -> list[str]:
-        names = [o.name for o in OPTIONS if not o.name.startswith("live_") or self.values["target"] == "live"]
+        live = self.values["target"] == "live"
+        names = [o.name for o in OPTIONS if not o.name.startswith("live_") or live
+                 or (o.name in SIM_TOO and self.values[o.name])]
         parts = []
         for name in names:
             option = BY_NAME[name]
             value = self.values[name]
             if option.secret and value:
                 shown = "****"
-            elif isinstance(value, frozenset):
-                shown = ",".join(sorted(value)) or "-"
+            elif isinstance(value, frozenset | tuple):
+                shown = ",".join(sorted(value) if isinstance(value, frozenset) else value) or "-"
             elif isinstance(value, bool):
                 shown = "yes" if value else "no"
             else:
@@ -153,8 +174,6 @@ def resolve(config: pytest.Config, environ: dict[str, str] | None = None) -> Set
     for option in OPTIONS:
         raw: Any = config.getoption(f"smsftp_{option.name}")
         source = "command line"
-        if option.name == "strict" and not raw and getattr(config.option, "strict", False):
-            raw, source = True, "command line --strict"
         if raw is None:
             raw, source = env.get(option.env), f"env {option.env}"
         if raw is None:

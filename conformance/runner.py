@@ -233,15 +233,24 @@ SCENARIO_RUNNERS: dict[str, Callable[[_Run], None]] = {
 
 
 def run_case(case: Case, platform: Platform) -> Verdict:
-    """Run ``case`` on ``platform`` and judge it; never raises for what the target does."""
+    """Run ``case`` on ``platform`` and judge it; never raises for what the target does.
+
+    The case is first put onto the platform's numbers and sender (``platform.localization``); the
+    verdict then carries the rewritten case, so its evidence shows what was really expected.
+    """
     started = time.monotonic()
     login = platform.login_for(case)
     reason = platform.skip_reason(case)
     if reason is not None:
         return skipped(case, platform.kind, reason, login=login)
+    localized = platform.localization.apply(case, login)  # the tester's numbers and sender, if given
+    if localized.case is None:
+        return skipped(case, platform.kind, localized.reason or "cannot run on these numbers", safety=True,
+                       login=login)
+    case = localized.case
     files = case.archives(login)
     obs = Observation(platform.kind, [ArchiveObservation.of(n, d) for n, d in files],
-                      poll_interval=platform.poll_interval)
+                      poll_interval=platform.poll_interval, notes=list(localized.notes))
     try:
         platform.precheck(files)
     except SafetyRefusal as refusal:

@@ -68,14 +68,25 @@ def normalize_number(raw: str) -> str:
     return digits
 
 
-def parse_allow_list(values: str | Iterable[str]) -> frozenset[str]:
-    """Numbers separated by commas, semicolons or line breaks (or given one by one), in any spelling."""
+def parse_numbers(values: str | Iterable[str]) -> tuple[str, ...]:
+    """Numbers separated by commas, semicolons or line breaks (or given one by one), in any spelling.
+
+    Normalized, in the order given, each once.
+    """
     items = re.split(r"[,;\n]+", values) if isinstance(values, str) else list(values)
-    numbers = {normalize_number(item) for item in items if item.strip()}
-    bad = sorted(n for n in numbers if len(n) < _MIN_DIGITS)
+    numbers = tuple(dict.fromkeys(normalize_number(item) for item in items if item.strip()))
+    bad = [n for n in numbers if len(n) < _MIN_DIGITS]
     if bad:
-        raise ValueError(f"not phone numbers in the allow-list: {', '.join(bad)}")
-    return frozenset(numbers)
+        raise ValueError(f"not phone numbers: {', '.join(bad)}")
+    return numbers
+
+
+def parse_allow_list(values: str | Iterable[str]) -> frozenset[str]:
+    """The allow-list as a set: ``parse_numbers`` without the order."""
+    try:
+        return frozenset(parse_numbers(values))
+    except ValueError as exc:
+        raise ValueError(f"{exc} in the allow-list") from None
 
 
 def live_problems(*, confirmed: bool, allow: frozenset[str], budget: int | None) -> list[str]:

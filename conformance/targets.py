@@ -21,6 +21,7 @@ from simulator.accounts import Account, demo_account
 from simulator.clock import real_monotonic
 
 from .cases import Case
+from .localize import Localization
 from .uploader import HeldUpload, Uploader, UploadTranscript
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Platform(Protocol):
     kind: str  # "sim" or "live"
     poll_interval: float
     timing_tolerance: float  # seconds by which observed timings may differ from the poll interval
+    localization: Localization  # the run's numbers and sender in place of the cases' samples
 
     def login_for(self, case: Case | None = None) -> str: ...
 
@@ -91,15 +93,21 @@ class Platform(Protocol):
 
 
 class SimTarget:
-    """The in-process simulator as a target; ``sim`` must run on a frozen clock."""
+    """The in-process simulator as a target; ``sim`` must run on a frozen clock.
+
+    With a ``localization`` (the live run's numbers and sender, for a dry run) each case runs on
+    them, and on an account for ``login`` that approves that sender, added to the simulator.
+    """
 
     kind = "sim"
     timing_tolerance = 0.0  # the frozen clock makes every timing exact
 
-    def __init__(self, sim: Simulator, *, login: str = "guest", tls: bool = False) -> None:
+    def __init__(self, sim: Simulator, *, login: str = "guest", tls: bool = False,
+                 localization: Localization | None = None) -> None:
         if not sim.clock.frozen:
             raise ValueError("the simulator target needs a simulator on a frozen clock")
         self.sim, self.login, self.tls = sim, login, tls
+        self.localization = localization or Localization()
         self.poll_interval = sim.poll_interval
         self._before: dict[tuple[str, str], set[int]] = {}
         self._held_after = 0
@@ -113,9 +121,10 @@ class SimTarget:
         return None
 
     def begin(self, case: Case) -> None:
-        if case.account:
-            settings: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in case.account}
-            self.sim.add_account(replace(demo_account(), **settings))
+        """Give the case its account: its own settings, another sender, or a login the simulator lacks."""
+        login = self.login_for(case)
+        if case.account or case.sender != demo_account().default_sender or login not in self.sim.accounts:
+            self.sim.add_account(case.account_for(login))
 
     def end(self, names: list[str], login: str) -> None:
         return None  # the sms_simulator fixture resets the simulator before every test

@@ -26,7 +26,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .accounts import Account, AccountsFileError, parse_accounts
@@ -196,17 +196,24 @@ def create_app(sim: Simulator) -> FastAPI:
     async def runtime_error(request: Request, exc: RuntimeError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
-    _install_cabinet(app, sim)
+    home = "/cabinet/" if _install_cabinet(app, sim) else "/docs"
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        # A browser pointed at the printed address lands on the cabinet (307 keeps the method).
+        return RedirectResponse(home, status_code=307)
+
     return app
 
 
-def _install_cabinet(app: FastAPI, sim: Simulator) -> None:
+def _install_cabinet(app: FastAPI, sim: Simulator) -> bool:
     """The cabinet's pages (R1) live on the same app; the simulator runs without them too."""
     try:
         from . import cabinet
     except ImportError:
-        return
+        return False
     cabinet.install(app, sim)
+    return True
 
 
 class ApiServer:

@@ -235,6 +235,12 @@ _RULES: tuple[Rule, ...] = (
          "The document names the files exactly; `Contacts.CSV` is not `contacts.csv`.",
          "Rename the files to `contacts.csv` and `template.csv`, lower case.",
          "sms/Contacts.csv"),
+    Rule("SMS222", "archive-internal-error", E, "P2",
+         "The simulator failed while judging this archive; it was rejected and deleted so that nothing is "
+         "processed twice.",
+         "This is a bug in smsftp, not in the archive.",
+         "Report it with the archive attached.",
+         "The simulator failed while judging guest_20261125120000.zip: KeyError: 'phone'"),
     # --- SMS3xx csv -----------------------------------------------------------------
     Rule("SMS301", "encoding-bom-stripped", W, "Q5",
          "The file starts with a UTF-8 byte-order mark; it was stripped.",

@@ -9,10 +9,20 @@ pyftpdlib does the protocol; this module adds three things around it:
 * upload journalling.  pyftpdlib writes a STOR under its final name while the
   transfer runs and calls ``on_file_received`` even when the client dropped the
   data connection halfway (FTP's stream mode marks the end of a file by closing
-  the connection).  So the journal marks the upload ``in_progress`` at STOR and
-  the data channel decides how it ended before pyftpdlib replies 226: a reset
-  connection, a TLS stream cut without ``close_notify``, ABOR, a lost control
-  connection or a stalled transfer are not a complete upload.
+  the connection).  So the journal marks the upload ``in_progress`` at STOR,
+  before pyftpdlib opens the file and answers 150 (a poll in between must not
+  take the file), and the data channel decides how it ended before pyftpdlib
+  replies 226: a reset connection, a TLS stream cut without ``close_notify``,
+  ABOR, a lost control connection or a stalled transfer are not a complete upload.
+
+Exceptions raised in pyftpdlib's loop (in these hooks or in pyftpdlib itself) are
+bugs, not client behaviour: besides pyftpdlib's log line they are appended to
+``errors``, the list ``Simulator.errors`` shares with the poller.
+
+Two corrections to pyftpdlib: an empty listing over a TLS data connection
+(``NLST`` of an empty folder after ``PROT P``) no longer closes the connection
+in the middle of the TLS handshake (see ``_EmptyWriteSafeDTP``), and ``FEAT``
+does not advertise ``MFMT``, which this server refuses.
 
 pyftpdlib's timers must run on real time even inside freezegun's ``freeze_time``
 (its idle timeouts would otherwise never fire), so its scheduler is pointed at
@@ -25,6 +35,7 @@ import errno
 import hmac
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -128,6 +139,25 @@ class FolderFS(AbstractedFS):  # type: ignore[misc]
         return [n for n in super().listdir(path) if not os.path.islink(os.path.join(path, n))]
 
 
+class _EmptyWriteSafeDTP:
+    """Data channel mixin: an empty write is no write.
+
+    asynchat sends an empty buffer as it is, and pyftpdlib pushes ``b""`` for an empty
+    ``NLST``.  On a TLS data connection whose handshake is still running (the client's
+    Finished not read yet), pyOpenSSL turns ``SSL_write`` of 0 bytes into
+    ``SysCallError(-1, 'Unexpected EOF')``, which pyftpdlib takes for a client that went
+    away: it closed the socket mid-handshake, without ``close_notify``, and the client's
+    ``unwrap()`` failed with ``SHUTDOWN_WHILE_IN_INIT``.  Sending nothing instead leaves
+    the end-of-data marker queued until the handshake is done and the channel closes
+    properly.  (LIST, MLSD and RETR go through producers that never write empty buffers.)
+    """
+
+    def send(self, data: bytes) -> int:
+        if not data:
+            return 0
+        return super().send(data)  # type: ignore[misc, no-any-return]
+
+
 class _JournallingDTP:
     """Data channel mixin: decides how an upload ended, before pyftpdlib answers 226."""
 
@@ -171,7 +201,10 @@ class _JournallingDTP:
     def close(self) -> None:
         if not self._closed and self.receive and self.file_obj is not None:
             state, ending = self._ending()
-            self.cmd_channel.upload_ended(self, state, ending)
+            try:
+                self.cmd_channel.upload_ended(self, state, ending)
+            except Exception:  # recorded as ours; the channel must still close and answer the client
+                self.cmd_channel.log_exception(self)
         super().close()  # type: ignore[misc]
 
     def _ending(self) -> tuple[UploadState, str]:
@@ -202,6 +235,7 @@ class _JournallingHandler:
     """Control channel mixin: starts uploads in the journal, follows renames, counts failed logins."""
 
     journal: Journal
+    errors: list[BaseException]
     fs: Any
     username: str
     remote_ip: str
@@ -222,6 +256,22 @@ class _JournallingHandler:
 
     def _relative(self, path: str) -> str:
         return os.path.relpath(path, self.fs.root).replace(os.sep, "/")
+
+    def log_exception(self, instance: Any) -> None:
+        """pyftpdlib's report of an unhandled exception, in this or a data channel: keep it for the tests."""
+        error = sys.exc_info()[1]
+        if error is not None:
+            self.errors.append(error)
+        super().log_exception(instance)  # type: ignore[misc]
+
+    def ftp_FEAT(self, line: str) -> Any:
+        # pyftpdlib lists MFMT whenever the command exists; without the T permission nobody may use it.
+        self.proto_cmds = {cmd: info for cmd, info in type(self).proto_cmds.items()  # type: ignore[attr-defined]
+                           if cmd != "MFMT" or "T" in PERMISSIONS}
+        try:
+            return super().ftp_FEAT(line)  # type: ignore[misc]
+        finally:
+            del self.proto_cmds
 
     def on_login_failed(self, username: str, password: str) -> None:
         self.journal.login_failed(username, self.client, self._control_tls())
@@ -244,12 +294,27 @@ class _JournallingHandler:
 
     def ftp_STOR(self, file: str, mode: str = "w") -> Any:
         self._end_unstarted("superseded")
-        result = super().ftp_STOR(file, mode)  # type: ignore[misc]
-        if result is not None:
-            self._start(file, "APPE" if "a" in mode else "STOR")
+        # Journalled before pyftpdlib opens (truncates) the file and answers 150: from the client's
+        # point of view the upload has begun, and a poll from then on must leave the file alone.
+        self._start(file, "APPE" if "a" in mode else "STOR")
+        try:
+            result = super().ftp_STOR(file, mode)  # type: ignore[misc]
+        except BaseException:
+            self._refused()
+            raise
+        if result is None:  # 550 (cannot open) or 554 (bad REST): nothing was uploaded
+            self._refused()
         return result
 
+    def _refused(self) -> None:
+        if self._upload is not None:
+            upload_id, _ = self._upload
+            self._upload = None
+            self.journal.upload_refused(upload_id)
+
     def ftp_STOU(self, line: str) -> Any:
+        # The unique name exists only once pyftpdlib made the file; it never ends in .zip
+        # (``NAME.XXXXXX``), so the poller has no reason to look at it before this records it.
         self._end_unstarted("superseded")
         result = super().ftp_STOU(line)  # type: ignore[misc]
         if result is not None:
@@ -327,11 +392,13 @@ class FtpService:
 
     def __init__(self, *, host: str, port: int, root: Path, accounts: Callable[[], Mapping[str, Account]],
                  journal: Journal, tls: TlsPolicy = "optional", ssl_context: Any = None,
-                 auth_failed_delay: float = 0.5) -> None:
+                 auth_failed_delay: float = 0.5, errors: list[BaseException] | None = None) -> None:
         self.root = root
         self.tls: TlsPolicy = tls
+        self.errors: list[BaseException] = errors if errors is not None else []
         attributes: dict[str, Any] = {
             "authorizer": AccountAuthorizer(accounts, root), "abstracted_fs": FolderFS, "journal": journal,
+            "errors": self.errors,
             "banner": BANNER, "auth_failed_timeout": auth_failed_delay, "permit_foreign_addresses": False,
         }
         if tls == "off":
@@ -343,7 +410,7 @@ class FtpService:
             handler_base, dtp_base = TLS_FTPHandler, TLS_DTPHandler
             attributes.update(ssl_context=ssl_context, tls_control_required=tls == "required",
                               tls_data_required=tls == "required")
-        attributes["dtp_handler"] = type("SmsftpDTP", (_JournallingDTP, dtp_base), {})
+        attributes["dtp_handler"] = type("SmsftpDTP", (_EmptyWriteSafeDTP, _JournallingDTP, dtp_base), {})
         handler = type("SmsftpHandler", (_JournallingHandler, handler_base), attributes)
         self._ioloop = _pyftpdlib_ioloop.IOLoop()
         self._server = FTPServer((host, port), handler, ioloop=self._ioloop)
@@ -361,7 +428,11 @@ class FtpService:
                 self._ioloop.loop(timeout=0.05, blocking=False)
             except OSError as exc:  # a dying socket must not end the server
                 if exc.errno not in (errno.EBADF, errno.EINTR):
+                    self.errors.append(exc)
                     logging.getLogger("smsftp").exception("FTP loop error")
+            except Exception as exc:  # ours or pyftpdlib's bug: keep serving, surface it
+                self.errors.append(exc)
+                logging.getLogger("smsftp").exception("FTP loop error")
 
     def stop(self) -> None:
         self._stop.set()

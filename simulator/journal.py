@@ -1,10 +1,13 @@
 """The upload journal: what the FTP server saw of every upload, for the poller and the API.
 
-The FTP handler reports here and nowhere else: an upload starts at STOR/APPE/STOU
-(``in_progress`` from that moment, because pyftpdlib writes under the final name
-while the transfer runs), ends ``complete``, ``aborted`` or ``cut_off``, and may
-be renamed afterwards (a temporary name, Q22).  The poller asks the journal
-whether a file is still being written and how it was sent (TYPE A, Q27).
+The FTP handler reports here and nowhere else: an upload starts at STOR/APPE
+(``in_progress`` from that moment, recorded before the server opens the file and
+answers 150, because pyftpdlib writes under the final name while the transfer
+runs), ends ``complete``, ``aborted`` or ``cut_off``, and may be renamed
+afterwards (a temporary name, Q22).  The poller asks the journal whether a file
+is still being written and how it was sent (TYPE A, Q27).  "Still being written"
+is answered from memory (uploads whose end the handler has not reported) as well
+as from the store.
 
 Checksums are computed on a background thread after the transfer: hashing in
 pyftpdlib's loop would slow every upload down by a third.  ``flush`` waits for
@@ -74,6 +77,8 @@ class Journal:
         self.clock = clock
         self._jobs: queue.Queue[tuple[int, int] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._open: dict[int, tuple[str, str]] = {}  # upload id -> (login, name) while the transfer runs
+        self._open_lock = threading.Lock()
 
     def start(self) -> None:
         if self._worker is None:
@@ -97,6 +102,8 @@ class Journal:
         upload_id = self.store.upload_started(
             login=login, filename=filename, command=command, transfer_type=transfer_type,
             control_tls=control_tls, data_tls=data_tls, passive=passive, client=client, at=self.clock.now())
+        with self._open_lock:
+            self._open[upload_id] = (login, filename)
         log_event("upload-start", login=login, file=filename, command=command, type=transfer_type,
                   control_tls=control_tls, data_tls=data_tls, passive=passive, client=client, upload=upload_id)
         return upload_id
@@ -105,6 +112,8 @@ class Journal:
                      path: str, size: int | None, data_tls: bool) -> None:
         self.store.upload_ended(upload_id, state=state, ending=ending, size=size, data_tls=data_tls,
                                 at=self.clock.now())
+        with self._open_lock:
+            self._open.pop(upload_id, None)
         level = logging.INFO if state == "complete" else logging.WARNING
         log_event("upload", level, login=login, file=filename, state=state, ending=ending, size=size,
                   data_tls=data_tls, upload=upload_id)
@@ -117,7 +126,17 @@ class Journal:
             return
         self._jobs.put((upload_id, fd))
 
+    def upload_refused(self, upload_id: int) -> None:
+        """The server could not open the file after all: no upload happened."""
+        with self._open_lock:
+            self._open.pop(upload_id, None)
+        self.store.upload_discarded(upload_id)
+
     def renamed(self, login: str, src: str, dst: str) -> None:
+        with self._open_lock:  # renamed while still being written: the transfer goes on under the new name
+            for key, (lg, name) in list(self._open.items()):
+                if (lg, name) == (login, src):
+                    self._open[key] = (login, dst)
         upload_id = self.store.upload_renamed(login, src, dst)
         log_event("rename", login=login, source=src, target=dst, upload=upload_id)
 
@@ -127,6 +146,9 @@ class Journal:
 
     # --- asked by the poller ---------------------------------------------------------------------------
     def in_progress(self, login: str, name: str) -> bool:
+        with self._open_lock:
+            if (login, name) in self._open.values():
+                return True
         return self.store.upload_in_progress(login, name)
 
     def current(self, login: str, name: str) -> UploadRecord | None:

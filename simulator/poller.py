@@ -6,7 +6,11 @@ in the name, then by upload completion time, then by name (Q1), and process them
 one at a time (P4), each deleted afterwards whether accepted or rejected (P2).
 Other files stay and are reported once each as SMS803 (Q15).  A file whose upload
 is still running is never touched (Q22), unless ``naive`` is set: then the poller
-takes whatever it finds, as a plain file-system poller would.
+takes whatever it finds, as a plain file-system poller would.  "Still running" is
+asked twice: when listing, and again after the file was read and hashed, when an
+upload that started meanwhile (the journal records it before the server opens
+the file), a new upload of the name, or a size or mtime that moved while reading
+puts the file back for the next poll.
 
 Exactly once across a crash: the poller first *claims* a file in the store
 (name, size, mtime, SHA-256), then stores the messages, then commits the verdict,
@@ -18,11 +22,15 @@ The poller adds what the journal knows to the rules' diagnostics: SMS804 for a
 name processed before (Q17), SMS805 for an upload straight under the final name,
 SMS806 for plain FTP, SMS807 for an upload that was aborted or cut off.
 
-With a frozen clock, polls run synchronously inside ``FrozenClock.set``/``advance``,
-one per instant that fell due, in order, each judging its archives at its own
-instant (the clock itself already shows the end of the move); polls that would
-find nothing are only counted, so a jump of a year is instant.  With the system
-clock, a timer thread polls.
+With a frozen clock, polls run synchronously inside ``FrozenClock.set``/``advance``:
+the poller is a ``ClockListener`` whose ``due`` is its next poll, so the clock stops
+at each poll's instant and shows it while the poll runs.  Polls that would find
+nothing are only counted, up to the next instant anything else may happen, so a
+jump of a year is instant.  With the system clock, a timer thread polls.
+
+Exceptions in the poller are ours, never the client's: they go into ``errors``
+(shared with the FTP server's, see ``Simulator.errors``) and the archive being
+judged is rejected with SMS222 and deleted, so nothing is processed twice.
 
 Test hook: the environment variable ``SMSFTP_CRASH_AT`` (``after-claim``,
 ``mid-messages``, ``before-commit``, ``after-commit``) kills the process with
@@ -33,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import signal
 import threading
@@ -43,7 +50,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from .accounts import Account
 from .clock import Clock, FrozenClock, real_monotonic
@@ -74,6 +81,9 @@ class _Candidate:
         return (self.stamp is None, self.stamp or datetime.min, self.completed, self.name)
 
 
+Handled = Literal["processed", "busy", "gone"]
+
+
 @dataclass(frozen=True)
 class PollOutcome:
     found: int
@@ -84,7 +94,7 @@ class PollOutcome:
 class Poller:
     def __init__(self, *, store: Store, journal: Journal, root: Path,
                  accounts: Callable[[], Mapping[str, Account]], clock: Clock, interval: float = 10.0,
-                 naive: bool = False) -> None:
+                 naive: bool = False, errors: list[BaseException] | None = None) -> None:
         if interval <= 0:
             raise ValueError("the poll interval must be positive")
         self.store, self.journal, self.root = store, journal, root
@@ -92,7 +102,7 @@ class Poller:
         self.interval = timedelta(seconds=interval)
         self.naive = naive
         self.polls = 0
-        self.errors: list[BaseException] = []
+        self.errors: list[BaseException] = errors if errors is not None else []
         self._lock = threading.Lock()  # P4: one poll, one archive at a time
         self._stopping = threading.Event()
         self._next_due: datetime | None = None
@@ -110,7 +120,7 @@ class Poller:
         self._stopping.clear()
         self._next_due = self.clock.now() + self.interval
         if isinstance(self.clock, FrozenClock):
-            self.clock.subscribe(self._clock_moved)
+            self.clock.subscribe(self)
         else:
             self._timer = threading.Thread(target=self._tick, name="smsftp-poller", daemon=True)
             self._timer.start()
@@ -120,6 +130,8 @@ class Poller:
         self._stopping.set()
         with self._lock:
             pass
+        if isinstance(self.clock, FrozenClock):
+            self.clock.unsubscribe(self)
         if self._timer is not None:
             self._timer.join(timeout=30)
             self._timer = None
@@ -135,20 +147,24 @@ class Poller:
         with self._lock:
             yield
 
-    def _clock_moved(self, before: datetime, after: datetime) -> None:
+    # --- ClockListener: a frozen clock stops at each poll's instant -------------------------------
+    def due(self) -> datetime | None:
+        return None if self._stopping.is_set() else self._next_due
+
+    def clock_moved(self, before: datetime, now: datetime, horizon: datetime) -> None:
         if self._stopping.is_set() or self._next_due is None:
             return
-        if after < before:  # the clock was set back: the schedule starts again from there
-            self._next_due = after + self.interval
+        if now < before:  # the clock was set back: the schedule starts again from there
+            self._next_due = now + self.interval
             return
-        while self._next_due <= after and not self._stopping.is_set():
+        while self._next_due <= now and not self._stopping.is_set():
             outcome = self.poll(self._next_due)
-            if not outcome.found and not outcome.skipped:
-                # Nothing to do now means nothing to do at the later instants of this move either.
-                idle = math.floor((after - self._next_due) / self.interval)
+            self._next_due += self.interval
+            if not outcome.found and not outcome.skipped and self._next_due <= horizon:
+                # Nothing to do now means nothing to do until something else happens: count, don't run.
+                idle = (horizon - self._next_due) // self.interval + 1
                 self.polls += idle
                 self._next_due += idle * self.interval
-            self._next_due += self.interval
 
     def _tick(self) -> None:
         step = self.interval.total_seconds()
@@ -174,7 +190,9 @@ class Poller:
                 for candidate in sorted(candidates, key=_Candidate.order):
                     if self._stopping.is_set():
                         break
-                    processed += self._process(candidate, accounts[login], at)
+                    handled = self._process(candidate, accounts[login], at)
+                    processed += handled == "processed"
+                    skipped += handled == "busy"
             seconds = real_monotonic() - started
             if processed:
                 self.store.checkpoint()
@@ -213,18 +231,21 @@ class Poller:
         self.store.prune_notes(login, {e.name for e in entries})
         return candidates, waiting
 
-    def _process(self, c: _Candidate, account: Account, at: datetime) -> int:
+    def _process(self, c: _Candidate, account: Account, at: datetime) -> Handled:
         try:
             source = open(c.path, "rb")  # noqa: SIM115 - closed below, after the verdict
         except FileNotFoundError:
-            return 0  # the client deleted or renamed it since the listing
+            return "gone"  # the client deleted or renamed it since the listing
         with source:
             st = os.fstat(source.fileno())
             sha256 = _sha256(source)
+            if not self.naive and self._changed_since_listing(c, st):
+                log_event("busy", login=c.login, archive=c.name, action="next-poll")
+                return "busy"
             if self.store.settled_claim(c.login, c.name, st.st_size, st.st_mtime_ns, sha256) is not None:
                 log_event("recover", logging.WARNING, login=c.login, archive=c.name, action="delete-processed")
                 _remove_if_unchanged(c.path, st)
-                return 0
+                return "gone"
             repeats = self.store.times_processed(c.login, c.name)
             received_at = c.completed
             archive_id = self.store.claim(login=c.login, name=c.name, upload_id=c.upload.id if c.upload else None,
@@ -236,7 +257,9 @@ class Poller:
             except Exception as exc:  # our bug, not the client's: keep polling, surface it
                 self.errors.append(exc)
                 log.exception("internal error while processing %s/%s", c.login, c.name)
-                verdict = ("rejected", None, 0, 0, [])  # and its messages dropped: nothing half-sent
+                # Rejected, its messages dropped and the file deleted: nothing half-sent, nothing twice.
+                verdict = ("rejected", None, 0, 0, [diagnostic(
+                    "SMS222", f"The simulator failed while judging {c.name}: {type(exc).__name__}: {exc}")])
             status, mode, count, rejected_rows, diagnostics = verdict
             diagnostics += self._upload_diagnostics(c, repeats)
             self._crash("before-commit")
@@ -246,7 +269,24 @@ class Poller:
         _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)
         log_event("archive", login=c.login, archive=c.name, status=status, mode=mode, messages=count,
                   rejected_rows=rejected_rows, errors=sum(d.is_error for d in diagnostics), id=archive_id)
-        return 1
+        return "processed"
+
+    def _changed_since_listing(self, c: _Candidate, st: os.stat_result) -> bool:
+        """Whether what was just read may not be the whole of one finished upload (Q22).
+
+        Asked after reading, so an upload that began while the file was read is seen: the
+        journal records it before the server opens the file.
+        """
+        if self.journal.in_progress(c.login, c.name):
+            return True
+        upload = self.journal.current(c.login, c.name)
+        if (upload.id if upload else None) != (c.upload.id if c.upload else None):
+            return True  # a new upload or a rename onto this name since the listing
+        try:
+            now = os.stat(c.path, follow_symlinks=False)
+        except FileNotFoundError:
+            return True
+        return (now.st_ino, now.st_size, now.st_mtime_ns) != (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def _judge(self, c: _Candidate, account: Account, at: datetime, source: BinaryIO,
                archive_id: int) -> tuple[Status, str | None, int, int, list[Diagnostic]]:

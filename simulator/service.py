@@ -102,6 +102,8 @@ class Simulator:
         self._poller: Poller | None = None
         self._ftp: FtpService | None = None
         self._api: ApiServer | None = None
+        # One list for the FTP server's loop and the poller, appended to only: a reader keeps an index.
+        self._errors: list[BaseException] = []
         self.started = False
 
     # --- life cycle ---------------------------------------------------------------------------------
@@ -116,13 +118,14 @@ class Simulator:
         recover(store, self.clock.now())
         journal.start()
         self._ftp = FtpService(host=self.host, port=self._ftp_port_arg, root=ftp_root, accounts=self._account_map,
-                               journal=journal, tls=self.tls, ssl_context=self._tls_context())
+                               journal=journal, tls=self.tls, ssl_context=self._tls_context(), errors=self._errors)
         self.ftp_host, self.ftp_port = self._ftp.host, self._ftp.port
         self._ftp.start()
         from .poller import Poller  # after the listener: a login need not wait for it
 
         self._poller = Poller(store=store, journal=journal, root=ftp_root, accounts=self._account_map,
-                              clock=self.clock, interval=self.poll_interval, naive=self.naive_poller)
+                              clock=self.clock, interval=self.poll_interval, naive=self.naive_poller,
+                              errors=self._errors)
         self._poller.start()
         self.started = True
         log_event("start", ftp=f"{self.ftp_host}:{self.ftp_port}", tls=self.tls, state=self.state_dir,
@@ -233,8 +236,9 @@ class Simulator:
 
     @property
     def errors(self) -> list[BaseException]:
-        """Exceptions the poller caught (our bugs, never the client's input)."""
-        return self.poller.errors
+        """Exceptions caught in the FTP server's loop and in the poller, oldest first (our bugs, never
+        the client's input).  Only ever appended to, across ``reset``: remember ``len`` and look past it."""
+        return self._errors
 
     # --- records -----------------------------------------------------------------------------------
     def uploads(self, login: str | None = None) -> list[UploadRecord]:

@@ -260,6 +260,11 @@ class Store:
         with self._tx() as db:
             db.execute("UPDATE uploads SET sha256=? WHERE id=?", (sha256, upload_id))
 
+    def upload_discarded(self, upload_id: int) -> None:
+        """Forget an upload recorded at STOR that the server then refused (the file could not be opened)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM uploads WHERE id=? AND state='in_progress'", (upload_id,))
+
     def upload_renamed(self, login: str, src: str, dst: str) -> int | None:
         """Follow a file's upload through RNFR/RNTO; the first name is kept as the temporary one."""
         with self._tx() as db:

@@ -53,6 +53,13 @@ def test_openapi_describes_every_endpoint(client: httpx.Client) -> None:
             "/api/folder/{login}", "/api/failed-logins", "/api/polls"} <= paths
 
 
+def test_the_root_redirects_to_the_cabinet(client: httpx.Client) -> None:
+    """R1: a browser pointed at the printed address lands on the cabinet; the root is not in the API's schema."""
+    response = client.get("/")
+    assert response.status_code == 307 and response.headers["location"] == "/cabinet/"
+    assert "/" not in client.get("/openapi.json").json()["paths"]
+
+
 def test_health_says_where_and_when(sim: Simulator, client: httpx.Client) -> None:
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["ftp"]["port"] == sim.ftp_port and body["clock"]["frozen"] is True

@@ -70,3 +70,18 @@ def test_an_aborted_upload_is_a_warning(journal: Journal, tmp_path: Path,
     [upload] = journal.uploads()
     assert (upload.state, upload.ending, upload.sha256) == ("aborted", "ABOR", None)
     assert caplog.records[-1].levelno == logging.WARNING
+
+
+def test_q22_in_progress_from_memory_follows_a_rename_and_a_refusal(journal: Journal) -> None:
+    """Q22: an open transfer is in progress under the name it now has; a refused STOR leaves nothing."""
+    upload_id = journal.upload_started(login="guest", filename="a.zip.part", command="STOR", transfer_type="I",
+                                       control_tls=True, data_tls=True, passive=True, client="127.0.0.1:1")
+    journal.store.upload_ended(upload_id, state="complete", ending="closed", size=1, data_tls=True, at=AT)
+    assert journal.in_progress("guest", "a.zip.part")  # the handler has not reported the end yet
+    journal.renamed("guest", "a.zip.part", "a.zip")
+    assert journal.in_progress("guest", "a.zip") and not journal.in_progress("guest", "a.zip.part")
+    refused = journal.upload_started(login="guest", filename="b.zip", command="STOR", transfer_type="I",
+                                     control_tls=True, data_tls=True, passive=True, client="127.0.0.1:1")
+    journal.upload_refused(refused)
+    assert not journal.in_progress("guest", "b.zip")
+    assert [u.filename for u in journal.uploads()] == ["a.zip.part"]

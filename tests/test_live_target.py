@@ -26,7 +26,9 @@ from pathlib import Path
 import pytest
 
 from conformance.cases import Case, all_cases, get_case, select_cases
+from conformance.cases.samples import SAMPLE_NUMBERS
 from conformance.live import LiveConfig, LiveTarget
+from conformance.localize import Localization
 from conformance.runner import run_case
 from conformance.safety import inspect_archive
 from conformance.verdicts import Outcome, Verdict
@@ -48,6 +50,13 @@ class Served:
 
     def get(self, path: str) -> dict[str, object]:
         with urllib.request.urlopen(self.api_url + path, timeout=10) as response:
+            data: dict[str, object] = json.loads(response.read())
+            return data
+
+    def post(self, path: str, body: dict[str, object]) -> dict[str, object]:
+        request = urllib.request.Request(self.api_url + path, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
             data: dict[str, object] = json.loads(response.read())
             return data
 
@@ -103,9 +112,12 @@ def _numbers(cases: list[Case], login: str = "guest") -> frozenset[str]:
 
 def _target(served: Served, cases: list[Case], *, outcomes: bool = True, budget: int = 10_000,
             tls: bool = True) -> LiveTarget:
+    allow = _numbers(cases)
     config = LiveConfig(host="127.0.0.1", port=served.ftp_port, login="guest", password="guest", tls=tls,
-                        cafile=served.cert, poll_interval=1.0, confirm=True, allow=_numbers(cases), budget=budget,
-                        outcomes=f"{served.api_url}/api/messages" if outcomes else None)
+                        cafile=served.cert, poll_interval=1.0, confirm=True, allow=allow, budget=budget,
+                        outcomes=f"{served.api_url}/api/messages" if outcomes else None,
+                        # the guest account of smsftp serve is the document's: its own numbers, kept
+                        numbers=tuple(n for n in SAMPLE_NUMBERS if n in allow) or SAMPLE_NUMBERS[:1])
     return LiveTarget(config)
 
 
@@ -168,11 +180,13 @@ def test_live_without_outcome_source_cannot_pass_content_t1(served: Served) -> N
 def test_live_guard_refuses_numbers_outside_the_allow_list_before_any_upload(served: Served) -> None:
     uploads_before = len(served.get("/api/uploads?login=guest")["uploads"])  # type: ignore[arg-type]
     target = _target(served, [get_case("T1-plain-ftp")])  # allows only 79031234567
+    target.localization = Localization()  # the guard does not rely on the rewrite: without it, it refuses
     try:
         verdict = run_case(get_case("Q8-leading-8"), target)  # also holds 89161234567
         assert verdict.outcome is Outcome.SKIPPED_SAFETY
         assert "79161234567" in verdict.reason
-        over = replace(target.config, budget=1, allow=_numbers([get_case("P4-one-at-a-time")]))
+        over = replace(target.config, budget=1, allow=_numbers([get_case("P4-one-at-a-time")]),
+                       numbers=SAMPLE_NUMBERS[:3])
         small = LiveTarget(over)
         try:
             budget = run_case(get_case("P4-one-at-a-time"), small)  # four messages
@@ -182,6 +196,47 @@ def test_live_guard_refuses_numbers_outside_the_allow_list_before_any_upload(ser
     finally:
         target.close()
     assert len(served.get("/api/uploads?login=guest")["uploads"]) == uploads_before  # type: ignore[arg-type]
+
+
+# A real account: its own login, approved sender and phones (two mobiles and a landline of each zone M6 needs).
+TESTER_NUMBERS = ("79991112233", "79991112244", "79991112255", "73832654321", "73433654321")
+TESTER_SENDER = "MYSHOP"
+ON_TESTER = (
+    "T1-plain-ftp", "P4-one-at-a-time", "Q8-leading-8", "Q8-formatted-leading-8", "Q8-scientific-comma",
+    "Z5-comma-separated", "Q19-unquoted-semicolon", "N1-two-plain-files", "M3-sender-case", "M3-sender-not-approved",
+    "M6-localtime", "Q13-localtime-zone-ambiguous", "C2-phone-letters", "C2-phone-invalid", "Q3-login-case",
+)
+
+
+def test_live_suite_runs_on_the_testers_own_numbers_and_sender_c2_m3(served: Served) -> None:
+    """Every case is moved onto the tester's numbers (any spelling) and sender; nothing reaches a sample number."""
+    served.post("/api/accounts", {"login": "tester", "password": "tester-pw", "senders": [TESTER_SENDER],
+                                  "default_sender": TESTER_SENDER})
+    config = LiveConfig(host="127.0.0.1", port=served.ftp_port, login="tester", password="tester-pw",
+                        cafile=served.cert, poll_interval=1.0, confirm=True, allow=frozenset(TESTER_NUMBERS),
+                        budget=200, outcomes=f"{served.api_url}/api/messages", numbers=TESTER_NUMBERS,
+                        sender=TESTER_SENDER)
+    target = LiveTarget(config)
+    cases = [c for c in all_cases() if not c.sim_only] if os.environ.get("SMSFTP_FULL_LIVE") == "1" else [
+        get_case(i) for i in ON_TESTER]
+    try:
+        verdicts = {case.id: run_case(case, target) for case in cases}
+    finally:
+        target.close()
+    # A lenient platform could read the one-digit-short 7903123456 as 77903123456: not the tester's.
+    invalid = verdicts.pop("C2-phone-invalid")
+    assert invalid.outcome is Outcome.SKIPPED_SAFETY and "77903123456" in invalid.reason
+    assert any("'7903123456'" in note for note in invalid.observation.notes)
+    failures = [v.text() for v in verdicts.values() if not _passes(v)]
+    assert not failures, "\n\n".join(failures)
+    t1 = verdicts["T1-plain-ftp"]
+    assert "numbers: 79031234567 -> 79991112233" in t1.observation.notes
+    assert t1.observation.archives[0].name.startswith("tester_")
+    sent = served.get("/api/messages?login=tester")["messages"]
+    assert isinstance(sent, list) and sent
+    assert {m["phone"] for m in sent} <= set(TESTER_NUMBERS)
+    assert {m["sender"] for m in sent} == {TESTER_SENDER}
+    assert served.get("/api/folder/tester")["files"] == []
 
 
 def test_live_target_detects_a_wrong_expectation(served: Served) -> None:

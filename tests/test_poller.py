@@ -296,3 +296,127 @@ def test_p2_recovery_deletes_what_was_processed_and_redoes_what_was_not(make_rig
     rig.poller.poll()
     assert [a.status for a in rig.store.archives(name=pending.name)] == ["accepted"]
     assert rig.store.archive(pending.name).message_count == 4  # type: ignore[union-attr]
+
+
+class _Dropper:
+    """Another clock listener: an archive arrives at each of its instants, in the middle of an advance."""
+
+    def __init__(self, rig: Rig, campaign: CampaignFactory, instants: list[datetime]) -> None:
+        self.rig, self.campaign, self.instants = rig, campaign, instants
+
+    def due(self) -> datetime | None:
+        return self.instants[0] if self.instants else None
+
+    def clock_moved(self, before: datetime, now: datetime, horizon: datetime) -> None:
+        while self.instants and self.instants[0] <= now:
+            self.instants.pop(0)
+            self.rig.drop(f"guest_{now:%Y%m%d%H%M%S}.zip", self.campaign(1))
+
+
+def test_p1_each_poll_of_an_advance_runs_with_the_clock_at_its_instant(make_rig: Callable[..., Rig],
+                                                                       campaign: CampaignFactory,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """P1: advance(35) stops at +10, +20, +30; each poll, and each upload on the way, sees its own instant."""
+    rig = make_rig()
+    seen: list[tuple[datetime, datetime]] = []
+    real = Poller._judge
+
+    def spy(self: Poller, c: Any, account: Account, at: datetime, *rest: Any) -> Any:
+        seen.append((at, rig.clock.now()))
+        return real(self, c, account, at, *rest)
+
+    monkeypatch.setattr(Poller, "_judge", spy)
+    rig.clock.subscribe(_Dropper(rig, campaign, [START + timedelta(seconds=s) for s in (5, 15, 25)]))
+    assert rig.clock.advance(35) == START + timedelta(seconds=35)
+    polls = [START + timedelta(seconds=s) for s in (10, 20, 30)]
+    assert [p.at for p in rig.store.polls()] == polls and rig.poller.polls == 3
+    assert [(a.name, a.processed_at) for a in rig.store.archives()] == [
+        (f"guest_{t - timedelta(seconds=5):%Y%m%d%H%M%S}.zip", t) for t in polls]
+    assert seen == [(t, t) for t in polls]
+    assert [u.started_at for u in rig.store.uploads()] == [t - timedelta(seconds=5) for t in polls]
+    assert [a.received_at for a in rig.store.archives()] == [t - timedelta(seconds=5) for t in polls]
+
+
+def test_p1_idle_polls_are_skipped_only_up_to_the_next_listener(make_rig: Callable[..., Rig],
+                                                               campaign: CampaignFactory) -> None:
+    """An hour with one upload at +30 min: the poll right after it takes it; the rest is only counted."""
+    rig = make_rig()
+    rig.clock.subscribe(_Dropper(rig, campaign, [START + timedelta(minutes=30, seconds=5)]))
+    rig.clock.advance(3600)
+    [archive] = rig.store.archives()
+    assert archive.processed_at == START + timedelta(minutes=30, seconds=10)
+    assert rig.poller.polls == 360 and rig.poller.next_due == START + timedelta(seconds=3610)
+
+
+def test_q22_an_upload_that_begins_while_the_file_is_read_waits(make_rig: Callable[..., Rig],
+                                                                campaign: CampaignFactory,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Q22: asked again after reading: a STOR of the same name that began meanwhile defers the file."""
+    import simulator.poller as poller_module
+
+    rig = make_rig()
+    name = "guest_20261125120000.zip"
+    rig.drop(name, campaign(2))
+    started: list[int] = []
+    real = poller_module._sha256
+
+    def racing(source: Any) -> str:
+        if not started:
+            started.append(rig.journal.upload_started(login="guest", filename=name, command="STOR",
+                                                      transfer_type="I", control_tls=True, data_tls=True,
+                                                      passive=True, client="127.0.0.1:2"))
+        return real(source)
+
+    monkeypatch.setattr(poller_module, "_sha256", racing)
+    outcome = rig.poller.poll()
+    assert (outcome.processed, outcome.skipped) == (0, 1) and rig.names() == []
+    assert rig.poller.poll().skipped == 1  # still running
+    rig.journal.upload_ended(started[0], login="guest", filename=name, state="complete", ending="closed",
+                             path=str(rig.root / "guest" / name), size=None, data_tls=True)
+    assert rig.poller.poll().processed == 1
+    [archive] = rig.store.archives()
+    assert archive.status == "accepted" and archive.upload_id == started[0]
+
+
+def test_q22_a_file_that_grows_while_it_is_read_waits(make_rig: Callable[..., Rig], campaign: CampaignFactory,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Q22, belt and braces: a file whose size moved while the poller read it (a writer the journal does not
+    know) is put back for the next poll, never judged on a torn read."""
+    import simulator.poller as poller_module
+
+    rig = make_rig()
+    path = rig.drop("guest_20261125120000.zip", campaign(2), upload=None)
+    data = path.read_bytes()
+    path.write_bytes(data[:100])
+    real = poller_module._sha256
+
+    def growing(source: Any) -> str:
+        digest = real(source)
+        path.write_bytes(data)  # the rest arrives after the poller's read
+        return digest
+
+    monkeypatch.setattr(poller_module, "_sha256", growing)
+    assert rig.poller.poll().skipped == 1 and rig.names() == []
+    monkeypatch.setattr(poller_module, "_sha256", real)
+    assert rig.poller.poll().processed == 1
+    assert rig.store.archives()[0].status == "accepted"
+
+
+def test_p2_a_crash_inside_processing_is_rejected_with_sms222(make_rig: Callable[..., Rig],
+                                                              campaign: CampaignFactory,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """P2: our bug while judging: the archive is rejected with SMS222 (naming the exception) and deleted."""
+    rig = make_rig()
+    path = rig.drop("guest_20261125120000.zip", campaign(3))
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("phone")
+
+    monkeypatch.setattr("simulator.processing.process_archive", broken)
+    assert rig.poller.poll().processed == 1
+    [archive] = rig.store.archives()
+    assert archive.status == "rejected" and not path.exists() and rig.store.messages() == []
+    [sms222] = [d for d in archive.diagnostics if d.code == "SMS222"]
+    assert sms222.severity == "error" and sms222.statement == "P2"
+    assert "KeyError: 'phone'" in sms222.message and "guest_20261125120000.zip" in sms222.message
+    assert [type(e) for e in rig.poller.errors] == [KeyError]

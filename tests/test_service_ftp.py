@@ -328,3 +328,89 @@ def test_memory_state_keeps_nothing_after_stop(service_cert: tuple[Path, Path], 
         assert sim.archive(NAME).message_count == 2  # type: ignore[union-attr]
         folder = sim.state_dir
     assert folder is not None and not folder.exists()
+
+
+@pytest.mark.parametrize("listing", ["NLST", "LIST", "MLSD"])
+def test_t1_t4_an_empty_listing_over_tls_ends_cleanly(sim: Simulator, listing: str) -> None:
+    """T1/T4: `dir` of an empty folder after PROT P; pyftpdlib used to cut an empty NLST mid-handshake."""
+    with connect(sim, tls=True) as ftp:
+        for _ in range(5):  # it failed 19 times in 20 before the fix
+            if listing == "MLSD":
+                assert list(ftp.mlsd()) == []
+            else:
+                lines: list[str] = []
+                ftp.retrlines(listing, lines.append)
+                assert lines == []
+        assert ftp.voidcmd("NOOP").startswith("200")
+    assert sim.errors == []
+
+
+def test_t1_an_empty_file_over_tls_goes_both_ways(sim: Simulator) -> None:
+    """T1: STOR and RETR of a 0-byte file with PROT P; the upload is journalled complete."""
+    with connect(sim, tls=True) as ftp:
+        put(ftp, "empty.txt", b"")
+        got = io.BytesIO()
+        ftp.retrbinary("RETR empty.txt", got.write)
+        assert got.getvalue() == b"" and ftp.nlst() == ["empty.txt"]
+    [upload] = sim.uploads()
+    assert (upload.state, upload.size, upload.data_tls) == ("complete", 0, True)
+
+
+def test_q22_a_poll_right_after_the_150_reply_leaves_the_upload_alone(sim: Simulator, campaign: CampaignFactory,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Q22: the journal records the upload before the server opens the file and answers 150.
+
+    Journalling is slowed down on purpose, so that a journal written after the 150 reply
+    (the old order) would leave a poll in the gap free to take the empty file.
+    """
+    real = sim.store.upload_started
+
+    def slow(**fields: Any) -> int:
+        import time
+
+        time.sleep(0.2)
+        return real(**fields)
+
+    monkeypatch.setattr(sim.store, "upload_started", slow)
+    data = campaign(20)
+    with connect(sim) as ftp:
+        conn = ftp.transfercmd(f"STOR {NAME}")  # returns once the 150 reply is in
+        outcome = sim.poll_now()
+        assert (outcome.processed, outcome.skipped) == (0, 1) and sim.archives() == []
+        conn.sendall(data)
+        conn.close()
+        ftp.voidresp()
+        with pytest.raises(ftplib.error_perm, match="550"):  # refused: no upload is left in the journal
+            put(ftp, f"no-such-folder/{NAME}", data)
+    assert [(u.filename, u.state) for u in sim.uploads()] == [(NAME, "complete")]
+    assert sim.poll_now().processed == 1
+    archive = sim.archive(NAME)
+    assert archive is not None and (archive.status, archive.message_count) == ("accepted", 20)
+
+
+def test_errors_in_the_ftp_thread_reach_simulator_errors(sim: Simulator, campaign: CampaignFactory,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the server's hooks (pyftpdlib's thread) is kept in ``errors``, as the poller's are."""
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("journal is down")
+
+    monkeypatch.setattr(sim.store, "upload_ended", broken)
+    with connect(sim) as ftp:
+        put(ftp, NAME, campaign())  # the end of the upload cannot be journalled; the client still gets 226
+    assert wait_until(lambda: len(sim.errors) == 1, 5)
+    assert isinstance(sim.errors[0], RuntimeError) and str(sim.errors[0]) == "journal is down"
+
+    monkeypatch.setattr(sim.store, "upload_started", broken)
+    with connect(sim) as ftp, pytest.raises((EOFError, OSError, ftplib.Error)):
+        put(ftp, NAME, campaign())  # the server drops this session: a STOR it cannot journal is not taken
+    assert wait_until(lambda: len(sim.errors) == 2, 5)
+    assert str(sim.errors[1]) == "journal is down"
+
+
+def test_t4_feat_lists_only_what_the_server_does(sim: Simulator) -> None:
+    """FEAT no longer advertises MFMT, which the server refuses (no modification times set by clients)."""
+    with connect(sim) as ftp:
+        features = [line.strip() for line in ftp.sendcmd("FEAT").splitlines()[1:-1]]
+        assert "MFMT" not in features and {"MDTM", "SIZE", "AUTH TLS", "EPSV"} <= set(features)
+        with pytest.raises(ftplib.error_perm, match="550"):
+            ftp.sendcmd("MFMT 20260101000000 x")

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Case, one, sms
+from .model import Case, RawRows, one, sms
 from .samples import IVAN, PHONE_A, PHONE_B, TEMPLATE, ivan, maria
 
-_CSV_COMMAS = "phone,attr1,attr2\r\n79031234567,Иван,Петров\r\n".encode()
-_SECOND_PLAIN = ("sms/second.txt", b"TELRN_LONG;TEXT\r\n79161234567;Hi\r\n")
+_CSV_COMMAS = RawRows((("phone", "attr1", "attr2"), IVAN), separator=",")
+_SECOND_PLAIN = ("sms/second.txt", RawRows((("TELRN_LONG", "TEXT"), (PHONE_B, "Hi"))))
 
 
 def _rejected(case_id: str, description: str, statements: tuple[str, ...], *codes: str,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+from simulator.accounts import Account, demo_account
 
 from ..builder import ArchiveSpec, build_archive
 
@@ -28,6 +30,8 @@ Scenario = Literal[
 ]
 SCENARIOS: tuple[str, ...] = Scenario.__args__  # type: ignore[attr-defined]
 _CODE = re.compile(r"SMS\d{3}(\|SMS\d{3})*")
+DEMO_SENDER = "TESTSMS"  # the document's example sender, approved for the demo account
+ACCOUNT_FIELDS = frozenset(f.name for f in fields(Account)) - {"extra"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class ExpectedMessage:
         }
 
 
-def sms(phone: str, text: str, segments: int, encoding: Encoding, *, sender: str = "TESTSMS",
+def sms(phone: str, text: str, segments: int, encoding: Encoding, *, sender: str = DEMO_SENDER,
         at: Instant = AT_ONCE, validity: int = 1440) -> ExpectedMessage:
     """An expected message; ``expires_at`` is ``validity`` minutes after ``at`` (M4, N5)."""
     return ExpectedMessage(phone, text, sender, at, plus_minutes(at, validity), segments, encoding)
@@ -171,6 +175,31 @@ class RawFile:
 Recipe = ArchiveSpec | RawFile
 
 
+class RawRows(bytes):
+    """Text that no CSV writer produces (another separator, an unquoted ``;``), as bytes.
+
+    The bytes are ``rows`` joined verbatim: cells with ``separator``, lines
+    ending in ``newline``, encoded.  They keep their rows so that the live run
+    (``conformance.localize``) can put the tester's numbers in the cells and
+    join them again the same way; the builder sees plain bytes.
+    """
+
+    rows: tuple[tuple[str, ...], ...]
+    separator: str
+    newline: str
+    encoding: str
+
+    def __new__(cls, rows: tuple[tuple[str, ...], ...], *, separator: str = ";", newline: str = "\r\n",
+                encoding: str = "utf-8") -> RawRows:
+        text = "".join(separator.join(row) + newline for row in rows)
+        made = super().__new__(cls, text.encode(encoding))
+        made.rows, made.separator, made.newline, made.encoding = rows, separator, newline, encoding
+        return made
+
+    def with_rows(self, rows: tuple[tuple[str, ...], ...]) -> RawRows:
+        return RawRows(rows, separator=self.separator, newline=self.newline, encoding=self.encoding)
+
+
 @dataclass(frozen=True)
 class UploadOptions:
     """How the reference client uploads: transfer type, temporary name, TLS, data connections."""
@@ -200,6 +229,7 @@ class Case:
     account: tuple[tuple[str, Any], ...] = ()  # account settings beyond the demo account's
     sim_only: str | None = None  # why the case cannot run on the live platform
     notes: str = ""
+    sender: str = DEMO_SENDER  # the sender the case's account approves (the live run's may differ)
     _cache: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -213,6 +243,23 @@ class Case:
     def login(self) -> str:
         """The login the case's archives are named for by default."""
         return str(dict(self.account).get("login", "guest"))
+
+    @property
+    def service_settings(self) -> list[str]:
+        """Account settings of the case that only a running service knows (no ``Account`` field)."""
+        return sorted({k for k, _ in self.account} - ACCOUNT_FIELDS)
+
+    def account_for(self, login: str | None = None) -> Account:
+        """The account the case runs on: the demo account approving ``sender``, with the case's settings.
+
+        ``login`` (default: ``self.login``) names it; settings only a service knows are left out
+        (``service_settings``).
+        """
+        settings: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                    for k, v in self.account if k in ACCOUNT_FIELDS}
+        settings["login"] = login or self.login
+        base = replace(demo_account(), senders=(self.sender,), default_sender=self.sender)
+        return replace(base, **settings)
 
     def archives(self, login: str | None = None) -> list[tuple[str, bytes]]:
         """(file name, bytes) of every file to upload, in upload order; the same bytes every time."""

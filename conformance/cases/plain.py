@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Case, one, sms
-from .samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, hello_ivan
+from .model import Case, RawRows, one, sms
+from .samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, SENDER, hello_ivan
 
 _EVERY_N = ("N1", "N2", "N3", "N4", "N5", "N6")
 
@@ -31,11 +31,11 @@ CASES: tuple[Case, ...] = (
          sim_only="needs an account whose default sender is INFOSMS"),
     Case("N4-no-default-sender", "Without a default sender a plain archive cannot be sent", ("N4",),
          (PLAIN,), one("rejected", "SMS707"),
-         account=(("login", "nosender"), ("senders", ("TESTSMS",)), ("default_sender", None)),
+         account=(("login", "nosender"), ("senders", (SENDER,)), ("default_sender", None)),
          sim_only="needs an account without a default sender"),
     Case("N5-account-validity", "The lifetime is the account's validity (60 minutes here)", ("N5",),
          (PLAIN,), one("accepted", messages=(hello_ivan(validity=60),)),
-         account=(("login", "short"), ("senders", ("TESTSMS",)), ("default_sender", "TESTSMS"),
+         account=(("login", "short"), ("senders", (SENDER,)), ("default_sender", SENDER),
                   ("validity", 60)),
          sim_only="needs an account whose validity support set to 60 minutes"),
     Case("N6-senddate-column-ignored", "A senddate column in a plain file does not schedule: sent at once",
@@ -47,11 +47,11 @@ CASES: tuple[Case, ...] = (
          (replace(PLAIN, plain_header=None, plain_rows=((PHONE_A, "Hello, Ivan!"), (PHONE_B, "Hi"))),),
          one("accepted", "SMS411", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)), informational=True),
     Case("Q19-unquoted-semicolon", "TEXT with an unquoted ; keeps the whole text", ("Q19", "Z5"),
-         (replace(PLAIN, plain_raw=b"TELRN_LONG;TEXT\r\n79031234567;Hello; world\r\n"),),
+         (replace(PLAIN, plain_raw=RawRows((("TELRN_LONG", "TEXT"), (PHONE_A, "Hello; world")))),),
          one("accepted", "SMS412", messages=(sms(PHONE_A, "Hello; world", 1, "GSM-7"),)), informational=True),
     Case("Q21-plain-for-template-account", "A plain archive for an account arranged for templates only is "
          "rejected", ("Q21",), (PLAIN,), one("rejected", "SMS219"),
-         account=(("login", "tplonly"), ("mode", "template"), ("senders", ("TESTSMS",)),
-                  ("default_sender", "TESTSMS")),
+         account=(("login", "tplonly"), ("mode", "template"), ("senders", (SENDER,)),
+                  ("default_sender", SENDER)),
          informational=True, sim_only="needs an account arranged for template integration only"),
 )

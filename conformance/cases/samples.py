@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ..builder import ArchiveSpec
-from .model import AT_ONCE, ExpectedMessage, Instant, sms
+from .model import AT_ONCE, DEMO_SENDER, ExpectedMessage, Instant, sms
 
 # Valid Russian mobile numbers (libphonenumber: many possible time zones each).
 PHONE_A = "79031234567"
@@ -22,6 +22,15 @@ PHONE_C = "79261234567"
 # Landlines whose number fixes one time zone (M6): Novosibirsk UTC+7, Yekaterinburg UTC+5.
 NOVOSIBIRSK = "73832123456"
 YEKATERINBURG = "73432123456"
+# Every valid number the cases send to, in a fixed order: on live, sample i becomes the tester's
+# number i mod n (conformance.localize).  A new sample goes at the end, so that the map stays put.
+SAMPLE_NUMBERS: tuple[str, ...] = (PHONE_A, PHONE_B, PHONE_C, NOVOSIBIRSK, YEKATERINBURG)
+# A number one digit short (C2): deliberately invalid, so written as it is, never a sample's spelling.
+TOO_SHORT = PHONE_A[:-1]
+
+SENDER = DEMO_SENDER
+SENDER_OTHER_CASE = "TestSms"  # the approved sender in other letter case (M3): on live, spellings.other_case
+UNAPPROVED_SENDER = "NOTAPPROVED"  # valid in shape (11 Latin letters) and approved for nobody (M3, Q10)
 
 STAMP = "20261125120000"
 LATER_STAMP = "20261125120500"
@@ -39,7 +48,7 @@ TEMPLATE_TWO = ArchiveSpec(contacts=(IVAN, MARIA))
 PLAIN = ArchiveSpec(mode="plain", plain_rows=((PHONE_A, "Hello, Ivan!"),))
 
 
-def ivan(at: Instant = AT_ONCE, validity: int = 1440, sender: str = "TESTSMS") -> ExpectedMessage:
+def ivan(at: Instant = AT_ONCE, validity: int = 1440, sender: str = SENDER) -> ExpectedMessage:
     return sms(PHONE_A, TEXT_IVAN, 1, "UCS-2", at=at, validity=validity, sender=sender)
 
 
@@ -51,7 +60,7 @@ def olga(at: Instant = AT_ONCE, validity: int = 1440) -> ExpectedMessage:
     return sms(PHONE_C, TEXT_OLGA, 1, "UCS-2", at=at, validity=validity)
 
 
-def hello_ivan(sender: str = "TESTSMS", validity: int = 1440) -> ExpectedMessage:
+def hello_ivan(sender: str = SENDER, validity: int = 1440) -> ExpectedMessage:
     """The plain archive's message: account's sender (N4) and validity (N5), sent at once (N6)."""
     return sms(PHONE_A, "Hello, Ivan!", 1, "GSM-7", sender=sender, validity=validity)
 
@@ -62,7 +71,7 @@ def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
 
 def template(message: str, **more: str) -> tuple[tuple[str, str], ...]:
     """template.csv's columns: the message, the demo sender, then ``more`` (validity, senddate...)."""
-    return (("message", message), ("sourceaddress", more.pop("sourceaddress", "TESTSMS")), *more.items())
+    return (("message", message), ("sourceaddress", more.pop("sourceaddress", SENDER)), *more.items())
 
 
 # Scheduled dates lie years ahead of any run, so they stay in the future on a live platform too.

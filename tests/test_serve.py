@@ -1,0 +1,90 @@
+"""`smsftp serve` as integrators run it: a real process, its banner, FTPS and the HTTP root (T1, T4, R1)."""
+
+from __future__ import annotations
+
+import ftplib
+import queue
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+
+from simulator.clock import real_monotonic
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    state: Path
+    ftp_port: int = 0
+    api: str = ""
+    banner: list[str] = field(default_factory=list)
+
+
+def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    state = tmp_path / "state"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--state-dir",
+         str(state), "--clock", "frozen", "--at", "2026-11-25T12:00:00Z"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True).start()
+    server = Served(process, state)
+    deadline = real_monotonic() + 30
+    try:
+        while not server.banner or "Stop:" not in server.banner[-1]:
+            line = lines.get(timeout=max(0.01, deadline - real_monotonic()))
+            if m := re.search(r"event=start ftp=127\.0\.0\.1:(\d+)", line):
+                server.ftp_port = int(m[1])
+            elif not line.startswith("ts="):
+                server.banner.append(line.rstrip("\n"))
+        server.api = re.findall(r"API\s+(http://127\.0\.0\.1:\d+)/api/health", "\n".join(server.banner))[0]
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+def test_r1_the_banner_names_the_cabinet_and_the_root_leads_there(served: Served) -> None:
+    """R1: the start-up banner prints the cabinet's address; GET / redirects to it."""
+    assert any(re.fullmatch(rf"\s+cabinet\s+{re.escape(served.api)}/cabinet/", line) for line in served.banner)
+    response = httpx.get(served.api + "/", timeout=10)
+    assert response.status_code == 307 and response.headers["location"] == "/cabinet/"
+    assert httpx.get(served.api + "/", timeout=10, follow_redirects=True).status_code == 200
+
+
+def test_t1_ftps_nlst_of_an_empty_folder(served: Served) -> None:
+    """T1/T4: FTP_TLS with the printed certificate, PROT P, `dir` of an empty folder, ten times in a row."""
+    context = ssl.create_default_context(cafile=str(served.state / "tls" / "cert.pem"))
+    for _ in range(10):
+        with ftplib.FTP_TLS(context=context, timeout=10) as ftp:
+            ftp.connect("127.0.0.1", served.ftp_port)
+            ftp.login("guest", "guest")
+            ftp.prot_p()
+            assert ftp.nlst() == []
+            lines: list[str] = []
+            ftp.retrlines("LIST", lines.append)
+            assert lines == [] and list(ftp.mlsd()) == []
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(10) == 0
