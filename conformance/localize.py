@@ -248,16 +248,6 @@ class Localization:
             self.numbers[i % len(self.numbers)] == n for i, n in enumerate(SAMPLE_NUMBERS))
         return numbers_kept and self.sender in (None, DEMO_SENDER)
 
-    def describe(self) -> str:
-        """The map in one line, for the report."""
-        parts = []
-        if self.numbers:
-            parts.append("numbers " + ", ".join(f"{n} -> {self.numbers[i % len(self.numbers)]}"
-                                                for i, n in enumerate(SAMPLE_NUMBERS)))
-        if self.sender not in (None, DEMO_SENDER):
-            parts.append(f"sender {DEMO_SENDER} -> {self.sender}")
-        return "; ".join(parts) or "the cases' own numbers and sender"
-
     def apply(self, case: Case, login: str) -> Localized:
         """``case`` on the tester's numbers and sender, or the reason it cannot run so (SKIPPED-SAFETY)."""
         problem = login_problem(case, login)

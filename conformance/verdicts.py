@@ -5,7 +5,7 @@ Five verdicts, after what a conformance report needs to say:
 OK              the target did what the document says.
 NON-STRICT      legal, but not what the document says best (an archive
                 processed one poll late, a poll interval other than 10 s);
-                fails only under ``--strict``.
+                fails only under ``--sms-strict``.
 INFORMATIONAL   the document is silent (an open question) or the target does
                 not show enough to judge (content on live without an outcome
                 source): what happened is recorded, nothing is passed.

@@ -266,12 +266,13 @@ class _JournallingHandler:
 
     def ftp_FEAT(self, line: str) -> Any:
         # pyftpdlib lists MFMT whenever the command exists; without the T permission nobody may use it.
-        self.proto_cmds = {cmd: info for cmd, info in type(self).proto_cmds.items()  # type: ignore[attr-defined]
-                           if cmd != "MFMT" or "T" in PERMISSIONS}
+        # This instance shadows the class's command table for the length of this one reply.
+        table: dict[str, Any] = type(self).proto_cmds  # type: ignore[attr-defined]
+        vars(self)["proto_cmds"] = {cmd: info for cmd, info in table.items() if cmd != "MFMT" or "T" in PERMISSIONS}
         try:
             return super().ftp_FEAT(line)  # type: ignore[misc]
         finally:
-            del self.proto_cmds
+            del vars(self)["proto_cmds"]
 
     def on_login_failed(self, username: str, password: str) -> None:
         self.journal.login_failed(username, self.client, self._control_tls())

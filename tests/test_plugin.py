@@ -216,6 +216,44 @@ def test_live_header_masks_the_password_and_names_sources(pytester: pytest.Pytes
     assert "live-allow=79161234567 (command line)" in header
 
 
+def test_live_numbers_and_sender_default_to_the_allow_list_and_show_their_source(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(test_nothing="def test_nothing(): pass")
+    monkeypatch.setenv("SMSFTP_LIVE_SENDER", "MYSHOP")
+    live = ("--co", "--target=live", "--live-host=127.0.0.1", "--live-login=me", "--live-confirm",
+            "--live-budget=5", "--live-allow=+7 999 111-22-44, 89991112233")
+    header = _header(pytester.runpytest(*live))
+    assert "live-allow=79991112244,79991112233 (command line)" in header  # in the order given
+    assert "live-numbers=- (default)" in header and "live-sender=MYSHOP (env SMSFTP_LIVE_SENDER)" in header
+    outside = pytester.runpytest(*live, "--live-numbers=79991112255")
+    assert outside.ret == pytest.ExitCode.USAGE_ERROR
+    outside.stderr.fnmatch_lines(["*--live-numbers holds numbers outside --live-allow: 79991112255*"])
+    sender = pytester.runpytest(*live, "--live-sender=TOOLONGSENDER")
+    assert sender.ret == pytest.ExitCode.USAGE_ERROR
+    sender.stderr.fnmatch_lines(["*--live-sender (command line): 'TOOLONGSENDER' is not a valid sender*"])
+    invalid = pytester.runpytest(*live, "--live-numbers=7999111223")
+    assert invalid.ret == pytest.ExitCode.USAGE_ERROR
+    invalid.stderr.fnmatch_lines(["*--live-numbers (command line): not valid phone numbers*"])
+
+
+def test_live_numbers_and_sender_on_the_simulator_are_a_dry_run_of_the_live_map(pytester: pytest.Pytester) -> None:
+    """Given on --target=sim, the map applies there too: a throw-away account approves the sender (C2, M3, Q8)."""
+    pytester.makepyfile(test_suite="from conformance.test_conformance import test_case")
+    report = pytester.path / "report"
+    result = pytester.runpytest("--cases=T1-plain-ftp,M3-sender-case,Q8-leading-8,P4-one-at-a-time",
+                                "--live-numbers=79991112233,79991112244", "--live-sender=MYSHOP",
+                                f"--report-dir={report}", "-rs")
+    result.assert_outcomes(passed=3, skipped=1)
+    assert "live-numbers=79991112233,79991112244 (command line)" in _header(result)
+    result.stdout.fnmatch_lines(["*SKIPPED-SAFETY: needs 3 distinct numbers, have 2*"])
+    index = json.loads((report / "index.json").read_text(encoding="utf-8"))
+    t1 = next(c for c in index["cases"] if c["case"] == "T1-plain-ftp")
+    assert t1["expected"]["archives"][0]["messages"][0]["phone"] == "79991112233"
+    assert t1["expected"]["archives"][0]["messages"][0]["sender"] == "MYSHOP"
+    assert t1["observed"]["archives"][0]["name"] == "tester_20261125120000.zip"
+    assert "numbers: 79031234567 -> 79991112233" in t1["observed"]["notes"]
+
+
 def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing(): pass")
     result = pytester.runpytest("--target=staging")

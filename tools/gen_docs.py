@@ -663,7 +663,8 @@ def render_pytest_options() -> str:
         name = option.cli if option.flag else f"{option.cli}=VALUE"
         out.append(f"| <span id=\"{anchor(option.cli)}\"></span>{code_span(name)} | `{option.env}` "
                    f"| `{option.ini}` | {default} | {cell(option.help)} |")
-    out += ["", "pytest's own `--strict` also fails NON-STRICT verdicts, as `--sms-strict` does.", ""]
+    out += ["", "`--sms-strict` is the suite's own switch; pytest's `--strict` is about pytest (markers, "
+            "configuration) and leaves the verdicts alone.", ""]
     return "\n".join(out)
 
 

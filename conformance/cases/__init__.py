@@ -48,6 +48,15 @@ written).  A ``Case`` has:
     Account settings beyond the demo account (``guest``/``guest``, sender
     ``TESTSMS``) as (key, value) pairs; ``sim_only`` says why a case cannot run
     against the live platform (another account, R1's web page).
+    ``case.account_for(login)`` is the ``Account`` the case runs on: the demo
+    account approving ``case.sender`` with those settings (the simulator target
+    and the corpus both use it).
+``sender``
+    The approved sender the case assumes (``TESTSMS``); a live run puts the
+    tester's own in its place, and the tester's numbers in place of the sample
+    numbers (``conformance.localize``).  Numbers in odd spellings are written
+    with ``spellings`` (``domestic(PHONE_B)``, never ``"8916..."``), and raw
+    text with numbers as ``RawRows``, so that the rewrite keeps the spelling.
 
 Expected outcomes are written by hand from ``statements.md`` and its
 documented defaults, never recorded from the simulator.
@@ -68,6 +77,7 @@ from .model import (
     ExpectedArchive,
     ExpectedMessage,
     RawFile,
+    RawRows,
     UploadOptions,
     sms,
 )
@@ -88,6 +98,7 @@ __all__ = [
     "ExpectedArchive",
     "ExpectedMessage",
     "RawFile",
+    "RawRows",
     "UploadOptions",
     "all_cases",
     "get_case",
