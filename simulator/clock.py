@@ -80,11 +80,26 @@ class _Callback:
 
 
 class SystemClock:
+    """The wall clock, which a user may push forward (``skip``) but never freeze or turn back.
+
+    Skipping lets ``POST /api/clock/advance`` work on a simulator that runs on real time:
+    the poll that falls due in the skipped span runs at once, instead of after a real wait.
+    """
+
     frozen = False
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
 
     def now(self) -> datetime:
         # datetime.now, not time.time: freezegun patches the former for in-process users.
-        return datetime.now(UTC)
+        return datetime.now(UTC) + self._offset
+
+    def skip(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError("a clock only moves forward")
+        self._offset += timedelta(seconds=seconds)
+        return self.now()
 
 
 class FrozenClock:

@@ -107,6 +107,7 @@ class Poller:
         self._stopping = threading.Event()
         self._next_due: datetime | None = None
         self._timer: threading.Thread | None = None
+        self._tick_due = 0.0  # real_monotonic() of the next poll on the system clock
         crash_at = os.environ.get(CRASH_ENV)
         self._crash_at = crash_at if crash_at in CRASH_POINTS else None
 
@@ -122,6 +123,7 @@ class Poller:
         if isinstance(self.clock, FrozenClock):
             self.clock.subscribe(self)
         else:
+            self._tick_due = real_monotonic() + self.interval.total_seconds()
             self._timer = threading.Thread(target=self._tick, name="smsftp-poller", daemon=True)
             self._timer.start()
 
@@ -168,10 +170,25 @@ class Poller:
 
     def _tick(self) -> None:
         step = self.interval.total_seconds()
-        due = real_monotonic() + step
-        while not self._stopping.wait(max(0.0, due - real_monotonic())):
-            self.poll(self.clock.now())
-            due = max(due + step, real_monotonic())
+        self._tick_due = real_monotonic() + step
+        # Short waits, not one long one: ``skipped`` may move the schedule meanwhile.
+        while not self._stopping.wait(max(0.0, min(0.25, self._tick_due - real_monotonic()))):
+            if real_monotonic() >= self._tick_due:
+                self.poll(self.clock.now())
+                self._tick_due = max(self._tick_due + step, real_monotonic())
+
+    def skipped(self, seconds: float) -> int:
+        """The system clock was pushed ``seconds`` forward: if a poll fell due in that span, run it now.
+
+        One poll takes every archive in the folder, so the further polls of a long skip would find
+        nothing; the schedule restarts from now.  Returns the number of polls run (0 or 1).
+        """
+        if self._timer is None or seconds < self._tick_due - real_monotonic():
+            self._tick_due -= seconds
+            return 0
+        self.poll(self.clock.now())
+        self._tick_due = real_monotonic() + self.interval.total_seconds()
+        return 1
 
     # --- one poll --------------------------------------------------------------------------------
     def poll(self, at: datetime | None = None) -> PollOutcome:

@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .accounts import Account, demo_account
-from .clock import Clock, FrozenClock, real_monotonic
+from .clock import Clock, FrozenClock, SystemClock, real_monotonic
 from .journal import Journal, log_event, recover
 from .store import ArchiveRecord, FailedLogin, FolderNote, MessageRecord, PollRecord, Store, UploadRecord
 
@@ -225,8 +225,18 @@ class Simulator:
         return self.clock
 
     def advance(self, seconds: float) -> None:
-        """Move the frozen clock; the polls that fell due run, in order, before this returns."""
-        self._frozen("advance()").advance(seconds)
+        """Move the clock forward; the polls that fell due run, in order, before this returns.
+
+        A frozen clock stops at every poll on the way.  The system clock is pushed forward
+        (``SystemClock.skip``) and the poll that fell due in the span runs at once.
+        """
+        if isinstance(self.clock, FrozenClock):
+            self.clock.advance(seconds)
+        elif isinstance(self.clock, SystemClock):
+            self.clock.skip(seconds)
+            self.poller.skipped(seconds)
+        else:
+            raise RuntimeError("advance() needs a FrozenClock or a SystemClock")
 
     def set_time(self, instant: datetime) -> None:
         self._frozen("set_time()").set(instant)

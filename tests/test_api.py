@@ -6,7 +6,7 @@ import ftplib
 import io
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -154,15 +154,24 @@ def test_reset_forgets_everything_but_accounts_and_clock(sim: Simulator, client:
     assert client.get("/api/clock").json()["now"] == before
 
 
-def test_the_system_clock_cannot_be_moved(service_cert: tuple[Path, Path]) -> None:
+def test_the_system_clock_can_be_pushed_forward_but_not_set(service_cert: tuple[Path, Path],
+                                                            campaign: CampaignFactory) -> None:
+    """P1 without a 10-second wait on real time: advancing past a poll runs it before the reply."""
     cert, key = service_cert
     with Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim, \
             httpx.Client(base_url=sim.api_url or "", timeout=30) as client:
-        assert client.post("/api/clock/advance", json={"seconds": 10}).status_code == 409
+        upload(sim, campaign())
+        before = datetime.fromisoformat(client.get("/api/clock").json()["now"].replace("Z", "+00:00"))
+        assert client.post("/api/clock/advance", json={"seconds": 60}).status_code == 200
+        assert client.get(f"/api/archives/{NAME}").status_code == 404  # the hourly poll is not due yet
+        assert sim.folder("guest") == [NAME]
+        moved = client.post("/api/clock/advance", json={"seconds": 3600}).json()
+        assert moved["frozen"] is False
+        assert datetime.fromisoformat(moved["now"].replace("Z", "+00:00")) - before >= timedelta(seconds=3660)
+        assert client.get(f"/api/archives/{NAME}").json()["status"] == "accepted"
+        assert sim.folder("guest") == []
         assert client.post("/api/clock", json={"at": "2026-01-01T00:00:00Z"}).status_code == 409
-        assert client.get("/api/clock").json()["frozen"] is False
-        with pytest.raises(RuntimeError, match="frozen clock"):
-            sim.advance(1)
+        assert client.post("/api/clock/advance", json={"seconds": -1}).status_code == 422
 
 
 def test_a_configured_token_is_required(service_cert: tuple[Path, Path]) -> None:
