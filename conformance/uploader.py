@@ -90,17 +90,19 @@ def _mask(line: str) -> str:
     return "PASS ****" if line[:5].upper() == "PASS " else line
 
 
-class _RecordingFTP(ftplib.FTP):
+class _Recording:
+    """Records every command with its reply; mixed into ftplib's two client classes."""
+
     transcript: UploadTranscript
     _pending = "(connect)"
 
     def putcmd(self, line: str) -> None:
         self._pending = _mask(line)
-        super().putcmd(line)
+        super().putcmd(line)  # type: ignore[misc]
 
     def getresp(self) -> str:
         try:
-            resp = super().getresp()
+            resp: str = super().getresp()  # type: ignore[misc]
         except ftplib.Error as exc:
             self.transcript.record(self._pending, str(exc))
             self._pending = ""
@@ -110,25 +112,11 @@ class _RecordingFTP(ftplib.FTP):
         return resp
 
 
-class _RecordingFTPS(ftplib.FTP_TLS):
-    transcript: UploadTranscript
-    _pending = "(connect)"
+class _RecordingFTP(_Recording, ftplib.FTP):
+    pass
 
-    def putcmd(self, line: str) -> None:
-        self._pending = _mask(line)
-        super().putcmd(line)
 
-    def getresp(self) -> str:
-        try:
-            resp = super().getresp()
-        except ftplib.Error as exc:
-            self.transcript.record(self._pending, str(exc))
-            self._pending = ""
-            raise
-        self.transcript.record(self._pending, resp)
-        self._pending = ""
-        return resp
-
+class _RecordingFTPS(_Recording, ftplib.FTP_TLS):
     def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
         # Reuse the control connection's TLS session on the data connection: vsftpd and FileZilla
         # Server refuse data connections that do not; ftplib does not do it by itself.
