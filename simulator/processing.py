@@ -2,11 +2,17 @@
 
 ``process_archive`` returns an ``ArchiveRun``; iterating it yields the accepted
 messages as they are rendered, and afterwards its ``status``, ``message_count``,
-``rejected_rows`` and ``diagnostics`` hold the verdict.  Memory does not grow
-with the number of rows: rows are read, judged and handed on one at a time;
-diagnostics are capped per code (``PER_CODE_CAP`` kept, the rest counted and
-summed up in one last diagnostic of the same code); repeated phones are tracked
-up to the account's ``duplicate_check_limit`` (Q26).
+``rejected_rows`` and ``diagnostics`` hold the verdict.  ``ArchiveRun.batches``
+hands the same messages on as lists of plain tuples (``MessageRow``), ready for
+``executemany``: that is how the store takes them, without a ``Message`` object
+or a datetime per message.  Both come from one loop per mode, which builds the
+tuples; ``__iter__`` wraps them into ``Message``.
+
+Memory does not grow with the number of rows: rows are read, judged and handed
+on in small batches; diagnostics are capped per code (``PER_CODE_CAP`` kept, the
+rest counted and summed up in one last diagnostic of the same code); repeated
+phones are tracked up to the account's ``duplicate_check_limit`` (Q26), as
+integers in a set, with the line of each first sighting in a flat array.
 
 An archive can turn out rejected after messages were yielded: a checksum error
 at the end of the data, or a bad row with ``reject_archive_on_bad_row`` (Q9).
@@ -15,14 +21,20 @@ Consumers that store messages do so in a transaction and roll back when
 archive-level error is known, no further messages are yielded, but the rows are
 still checked, so that one run reports everything.  The per-row path is plain
 code on local variables: no diagnostic object is built and no date parsed for a
-good row without its own `senddate`.
+good row without its own `senddate`; the phone's quick pattern and the template's
+f-string renderer are one call each; a recipient's send window (``localtime=1``)
+is a list index by the number's block of the numbering register; a UCS-2
+template's parts are arithmetic on the length until an astral character has
+been read; and each message leaves as one tuple of integers and its text.
 """
 
 from __future__ import annotations
 
 import csv
+import sys
+from array import array
 from collections.abc import Generator, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import BinaryIO
 
 from .accounts import Account
@@ -31,16 +43,28 @@ from .clock import utc
 from .diagnostics import REGISTRY, Diagnostic, Severity, diagnostic
 from .naming import check_archive_name
 from .outcome import ArchiveMode, ArchiveResult, Message, Status, UploadFacts
-from .phones import phone_hint, phone_message, phone_problem
-from .schedule import Schedule, ZoneLookup
-from .segments import count_parts
+from .phones import QUICK, phone_hint, phone_message, phone_problem, quick_match
+from .schedule import Schedule, ZoneLookup, instant, micros
+from .segments import BITS, ENCODING_OF_BITS, UCS2_MULTI, UCS2_SINGLE, count_parts, forces_ucs2, ucs2_parts
 from .sender import default_sender_problems
 from .template import CompiledTemplate, TemplateSettings, check_columns, compile_template, read_template
 from .textio import CsvFile, Reporter, TextError, TextSource
 
-__all__ = ["PER_CODE_CAP", "ArchiveRun", "DiagnosticLog", "check_archive", "process_archive"]
+__all__ = ["PER_CODE_CAP", "ROWS_PER_BATCH", "ArchiveRun", "DiagnosticLog", "MessageRow", "check_archive",
+           "process_archive"]
 
 PER_CODE_CAP = 100
+ROWS_PER_BATCH = 1000  # small enough that a batch is no memory to speak of, big enough to be no time
+_ITER_BATCH = 64  # messages read ahead by __iter__
+_UCS2 = BITS["UCS-2"]
+_STORED = (1 << 63) - 1  # the largest integer SQLite stores
+MessageRow = tuple[int | str, str, int, int, int, int, int]
+"""One accepted message, as plain values for storage: (phone, text, send_at, expires_at, encoding,
+segments, row).  The phone is the number as an ``int`` (a valid number is ASCII digits that start
+with a calling code, never 0: ``str`` gives the text back; the text itself only past SQLite's 64
+bits, which no calling plan reaches today); the instants are microseconds since the
+epoch, UTC (``schedule.instant`` makes a datetime of one); the encoding is bits per character
+(``segments.BITS``).  The sender is the run's, ``ArchiveRun.sender``."""
 CONTACTS_OPTIONAL = ("senddate",)
 _CORRUPT = frozenset({"SMS201", "SMS203", "SMS206"})  # what an ASCII-mode upload does to a zip (Q27)
 _CUT_OFF = frozenset({"SMS201", "SMS202", "SMS203", "SMS206"})  # what a half-written file looks like (Q22)
@@ -100,6 +124,54 @@ class DiagnosticLog:
                     f"{self.cap} are listed ({n:,} in all)."))
 
 
+class Repeats:
+    """The numbers seen so far in one file, for Q26: a set of integers, and where each was first seen.
+
+    The loops keep at most the account's ``duplicate_check_limit`` distinct numbers.
+    A number is held as an ``int`` (half the memory of its text) and the line of its
+    first row goes into a flat array beside a flat array of the numbers, searched
+    only when a repeat is reported (at most ``PER_CODE_CAP`` times a file): about
+    90 bytes a number where a dict of strings to lines takes about 150.  The hot
+    loops test ``known`` directly and inline ``add``.
+    """
+
+    __slots__ = ("known", "lines", "numbers", "outsized")
+
+    def __init__(self) -> None:
+        self.known: set[int] = set()
+        self.numbers = array("q")  # in the order first seen
+        self.lines = array("I")  # the line of each, same order
+        self.outsized: dict[int, int] = {}  # a number or a line beyond its array's type: none today
+
+    def add(self, number: int, line: int) -> None:
+        """Keep ``number``, first seen on ``line`` (the loops inline this)."""
+        self.known.add(number)
+        try:
+            self.numbers.append(number)
+            self.lines.append(line)
+        except OverflowError:
+            self.outsized_at(number, line)
+
+    def outsized_at(self, number: int, line: int) -> None:
+        """``add``'s arrays refused ``number`` or ``line``: keep the pair aside, the arrays aligned."""
+        if len(self.numbers) > len(self.lines):
+            self.numbers.pop()
+        self.outsized[number] = line
+
+    def first_line(self, number: int) -> int | None:
+        """The line where ``number`` was first seen, if it was kept."""
+        if number in self.outsized:
+            return self.outsized[number]
+        if not 0 <= number < 1 << 63:
+            return None
+        data = self.numbers.tobytes()
+        needle = number.to_bytes(8, sys.byteorder, signed=True)
+        at = data.find(needle)
+        while at >= 0 and at % 8:  # a match across two numbers' bytes: look on
+            at = data.find(needle, at + 1)
+        return None if at < 0 else self.lines[at // 8]
+
+
 class ArchiveRun:
     """Judging one archive as a stream: iterate to get messages; afterwards read the verdict."""
 
@@ -114,28 +186,63 @@ class ArchiveRun:
         self.message_count = 0
         self.rejected_rows = 0
         self.data_rows = 0
+        self.sender: str | None = None  # every message's sender, known before the first one
         self._log = DiagnosticLog()
         self.diagnostics: list[Diagnostic] = self._log.items
         self._source = source
         self._resolver = resolver
-        self._messages = self._run()
+        self._batches: Iterator[list[MessageRow]] | None = None
+        self._messages: Iterator[Message] | None = None
+
+    def batches(self, size: int = ROWS_PER_BATCH) -> Iterator[list[MessageRow]]:
+        """The accepted messages as lists of at most ``size`` rows (``MessageRow``), each list new.
+
+        The run is one stream: ``batches`` and ``__iter__`` hand on the same messages,
+        so use one of them (``size`` counts only if this is the first).
+        """
+        if self._batches is None:
+            self._batches = self._run(max(1, size))
+        return self._batches
 
     def __iter__(self) -> Iterator[Message]:
+        if self._messages is None:
+            self._messages = self._as_messages(self.batches(_ITER_BATCH))
         return self._messages
+
+    def _as_messages(self, batches: Iterator[list[MessageRow]]) -> Iterator[Message]:
+        new = Message
+        instants: dict[int, datetime] = {}  # a file has few distinct instants; bounded all the same
+        encodings = ENCODING_OF_BITS
+        for batch in batches:
+            sender = self.sender or ""
+            for phone, text, send_us, expires_us, bits, parts, row in batch:
+                send_at = instants.get(send_us)
+                if send_at is None:
+                    if len(instants) >= 4096:
+                        instants.clear()
+                    send_at = instants[send_us] = instant(send_us)
+                expires_at = instants.get(expires_us)
+                if expires_at is None:
+                    expires_at = instants[expires_us] = instant(expires_us)
+                yield new(str(phone), text, sender, send_at, expires_at, encodings[bits], parts, row)
 
     def result(self, keep_messages: bool = False) -> ArchiveResult:
         """The verdict; exhausts the iterator (messages already taken are not in ``messages``)."""
         kept: list[Message] | None = [] if keep_messages else None
-        for message in self._messages:
-            if kept is not None:
-                kept.append(message)
+        if kept is not None or self._messages is not None:
+            for message in self:
+                if kept is not None:
+                    kept.append(message)
+        else:
+            for _ in self.batches():
+                pass
         if kept is not None and self.status == "rejected":
             kept = []
         return ArchiveResult(self.name, self.status, self.mode, self.message_count, self.rejected_rows,
                              list(self.diagnostics), kept)
 
     # -- the run ---------------------------------------------------------------------
-    def _run(self) -> Iterator[Message]:
+    def _run(self, size: int) -> Iterator[list[MessageRow]]:
         log = self._log
         log.extend(check_archive_name(self.name, self.account.login)[1])
         with ZipArchive(self._source, self.account) as archive:
@@ -145,9 +252,9 @@ class ArchiveRun:
                 self.mode = layout.mode
                 try:
                     if layout.mode == "template":
-                        yield from self._template(archive, layout)
+                        yield from self._template(archive, layout, size)
                     else:
-                        yield from self._plain(archive, layout)
+                        yield from self._plain(archive, layout, size)
                 except ArchiveDefect as exc:
                     log.add(exc.diagnostic)
         self._finish(layout)
@@ -185,7 +292,7 @@ class ArchiveRun:
         return stream, CsvFile(TextSource(stream, self.account.encoding, f.name))
 
     # -- template mode -----------------------------------------------------------------
-    def _template(self, archive: ZipArchive, layout: Layout) -> Iterator[Message]:
+    def _template(self, archive: ZipArchive, layout: Layout, size: int) -> Iterator[list[MessageRow]]:
         log, account = self._log, self.account
         if layout.template is None or layout.contacts is None:  # inspect() reports this; belt and braces
             log.add(diagnostic("SMS218"))
@@ -205,11 +312,12 @@ class ArchiveRun:
         stream, table = self._open_csv(archive, layout.contacts)
         with stream:
             try:
-                yield from self._contacts(table, settings)
+                yield from self._contacts(table, settings, size)
             except TextError as exc:
                 log.add(exc.diagnostic)
 
-    def _contacts(self, table: CsvFile, settings: TemplateSettings | None) -> Iterator[Message]:
+    def _contacts(self, table: CsvFile, settings: TemplateSettings | None,
+                  size: int) -> Iterator[list[MessageRow]]:
         log, account, file = self._log, self.account, table.file
         header, found = table.read_header()
         log.extend(table.diagnostics)
@@ -237,12 +345,12 @@ class ArchiveRun:
             validity=settings.validity if settings is not None else account.validity,
             senddate=settings.senddate if settings is not None else None,
             localtime=settings.localtime if settings is not None else False,
-            resolver=resolver, report=report, template_report=template_report)
+            resolver=resolver, report=report, template_report=template_report, room=log.room)
         date_at = index.get("senddate", -1)
-        sender = settings.sender if settings is not None else ""
+        self.sender = settings.sender if settings is not None else ""
         checks_text = settings is not None and bool(settings.message.strip())
         dated = yield from self._rows(table, len(header.names), index["phone"], date_at, schedule, compiled,
-                                      sender, checks_text, report)
+                                      checks_text, report, size)
         if settings is not None and settings.localtime and settings.senddate is None and not dated:
             log.add(diagnostic("SMS409", "`localtime=1` has no effect: no send date is given in template.csv "
                                "or in any contact, so every message goes out at once.",
@@ -252,27 +360,36 @@ class ArchiveRun:
                                line=header.line))
 
     def _rows(self, table: CsvFile, width: int, phone_at: int, date_at: int, schedule: Schedule,
-              compiled: CompiledTemplate | None, sender: str, checks_text: bool,
-              report: Reporter) -> Generator[Message, None, bool]:
+              compiled: CompiledTemplate | None, checks_text: bool, report: Reporter,
+              size: int) -> Generator[list[MessageRow], None, bool]:
         """The hot loop of template mode (``CsvFile.records`` inlined).  Returns whether any row had a date."""
         log, account = self._log, self.account
-        render = compiled.pattern.format if compiled is not None and compiled.constant is None else None
+        render = compiled.renderer if compiled is not None and compiled.constant is None else None
+        literal = compiled.literal if compiled is not None else ""
+        ucs2 = forces_ucs2(literal)  # then only the length in UTF-16 units is counted
         constant = (compiled.constant or "") if compiled is not None else ""
-        constant_parts = count_parts(constant) if constant else ("GSM-7", 0)
-        default = schedule.default
+        constant_encoding, constant_parts = count_parts(constant) if constant else ("GSM-7", 0)
+        constant_bits = BITS[constant_encoding]
+        # A non-blank literal text is in every message: no message of this template can be blank.
+        check_blank = checks_text and not literal.strip()
+        cap = account.max_parts if checks_text else sys.maxsize
+        default = schedule.default_window
         per_recipient = schedule.per_recipient
-        times_for = schedule.times
-        template_times = schedule.template_times
-        max_parts = account.max_parts
-        live, strict = not log.fatal, account.reject_archive_on_bad_row
-        seen: dict[str, int] = {}
-        remember = seen.setdefault
-        limit = account.duplicate_check_limit
-        tracking = limit > 0
+        row_window = schedule.row_window
+        number_window = schedule.number_window
+        block_windows, block_base, block_size = schedule.block_windows, schedule.block_base, schedule.block_size
+        blocks = len(block_windows)
+        # Messages are handed on while the archive is alive; a rejected row ends that when it rejects all (Q9).
+        emit, strict = not log.fatal, account.reject_archive_on_bad_row
+        repeats = Repeats()
+        known, room = repeats.known, account.duplicate_check_limit
+        remember, keep_number, keep_line = known.add, repeats.numbers.append, repeats.lines.append
         dated = False
-        rows = rejected = count = 0
-        reader, fit = table.reader, table.fit
-        check_phone, parts_of, new = phone_problem, count_parts, Message  # locals: the loop runs per row
+        rejected = count = 0  # every data row is one or the other
+        reader, fit, source = table.reader, table.fit, table.source
+        quick, check_phone, bits_of = QUICK, phone_problem, BITS  # locals: the loop runs per row
+        out: list[MessageRow] = []
+        append, left = out.append, size
         last = start = table.last_line
         try:
             for fields in reader:
@@ -282,69 +399,99 @@ class ArchiveRun:
                     if fitted is None:
                         continue
                     fields = fitted
-                rows += 1
                 phone = fields[phone_at]
-                problem = check_phone(phone)
-                if problem is not None:
-                    rejected += 1
-                    self._bad_phone(problem, phone, table, start, phone_at)
-                    continue
-                if tracking:
-                    first = remember(phone, start)
-                    if first != start:
-                        self._duplicate(report, phone, first, start, phone_at)
-                    elif rows >= limit and len(seen) >= limit:
-                        tracking = False
-                else:
-                    self._untracked(report, seen, phone, start, phone_at, table.file)
+                try:
+                    matched = quick[phone[:3]](phone)
+                except KeyError:  # a calling code not met yet
+                    matched = quick_match(phone)
+                if matched is None:
+                    problem = check_phone(phone)
+                    if problem is not None:
+                        rejected += 1
+                        emit = emit and not strict
+                        self._bad_phone(problem, phone, table, start, phone_at)
+                        continue
+                number = int(phone)  # a valid number is ASCII digits
+                if number in known:
+                    self._duplicate(report, phone, repeats, number, start, phone_at)
+                elif room > 0:
+                    room -= 1
+                    remember(number)  # Repeats.add, inlined
+                    try:
+                        keep_number(number)
+                        keep_line(start)
+                    except OverflowError:
+                        repeats.outsized_at(number, start)
+                elif room == 0:
+                    room = -1
+                    self._limit_reached(start, table.file)
                 if date_at >= 0 and fields[date_at] and not fields[date_at].isspace():
                     dated = True
-                    times = times_for(fields[date_at], phone, start, date_at)
-                    if times is None:
+                    window = row_window(fields[date_at], phone, start, date_at)
+                    if window is None:
                         rejected += 1
+                        emit = emit and not strict
                         continue
                 elif per_recipient:
-                    times = template_times(phone, start)
+                    block = (number - block_base) // block_size
+                    window = block_windows[block] if 0 <= block < blocks else None
+                    if window is None:
+                        window = number_window(phone, number, start)
                 else:
-                    times = default
+                    window = default
                 if render is not None:
-                    text = render(*fields)
-                    encoding, parts = parts_of(text)
+                    text = render(fields)
+                    if ucs2:
+                        bits = _UCS2
+                        if source.astral:
+                            parts = ucs2_parts(text)
+                        else:  # nothing read so far is astral: ucs2_parts without the count of surrogate pairs
+                            n = len(text)
+                            parts = 1 if n <= UCS2_SINGLE else -(-n // UCS2_MULTI)
+                    else:
+                        encoding, parts = count_parts(text)
+                        bits = bits_of[encoding]
                 else:
                     text = constant
-                    encoding, parts = constant_parts
-                if checks_text and (parts > max_parts or not text or text.isspace()):
+                    bits, parts = constant_bits, constant_parts
+                if parts > cap or (check_blank and (not text or text.isspace())):
                     rejected += 1
+                    emit = emit and not strict
                     self._bad_text(report, text, parts, start)
                     continue
                 count += 1
-                if live and not (strict and rejected):
-                    yield new(phone, text, sender, times[0], times[1], encoding, parts, start)
+                if emit:
+                    send_at, expires_at = window
+                    append((number if number <= _STORED else phone, text, send_at, expires_at, bits, parts, start))
+                    left -= 1
+                    if not left:
+                        yield out
+                        out = []
+                        append, left = out.append, size
+            if out:
+                yield out
         except csv.Error as exc:
             raise table.error(exc, last) from None
         finally:
-            self.data_rows, self.rejected_rows, self.message_count = rows, rejected, count
+            self.data_rows, self.rejected_rows, self.message_count = count + rejected, rejected, count
         table.done(last, start)
         return dated
 
-    def _duplicate(self, report: Reporter, phone: str, first: int, line: int, field: int) -> None:
+    def _duplicate(self, report: Reporter, phone: str, repeats: Repeats, number: int, line: int,
+                   field: int) -> None:
         if self._log.room("SMS414"):
-            report("SMS414", f"Phone {phone} was already in the row on line {first}; both are sent.",
-                   line=line, field=field)
+            first = repeats.first_line(number)
+            where = f"the row on line {first}" if first is not None else "an earlier row"
+            report("SMS414", f"Phone {phone} was already in {where}; both are sent.", line=line, field=field)
         else:
             self._log.skip("SMS414")
 
-    def _untracked(self, report: Reporter, seen: dict[str, int], phone: str, line: int, field: int,
-                   file: str) -> None:
+    def _limit_reached(self, line: int, file: str) -> None:
         """Past the duplicate-check limit (Q26): numbers already seen are still found, new ones not kept."""
-        first = seen.get(phone)
-        if first is not None:
-            self._duplicate(report, phone, first, line, field)
-        elif "SMS415" not in self._log.counts:
-            limit = self.account.duplicate_check_limit
-            self._log.add(diagnostic(
-                "SMS415", f"The check for repeated phone numbers stopped at {limit:,} distinct numbers "
-                f"(line {line}); repeats of later numbers are not reported.", file=file, line=line))
+        limit = self.account.duplicate_check_limit
+        self._log.add(diagnostic(
+            "SMS415", f"The check for repeated phone numbers stopped at {limit:,} distinct numbers "
+            f"(line {line}); repeats of later numbers are not reported.", file=file, line=line))
 
     def _bad_phone(self, code: str, phone: str, table: CsvFile, line: int, field: int) -> None:
         log = self._log
@@ -364,17 +511,18 @@ class ArchiveRun:
             report("SMS404", "The message is empty after substitution; the row is not sent.", line=line)
 
     # -- plain mode ----------------------------------------------------------------------
-    def _plain(self, archive: ZipArchive, layout: Layout) -> Iterator[Message]:
+    def _plain(self, archive: ZipArchive, layout: Layout, size: int) -> Iterator[list[MessageRow]]:
         log = self._log
         sender, found = default_sender_problems(self.account)
         log.extend(found)
         if layout.plain is None:  # inspect() reports this; belt and braces
             log.add(diagnostic("SMS215"))
             return
+        self.sender = sender or ""
         stream, table = self._open_csv(archive, layout.plain)
         with stream:
             try:
-                yield from self._plain_rows(table, sender or "")
+                yield from self._plain_rows(table, size)
             except TextError as exc:
                 log.add(exc.diagnostic)
 
@@ -408,7 +556,7 @@ class ArchiveRun:
                            "skipped as the header all the same.", file=file, line=line))
         return line, 2
 
-    def _plain_rows(self, table: CsvFile, sender: str) -> Iterator[Message]:
+    def _plain_rows(self, table: CsvFile, size: int) -> Iterator[list[MessageRow]]:
         """The hot loop of plain mode: `TELRN_LONG;TEXT`, the account's sender and validity, sent at once."""
         log, account = self._log, self.account
         head = self._plain_header(table)
@@ -416,17 +564,18 @@ class ArchiveRun:
             return
         header_line, width = head
         report = log.reporter(table.file, table)
-        send_at = self.at
-        expires_at = send_at + timedelta(minutes=account.validity)
+        send_at = micros(self.at)
+        expires_at = send_at + account.validity * 60_000_000
         max_parts = account.max_parts
-        live, strict = not log.fatal, account.reject_archive_on_bad_row
-        seen: dict[str, int] = {}
-        remember = seen.setdefault
-        limit = account.duplicate_check_limit
-        tracking = limit > 0
-        rows = rejected = count = 0
+        emit, strict = not log.fatal, account.reject_archive_on_bad_row
+        repeats = Repeats()
+        known, room = repeats.known, account.duplicate_check_limit
+        remember, keep_number, keep_line = known.add, repeats.numbers.append, repeats.lines.append
+        rejected = count = 0  # every data row is one or the other
         reader = table.reader
-        check_phone, parts_of, new = phone_problem, count_parts, Message
+        quick, check_phone, parts_of, bits_of = QUICK, phone_problem, count_parts, BITS
+        out: list[MessageRow] = []
+        append, left = out.append, size
         last = start = table.last_line
         try:
             for fields in reader:
@@ -437,8 +586,8 @@ class ArchiveRun:
                 elif n == 0 or (n == 1 and not fields[0].strip()):
                     continue
                 elif n == 1:
-                    rows += 1
                     rejected += 1
+                    emit = emit and not strict
                     report("SMS413", "The line has no TEXT field; the row is not sent.", line=start)
                     continue
                 elif width == 2:
@@ -450,34 +599,54 @@ class ArchiveRun:
                     if n > width:
                         report("SMS309", f"The record has {n} fields; the header names {width}.", line=start,
                                field=width)
-                rows += 1
-                problem = check_phone(phone)
-                if problem is not None:
-                    rejected += 1
-                    self._bad_phone(problem, phone, table, start, 0)
-                    continue
-                if tracking:
-                    first = remember(phone, start)
-                    if first != start:
-                        self._duplicate(report, phone, first, start, 0)
-                    elif rows >= limit and len(seen) >= limit:
-                        tracking = False
-                else:
-                    self._untracked(report, seen, phone, start, 0, table.file)
+                try:
+                    matched = quick[phone[:3]](phone)
+                except KeyError:  # a calling code not met yet
+                    matched = quick_match(phone)
+                if matched is None:
+                    problem = check_phone(phone)
+                    if problem is not None:
+                        rejected += 1
+                        emit = emit and not strict
+                        self._bad_phone(problem, phone, table, start, 0)
+                        continue
+                number = int(phone)  # a valid number is ASCII digits
+                if number in known:
+                    self._duplicate(report, phone, repeats, number, start, 0)
+                elif room > 0:
+                    room -= 1
+                    remember(number)  # Repeats.add, inlined
+                    try:
+                        keep_number(number)
+                        keep_line(start)
+                    except OverflowError:
+                        repeats.outsized_at(number, start)
+                elif room == 0:
+                    room = -1
+                    self._limit_reached(start, table.file)
                 encoding, parts = parts_of(text)
                 if parts > max_parts or not text or text.isspace():
                     rejected += 1
+                    emit = emit and not strict
                     self._bad_text(report, text, parts, start)
                     continue
                 count += 1
-                if live and not (strict and rejected):
-                    yield new(phone, text, sender, send_at, expires_at, encoding, parts, start)
+                if emit:
+                    append((number if number <= _STORED else phone, text, send_at, expires_at, bits_of[encoding], parts,
+                            start))
+                    left -= 1
+                    if not left:
+                        yield out
+                        out = []
+                        append, left = out.append, size
+            if out:
+                yield out
         except csv.Error as exc:
             raise table.error(exc, last) from None
         finally:
-            self.data_rows, self.rejected_rows, self.message_count = rows, rejected, count
+            self.data_rows, self.rejected_rows, self.message_count = count + rejected, rejected, count
         table.done(last, start)
-        if not rows:
+        if not count + rejected:
             log.add(diagnostic("SMS410", "The plain file has a header line but no recipients.", file=table.file,
                                line=header_line))
 

@@ -13,21 +13,31 @@ extension table, else UCS-2.
 
 The empty text takes 0 parts; the content rules reject empty messages themselves.
 Counting is on every message's path, so the common cases (Latin or Cyrillic text
-without extension characters or emoji) take no per-character Python loop.
+without extension characters or emoji) take no per-character Python loop: plain
+ASCII is one regular-expression scan; a text with a character outside GSM needs
+its length in UTF-16 code units only when it could be over one part, and the
+UTF-16 encoder (a C loop) counts the surrogate pairs.  ``forces_ucs2`` tells when a
+template's fixed text already makes every message UCS-2, so that the GSM test can
+be skipped.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 
 from .outcome import SmsEncoding
 
 __all__ = [
+    "BITS",
+    "ENCODING_OF_BITS",
     "GSM_BASIC",
     "GSM_EXTENSION",
     "count_parts",
     "count_units",
+    "forces_ucs2",
+    "ucs2_parts",
 ]
 
 GSM_BASIC = (
@@ -40,6 +50,9 @@ GSM_EXTENSION = "\f^{}\\[~]|€"
 
 GSM_SINGLE, GSM_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67
+BITS: dict[SmsEncoding, int] = {"GSM-7": 7, "UCS-2": 16}
+"""An encoding as a number, for storage: bits per character."""
+ENCODING_OF_BITS: dict[int, SmsEncoding] = {bits: name for name, bits in BITS.items()}
 
 _NOT_GSM = re.compile(f"[^{re.escape(GSM_BASIC + GSM_EXTENSION)}]")
 _EXTENSION = re.compile(f"[{re.escape(GSM_EXTENSION)}]")
@@ -47,6 +60,7 @@ _EXTENSION = re.compile(f"[{re.escape(GSM_EXTENSION)}]")
 _ASCII_NOT_PLAIN = re.compile("[^" + re.escape("".join(c for c in map(chr, range(128)) if c in GSM_BASIC)) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _Predicate = Callable[[str], bool]
+_utf16 = codecs.utf_16_le_encode
 
 
 def count_units(text: str) -> tuple[SmsEncoding, int]:
@@ -58,20 +72,36 @@ def count_units(text: str) -> tuple[SmsEncoding, int]:
 
 def count_parts(text: str) -> tuple[SmsEncoding, int]:
     """The encoding and the number of SMS parts of ``text``; 0 parts for the empty text."""
-    if not text:
-        return "GSM-7", 0
     n = len(text)
-    if text.isascii() and _ASCII_NOT_PLAIN.search(text) is None:
-        return "GSM-7", 1 if n <= GSM_SINGLE else -(-n // GSM_MULTI)  # one scan for plain Latin text
-    if _NOT_GSM.search(text) is None:
-        if _EXTENSION.search(text) is None:
-            return "GSM-7", 1 if n <= GSM_SINGLE else -(-n // GSM_MULTI)
-        doubles = len(_EXTENSION.findall(text))
-        return "GSM-7", _parts(text, n + doubles, GSM_SINGLE, GSM_MULTI, _is_extension)
-    if _ASTRAL.search(text) is None:
-        return "UCS-2", 1 if n <= UCS2_SINGLE else -(-n // UCS2_MULTI)
-    doubles = len(_ASTRAL.findall(text))
-    return "UCS-2", _parts(text, n + doubles, UCS2_SINGLE, UCS2_MULTI, _is_astral)
+    if text.isascii() and _ASCII_NOT_PLAIN.search(text) is None:  # one scan for plain Latin text
+        return "GSM-7", (1 if n <= GSM_SINGLE else -(-n // GSM_MULTI)) if n else 0
+    if _NOT_GSM.search(text) is not None:
+        return "UCS-2", ucs2_parts(text)
+    if _EXTENSION.search(text) is None:
+        return "GSM-7", 1 if n <= GSM_SINGLE else -(-n // GSM_MULTI)
+    doubles = len(_EXTENSION.findall(text))
+    return "GSM-7", _parts(text, n + doubles, GSM_SINGLE, GSM_MULTI, _is_extension)
+
+
+def ucs2_parts(text: str) -> int:
+    """Parts of ``text`` sent as UCS-2 (70 units, 67 per part of a longer message); 0 for the empty text."""
+    n = len(text)
+    if n <= UCS2_SINGLE // 2:
+        return 1 if n else 0  # two units a character at most: one part, whatever the characters
+    # UTF-16 code units: surrogate pairs (astral characters) count two; "surrogatepass" counts a
+    # lone surrogate, which no decoded text holds, as the one unit that the pattern counts.
+    units = len(_utf16(text, "surrogatepass")[0]) >> 1
+    if units <= UCS2_SINGLE:
+        return 1
+    if units == n:
+        return -(-n // UCS2_MULTI)
+    return _parts(text, units, UCS2_SINGLE, UCS2_MULTI, _is_astral)
+
+
+def forces_ucs2(fixed: str) -> bool:
+    """Whether every text that contains ``fixed`` (a template's literal text) is UCS-2: then
+    ``ucs2_parts`` alone counts its parts."""
+    return _NOT_GSM.search(fixed) is not None
 
 
 def _is_extension(char: str) -> bool:

@@ -13,14 +13,18 @@ A substitution field is a name between two `#` (M2).  The rules, in order:
   field (`##attr1#` is `#` followed by the value of attr1).
 
 A template is compiled once per archive into a ``str.format`` pattern with
-positional indices into the contact's fields, so a row costs one C call.
+positional indices into the contact's fields, and into a ``renderer``: a function
+whose body is one f-string that joins the literal pieces and the fields, about a
+third of the cost of ``str.format`` per row.  Its generated source holds only
+names and field indices; the literal text is passed in as values, never parsed as
+code.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .accounts import Account
@@ -34,6 +38,7 @@ REQUIRED = ("message", "sourceaddress")
 OPTIONAL = ("validity", "senddate", "localtime")
 _NAME = re.compile(r"[^\W\d]\w*(?:[.-]\w+)*")
 _SHOWN_ROWS = 3
+Renderer = Callable[[Sequence[str]], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +50,38 @@ class CompiledTemplate:
     fields: tuple[str, ...]  # column names substituted, in order of appearance
     missing: tuple[str, ...]  # names with no column: replaced by ""
     constant: str | None  # the whole text when no column is substituted
+    literal: str  # the text around the fields, joined: what every message contains
+    renderer: Renderer = field(repr=False, compare=False)  # the row's text, at the speed of an f-string
 
     def render(self, row: Sequence[str]) -> str:
         if self.constant is not None:
             return self.constant
-        return self.pattern.format(*row)
+        return self.renderer(row)
+
+
+def make_renderer(pieces: Sequence[str | int]) -> Renderer:
+    """A function of a row that joins ``pieces``: literal text, and the indices of the row's fields.
+
+    The body is one f-string (a single BUILD_STRING in CPython).  The generated
+    source names the literal pieces ``_0``, ``_1``, ... and receives them as
+    arguments, so whatever a template holds is data, never code.
+    """
+    values: list[str] = []
+    body: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, int):
+            body.append(f"{{row[{int(piece)}]}}")
+        else:
+            body.append(f"{{_{len(values)}}}")
+            values.append(piece)
+    names = ", ".join(f"_{i}" for i in range(len(values)))
+    source = (f"def make({names}):\n"
+              f"    def render(row):\n"
+              f"        return f\"{''.join(body)}\"\n"
+              f"    return render\n")
+    namespace: dict[str, Callable[..., Renderer]] = {}
+    exec(compile(source, "<template>", "exec"), namespace)
+    return namespace["make"](*values)
 
 
 def _escape(text: str) -> str:
@@ -92,16 +124,19 @@ def compile_template(message: str, columns: Sequence[str], *, file: str | None =
         index.setdefault(name, i)
     folded = {name.casefold(): name for name in reversed(columns)}
     pattern: list[str] = []
+    pieces: list[str | int] = []
     used: list[str] = []
     missing: list[str] = []
     diags: list[Diagnostic] = []
     for is_field, text in split_template(message, columns):
         if not is_field:
             pattern.append(_escape(text))
+            pieces.append(text)
             continue
         at = index.get(text)
         if at is not None:
             pattern.append(f"{{{at}}}")
+            pieces.append(at)
             used.append(text)
             continue
         if text not in missing:
@@ -114,8 +149,10 @@ def compile_template(message: str, columns: Sequence[str], *, file: str | None =
                 "SMS403", f"The field #{text}# names no column of contacts.csv; it is replaced by an empty string.",
                 hint=hint, file=file, line=line, column=column))
     source = "".join(pattern)
-    constant = source.replace("{{", "{").replace("}}", "}") if not used else None
-    return CompiledTemplate(message, source, tuple(used), tuple(missing), constant), diags
+    literal = "".join(p for p in pieces if isinstance(p, str))
+    constant = literal if not used else None
+    return CompiledTemplate(message, source, tuple(used), tuple(missing), constant, literal,
+                            make_renderer(pieces)), diags
 
 
 def check_columns(header: Header, required: Sequence[str], optional: Sequence[str], file: str,

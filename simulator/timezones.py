@@ -11,6 +11,8 @@ phonenumbers' time-zone data.
 ``zones_for`` answers with IANA names: one is the zone, several are candidates
 (ambiguous, SMS508), none is unknown (SMS509); ``zone_for_send`` turns that into
 the zone to use, the client's own when the number does not settle it (Q13).
+``ZoneResolver.register_index`` lends the register's ``RegisterIndex`` to callers
+that look up a number per row (``schedule.Schedule.number_window``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import BinaryIO
@@ -34,8 +37,10 @@ from .regions import region_zones
 
 __all__ = [
     "REGISTER_ENV",
+    "RUSSIA",
     "NumberingRegister",
     "RegisterError",
+    "RegisterIndex",
     "SendZone",
     "ZoneResolver",
     "default_resolver",
@@ -48,6 +53,8 @@ __all__ = [
 REGISTER_ENV = "SMSFTP_NUMBERING_REGISTER"
 _HEADER = ("АВС/ DEF", "От", "До", "Емкость", "Оператор", "Регион", "ИНН")
 _RANGE = 10**7  # the register's "От"/"До" are the 7 digits after the 3-digit code
+RUSSIA = 7 * 10**10
+"""``int("7" + national)`` for a 10-digit national number is ``RUSSIA + int(national)``."""
 
 
 class RegisterError(ValueError):
@@ -58,11 +65,12 @@ class RegisterError(ValueError):
 class NumberingRegister:
     """Number ranges of the Russian numbering plan with their regions' zones, sorted for bisection.
 
-    Keys are 10-digit national numbers as integers: code * 10**7 + number.
+    Keys are 10-digit national numbers as integers: code * 10**7 + number, in flat arrays (8 bytes
+    a number, where a list of ints takes 40).
     """
 
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]
+    ends: Sequence[int]
     zones: list[tuple[str, ...]]  # () where the region is not in the table
     regions: list[str]
     source: str = ""
@@ -148,9 +156,66 @@ def _parse(rows: Iterator[list[str]], source: str) -> NumberingRegister:
             unmapped[region] = unmapped.get(region, 0) + 1
         zones.append(found)
     return NumberingRegister(
-        starts=[e[0] for e in entries], ends=[e[1] for e in entries], zones=zones,
+        starts=array("q", [e[0] for e in entries]), ends=array("q", [e[1] for e in entries]), zones=zones,
         regions=[e[2] for e in entries], source=source, skipped=skipped, unmapped=unmapped,
     )
+
+
+class RegisterIndex:
+    """A register's ranges for looking up many numbers: a table of aligned blocks, then bisection.
+
+    Adjacent ranges whose regions have the same zones are one range here (most of the
+    register is in Moscow time), so ``find`` answers with the index of a merged range
+    and ``zones`` has the zones of each.  ``blocks[(n - base) // BLOCK]`` is the index
+    of the one range that holds the whole block of ``BLOCK`` national numbers around
+    ``n``, or -1 where the block is split between ranges (or holds none): then ``find``
+    bisects.  Nine blocks in ten of a real register are whole, and a table lookup is a
+    fraction of a bisection; the table takes 4 bytes a block, at most 400 kB for the
+    whole 10-digit plan.
+    """
+
+    BLOCK = 10**5
+    __slots__ = ("base", "blocks", "ends", "starts", "zones")
+
+    def __init__(self, register: NumberingRegister) -> None:
+        starts = array("q")
+        ends = array("q")
+        zones: list[tuple[str, ...]] = []
+        for start, end, found in zip(register.starts, register.ends, register.zones, strict=True):
+            if starts and start == ends[-1] + 1 and found == zones[-1]:
+                ends[-1] = end
+            else:
+                starts.append(start)
+                ends.append(end)
+                zones.append(found)
+        self.starts: Sequence[int] = starts
+        self.ends: Sequence[int] = ends
+        self.zones: Sequence[tuple[str, ...]] = zones
+        size = self.BLOCK
+        self.base = starts[0] // size * size if starts else 0
+        span = (max(ends) - self.base) // size + 1 if ends else 0
+        self.blocks = array("i", [-1]) * span
+        for at in range(len(starts)):
+            first, stop = self.whole_blocks(at)
+            for block in range(first, stop):
+                self.blocks[block] = at
+
+    def whole_blocks(self, at: int) -> tuple[int, int]:
+        """The blocks that lie wholly in range ``at``: ``range(*whole_blocks(at))`` (maybe empty)."""
+        size = self.BLOCK
+        first = -(-(self.starts[at] - self.base) // size)  # the first block that starts inside the range
+        stop = (self.ends[at] + 1 - self.base) // size  # after the last block that ends inside it
+        return first, max(first, stop)
+
+    def find(self, national: int) -> int:
+        """The index of the range that holds ``national`` (a 10-digit national number), or -1."""
+        block = (national - self.base) // self.BLOCK
+        if 0 <= block < len(self.blocks):
+            at = self.blocks[block]
+            if at >= 0:
+                return at
+        at = bisect_right(self.starts, national) - 1
+        return at if at >= 0 and national <= self.ends[at] else -1
 
 
 _prefix_zones: dict[str, tuple[str, ...]] = {}
@@ -192,22 +257,27 @@ class ZoneResolver:
 
     def __init__(self, register: NumberingRegister | None = None) -> None:
         self.register = register
-        # The register's lists as attributes of their own: zones_for runs for every row.
-        self._starts = register.starts if register is not None and len(register) else None
-        self._ends = register.ends if register is not None else []
-        self._zones = register.zones if register is not None else []
+        self._index = RegisterIndex(register) if register is not None and len(register) else None
 
     def zones_for(self, phone: str) -> tuple[str, ...]:
         """IANA names: one is the zone, several are candidates, () is unknown."""
-        starts = self._starts
-        if starts is not None and len(phone) == 11 and phone[0] == "7" and phone.isascii() and phone.isdigit():
-            key = int(phone[1:])
-            at = bisect_right(starts, key) - 1
-            if at >= 0 and key <= self._ends[at]:
-                zones = self._zones[at]
+        index = self._index
+        if index is not None and len(phone) == 11 and phone[0] == "7" and phone.isascii() and phone.isdigit():
+            at = index.find(int(phone[1:]))
+            if at >= 0:
+                zones = index.zones[at]
                 if zones:
                     return zones
         return library_zones(phone)
+
+    def register_index(self) -> RegisterIndex | None:
+        """The register behind ``zones_for``, for callers that look up many numbers; None without one.
+
+        For a number of 11 ASCII digits, ``7`` and the national number ``n``: when
+        ``find(n)`` is ``i >= 0`` and ``zones[i]`` is not empty, ``zones_for`` answers
+        ``zones[i]``; otherwise ask ``zones_for``.
+        """
+        return self._index
 
 
 @cache

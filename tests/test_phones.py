@@ -13,11 +13,13 @@ import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, phonenumberutil
 
 from simulator.phones import (
+    QUICK,
     is_valid_international,
     national_number,
     phone_diagnostic,
     phone_hint,
     phone_problem,
+    quick_match,
     reference_is_valid,
     verify_against_phonenumbers,
 )
@@ -237,3 +239,38 @@ def test_c2_verify_reports_disagreements() -> None:
         assert phones.verify_against_phonenumbers(["79031234567", "7903"]) == ["7903"]
     finally:
         phones.is_valid_international = original
+
+
+def test_c2_quick_table_agrees_with_phonenumbers(corpus: list[str]) -> None:
+    """C2: the per-row loops' own test, QUICK[number[:3]](number), never calls an invalid number valid,
+    and with phone_problem behind it (where it does not match) gives phonenumbers' answer."""
+    digits = [n for n in corpus if n.isascii() and n.isdigit()]
+    matched = 0
+    for number in digits:
+        try:
+            found = QUICK[number[:3]](number)
+        except KeyError:
+            found = quick_match(number)
+        valid = reference_is_valid(number)
+        if found is not None:
+            matched += 1
+            assert valid, number
+        assert (phone_problem(number) is None) is valid, number
+    assert matched > 5_000  # it answers most valid numbers by itself
+
+
+def test_c2_quick_table_keeps_only_three_digit_heads() -> None:
+    """Garbage in the phone column cannot grow the table: only heads of three ASCII digits are kept."""
+    for junk in ("Иванов", "+7903", "7", "", "７９０３"):
+        assert quick_match(junk) is None
+    assert all(len(head) == 3 and head.isascii() and head.isdigit() for head in QUICK)
+
+
+@pytest.mark.parametrize("number", ["79031234567", "74951234567", "77012345678", "8613912345678",
+                                    "4915123456789", "62812345678", "431234567890", "4930123456", "12125551234"])
+def test_c2_quick_pattern_for_each_length_of_a_calling_code(number: str) -> None:
+    """One branch per national length: a valid number matches; one digit more or less does not."""
+    assert quick_match(number) is not None and reference_is_valid(number)
+    for other in (number + "0", number[:-1]):
+        if quick_match(other) is not None:
+            assert reference_is_valid(other), other

@@ -400,3 +400,78 @@ def test_q16_fuzz_random_and_mutated_archives_never_raise() -> None:
             assert result.status in ("accepted", "rejected")
             if result.status == "rejected":
                 assert result.message_count == 0 and any(d.is_error for d in result.diagnostics)
+
+
+# --- the batch path: the same messages as plain rows for the store ---------------------------------
+
+def _as_messages(run_rows: list[tuple[int | str, str, int, int, int, int, int]], sender: str) -> list[Message]:
+    from simulator.schedule import instant
+    from simulator.segments import ENCODING_OF_BITS
+
+    return [Message(str(phone), text, sender, instant(send), instant(expires), ENCODING_OF_BITS[bits], parts, row)
+            for phone, text, send, expires, bits, parts, row in run_rows]
+
+
+@pytest.mark.parametrize("data", [
+    template_zip("phone;attr1;senddate\n79031234567;Иван;\n79161234567;x{y};2026-11-27T10:00:00\n"
+                 "89031234567;bad;\n79261234567;\U0001f600 " + "я" * 70 + ";\n",
+                 "message;sourceaddress;validity\nПривет, #attr1#!;TESTSMS;60\n"),
+    template_zip("phone;attr1\n79031234567;Hello\n79031234568;€uro\n", "message;sourceaddress\n#attr1#;TESTSMS\n"),
+    zip_bytes({"sms/list.txt": "TELRN_LONG;TEXT\n79031234567;Hi\n79031234568;Привет\n7903;x\n"}),
+])
+def test_q9_batches_hand_on_exactly_the_messages_iteration_gives(data: bytes) -> None:
+    """The store's path (ArchiveRun.batches: plain tuples) and Message iteration are the same messages."""
+    by_iteration = process_archive(NAME, data, GUEST, AT)
+    messages = list(by_iteration)
+    run = process_archive(NAME, data, GUEST, AT)
+    rows = [row for batch in run.batches(2) for row in batch]
+    assert messages and _as_messages(rows, run.sender or "") == messages
+    assert all(isinstance(row[0], int) and row[4] in (7, 16) for row in rows)
+    assert (run.status, run.message_count, run.rejected_rows, [d.code for d in run.diagnostics]) == (
+        by_iteration.status, by_iteration.message_count, by_iteration.rejected_rows,
+        [d.code for d in by_iteration.diagnostics])
+    assert check_archive(NAME, data, GUEST, AT).to_json() == by_iteration.result().to_json()
+
+
+def test_q20_emoji_in_a_field_of_a_ucs2_template_counts_two_units() -> None:
+    """Q20: a surrogate pair read from contacts.csv counts two units, also on the fast path for UCS-2 templates."""
+    contacts = "phone;attr1\n" + "".join(f"7903123{i:04d};{'я' * 68}\n" for i in range(3))
+    contacts += "79031234567;" + "я" * 67 + "\U0001f600\n"  # 70 characters, 71 UTF-16 units
+    result = check(template_zip(contacts, "message;sourceaddress\nЩ #attr1#;TESTSMS\n"))
+    assert result.messages is not None
+    assert [(len(m.text), m.segments) for m in result.messages] == [(70, 1), (70, 1), (70, 1), (70, 2)]
+
+
+def test_q26_repeat_names_the_first_line_far_back() -> None:
+    """Q26: the warning names the line where the number was first seen, also thousands of rows back."""
+    rows = "".join(f"7903{i:07d}\n" for i in range(3000)) + "79030000007\n79030002999\n"
+    result = check(template_zip("phone\n" + rows))
+    repeats = [d for d in result.diagnostics if d.code == "SMS414"]
+    assert [d.line for d in repeats] == [3002, 3003]
+    assert "line 9;" in repeats[0].message and "line 3001;" in repeats[1].message
+
+
+def test_q26_repeats_keeps_numbers_and_lines_aligned() -> None:
+    from simulator.processing import Repeats
+
+    repeats = Repeats()
+    for number, line in ((79031234567, 2), (1 << 64, 3), (79031234568, 1 << 33), (79031234569, 5)):
+        repeats.add(number, line)
+    assert repeats.known == {79031234567, 1 << 64, 79031234568, 79031234569}
+    assert len(repeats.numbers) == len(repeats.lines) == 2
+    assert [repeats.first_line(n) for n in (79031234567, 1 << 64, 79031234568, 79031234569, 7)] == [
+        2, 3, 1 << 33, 5, None]
+
+
+def test_m6_localtime_with_a_register_reads_the_date_in_each_recipients_zone() -> None:
+    """M6 through the register's fast path: the send date in each recipient's zone, Q13 for the rest."""
+    from simulator.timezones import ZoneResolver, parse_register
+
+    register = parse_register(("АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
+                               "903;0;999999;1;x;г. Москва;1\n904;0;999999;1;x;Омская область;1\n").encode())
+    contacts = "phone\n" + "".join(f"{p}\n" for p in ("79030000001", "79040000001", "79030000002", "79050000001"))
+    template = "message;sourceaddress;senddate;localtime\nHi;TESTSMS;2026-11-26T10:00:00;1\n"
+    result = check(template_zip(contacts, template), resolver=ZoneResolver(register))
+    assert result.messages is not None
+    assert [m.send_at.hour for m in result.messages] == [7, 4, 7, 7]  # Moscow, Omsk, Moscow, client's (Moscow)
+    assert [d.code for d in result.diagnostics] == ["SMS508"]

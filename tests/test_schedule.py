@@ -144,3 +144,72 @@ def test_m6_localtime_without_date_changes_nothing() -> None:
     schedule = Schedule(at=AT, zone=MOSCOW, validity=60, localtime=True, resolver=Zones({}))
     assert not schedule.per_recipient
     assert schedule.template_times("79031234567") == (AT, AT + timedelta(hours=1))
+
+
+# --- windows as integers, the register's fast path, capped reports -----------------------------------
+
+def test_q2_instants_as_microseconds_round_trip_exactly() -> None:
+    from simulator.schedule import instant, micros
+
+    for moment in (AT, datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC),
+                   datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)):
+        assert instant(micros(moment)) == moment and instant(micros(moment)).tzinfo is UTC
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=90)
+    assert schedule.default_window == (micros(AT), micros(AT + timedelta(minutes=90)))
+
+
+def test_q13_capped_reports_are_counted_without_their_message() -> None:
+    """Q13: past the per-code cap (``room`` says no) the reporter is still called, but no text is written."""
+    report = Recorder()
+    zones = Zones({"79031234567": ("Europe/Moscow", "Asia/Omsk")})
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, senddate=datetime(2026, 11, 26, 10, 0), localtime=True,
+                        resolver=zones, report=report, room=lambda code: False)
+    schedule.template_times("79031234567", 2)
+    schedule.template_times("12025550123", 3)
+    assert report.seen == [("SMS508", None, 2, None), ("SMS509", None, 3, None)]
+
+
+def _register_schedule(report: Recorder, at: datetime = AT,
+                       template: Recorder | None = None) -> tuple[Schedule, Schedule]:
+    from simulator.timezones import ZoneResolver, parse_register
+
+    text = ("АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
+            "903;0;1999999;1;x;г. Москва;1\n"
+            "903;2000000;2049999;1;x;Омская область;1\n"  # a zone boundary inside a block
+            "914;1000000;1999999;1;x;Республика Саха /Якутия/;1\n"  # several zones
+            "958;0;999999;1;x;Атлантида;1\n")  # no zone known
+    resolver = ZoneResolver(parse_register(text.encode("utf-8")))
+
+    class Plain:  # the same answers without the register's index
+        def zones_for(self, phone: str) -> tuple[str, ...]:
+            return resolver.zones_for(phone)
+
+    senddate = datetime(2026, 11, 26, 10, 0)
+    fast = Schedule(at=at, zone=MOSCOW, validity=60, senddate=senddate, localtime=True, resolver=resolver,
+                    report=report, template_report=template)
+    plain = Schedule(at=at, zone=MOSCOW, validity=60, senddate=senddate, localtime=True, resolver=Plain(),
+                     report=Recorder())
+    return fast, plain
+
+
+def test_m6_number_window_agrees_with_recipient_window() -> None:
+    """M6: the register's fast path gives every number the window zones_for would; blocks get filled."""
+    fast, plain = _register_schedule(Recorder())
+    phones = [f"7903{n:07d}" for n in (0, 1, 1999999, 2000000, 2049999, 2050000, 5000000)]
+    phones += [f"7914{n:07d}" for n in (999999, 1000000, 1500000)] + ["79580000001", "74951234567"]
+    for phone in phones * 2:
+        assert fast.number_window(phone, int(phone), 2) == plain.recipient_window(phone, 2), phone
+    filled = [w for w in fast.block_windows if w is not None]
+    assert filled and set(filled) <= set(fast.by_zones.values())
+
+
+def test_q12_template_date_past_in_a_zone_is_told_only_when_a_recipient_is_there() -> None:
+    """Q12: SMS602 for the template's date comes with the first recipient whose zone makes it past."""
+    report = Recorder()
+    template = Recorder()
+    at = datetime(2026, 11, 26, 5, 30, tzinfo=UTC)  # 10:00 is past in Omsk (04:00 UTC), not in Moscow (07:00)
+    fast, _ = _register_schedule(report, at, template)
+    fast.number_window("79030000001", 79030000001, 2)
+    assert template.codes == []
+    assert fast.number_window("79032000001", 79032000001, 3)[0] == fast.default_window[0]
+    assert template.codes == ["SMS602"]

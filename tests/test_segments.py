@@ -6,7 +6,16 @@ import random
 
 import pytest
 
-from simulator.segments import GSM_BASIC, GSM_EXTENSION, count_parts, count_units
+from simulator.segments import (
+    BITS,
+    ENCODING_OF_BITS,
+    GSM_BASIC,
+    GSM_EXTENSION,
+    count_parts,
+    count_units,
+    forces_ucs2,
+    ucs2_parts,
+)
 
 EMOJI = "\U0001f600"  # one astral character: a surrogate pair, two UTF-16 units
 
@@ -108,3 +117,30 @@ def test_q20_counting_agrees_with_the_rule_spelled_out() -> None:
         text = "".join(rnd.choices(letters, k=rnd.choice([rnd.randint(0, 400), rnd.randint(60, 80),
                                                            rnd.randint(130, 170), rnd.randint(300, 320)])))
         assert count_parts(text) == _reference_parts(text), text
+
+
+def test_q20_ucs2_parts_is_count_parts_for_every_ucs2_text() -> None:
+    """Q20: the UTF-16 fast path (surrogate pairs counted by the encoder) agrees with the rule spelled out."""
+    rnd = random.Random(67)
+    for _ in range(3000):
+        letters = rnd.choice(["яb", "я" + EMOJI, EMOJI, "aяb{"])
+        text = "".join(rnd.choices(letters, k=rnd.choice([rnd.randint(0, 40), rnd.randint(60, 80),
+                                                           rnd.randint(130, 140), rnd.randint(195, 210)])))
+        encoding, parts = _reference_parts(text)
+        if encoding == "UCS-2":
+            assert ucs2_parts(text) == parts, text
+    assert ucs2_parts("") == 0
+    assert ucs2_parts("я" * 35) == 1 and ucs2_parts(EMOJI * 35) == 1 and ucs2_parts(EMOJI * 36) == 2
+    assert ucs2_parts("\ud800" * 71) == 2  # a lone surrogate (never in decoded text) is one unit
+
+
+def test_q20_forces_ucs2_when_the_fixed_text_is_not_gsm() -> None:
+    assert forces_ucs2("Здравствуйте, !")
+    assert forces_ucs2("Hello `x`")
+    assert not forces_ucs2("Hello, {name}! €")
+    assert not forces_ucs2("")
+
+
+def test_q20_encodings_as_bits_for_storage() -> None:
+    assert BITS == {"GSM-7": 7, "UCS-2": 16}
+    assert {ENCODING_OF_BITS[b]: b for b in ENCODING_OF_BITS} == BITS

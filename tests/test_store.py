@@ -159,3 +159,49 @@ def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
         db.execute("UPDATE meta SET value='0' WHERE key='schema'")
     with pytest.raises(RuntimeError, match="schema"):
         Store(path)
+
+
+def test_p2_rows_of_a_run_are_stored_and_read_back_as_messages(store: Store) -> None:
+    """ArchiveRun.batches' plain rows (append_rows) come back as the same MessageRecords as Message objects."""
+    from simulator.schedule import micros
+
+    archive_id = _claim(store)
+    sent, expires = micros(AT), micros(AT + timedelta(days=1))
+    store.append_rows(archive_id, [(79031230000, "text 0", sent, expires, 7, 1, 2),
+                                   (79031230001, "Привет", sent, expires, 16, 1, 3)], "TESTSMS")
+    other = _claim(store, "guest_20261125120001.zip")
+    store.append_messages(other, _messages(2))
+    for done in (archive_id, other):
+        store.finish(done, status="accepted", mode="template", message_count=2, rejected_rows=0, diagnostics=[],
+                     processed_at=AT)
+    first = store.messages(archive="guest_20261125120000.zip")
+    second = store.messages(archive="guest_20261125120001.zip")
+    assert first[0].to_json() | {"id": 0, "archive": ""} == second[0].to_json() | {"id": 0, "archive": ""}
+    assert (first[1].phone, first[1].text, first[1].encoding, first[1].sender) == (
+        "79031230001", "Привет", "UCS-2", "TESTSMS")
+    assert first[1].send_at == AT and first[1].expires_at == AT + timedelta(days=1)
+
+
+def test_p2_any_phone_and_sender_is_stored_as_given(store: Store) -> None:
+    """append_messages keeps any text as the phone (leading zeros, signs) and a message's own sender."""
+    archive_id = _claim(store)
+    odd = [Message(phone=phone, text="x", sender=sender, send_at=AT, expires_at=AT, encoding="GSM-7", segments=1,
+                   row=i + 2)
+           for i, (phone, sender) in enumerate([("79031234567", "A"), ("0079031234567", "A"), ("+7903", "B"),
+                                                ("99999999999999999999", "A"), ("", "A")])]
+    store.append_messages(archive_id, odd)
+    store.finish(archive_id, status="accepted", mode="plain", message_count=5, rejected_rows=0, diagnostics=[],
+                 processed_at=AT)
+    assert [(m.phone, m.sender) for m in store.messages()] == [(m.phone, m.sender) for m in odd]
+    for m in odd:
+        assert [r.phone for r in store.messages(phone=m.phone)] == [m.phone]
+        assert store.count_messages(phone=m.phone) == 1
+    assert store.messages(phone="79031234567.0") == [] and store.messages(phone="7.9031234567E+10") == []
+    later = [Message(phone="79031234568", text="y", sender=sender, send_at=AT, expires_at=AT, encoding="UCS-2",
+                     segments=1, row=9) for sender in ("B", "A")]
+    again = _claim(store, "guest_20261125120001.zip")
+    store.append_messages(again, later[:1])
+    store.append_messages(again, later[1:])  # a batch that starts with another sender than the archive's
+    store.finish(again, status="accepted", mode="plain", message_count=2, rejected_rows=0, diagnostics=[],
+                 processed_at=AT)
+    assert [m.sender for m in store.messages(archive="guest_20261125120001.zip")] == ["B", "A"]

@@ -164,3 +164,38 @@ def test_q6_missing_required_column_sms305() -> None:
     found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
     assert codes(found) == ["SMS305", "SMS307"]
     assert "'phone'" in found[0].message
+
+
+# --- the compiled renderer: an f-string function, the template's text passed in as data ------------------
+
+@pytest.mark.parametrize("message", [
+    "Уважаемый #attr1# #attr2#!",
+    "#attr1##attr2#",
+    "{0} {attr1} {{}} } { #attr1#",
+    '""" \'\'\' " \' #attr1# \\ \\n \\N{BULLET} {row[0]}',
+    "line one\nline two\r\n#attr3#\t#nope#",
+    "#attr1#",
+    "no fields at all",
+    "",
+    "# #attr1 #attr2# ## #",
+])
+def test_m2_renderer_equals_str_format_of_the_pattern(message: str) -> None:
+    """M2: the generated renderer gives exactly what str.format of the compiled pattern gives."""
+    compiled, _ = compile_template(message, COLUMNS)
+    row = [*ROW, "extra"]
+    assert compiled.renderer(row) == compiled.pattern.format(*row)
+    assert compiled.render(row) == (compiled.constant if compiled.constant is not None
+                                    else compiled.pattern.format(*row))
+
+
+def test_m2_template_text_is_never_code() -> None:
+    """A template that looks like Python stays literal text in the message."""
+    message = '"); import os; os.system("echo hi") #attr1# {__import__("os")}'
+    compiled, _ = compile_template(message, COLUMNS)
+    assert compiled.renderer(ROW) == message.replace("#attr1#", "Иван")
+
+
+def test_m2_literal_is_the_text_around_the_fields() -> None:
+    compiled, _ = compile_template("Привет, #attr1#! Код #attr2#.", COLUMNS)
+    assert compiled.literal == "Привет, ! Код ."
+    assert compiled.constant is None

@@ -251,3 +251,24 @@ def test_z4_byte_undefined_in_cp1251_account_sms302() -> None:
     _, _, notes = read_all(b"phone;attr1\n79031234567;\x98\n", encoding="cp1251")
     assert (notes[-1].code, notes[-1].line, notes[-1].column) == ("SMS302", 2, 13)
     assert "cp1251" in notes[-1].message
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030"])
+@pytest.mark.parametrize("chunk", [5, 4096])
+def test_q20_astral_is_set_once_a_character_outside_the_bmp_has_been_read(encoding: str, chunk: int) -> None:
+    """Z4/Q20: TextSource.astral is false until a character outside the BMP (an emoji) was read, then true.
+
+    "Read" counts what was decoded ahead of the reader: true early is only slower, never wrong.
+    """
+    head = "phone;attr1\n" + "".join(f"7903123{i:04d};Иван\n" for i in range(50))
+    data = (head + "79031234567;улыбка \U0001f600\n79031234568;x\n").encode(encoding)
+    t = table(data, encoding, chunk)
+    t.read_header()
+    seen = [(fields[1], t.source.astral) for fields in t.reader]
+    at = seen.index(("улыбка \U0001f600", True))
+    assert all(astral for _, astral in seen[at:])
+    if chunk < 100:
+        assert not any(astral for _, astral in seen[:at - 5])  # rows read well before it
+    plain = table(head.encode(encoding), encoding, chunk)
+    plain.read_header()
+    assert sum(1 for _ in plain.reader) == 50 and not plain.source.astral

@@ -17,6 +17,7 @@ from simulator.regions import REGION_ZONES, region_zones, unknown_places
 from simulator.timezones import (
     REGISTER_ENV,
     RegisterError,
+    RegisterIndex,
     ZoneResolver,
     default_resolver,
     library_zones,
@@ -217,3 +218,53 @@ def test_m6_data_every_region_of_the_real_register_has_a_zone() -> None:
         zones = region_zones(region)
         assert zones and set(zones) <= known, region
         assert unknown_places(region) == [], region
+
+
+def _raw_zones(register: timezones.NumberingRegister, national: int) -> tuple[str, ...] | None:
+    """The register's zones for a national number by plain bisection over its own ranges; None outside."""
+    at = register.find(national)
+    return None if at is None else register.zones[at]
+
+
+def _index_agrees(register: timezones.NumberingRegister, nationals: list[int]) -> None:
+    index = RegisterIndex(register)
+    for national in nationals:
+        at = index.find(national)
+        assert (None if at < 0 else index.zones[at]) == _raw_zones(register, national), national
+    for at in range(len(index.starts)):  # whole blocks lie in their range, and the table says so
+        first, stop = index.whole_blocks(at)
+        for block in range(first, stop):
+            assert index.starts[at] <= index.base + block * index.BLOCK
+            assert index.base + (block + 1) * index.BLOCK - 1 <= index.ends[at]
+            assert index.blocks[block] == at
+
+
+def test_m6_register_index_merges_same_zone_neighbours_and_agrees_with_bisection() -> None:
+    """M6: the block table and merged ranges answer exactly what bisecting the register's rows answers."""
+    text = REGISTER_TEXT + "903;2000000;2999999;1;x;Московская область;1\n903;3000000;3099999;1;x;Тверская область;1\n"
+    register = parse_register(text.encode("utf-8"))
+    index = RegisterIndex(register)
+    assert len(index.starts) < len(register)  # 903 0-3099999 is one Moscow-time range now
+    edges = [e + d for s, t in zip(register.starts, register.ends, strict=True) for e in (s, t) for d in (-1, 0, 1)]
+    rnd = random.Random(9)
+    _index_agrees(register, edges + [rnd.randrange(9_000_000_000, 10_000_000_000) for _ in range(5000)])
+
+
+@pytest.mark.skipif(not REAL_REGISTER.exists(), reason=f"data check: {REAL_REGISTER} is not on this machine")
+def test_m6_data_register_index_agrees_with_bisection_on_the_real_register() -> None:
+    register = load_register(REAL_REGISTER)
+    edges = [e + d for s, t in zip(register.starts, register.ends, strict=True) for e in (s, t) for d in (-1, 0, 1)]
+    rnd = random.Random(10)
+    _index_agrees(register, edges + [rnd.randrange(9_000_000_000, 10_000_000_000) for _ in range(20000)])
+
+
+def test_m6_zones_for_through_the_index_is_unchanged(resolver: ZoneResolver) -> None:
+    """zones_for looks ranges up through the index; every number of the test register gets the same answer."""
+    register = resolver.register
+    assert register is not None and resolver.register_index() is not None
+    for start, end in zip(register.starts, register.ends, strict=True):
+        for national in (start, (start + end) // 2, end, end + 1):
+            phone = f"7{national:010d}"
+            raw = _raw_zones(register, national)
+            assert resolver.zones_for(phone) == (raw if raw else library_zones(phone)), phone
+    assert ZoneResolver().register_index() is None
