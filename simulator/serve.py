@@ -142,9 +142,11 @@ def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, s
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    from .store import StoreError
+
     try:
         sim.start()
-    except OSError as exc:
+    except (OSError, StoreError) as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
     click.echo(banner(sim, accounts is None), err=True)
     try:

@@ -207,6 +207,10 @@ def _where(*fixed: str, **equal: Any) -> tuple[str, list[Any]]:
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), [v for v in equal.values() if v is not None]
 
 
+
+class StoreError(Exception):
+    """The state folder cannot be used (another schema version); the message says what to do."""
+
 class Store:
     """SQLite behind one lock; ``changed`` is notified after every write that readers wait for."""
 
@@ -232,7 +236,7 @@ class Store:
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path}: store schema {row[0]}, this smsftp needs {SCHEMA_VERSION}; "
+                raise StoreError(f"{self.path}: store schema {row[0]}, this smsftp needs {SCHEMA_VERSION}; "
                                    "use a new --state-dir")
 
     def close(self) -> None:
