@@ -9,7 +9,7 @@ import pytest
 
 from simulator.diagnostics import diagnostic
 from simulator.outcome import Message
-from simulator.store import Store
+from simulator.store import Store, StoreError
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -157,7 +157,7 @@ def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
 
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value='0' WHERE key='schema'")
-    with pytest.raises(RuntimeError, match="schema"):
+    with pytest.raises(StoreError, match="schema"):
         Store(path)
 
 
