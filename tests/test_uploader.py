@@ -210,7 +210,7 @@ def test_q22_held_upload_is_incomplete_until_finished(ftp_server: Server) -> Non
     assert not held.transcript.completed
     assert ftp_server.seen.received == []
     held.finish()
-    assert ftp_server.seen.event.wait(5)
+    assert ftp_server.seen.event.wait(30)
     assert (ftp_server.home / name).read_bytes() == data
     with pytest.raises(RuntimeError):
         held.finish()
@@ -221,8 +221,10 @@ def test_q22_held_upload_aborted_leaves_partial_file(ftp_server: Server) -> None
     name, data = build_archive(ArchiveSpec(contacts=tuple((f"7903{i:07d}", "a", "b") for i in range(5000))))
     held = Uploader(ftp_server.host, ftp_server.port, "guest", "guest").hold(name, data, first=1000)
     transcript = held.abort()
-    assert ftp_server.seen.event.wait(5)
-    assert ftp_server.seen.incomplete == [name]
+    assert ftp_server.seen.event.wait(30)
+    # Usually on_incomplete_file_received; under load the data channel's close can reach pyftpdlib
+    # before the ABOR and it counts the upload as received.  Either way the file is partial.
+    assert ftp_server.seen.incomplete + ftp_server.seen.received == [name]
     assert not transcript.completed
     assert (ftp_server.home / name).stat().st_size < len(data)
     assert any(c == "ABOR" for c, _ in transcript.lines)
