@@ -13,7 +13,7 @@ Pages work without JavaScript.  ``static/cabinet.js`` only polls
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -215,24 +215,34 @@ class Cabinet:
     def root(self) -> Response:
         return RedirectResponse("/cabinet/", status_code=307)
 
-    def overview(self, request: Request, login: str = "") -> Response:
+    def _list_page(self, request: Request, login: str, template: str, fragment: str,
+                   context: Callable[[Session, str | None], dict[str, Any]]) -> Response:
+        """A list page (archives, uploads) whose live part reloads from ``fragment``."""
         session = self._session(request)
         if session is None:
             return self._to_login(request)
         scope = self._scope(session, login)
         query = f"?{urlencode({'login': scope})}" if session.operator and scope else ""
-        return self._render("cabinet/overview.html", request, session, live=f"/cabinet/fragment/archives{query}",
+        return self._render(template, request, session, live=f"{fragment}{query}",
                             accounts=sorted(self._accounts()) if session.operator else [],
-                            **self._live_context(session, scope))
+                            **context(session, scope))
 
-    def overview_fragment(self, request: Request, login: str = "") -> Response:
+    def _list_fragment(self, request: Request, login: str, template: str,
+                       context: Callable[[Session, str | None], dict[str, Any]]) -> Response:
         session = self._session(request)
         if session is None:
             return Response(status_code=401)
-        context = self._live_context(session, self._scope(session, login))
-        response = self._render("cabinet/_overview_live.html", request, session, **context)
-        response.headers["X-Cabinet-Version"] = context["version"]
+        values = context(session, self._scope(session, login))
+        response = self._render(template, request, session, **values)
+        response.headers["X-Cabinet-Version"] = values["version"]
         return response
+
+    def overview(self, request: Request, login: str = "") -> Response:
+        return self._list_page(request, login, "cabinet/overview.html", "/cabinet/fragment/archives",
+                               self._live_context)
+
+    def overview_fragment(self, request: Request, login: str = "") -> Response:
+        return self._list_fragment(request, login, "cabinet/_overview_live.html", self._live_context)
 
     def archive_page(self, request: Request, archive_id: str, phone: str = "", text: str = "",
                      page: int = 1) -> Response:
@@ -269,23 +279,11 @@ class Cabinet:
                 "version": views.change_stamp(self._archives(scope), uploads)}
 
     def uploads_page(self, request: Request, login: str = "") -> Response:
-        session = self._session(request)
-        if session is None:
-            return self._to_login(request)
-        scope = self._scope(session, login)
-        query = f"?{urlencode({'login': scope})}" if session.operator and scope else ""
-        return self._render("cabinet/uploads.html", request, session, live=f"/cabinet/fragment/uploads{query}",
-                            accounts=sorted(self._accounts()) if session.operator else [],
-                            **self._uploads_context(session, scope))
+        return self._list_page(request, login, "cabinet/uploads.html", "/cabinet/fragment/uploads",
+                               self._uploads_context)
 
     def uploads_fragment(self, request: Request, login: str = "") -> Response:
-        session = self._session(request)
-        if session is None:
-            return Response(status_code=401)
-        context = self._uploads_context(session, self._scope(session, login))
-        response = self._render("cabinet/_uploads_live.html", request, session, **context)
-        response.headers["X-Cabinet-Version"] = context["version"]
-        return response
+        return self._list_fragment(request, login, "cabinet/_uploads_live.html", self._uploads_context)
 
     def upload_page(self, request: Request, upload_id: str) -> Response:
         session = self._session(request)

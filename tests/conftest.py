@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from simulator.clock import FrozenClock
+from simulator.service import Simulator
+
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CampaignFactory = Callable[..., bytes]
 
@@ -49,3 +52,18 @@ def service_sim(service_cert: tuple[Path, Path]) -> Iterator[object]:
     cert, key = service_cert
     with Simulator(clock=FrozenClock(START), api_port=None, cert=cert, key=key) as sim:
         yield sim
+
+
+@pytest.fixture(scope="module")
+def module_sim(service_cert: tuple[Path, Path]) -> Iterator[Simulator]:
+    """One simulator per test module, frozen at START: starting one per test would dominate the run."""
+    cert, key = service_cert
+    with Simulator(clock=FrozenClock(START), cert=cert, key=key) as running:
+        yield running
+
+
+@pytest.fixture
+def clean_sim(module_sim: Simulator) -> Simulator:
+    """The module's simulator with its uploads, archives and messages forgotten."""
+    module_sim.reset()
+    return module_sim

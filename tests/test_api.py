@@ -6,30 +6,17 @@ import ftplib
 import io
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from simulator.clock import FrozenClock, SystemClock
+from simulator.clock import SystemClock
 from simulator.service import Simulator, is_loopback
 
 NAME = "guest_20261125120000.zip"
 CampaignFactory = Callable[..., bytes]
-
-
-@pytest.fixture(scope="module")
-def shared(service_cert: tuple[Path, Path]) -> Iterator[Simulator]:
-    cert, key = service_cert
-    with Simulator(clock=FrozenClock(datetime(2026, 11, 25, 12, tzinfo=UTC)), cert=cert, key=key) as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(shared: Simulator) -> Simulator:
-    shared.reset()
-    return shared
 
 
 @pytest.fixture
@@ -44,6 +31,11 @@ def upload(sim: Simulator, data: bytes, name: str = NAME, login: str = "guest", 
         ftp.connect(sim.ftp_host, sim.ftp_port)
         ftp.login(login, password)
         ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+
+
+@pytest.fixture
+def sim(clean_sim: Simulator) -> Simulator:
+    return clean_sim
 
 
 def test_openapi_describes_every_endpoint(client: httpx.Client) -> None:

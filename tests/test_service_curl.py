@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from simulator.clock import FrozenClock
 from simulator.service import Simulator
 
 CURL = shutil.which("curl") or "/usr/bin/curl"
@@ -19,19 +17,6 @@ NAME = "guest_20261125120000.zip"
 CampaignFactory = Callable[..., bytes]
 
 pytestmark = pytest.mark.skipif(not Path(CURL).exists(), reason="curl is not installed")
-
-
-@pytest.fixture(scope="module")
-def shared(service_cert: tuple[Path, Path]) -> Iterator[Simulator]:
-    cert, key = service_cert
-    with Simulator(clock=FrozenClock(datetime(2026, 11, 25, 12, tzinfo=UTC)), cert=cert, key=key) as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(shared: Simulator) -> Simulator:
-    shared.reset()
-    return shared
 
 
 def curl(sim: Simulator, *args: str, path: str = "/") -> subprocess.CompletedProcess[str]:
@@ -50,6 +35,11 @@ def archive_file(tmp_path: Path, campaign: CampaignFactory) -> Path:
     path = tmp_path / NAME
     path.write_bytes(campaign(4))
     return path
+
+
+@pytest.fixture
+def sim(clean_sim: Simulator) -> Simulator:
+    return clean_sim
 
 
 def test_t1_curl_upload_then_advance_then_messages(sim: Simulator, archive_file: Path) -> None:
