@@ -69,7 +69,7 @@ OTHER_CODES_SHARE = 0.03
 def _phones(rnd: random.Random) -> Iterator[str]:
     """Russian mobile numbers that phonenumbers calls valid."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from simulator.phones import is_valid_international
+    from smsftp.simulator.rules.phones import is_valid_international
 
     valid_codes = [str(c) for c in range(900, 1000) if is_valid_international(f"7{c}1234567")]
     big = [str(c) for c in BIG_CODES]
@@ -171,9 +171,9 @@ def measure_b(archive: Path, db: Path) -> dict[str, Any]:
 
 
 def measure_a(archive: Path, db: Path, resolver: Any) -> dict[str, Any]:
-    from simulator.accounts import Account
-    from simulator.processing import process_archive
-    from simulator.store import Store
+    from smsftp.simulator.rules.accounts import Account
+    from smsftp.simulator.rules.processing import process_archive
+    from smsftp.simulator.service.store import Store
 
     account = Account(login=LOGIN, password=LOGIN, mode="template", senders=("TESTSMS",),
                       default_sender="TESTSMS")
@@ -194,9 +194,9 @@ def _child(kind: str, archive: Path, db: Path, register: str | None, profile: bo
     resolver = None
     if kind == "A":
         # Imports and the register are start-up, not per-row cost: load them before the clock starts.
-        importlib.import_module("simulator.processing")
-        importlib.import_module("simulator.store")
-        from simulator.timezones import ZoneResolver, load_register
+        importlib.import_module("smsftp.simulator.rules.processing")
+        importlib.import_module("smsftp.simulator.service.store")
+        from smsftp.simulator.rules.timezones import ZoneResolver, load_register
 
         resolver = ZoneResolver(load_register(register) if register else None)
     for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
@@ -237,7 +237,7 @@ def run_child(kind: str, archive: Path, db: Path, register: str | None, profile:
 
 def verify_phones(archive: Path) -> dict[str, Any]:
     """Untimed: the fast validator against phonenumbers on every number in the archive."""
-    from simulator.phones import verify_against_phonenumbers
+    from smsftp.simulator.rules.phones import verify_against_phonenumbers
 
     started = time.perf_counter()
     with zipfile.ZipFile(archive) as zf:

@@ -120,8 +120,8 @@ class Server:
             cmd = [sys.executable, str(script), str(self.port), str(home), str(cert) if cert else "-"]
         else:
             # "serve-module": the command without the CLI's plugin loading, as a lazy CLI would start it.
-            entry = ["-m", "simulator.cli", "serve"] if kind == "smsftp" else [
-                "-c", "from simulator.serve import serve; serve()"]
+            entry = ["-m", "smsftp.simulator.cli", "serve"] if kind == "smsftp" else [
+                "-c", "from smsftp.simulator.serve import serve; serve()"]
             cmd = [sys.executable, *entry, "--ftp-port", str(self.port), "--api-port", "-1",
                    "--state-dir", str(home), "--clock", "frozen", "--poll-interval", "3600", "--log-level", "warning",
                    "--tls", "optional" if cert else "off"]
@@ -178,7 +178,7 @@ def bench_startup(work: Path, runs: int) -> tuple[float, float, float, float]:
             server.stop()
     fresh = work / "fresh-state"
     shutil.rmtree(fresh, ignore_errors=True)
-    cmd = [sys.executable, "-m", "simulator.cli", "serve", "--ftp-port", str(port := free_port()), "--api-port",
+    cmd = [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--ftp-port", str(port := free_port()), "--api-port",
            "-1", "--state-dir", str(fresh), "--log-level", "warning"]
     started = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env(state))
@@ -193,11 +193,11 @@ def bench_startup(work: Path, runs: int) -> tuple[float, float, float, float]:
 def bench_pipeline(work: Path, rows: int, runs: int) -> tuple[float, float, float, int]:
     from bench_rules import AT, LOGIN, archive_for  # the numbers helper's archive, cached
 
-    from simulator.accounts import Account
-    from simulator.clock import FrozenClock
-    from simulator.processing import process_archive
-    from simulator.service import Simulator
-    from simulator.timezones import default_resolver
+    from smsftp.simulator.app import Simulator
+    from smsftp.simulator.rules.accounts import Account
+    from smsftp.simulator.rules.processing import process_archive
+    from smsftp.simulator.rules.timezones import default_resolver
+    from smsftp.simulator.service.clock import FrozenClock
 
     archive = archive_for(work, rows, 20261125)
     name = f"{LOGIN}_20261125090000.zip"
@@ -212,7 +212,7 @@ def bench_pipeline(work: Path, rows: int, runs: int) -> tuple[float, float, floa
         return time.perf_counter() - started
 
     def rules_and_store() -> float:
-        from simulator.store import Store
+        from smsftp.simulator.service.store import Store
 
         db = Path(tempfile.mkdtemp(dir=work)) / "library.sqlite3"
         started = time.perf_counter()
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.megabytes, args.rows, args.runs = 10, 20_000, 3
     args.work.mkdir(parents=True, exist_ok=True)
-    from simulator.tls import generate_certificate
+    from smsftp.simulator.service.tls import generate_certificate
 
     tls_dir = args.work / "tls"
     cert = generate_certificate(tls_dir / "cert.pem", tls_dir / "key.pem").cert

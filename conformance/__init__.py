@@ -10,35 +10,35 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .builder import ArchiveSpec, build_archive, build_archive_to, write_csv
-    from .cases import Case, all_cases, get_case, select_cases
-    from .clientcheck import ClientReport, Finding, client_report, judge_uploads
-    from .targets import ClientNotConformant, Platform, SimTarget
-    from .uploader import HeldUpload, Uploader, UploadError, UploadTranscript
-    from .verdicts import Outcome, Verdict
+    from smsftp.conformance.cases import Case, all_cases, get_case, select_cases
+    from smsftp.conformance.client.builder import ArchiveSpec, build_archive, build_archive_to, write_csv
+    from smsftp.conformance.client.uploader import HeldUpload, Uploader, UploadError, UploadTranscript
+    from smsftp.conformance.judge.clientcheck import ClientReport, Finding, client_report, judge_uploads
+    from smsftp.conformance.judge.targets import ClientNotConformant, Platform, SimTarget
+    from smsftp.conformance.judge.verdicts import Outcome, Verdict
 
 _LAZY = {
-    "ArchiveSpec": "builder",
+    "ArchiveSpec": "client.builder",
     "Case": "cases",
-    "ClientNotConformant": "targets",
-    "ClientReport": "clientcheck",
-    "Finding": "clientcheck",
-    "HeldUpload": "uploader",
-    "Outcome": "verdicts",
-    "Platform": "targets",
-    "SimTarget": "targets",
-    "UploadError": "uploader",
-    "UploadTranscript": "uploader",
-    "Uploader": "uploader",
-    "Verdict": "verdicts",
+    "ClientNotConformant": "judge.targets",
+    "ClientReport": "judge.clientcheck",
+    "Finding": "judge.clientcheck",
+    "HeldUpload": "client.uploader",
+    "Outcome": "judge.verdicts",
+    "Platform": "judge.targets",
+    "SimTarget": "judge.targets",
+    "UploadError": "client.uploader",
+    "UploadTranscript": "client.uploader",
+    "Uploader": "client.uploader",
+    "Verdict": "judge.verdicts",
     "all_cases": "cases",
-    "build_archive": "builder",
-    "build_archive_to": "builder",
-    "client_report": "clientcheck",
+    "build_archive": "client.builder",
+    "build_archive_to": "client.builder",
+    "client_report": "judge.clientcheck",
     "get_case": "cases",
-    "judge_uploads": "clientcheck",
+    "judge_uploads": "judge.clientcheck",
     "select_cases": "cases",
-    "write_csv": "builder",
+    "write_csv": "client.builder",
 }
 
 __all__ = [

@@ -1,7 +1,7 @@
 """The conformance package's ``smsftp`` commands: ``fixture``, ``corpus build|verify`` and ``report``.
 
 They reach the ``smsftp`` group through the ``smsftp.commands`` entry points
-(``simulator`` never imports ``conformance``).  Exit status: 0 fine, 1
+(``smsftp.simulator`` never imports ``smsftp.conformance``).  Exit status: 0 fine, 1
 findings (a failed verification, a report at or above ``--fail-on``), 2 usage.
 """
 
@@ -19,12 +19,8 @@ from typing import Any
 
 import click
 
-from simulator.accounts import Account, AccountsFileError, load_accounts, unknown_account
-from simulator.clock import parse_instant
-from simulator.outcome import ArchiveResult, UploadFacts
-
-from .builder import FAULTS, BuiltArchive, ascii_mangle, build_archive_to
-from .fixture import (
+from smsftp.conformance.client.builder import FAULTS, BuiltArchive, ascii_mangle, build_archive_to
+from smsftp.conformance.client.fixture import (
     ALL_FAULTS,
     CONTENT_FAULTS,
     DEFAULT_AT,
@@ -33,7 +29,10 @@ from .fixture import (
     FixtureError,
     FixtureParams,
 )
-from .fixture import recipe as fixture_recipe
+from smsftp.conformance.client.fixture import recipe as fixture_recipe
+from smsftp.simulator.rules.accounts import Account, AccountsFileError, load_accounts, unknown_account
+from smsftp.simulator.rules.instants import parse_instant
+from smsftp.simulator.rules.outcome import ArchiveResult, UploadFacts
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _BAR_THRESHOLD = 20_000
@@ -82,7 +81,7 @@ def _report_written(built: BuiltArchive, result: ArchiveResult) -> None:
 
 
 def _checked(built: BuiltArchive, account: Account, at: datetime, binary: bool = True) -> ArchiveResult:
-    from simulator.processing import check_archive
+    from smsftp.simulator.rules.processing import check_archive
 
     if binary:
         return check_archive(built.filename, built.path, account, at)
@@ -91,8 +90,8 @@ def _checked(built: BuiltArchive, account: Account, at: datetime, binary: bool =
 
 
 def _fixture_from_case(case_id: str, output: Path, login: str | None, check: bool) -> None:
-    from .cases import all_cases
-    from .corpus import PROCESSING_AT, case_account
+    from smsftp.conformance.cases import all_cases
+    from smsftp.conformance.judge.corpus import PROCESSING_AT, case_account
 
     found = {c.id: c for c in all_cases()}
     if case_id not in found:
@@ -233,7 +232,7 @@ def corpus() -> None:
               help="Store archives up to this many bytes; bigger ones are listed with their recipe only.")
 def corpus_build(directory: Path, max_stored: int | None) -> None:
     """Write every case's archives, expected.json and index.json into DIRECTORY."""
-    from .corpus import MAX_STORED_BYTES, build_corpus
+    from smsftp.conformance.judge.corpus import MAX_STORED_BYTES, build_corpus
 
     summary = build_corpus(directory, max_stored=MAX_STORED_BYTES if max_stored is None else max_stored)
     click.echo(f"{directory}: {summary.cases} case(s), {summary.stored} archive(s), "
@@ -247,7 +246,7 @@ def corpus_build(directory: Path, max_stored: int | None) -> None:
 @click.option("--bytes-only", is_flag=True, help="Compare with a fresh build only; do not run the rules.")
 def corpus_verify(directory: Path, bytes_only: bool) -> None:
     """Rebuild every case and compare bytes, then check each archive's outcome with the rules."""
-    from .corpus import verify_corpus
+    from smsftp.conformance.judge.corpus import verify_corpus
 
     report = verify_corpus(directory, outcomes=not bytes_only)
     for problem in report.problems:
@@ -274,8 +273,8 @@ def _get_json(base: str, path: str, login: str | None, token: str | None) -> dic
 
 
 def _from_store(state_dir: Path, login: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    from simulator.service import DATABASE
-    from simulator.store import Store
+    from smsftp.simulator.app import DATABASE
+    from smsftp.simulator.service.store import Store
 
     database = state_dir / DATABASE
     if not database.exists():
@@ -306,7 +305,7 @@ def report(fail_on: str, api: str | None, state_dir: Path | None, token: str | N
     a temporary name then rename, FTPS, aborted transfers, and every diagnostic
     of the archive's content. Exit 1 when a finding at or above --fail-on exists.
     """
-    from .clientcheck import client_report
+    from smsftp.conformance.judge.clientcheck import client_report
 
     if (api is None) == (state_dir is None):
         raise click.UsageError("give exactly one of --api URL or --state-dir DIR")

@@ -3,8 +3,8 @@
 Precedence: command line > environment > ini file > default, and every value
 remembers where it came from, for ``pytest_report_header``.  ``--target=live``
 also needs ``--live-confirm``, ``--live-allow`` and ``--live-budget``
-(``conformance.safety``); ``--live-numbers`` and ``--live-sender`` put the
-cases onto the tester's own numbers and sender (``conformance.localize``), on
+(``smsftp.conformance.live.safety``); ``--live-numbers`` and ``--live-sender`` put the
+cases onto the tester's own numbers and sender (``smsftp.conformance.live.localize``), on
 the simulator too when they are given there (a dry run of the live run).
 
 pytest itself owns ``--strict`` (its own strictness: markers, config, xfail),
@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from .live import LiveConfig
-from .localize import Localization, parse_sender, parse_tester_numbers, valid_number
-from .safety import parse_numbers
+from smsftp.conformance.live.localize import Localization, parse_sender, parse_tester_numbers, valid_number
+from smsftp.conformance.live.safety import parse_numbers
+from smsftp.conformance.live.target import LiveConfig
 
 TRUE = frozenset({"1", "true", "yes", "on", "y"})
 FALSE = frozenset({"0", "false", "no", "off", "n", ""})

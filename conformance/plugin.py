@@ -10,15 +10,15 @@ Fixtures:
     them.
 ``sms_platform``
     The selected target (``--target=sim|live``) behind one interface
-    (``conformance.targets.Platform``): ``upload``, ``wait_processed``,
+    (``smsftp.conformance.judge.targets.Platform``): ``upload``, ``wait_processed``,
     ``folder``, ``archives``, ``messages``, ``assert_client_conformant``.
 ``sms_case``
     Parametrized over the selected conformance cases (``--cases``,
     ``--exclude-cases``): any test asking for it runs once per case.
 
-Options, ini keys and environment variables: ``conformance.options``.  In the
+Options, ini keys and environment variables: ``smsftp.conformance.options``.  In the
 repository ``pytest --target=sim`` runs everything; an installed package runs
-its suite with ``pytest --pyargs conformance --target=...``.
+its suite with ``pytest --pyargs smsftp.conformance --target=...``.
 """
 
 from __future__ import annotations
@@ -30,15 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .options import BY_NAME, Settings, add_options, resolve
+from smsftp.conformance.options import BY_NAME, Settings, add_options, resolve
 
 if TYPE_CHECKING:
-    from simulator.service import Simulator
-
-    from .cases import Case
-    from .live import LiveTarget
-    from .targets import Platform
-    from .verdicts import Verdict
+    from smsftp.conformance.cases import Case
+    from smsftp.conformance.judge.targets import Platform
+    from smsftp.conformance.judge.verdicts import Verdict
+    from smsftp.conformance.live.target import LiveTarget
+    from smsftp.simulator.app import Simulator
 
 VERDICT_PROPERTY = "smsftp_verdict"
 SETTINGS = pytest.StashKey[Settings]()
@@ -56,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
             raise pytest.UsageError("smsftp: --target=live runs one case at a time (one folder, one budget); "
                                     "drop -n")
-        from .live import LiveNotAllowed, LiveTarget
+        from smsftp.conformance.live.target import LiveNotAllowed, LiveTarget
 
         try:
             LiveTarget.check(settings.live_config())
@@ -72,7 +71,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "sms_case" not in metafunc.fixturenames:
         return
-    from .cases import select_cases
+    from smsftp.conformance.cases import select_cases
 
     settings = metafunc.config.stash[SETTINGS]
     cases = select_cases([settings.cases] if settings.cases else [],
@@ -84,7 +83,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # --- fixtures ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def _sms_simulator_server() -> Iterator[Simulator]:
-    from simulator.service import Simulator
+    from smsftp.simulator.app import Simulator
 
     with Simulator() as sim:
         yield sim
@@ -104,7 +103,7 @@ def sms_simulator(_sms_simulator_server: Simulator) -> Iterator[Simulator]:
 
 @pytest.fixture(scope="session")
 def _sms_live_target(pytestconfig: pytest.Config) -> Iterator[LiveTarget]:
-    from .live import LiveTarget
+    from smsftp.conformance.live.target import LiveTarget
 
     target = LiveTarget(pytestconfig.stash[SETTINGS].live_config())
     yield target
@@ -117,7 +116,7 @@ def sms_platform(request: pytest.FixtureRequest, pytestconfig: pytest.Config) ->
     if pytestconfig.stash[SETTINGS].target == "live":
         live: LiveTarget = request.getfixturevalue("_sms_live_target")
         return live
-    from .targets import SimTarget
+    from smsftp.conformance.judge.targets import SimTarget
 
     settings = pytestconfig.stash[SETTINGS]
     localization = settings.sim_localization()
@@ -129,8 +128,8 @@ def sms_platform(request: pytest.FixtureRequest, pytestconfig: pytest.Config) ->
 
 def judge_case(request: pytest.FixtureRequest, case: Case, platform: Platform) -> Verdict:
     """Run one case, record its verdict for the report, and pass, fail or skip the test accordingly."""
-    from .runner import run_case
-    from .verdicts import Outcome
+    from smsftp.conformance.judge.runner import run_case
+    from smsftp.conformance.judge.verdicts import Outcome
 
     verdict = run_case(case, platform)  # the simulator's thread errors fail the test in sms_simulator
     request.node.user_properties.append((VERDICT_PROPERTY, json.dumps(verdict.to_json(), ensure_ascii=False)))
@@ -171,7 +170,7 @@ class _Recorder:
         directory = self.settings.report_dir
         if not directory or hasattr(self.config, "workerinput") or not self.verdicts:
             return
-        from .reporting import build_report, write_report
+        from smsftp.conformance.judge.reporting import build_report, write_report
 
         report = build_report(self.verdicts.values(), target=self.settings.target,
                               settings=self._settings_json(), started=self.started, exit_status=int(exitstatus))
@@ -180,7 +179,7 @@ class _Recorder:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.verdicts:
             return
-        from .reporting import summary_lines
+        from smsftp.conformance.judge.reporting import summary_lines
 
         terminalreporter.write_sep("=", "smsftp conformance")
         for line in summary_lines(self.verdicts.values()):

@@ -1,16 +1,16 @@
 """The conformance suite: every selected case, on the selected target (``--target=sim|live``).
 
 Run in the repository with ``pytest --target=sim``, or installed with
-``pytest --pyargs conformance --target=live --live-host ... --live-confirm ...``.
+``pytest --pyargs smsftp.conformance --target=live --live-host ... --live-confirm ...``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.cases import Case
-from conformance.plugin import judge_case
-from conformance.targets import Platform
+from smsftp.conformance.cases import Case
+from smsftp.conformance.judge.targets import Platform
+from smsftp.conformance.plugin import judge_case
 
 
 def test_case(request: pytest.FixtureRequest, sms_case: Case, sms_platform: Platform) -> None:

@@ -10,20 +10,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .accounts import Account, AccountsFileError, demo_account, load_accounts
-from .clock import Clock, FrozenClock, SystemClock
-from .diagnostics import REGISTRY, Diagnostic, Rule, Severity, diagnostic
-from .outcome import ArchiveResult, Message, UploadFacts
+from smsftp.simulator.rules.accounts import Account, AccountsFileError, demo_account, load_accounts
+from smsftp.simulator.rules.diagnostics import REGISTRY, Diagnostic, Rule, Severity, diagnostic
+from smsftp.simulator.rules.outcome import ArchiveResult, Message, UploadFacts
+from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
 
 if TYPE_CHECKING:
-    from .processing import ArchiveRun, check_archive, process_archive
-    from .service import Simulator
+    from smsftp.simulator.app import Simulator
+    from smsftp.simulator.rules.processing import ArchiveRun, check_archive, process_archive
 
 _LAZY = {
-    "ArchiveRun": "processing",
-    "Simulator": "service",
-    "check_archive": "processing",
-    "process_archive": "processing",
+    "ArchiveRun": "rules.processing",
+    "Simulator": "app",
+    "check_archive": "rules.processing",
+    "process_archive": "rules.processing",
 }
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 ``serve`` and ``check`` belong to the simulator.  The conformance package adds
 ``fixture``, ``corpus`` and ``report`` through the ``smsftp.commands`` entry-point
-group, so that ``simulator`` never imports ``conformance``.
+group, so that ``smsftp.simulator`` never imports ``smsftp.conformance``.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import IO, Any
 
 import click
 
-from .accounts import Account, AccountsFileError, load_accounts, unknown_account
-from .clock import format_instant, parse_instant, utc
-from .diagnostics import Diagnostic, Severity
-from .outcome import ArchiveResult, Message
-from .serve import serve
+from smsftp.simulator.rules.accounts import Account, AccountsFileError, load_accounts, unknown_account
+from smsftp.simulator.rules.diagnostics import Diagnostic, Severity
+from smsftp.simulator.rules.instants import format_instant, parse_instant, utc
+from smsftp.simulator.rules.outcome import ArchiveResult, Message
+from smsftp.simulator.serve import serve
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -115,7 +115,7 @@ class _Progress:
 def _resolve_account(
     archive: Path, accounts: dict[str, Account] | None, login: str | None, overrides: dict[str, Any]
 ) -> Account:
-    from .naming import parse_archive_name
+    from smsftp.simulator.rules.naming import parse_archive_name
 
     parsed = parse_archive_name(archive.name)
     name_login = parsed.login if parsed else None
@@ -128,10 +128,10 @@ def _resolve_account(
 
 
 def _check_one(path: Path, account: Account, at: datetime, keep: bool, progress: bool) -> ArchiveResult:
-    from .processing import process_archive
+    from smsftp.simulator.rules.processing import process_archive
 
     if not path.is_file():
-        from .diagnostics import diagnostic
+        from smsftp.simulator.rules.diagnostics import diagnostic
 
         missing = diagnostic("SMS201", f"{path}: no such file, or not a regular file",
                              hint="Check the path you passed to smsftp check.")

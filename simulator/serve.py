@@ -20,8 +20,9 @@ from typing import Any
 
 import click
 
-from .accounts import AccountsFileError, load_accounts
-from .clock import Clock, FrozenClock, SystemClock, format_instant, parse_instant
+from smsftp.simulator.rules.accounts import AccountsFileError, load_accounts
+from smsftp.simulator.rules.instants import format_instant, parse_instant
+from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
 
 DEFAULT_STATE_DIR = "smsftp-state"
 
@@ -128,7 +129,7 @@ def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, s
         raise click.UsageError("--at needs --clock frozen")
     configure_logging(log_level)
     clock: Clock = FrozenClock(start) if clock_kind == "frozen" else SystemClock()
-    from .service import Simulator
+    from smsftp.simulator.app import Simulator
 
     sim = Simulator(accounts=accounts, state_dir=state_dir, host=host, ftp_port=ftp_port,
                     api_port=None if api_port < 0 else api_port, tls=tls,  # type: ignore[arg-type]
@@ -142,7 +143,7 @@ def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, s
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    from .store import StoreError
+    from smsftp.simulator.service.store import StoreError
 
     try:
         sim.start()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.clock import FrozenClock
-from simulator.service import Simulator
+from smsftp.simulator.app import Simulator
+from smsftp.simulator.service.clock import FrozenClock
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CampaignFactory = Callable[..., bytes]
@@ -20,7 +20,7 @@ CampaignFactory = Callable[..., bytes]
 @pytest.fixture(scope="session")
 def service_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, made at test time (never committed)."""
-    from simulator.tls import generate_certificate
+    from smsftp.simulator.service.tls import generate_certificate
 
     folder = tmp_path_factory.mktemp("tls")
     pair = generate_certificate(folder / "cert.pem", folder / "key.pem")
@@ -46,8 +46,8 @@ def campaign() -> CampaignFactory:
 @pytest.fixture
 def service_sim(service_cert: tuple[Path, Path]) -> Iterator[object]:
     """A simulator without the HTTP API (fast to start): frozen at START, demo account guest/guest."""
-    from simulator.clock import FrozenClock
-    from simulator.service import Simulator
+    from smsftp.simulator.app import Simulator
+    from smsftp.simulator.service.clock import FrozenClock
 
     cert, key = service_cert
     with Simulator(clock=FrozenClock(START), api_port=None, cert=cert, key=key) as sim:

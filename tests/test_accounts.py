@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.accounts import AccountsFileError, demo_account, load_accounts, parse_accounts
+from smsftp.simulator.rules.accounts import AccountsFileError, demo_account, load_accounts, parse_accounts
 
 
 def test_full_account_table_is_read(tmp_path: Path) -> None:

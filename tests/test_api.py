@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.clock import SystemClock
-from simulator.service import Simulator, is_loopback
+from smsftp.simulator.app import Simulator, is_loopback
+from smsftp.simulator.service.clock import SystemClock
 
 NAME = "guest_20261125120000.zip"
 CampaignFactory = Callable[..., bytes]
@@ -183,7 +183,7 @@ def test_serve_refuses_contradictory_options() -> None:
     """`smsftp serve` usage errors exit 2 before anything starts."""
     from click.testing import CliRunner
 
-    from simulator.serve import serve
+    from smsftp.simulator.serve import serve
 
     runner = CliRunner()
     assert runner.invoke(serve, ["--at", "2026-11-25T12:00:00Z"]).exit_code == 2  # --at needs --clock frozen

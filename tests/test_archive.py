@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.accounts import Account
-from simulator.archive import ArchiveDefect, DataFile, Layout, ZipArchive
-from simulator.diagnostics import Diagnostic, Severity
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.archive import ArchiveDefect, DataFile, Layout, ZipArchive
+from smsftp.simulator.rules.diagnostics import Diagnostic, Severity
 
 CONTACTS = "phone;attr1\r\n79031234567;Иван\r\n79037654321;Пётр\r\n".encode()
 TEMPLATE = b"message;sourceaddress\r\nHello #attr1#;TESTSMS\r\n"

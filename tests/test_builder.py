@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance import fakedata
-from conformance.builder import (
+from smsftp.conformance.client import fakedata
+from smsftp.conformance.client.builder import (
     FAULTS,
     ArchiveSpec,
     ascii_mangle,
@@ -24,8 +24,8 @@ from conformance.builder import (
     build_archive_to,
     write_csv,
 )
-from conformance.zipcrypto import ZipCrypto, decrypt, encryption_header
-from conformance.zipwriter import FLAG_UTF8
+from smsftp.conformance.client.zipcrypto import ZipCrypto, decrypt, encryption_header
+from smsftp.conformance.client.zipwriter import FLAG_UTF8
 
 ROWS = (("79031234567", "Иван", "Петрович"), ("79161234567", "Анна", "Сергеевна"))
 SPEC = ArchiveSpec(contacts=ROWS)

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from simulator.accounts import Account, demo_account
-from simulator.api import create_app
-from simulator.cabinet_auth import COOKIE_NAME, SessionCodec, new_session, safe_next
-from simulator.cabinet_views import daily_totals, filter_messages, local_time
-from simulator.clock import FrozenClock
-from simulator.service import Simulator
+from smsftp.simulator.app import Simulator
+from smsftp.simulator.rules.accounts import Account, demo_account
+from smsftp.simulator.service.clock import FrozenClock
+from smsftp.simulator.web.api import create_app
+from smsftp.simulator.web.auth import COOKIE_NAME, SessionCodec, new_session, safe_next
+from smsftp.simulator.web.views import daily_totals, filter_messages, local_time
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TOKEN = "operator-token-for-tests"

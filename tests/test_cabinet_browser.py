@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.accounts import Account, demo_account
-from simulator.clock import FrozenClock
-from simulator.service import Simulator
+from smsftp.simulator.app import Simulator
+from smsftp.simulator.rules.accounts import Account, demo_account
+from smsftp.simulator.service.clock import FrozenClock
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,4 +1,4 @@
-"""The case catalogue (conformance.cases): permanent ids, full coverage of the spec, deterministic archives."""
+"""The case catalogue (smsftp.conformance.cases): permanent ids, full coverage of the spec, deterministic archives."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import phonenumbers
 import pytest
 
-from conformance.cases import (
+from smsftp.conformance.cases import (
     OPEN_QUESTIONS,
     RETIRED_IDS,
     STATEMENT_IDS,
@@ -18,9 +18,9 @@ from conformance.cases import (
     get_case,
     select_cases,
 )
-from conformance.cases.model import SCENARIOS
-from simulator.statements import OPEN_QUESTIONS as SIM_QUESTIONS
-from simulator.statements import STATEMENTS as SIM_STATEMENTS
+from smsftp.conformance.cases.model import SCENARIOS
+from smsftp.simulator.rules.statements import OPEN_QUESTIONS as SIM_QUESTIONS
+from smsftp.simulator.rules.statements import STATEMENTS as SIM_STATEMENTS
 
 SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "statements.md"
 ID = re.compile(r"^(?:[TPRZCMNQ]\d{1,2}-)+[a-z0-9]+(?:-[a-z0-9]+)*$")

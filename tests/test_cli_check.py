@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from simulator.cli import main
+from smsftp.simulator.cli import main
 
 AT = "2026-11-25T09:00:00Z"  # 12:00 in Moscow
 

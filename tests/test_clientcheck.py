@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conformance.builder import ArchiveSpec, build_archive
-from conformance.clientcheck import client_report, failing, judge_uploads
-from conformance.commands import report
-from conformance.uploader import Uploader
-from simulator.diagnostics import Severity, diagnostic
-from simulator.service import Simulator
+from smsftp.conformance.client.builder import ArchiveSpec, build_archive
+from smsftp.conformance.client.uploader import Uploader
+from smsftp.conformance.commands import report
+from smsftp.conformance.judge.clientcheck import client_report, failing, judge_uploads
+from smsftp.simulator.app import Simulator
+from smsftp.simulator.rules.diagnostics import Severity, diagnostic
 
 
 def _upload(uid: int = 1, **changes: Any) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from freezegun import freeze_time
 
-from simulator.clock import FrozenClock, SystemClock, format_instant, parse_instant
+from smsftp.simulator.rules.instants import format_instant, parse_instant
+from smsftp.simulator.service.clock import FrozenClock, SystemClock
 
 
 def test_frozen_clock_stands_still_and_advances_on_demand() -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from conformance.builder import ArchiveSpec
-from conformance.cases import all_cases
-from conformance.cases.model import AT_ONCE, Case, ExpectedArchive, RawFile, one, sms
-from conformance.corpus import (
+from smsftp.conformance.cases import all_cases
+from smsftp.conformance.cases.model import AT_ONCE, Case, ExpectedArchive, RawFile, one, sms
+from smsftp.conformance.client.builder import ArchiveSpec
+from smsftp.conformance.judge.corpus import (
     PROCESSING_AT,
     build_corpus,
     case_account,
@@ -23,8 +23,8 @@ from conformance.corpus import (
     offline_reason,
     verify_corpus,
 )
-from simulator.diagnostics import diagnostic
-from simulator.outcome import ArchiveResult, Message
+from smsftp.simulator.rules.diagnostics import diagnostic
+from smsftp.simulator.rules.outcome import ArchiveResult, Message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 HAND_WRITTEN = {"README.md", "schema.json"}

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.clock import real_monotonic
+from smsftp.simulator.service.clock import real_monotonic
 
 NAME = "guest_20261125120000.zip"
 ROWS = 7000  # two message batches: a crash can fall between them
@@ -67,7 +67,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         if crash_at:
             env["SMSFTP_CRASH_AT"] = crash_at
         process = subprocess.Popen(
-            [sys.executable, "-m", "simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--tls", "off",
+            [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--tls", "off",
              "--state-dir", str(tmp_path / "state"), "--clock", "frozen", "--at", "2026-11-25T12:00:00Z"],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         served = Served(process)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from simulator.diagnostics import REGISTRY, Diagnostic, Severity, diagnostic
+from smsftp.simulator.rules.diagnostics import REGISTRY, Diagnostic, Severity, diagnostic
 
 AREAS = {"1": "naming", "2": "archive", "3": "csv", "4": "template", "5": "phone", "6": "schedule",
          "7": "sender", "8": "upload"}
@@ -32,7 +32,7 @@ def test_every_rule_documents_what_why_fix_and_cites_a_statement() -> None:
 
 
 def test_statements_cited_exist_in_the_statement_table() -> None:
-    statements = pytest.importorskip("simulator.statements")
+    statements = pytest.importorskip("smsftp.simulator.rules.statements")
     known = set(statements.STATEMENTS) | set(statements.OPEN_QUESTIONS)
     missing = {r.code: r.statement for r in REGISTRY.values() if r.statement not in known}
     assert not missing

@@ -29,9 +29,9 @@ from typing import Any
 import click
 import pytest
 
-from simulator.accounts import Account, load_accounts
-from simulator.diagnostics import REGISTRY
-from simulator.statements import OPEN_QUESTIONS, SECTIONS, SETTINGS, STATEMENTS
+from smsftp.simulator.rules.accounts import Account, load_accounts
+from smsftp.simulator.rules.diagnostics import REGISTRY
+from smsftp.simulator.rules.statements import OPEN_QUESTIONS, SECTIONS, SETTINGS, STATEMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -110,7 +110,7 @@ def test_every_diagnostic_cites_a_known_statement() -> None:
 
 def test_cli_page_documents_every_command_and_option() -> None:
     """The CLI reference is generated from the click group itself, options and all."""
-    from simulator.cli import main
+    from smsftp.simulator.cli import main
 
     text = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
     for path, command in _walk_commands(main, "smsftp"):
@@ -178,7 +178,7 @@ def test_settings_named_by_statements_exist() -> None:
 
 
 def _serve_command() -> click.Command | None:
-    from simulator.cli import main
+    from smsftp.simulator.cli import main
 
     return main.commands.get("serve")
 
@@ -274,15 +274,23 @@ def test_every_example_is_shown_in_the_docs() -> None:
 
 
 def test_design_module_map_names_real_modules() -> None:
-    """design.md's module map: every module it names exists (bare names sit beside the row's first)."""
+    """design.md's module map matches the tree: every module it names exists, every module is named."""
     text = (DOCS / "design.md").read_text(encoding="utf-8")
-    rows = [line for line in text.splitlines() if line.startswith("| `simulator/")]
+    rows = [line for line in text.splitlines() if line.startswith(("| `simulator/", "| `conformance/"))]
     assert rows
+    named: set[Path] = set()
     for row in rows:
         first = row.split(" | ")[0]
-        for name in re.findall(r"`([a-z_/]+\.py)`", first):
-            path = ROOT / (name if "/" in name else f"simulator/{name}")
+        names = re.findall(r"`([a-z_/]+(?:\.py|/))`", first)
+        folder = (ROOT / names[0]).parent if names[0].endswith(".py") else ROOT / names[0]
+        for name in names:
+            path = ROOT / name if "/" in name else folder / name
             assert path.exists(), f"design.md names {name}, which does not exist"
+            named |= set(path.rglob("*.py")) if path.is_dir() else {path}
+    modules = {p for top in ("simulator", "conformance") for p in (ROOT / top).rglob("*.py")}
+    unnamed = sorted(str(p.relative_to(ROOT)) for p in modules - named
+                     if p.name != "__init__.py" and p.name != "test_conformance.py")
+    assert not unnamed, f"design.md's module map does not name {unnamed}"
     performance = (DOCS / "performance.md").read_text(encoding="utf-8")
     for script in re.findall(r"`(benchmarks/[a-z_]+\.py)`", performance):
         assert (ROOT / script).exists(), f"performance.md names {script}, which does not exist"
@@ -322,7 +330,7 @@ def _documented_command_lines() -> list[tuple[str, list[str]]]:
 
 def test_every_smsftp_command_line_in_the_docs_parses() -> None:
     """Commands shown to users use only options that exist: a renamed option fails here."""
-    from simulator.cli import main
+    from smsftp.simulator.cli import main
 
     lines = _documented_command_lines()
     assert lines, "no smsftp command lines found in the docs"
@@ -391,9 +399,9 @@ def _campaign_zip(name: str) -> bytes:
 
 def test_first_campaign_is_accepted_by_the_rules() -> None:
     """The quickstart's hand-made campaign (C1-C4, M1-M4) renders the two messages the page shows."""
-    processing = pytest.importorskip("simulator.processing")
-    from simulator.accounts import demo_account
-    from simulator.clock import parse_instant
+    processing = pytest.importorskip("smsftp.simulator.rules.processing")
+    from smsftp.simulator.rules.accounts import demo_account
+    from smsftp.simulator.rules.instants import parse_instant
 
     result = processing.process_archive(
         "guest_20261125120000.zip", _campaign_zip("guest_20261125120000.zip"), demo_account(),
@@ -405,7 +413,7 @@ def test_first_campaign_is_accepted_by_the_rules() -> None:
 
 def test_pytest_example_runs_with_the_plugins_fixtures(tmp_path: Path) -> None:
     """test_integration.py, the pytest page's example (C2, C3, M3, Q8, Q22, T1), passes as printed."""
-    pytest.importorskip("conformance.plugin")
+    pytest.importorskip("smsftp.conformance.plugin")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSFTP_", "PYTEST_"))}
     result = _run([sys.executable, "-m", "pytest", str(EXAMPLES / "test_integration.py"), "-q",
                    "-p", "no:cacheprovider", "--rootdir", str(tmp_path)], env=env, cwd=tmp_path, timeout=120)
@@ -415,9 +423,9 @@ def test_pytest_example_runs_with_the_plugins_fixtures(tmp_path: Path) -> None:
 
 def test_quickstart_break_something_table() -> None:
     """The quickstart's table of mistakes gives the codes it names (Q8 leading 8, Z3/Q4, M3)."""
-    processing = pytest.importorskip("simulator.processing")
-    from simulator.accounts import demo_account
-    from simulator.clock import parse_instant
+    processing = pytest.importorskip("smsftp.simulator.rules.processing")
+    from smsftp.simulator.rules.accounts import demo_account
+    from smsftp.simulator.rules.instants import parse_instant
 
     files = {p.name: p.read_text(encoding="utf-8") for p in (EXAMPLES / "first-campaign" / "sms").iterdir()}
 
@@ -444,7 +452,7 @@ def test_quickstart_break_something_table() -> None:
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[Any]:
-    service = pytest.importorskip("simulator.service")
+    service = pytest.importorskip("smsftp.simulator.app")
     with service.Simulator(tls="optional") as sim:
         yield sim
 
@@ -526,8 +534,8 @@ def test_upload_safely_py_uses_ftps_binary_and_rename(sim: Any, tmp_path: Path) 
 @pytest.fixture
 def system_clock_sim() -> Iterator[Any]:
     """A simulator on the real clock, as the README's `smsftp serve` runs (no poll falls due in a test)."""
-    service = pytest.importorskip("simulator.service")
-    from simulator.clock import SystemClock
+    service = pytest.importorskip("smsftp.simulator.app")
+    from smsftp.simulator.service.clock import SystemClock
 
     with service.Simulator(clock=SystemClock(), poll_interval=3600) as sim:
         yield sim
@@ -706,7 +714,7 @@ def _ci_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _needs_cli_commands(*names: str) -> None:
-    from simulator.cli import main
+    from smsftp.simulator.cli import main
 
     missing = [n for n in names if n not in main.commands]
     if missing:
@@ -769,7 +777,7 @@ def _wait_for_health(api: str, server: subprocess.Popen[bytes], deadline: float 
 def test_live_run_script_against_a_separate_smsftp_serve(tmp_path: Path) -> None:
     """live-run.sh (T1, P2, Q8, Z2): the live target, every guard set, against a black-box `smsftp serve`."""
     _needs_cli_commands("serve")
-    pytest.importorskip("conformance.options")
+    pytest.importorskip("smsftp.conformance.options")
     ftp_port, api_port = _free_port(), _free_port()
     api = f"http://127.0.0.1:{api_port}"
     state = tmp_path / "state"

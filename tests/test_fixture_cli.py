@@ -11,9 +11,9 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from conformance.cases import get_case
-from conformance.fixture import ALL_FAULTS
-from simulator.cli import main
+from smsftp.conformance.cases import get_case
+from smsftp.conformance.client.fixture import ALL_FAULTS
+from smsftp.simulator.cli import main
 
 RUNNER = CliRunner()
 

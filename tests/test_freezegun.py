@@ -3,7 +3,7 @@
 freezegun freezes ``time.monotonic`` in every loaded module, which would stop
 pyftpdlib's scheduler (the delayed 530 reply to a wrong password would never
 come) and uvicorn's event loop (its shutdown check would never run).  The
-simulator points both at ``simulator.clock.real_monotonic`` instead, so no
+simulator points both at ``smsftp.simulator.service.clock.real_monotonic`` instead, so no
 freezegun configuration is needed; ``extend_ignore_list`` works as well.
 """
 
@@ -23,8 +23,8 @@ import httpx
 import pytest
 from freezegun import freeze_time
 
-from simulator.clock import SystemClock, real_monotonic
-from simulator.service import Simulator
+from smsftp.simulator.app import Simulator
+from smsftp.simulator.service.clock import SystemClock, real_monotonic
 
 FROZEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 NAME = "guest_20261125120000.zip"
@@ -106,7 +106,7 @@ def test_pyftpdlib_first_imported_inside_freeze_time(tmp_path: Path) -> None:
         from freezegun import freeze_time
         with freeze_time("2026-11-25 12:00:00"):
             import ftplib
-            from simulator.service import Simulator
+            from smsftp.simulator.app import Simulator
             with Simulator(tls="off") as sim:
                 ftp = ftplib.FTP(timeout=10)
                 ftp.connect(sim.ftp_host, sim.ftp_port)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.clock import FrozenClock
-from simulator.journal import Journal, logfmt
-from simulator.store import Store
+from smsftp.simulator.service.clock import FrozenClock
+from smsftp.simulator.service.journal import Journal, logfmt
+from smsftp.simulator.service.store import Store
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

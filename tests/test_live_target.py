@@ -25,13 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cases import Case, all_cases, get_case, select_cases
-from conformance.cases.samples import SAMPLE_NUMBERS
-from conformance.live import LiveConfig, LiveTarget
-from conformance.localize import Localization
-from conformance.runner import run_case
-from conformance.safety import inspect_archive
-from conformance.verdicts import Outcome, Verdict
+from smsftp.conformance.cases import Case, all_cases, get_case, select_cases
+from smsftp.conformance.cases.samples import SAMPLE_NUMBERS
+from smsftp.conformance.judge.runner import run_case
+from smsftp.conformance.judge.verdicts import Outcome, Verdict
+from smsftp.conformance.live.localize import Localization
+from smsftp.conformance.live.safety import inspect_archive
+from smsftp.conformance.live.target import LiveConfig, LiveTarget
 
 REPRESENTATIVE = (
     "T1-plain-ftp", "T1-ftps", "T2-wrong-password", "T4-active-mode", "T4-ftp-commands", "P1-poll-interval",
@@ -87,7 +87,7 @@ def _banner(process: subprocess.Popen[str], timeout: float) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     state = tmp_path_factory.mktemp("serve")
-    command = [sys.executable, "-m", "simulator.cli", "serve", "--host", "127.0.0.1", "--ftp-port", "0",
+    command = [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--host", "127.0.0.1", "--ftp-port", "0",
                "--api-port", "0", "--state-dir", str(state), "--clock", "system", "--poll-interval", "1",
                "--tls", "optional"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -1,4 +1,4 @@
-"""Putting the cases onto the tester's own numbers and sender (conformance.localize), for a live run.
+"""Putting the cases onto the tester's own numbers and sender (smsftp.conformance.live.localize), for a live run.
 
 The end-to-end proof runs the whole catalogue on the simulator through such a map: a throw-away
 account approves the mapped sender, every case is rewritten, and every verdict stays what it is
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.builder import ArchiveSpec
-from conformance.cases import Case, all_cases, get_case
-from conformance.cases.model import RawFile, RawRows, one
-from conformance.cases.samples import (
+from smsftp.conformance.cases import Case, all_cases, get_case
+from smsftp.conformance.cases.model import RawFile, RawRows, one
+from smsftp.conformance.cases.samples import (
     IVAN,
     OLGA,
     PHONE_A,
@@ -29,14 +28,15 @@ from conformance.cases.samples import (
     ivan,
     olga,
 )
-from conformance.cases.spellings import SPELLINGS, other_case, spell
-from conformance.corpus import case_account
-from conformance.localize import Localization, login_problem, parse_sender, parse_tester_numbers
-from conformance.runner import run_case
-from conformance.safety import ArchiveGuard, destinations, inspect_archive
-from conformance.targets import SimTarget
-from conformance.verdicts import Outcome
-from simulator.service import Simulator
+from smsftp.conformance.cases.spellings import SPELLINGS, other_case, spell
+from smsftp.conformance.client.builder import ArchiveSpec
+from smsftp.conformance.judge.corpus import case_account
+from smsftp.conformance.judge.runner import run_case
+from smsftp.conformance.judge.targets import SimTarget
+from smsftp.conformance.judge.verdicts import Outcome
+from smsftp.conformance.live.localize import Localization, login_problem, parse_sender, parse_tester_numbers
+from smsftp.conformance.live.safety import ArchiveGuard, destinations, inspect_archive
+from smsftp.simulator.app import Simulator
 
 # Two mobiles, a third, and a landline in each zone that M6 needs: every case can run on these.
 MINE = ("79991112233", "79991112244", "79991112255", "73832654321", "73433654321")

@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from simulator.accounts import Account
-from simulator.diagnostics import Diagnostic
-from simulator.naming import (
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.diagnostics import Diagnostic
+from smsftp.simulator.rules.naming import (
     ArchiveName,
     Roles,
     assign_roles,

@@ -12,7 +12,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, phonenumberutil
 
-from simulator.phones import (
+from smsftp.simulator.rules.phones import (
     QUICK,
     is_valid_international,
     national_number,
@@ -150,7 +150,7 @@ def _numbers_in_tests() -> list[str]:
     """Every run of 6-20 digits in the tests, the conformance cases and the fixtures."""
     found: set[str] = set()
     root = TESTS.parent
-    for folder in (root / "tests", root / "conformance", root / "fixtures"):
+    for folder in (root / "tests", root / "smsftp.conformance", root / "fixtures"):
         for path in folder.rglob("*"):
             if path.suffix in (".py", ".csv", ".txt", ".json", ".toml") and path.is_file():
                 found.update(_DIGIT_RUNS.findall(path.read_text(encoding="utf-8", errors="replace")))
@@ -231,7 +231,7 @@ def test_m6_number_type_class_agrees_with_phonenumbers(corpus: list[str]) -> Non
 
 def test_c2_verify_reports_disagreements() -> None:
     """verify_against_phonenumbers can fail: it reports what the fast path gets wrong."""
-    import simulator.phones as phones
+    import smsftp.simulator.rules.phones as phones
 
     original = phones.is_valid_international
     try:

@@ -1,4 +1,4 @@
-"""The pytest plugin (conformance.plugin), run through ``pytester``: options, header, selection, verdicts."""
+"""The pytest plugin (smsftp.conformance.plugin), run through ``pytester``: options, header, selection, verdicts."""
 
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ import cryptography.hazmat.primitives.serialization
 import cryptography.x509
 import pytest
 
-import simulator.api
-import simulator.service
-import simulator.tls
+import smsftp.simulator.app
+import smsftp.simulator.service.tls
+import smsftp.simulator.web.api
 
 pytest_plugins = ["pytester"]
 _PRELOADED = (cryptography.hazmat.primitives.asymmetric.rsa, cryptography.hazmat.primitives.hashes,
-              cryptography.hazmat.primitives.serialization, cryptography.x509, simulator.api, simulator.service,
-              simulator.tls)
+              cryptography.hazmat.primitives.serialization, cryptography.x509, smsftp.simulator.web.api, smsftp.simulator.app,
+              smsftp.simulator.service.tls)
 
 FAKE_VERDICT = """
 import pytest
-import conformance.runner as runner
-from conformance.plugin import judge_case
-from conformance.verdicts import Finding, Observation, Outcome, Verdict
+import smsftp.conformance.judge.runner as runner
+from smsftp.conformance.plugin import judge_case
+from smsftp.conformance.judge.verdicts import Finding, Observation, Outcome, Verdict
 
 def fake(case, platform):
     finding = Finding("timing", "{kind}", "10 s", "20 s")
@@ -125,7 +125,7 @@ def test_skipped_safety_is_counted_loudly(pytester: pytest.Pytester) -> None:
 
 
 def test_report_dir_writes_index_json_and_html_for_real_cases(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_suite="from conformance.test_conformance import test_case")
+    pytester.makepyfile(test_suite="from smsftp.conformance.test_conformance import test_case")
     report = pytester.path / "report"
     result = pytester.runpytest("--cases=T1-plain-ftp,Q15-non-zip-left,M6-localtime", f"--report-dir={report}")
     result.assert_outcomes(passed=3)
@@ -175,8 +175,8 @@ def test_simulator_thread_errors_fail_the_test_that_caused_them(pytester: pytest
 def test_sms_platform_uploads_waits_and_judges_the_client_t1(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_client="""
         import pytest
-        from conformance.builder import ArchiveSpec, build_archive
-        from conformance.targets import ClientNotConformant
+        from smsftp.conformance.client.builder import ArchiveSpec, build_archive
+        from smsftp.conformance.judge.targets import ClientNotConformant
 
         def test_upload(sms_platform):
             name, data = build_archive(ArchiveSpec(contacts=(("79031234567", "Иван", "Петров"),)))
@@ -238,7 +238,7 @@ def test_live_numbers_and_sender_default_to_the_allow_list_and_show_their_source
 
 def test_live_numbers_and_sender_on_the_simulator_are_a_dry_run_of_the_live_map(pytester: pytest.Pytester) -> None:
     """Given on --target=sim, the map applies there too: a throw-away account approves the sender (C2, M3, Q8)."""
-    pytester.makepyfile(test_suite="from conformance.test_conformance import test_case")
+    pytester.makepyfile(test_suite="from smsftp.conformance.test_conformance import test_case")
     report = pytester.path / "report"
     result = pytester.runpytest("--cases=T1-plain-ftp,M3-sender-case,Q8-leading-8,P4-one-at-a-time",
                                 "--live-numbers=79991112233,79991112244", "--live-sender=MYSHOP",
@@ -262,9 +262,9 @@ def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester) -> None:
 
 
 def test_installed_suite_runs_with_pyargs_under_xdist(pytester: pytest.Pytester) -> None:
-    """``pytest --pyargs conformance -n 2``: each worker its own simulator, one report for the run."""
+    """``pytest --pyargs smsftp.conformance -n 2``: each worker its own simulator, one report for the run."""
     report = pytester.path / "report"
-    result = pytester.runpytest_subprocess("--pyargs", "conformance", "-n", "2", "--cases=Q8*,P3*,Q17*",
+    result = pytester.runpytest_subprocess("--pyargs", "smsftp.conformance", "-n", "2", "--cases=Q8*,P3*,Q17*",
                                            f"--report-dir={report}", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=8)
     index = json.loads((report / "index.json").read_text(encoding="utf-8"))

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from simulator.accounts import Account, demo_account
-from simulator.clock import FrozenClock, SystemClock
-from simulator.journal import Journal
-from simulator.poller import Poller
-from simulator.service import wait_until
-from simulator.store import Store
+from smsftp.simulator.app import wait_until
+from smsftp.simulator.rules.accounts import Account, demo_account
+from smsftp.simulator.service.clock import FrozenClock, SystemClock
+from smsftp.simulator.service.journal import Journal
+from smsftp.simulator.service.poller import Poller
+from smsftp.simulator.service.store import Store
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CampaignFactory = Callable[..., bytes]
@@ -352,7 +352,7 @@ def test_q22_an_upload_that_begins_while_the_file_is_read_waits(make_rig: Callab
                                                                 campaign: CampaignFactory,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Q22: asked again after reading: a STOR of the same name that began meanwhile defers the file."""
-    import simulator.poller as poller_module
+    import smsftp.simulator.service.poller as poller_module
 
     rig = make_rig()
     name = "guest_20261125120000.zip"
@@ -382,7 +382,7 @@ def test_q22_a_file_that_grows_while_it_is_read_waits(make_rig: Callable[..., Ri
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Q22, belt and braces: a file whose size moved while the poller read it (a writer the journal does not
     know) is put back for the next poll, never judged on a torn read."""
-    import simulator.poller as poller_module
+    import smsftp.simulator.service.poller as poller_module
 
     rig = make_rig()
     path = rig.drop("guest_20261125120000.zip", campaign(2), upload=None)
@@ -412,7 +412,7 @@ def test_p2_a_crash_inside_processing_is_rejected_with_sms222(make_rig: Callable
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("phone")
 
-    monkeypatch.setattr("simulator.processing.process_archive", broken)
+    monkeypatch.setattr("smsftp.simulator.rules.processing.process_archive", broken)
     assert rig.poller.poll().processed == 1
     [archive] = rig.store.archives()
     assert archive.status == "rejected" and not path.exists() and rig.store.messages() == []

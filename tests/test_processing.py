@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulator.accounts import Account
-from simulator.outcome import ArchiveResult, Message, UploadFacts
-from simulator.processing import PER_CODE_CAP, check_archive, process_archive
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.outcome import ArchiveResult, Message, UploadFacts
+from smsftp.simulator.rules.processing import PER_CODE_CAP, check_archive, process_archive
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 NAME = "guest_20261125120000.zip"
@@ -405,8 +405,8 @@ def test_q16_fuzz_random_and_mutated_archives_never_raise() -> None:
 # --- the batch path: the same messages as plain rows for the store ---------------------------------
 
 def _as_messages(run_rows: list[tuple[int | str, str, int, int, int, int, int]], sender: str) -> list[Message]:
-    from simulator.schedule import instant
-    from simulator.segments import ENCODING_OF_BITS
+    from smsftp.simulator.rules.schedule import instant
+    from smsftp.simulator.rules.segments import ENCODING_OF_BITS
 
     return [Message(str(phone), text, sender, instant(send), instant(expires), ENCODING_OF_BITS[bits], parts, row)
             for phone, text, send, expires, bits, parts, row in run_rows]
@@ -452,7 +452,7 @@ def test_q26_repeat_names_the_first_line_far_back() -> None:
 
 
 def test_q26_repeats_keeps_numbers_and_lines_aligned() -> None:
-    from simulator.processing import Repeats
+    from smsftp.simulator.rules.processing import Repeats
 
     repeats = Repeats()
     for number, line in ((79031234567, 2), (1 << 64, 3), (79031234568, 1 << 33), (79031234569, 5)):
@@ -465,7 +465,7 @@ def test_q26_repeats_keeps_numbers_and_lines_aligned() -> None:
 
 def test_m6_localtime_with_a_register_reads_the_date_in_each_recipients_zone() -> None:
     """M6 through the register's fast path: the send date in each recipient's zone, Q13 for the rest."""
-    from simulator.timezones import ZoneResolver, parse_register
+    from smsftp.simulator.rules.timezones import ZoneResolver, parse_register
 
     register = parse_register(("АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
                                "903;0;999999;1;x;г. Москва;1\n904;0;999999;1;x;Омская область;1\n").encode())

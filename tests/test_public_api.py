@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("package", ["simulator", "conformance"])
+@pytest.mark.parametrize("package", ["smsftp.simulator", "smsftp.conformance"])
 def test_all_is_sorted_and_importable(package: str) -> None:
     module = importlib.import_module(package)
     names = list(getattr(module, "__all__", []))
@@ -23,8 +23,8 @@ def test_all_is_sorted_and_importable(package: str) -> None:
 def test_simulator_never_imports_conformance() -> None:
     import pathlib
 
-    root = pathlib.Path(importlib.import_module("simulator").__file__ or "").parent
-    offenders = [p.name for p in root.rglob("*.py") if "conformance" in
+    root = pathlib.Path(importlib.import_module("smsftp.simulator").__file__ or "").parent
+    offenders = [p.name for p in root.rglob("*.py") if "smsftp.conformance" in
                  "\n".join(line for line in p.read_text(encoding="utf-8").splitlines()
                            if line.lstrip().startswith(("import ", "from ")))]
     assert not offenders

@@ -1,4 +1,4 @@
-"""Running cases (conformance.runner) on the simulator target: a target that breaks a statement is caught."""
+"""Running cases (smsftp.conformance.judge.runner) on the simulator: a target that breaks a statement is caught."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.cases import get_case
-from conformance.runner import run_case
-from conformance.targets import SimTarget
-from conformance.verdicts import Outcome
-from simulator.service import Simulator
+from smsftp.conformance.cases import get_case
+from smsftp.conformance.judge.runner import run_case
+from smsftp.conformance.judge.targets import SimTarget
+from smsftp.conformance.judge.verdicts import Outcome
+from smsftp.simulator.app import Simulator
 
 
 @pytest.fixture

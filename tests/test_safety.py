@@ -1,4 +1,4 @@
-"""Live safety (conformance.safety): the guard refuses every unsafe archive, in any spelling and any state."""
+"""Live safety (smsftp.conformance.live.safety): the guard refuses every unsafe archive, in any spelling or state."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import zipfile
 
 import pytest
 
-from conformance.builder import FAULTS, ArchiveSpec, build_archive
-from conformance.cases import all_cases
-from conformance.live import LiveConfig, LiveNotAllowed, LiveTarget
-from conformance.safety import (
+from smsftp.conformance.cases import all_cases
+from smsftp.conformance.client.builder import FAULTS, ArchiveSpec, build_archive
+from smsftp.conformance.client.uploader import Uploader
+from smsftp.conformance.live.safety import (
     ArchiveGuard,
     SafetyRefusal,
     destinations,
@@ -19,7 +19,7 @@ from conformance.safety import (
     normalize_number,
     parse_allow_list,
 )
-from conformance.uploader import Uploader
+from smsftp.conformance.live.target import LiveConfig, LiveNotAllowed, LiveTarget
 
 MINE = "79161234567"  # the tester's own number
 OTHER = "79031234567"  # someone else's

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from simulator.accounts import Account
-from simulator.schedule import Schedule, parse_localtime, parse_senddate, parse_validity
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.schedule import Schedule, parse_localtime, parse_senddate, parse_validity
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -149,7 +149,7 @@ def test_m6_localtime_without_date_changes_nothing() -> None:
 # --- windows as integers, the register's fast path, capped reports -----------------------------------
 
 def test_q2_instants_as_microseconds_round_trip_exactly() -> None:
-    from simulator.schedule import instant, micros
+    from smsftp.simulator.rules.schedule import instant, micros
 
     for moment in (AT, datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC),
                    datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)):
@@ -171,7 +171,7 @@ def test_q13_capped_reports_are_counted_without_their_message() -> None:
 
 def _register_schedule(report: Recorder, at: datetime = AT,
                        template: Recorder | None = None) -> tuple[Schedule, Schedule]:
-    from simulator.timezones import ZoneResolver, parse_register
+    from smsftp.simulator.rules.timezones import ZoneResolver, parse_register
 
     text = ("АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
             "903;0;1999999;1;x;г. Москва;1\n"

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from simulator.segments import (
+from smsftp.simulator.rules.segments import (
     BITS,
     ENCODING_OF_BITS,
     GSM_BASIC,

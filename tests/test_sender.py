@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.accounts import Account
-from simulator.sender import default_sender_problems, sender_problems, sender_shape_problem
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.sender import default_sender_problems, sender_problems, sender_shape_problem
 
 ACCOUNT = Account(login="guest", senders=("TESTSMS", "Shop-1.ru", "79031234567"), default_sender="TESTSMS")
 

@@ -18,7 +18,7 @@ from typing import IO
 import httpx
 import pytest
 
-from simulator.clock import real_monotonic
+from smsftp.simulator.service.clock import real_monotonic
 
 
 @dataclass
@@ -39,7 +39,7 @@ def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
 def served(tmp_path: Path) -> Iterator[Served]:
     state = tmp_path / "state"
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--state-dir",
+        [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--state-dir",
          str(state), "--clock", "frozen", "--at", "2026-11-25T12:00:00Z"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     assert process.stderr is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.service import Simulator
+from smsftp.simulator.app import Simulator
 
 CURL = shutil.which("curl") or "/usr/bin/curl"
 NAME = "guest_20261125120000.zip"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from simulator.accounts import Account
-from simulator.clock import FrozenClock
-from simulator.service import Simulator, wait_until
+from smsftp.simulator.app import Simulator, wait_until
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.service.clock import FrozenClock
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 NAME = "guest_20261125120000.zip"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.diagnostics import diagnostic
-from simulator.outcome import Message
-from simulator.store import Store, StoreError
+from smsftp.simulator.rules.diagnostics import diagnostic
+from smsftp.simulator.rules.outcome import Message
+from smsftp.simulator.service.store import Store, StoreError
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -163,7 +163,7 @@ def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
 
 def test_p2_rows_of_a_run_are_stored_and_read_back_as_messages(store: Store) -> None:
     """ArchiveRun.batches' plain rows (append_rows) come back as the same MessageRecords as Message objects."""
-    from simulator.schedule import micros
+    from smsftp.simulator.rules.schedule import micros
 
     archive_id = _claim(store)
     sent, expires = micros(AT), micros(AT + timedelta(days=1))

@@ -7,10 +7,16 @@ from datetime import datetime
 
 import pytest
 
-from simulator.accounts import Account
-from simulator.diagnostics import Diagnostic
-from simulator.template import TemplateSettings, check_columns, compile_template, read_template, split_template
-from simulator.textio import CsvFile, TextSource
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.diagnostics import Diagnostic
+from smsftp.simulator.rules.template import (
+    TemplateSettings,
+    check_columns,
+    compile_template,
+    read_template,
+    split_template,
+)
+from smsftp.simulator.rules.textio import CsvFile, TextSource
 
 COLUMNS = ["phone", "attr1", "attr2", "attr3", "город", "first name"]
 ROW = ["79031234567", "Иван", "Иванович", "Петров", "Тверь", "Ivan"]

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from simulator.diagnostics import Diagnostic
-from simulator.textio import MAX_LINE_CHARS, CsvFile, TextError, TextSource
+from smsftp.simulator.rules.diagnostics import Diagnostic
+from smsftp.simulator.rules.textio import MAX_LINE_CHARS, CsvFile, TextError, TextSource
 
 FILE = "sms/contacts.csv"
 

@@ -11,10 +11,10 @@ import phonenumbers
 import pytest
 from phonenumbers import timezone as pn_timezone
 
-from simulator import timezones
-from simulator.phones import is_valid_international
-from simulator.regions import REGION_ZONES, region_zones, unknown_places
-from simulator.timezones import (
+from smsftp.simulator.rules import timezones
+from smsftp.simulator.rules.phones import is_valid_international
+from smsftp.simulator.rules.regions import REGION_ZONES, region_zones, unknown_places
+from smsftp.simulator.rules.timezones import (
     REGISTER_ENV,
     RegisterError,
     RegisterIndex,

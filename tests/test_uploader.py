@@ -18,9 +18,9 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
-from conformance.builder import ArchiveSpec, ascii_mangle, build_archive
-from conformance.uploader import Uploader, UploadError
-from simulator.tls import generate_certificate
+from smsftp.conformance.client.builder import ArchiveSpec, ascii_mangle, build_archive
+from smsftp.conformance.client.uploader import Uploader, UploadError
+from smsftp.simulator.service.tls import generate_certificate
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Verdicts (conformance.verdicts): every outcome, and the evidence each one carries."""
+"""Verdicts (smsftp.conformance.judge.verdicts): every outcome, and the evidence each one carries."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from conformance.builder import ArchiveSpec
-from conformance.cases import AT_ONCE, Case, Expected, ExpectedArchive, sms
-from conformance.verdicts import ArchiveObservation, Finding, Observation, Outcome, compare_messages, judge
+from smsftp.conformance.cases import AT_ONCE, Case, Expected, ExpectedArchive, sms
+from smsftp.conformance.client.builder import ArchiveSpec
+from smsftp.conformance.judge.verdicts import ArchiveObservation, Finding, Observation, Outcome, compare_messages, judge
 
 AT = datetime(2026, 11, 25, 12, 0, 10, tzinfo=UTC)
 SPEC = ArchiveSpec(contacts=(("79031234567", "Иван", "Петров"),))

@@ -54,7 +54,7 @@ written).  A ``Case`` has:
 ``sender``
     The approved sender the case assumes (``TESTSMS``); a live run puts the
     tester's own in its place, and the tester's numbers in place of the sample
-    numbers (``conformance.localize``).  Numbers in odd spellings are written
+    numbers (``smsftp.conformance.live.localize``).  Numbers in odd spellings are written
     with ``spellings`` (``domestic(PHONE_B)``, never ``"8916..."``), and raw
     text with numbers as ``RawRows``, so that the rewrite keeps the spelling.
 
@@ -67,8 +67,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
-from .container import CASES as _CONTAINER
-from .model import (
+from smsftp.conformance.cases.container import CASES as _CONTAINER
+from smsftp.conformance.cases.model import (
     AT_ONCE,
     SCENARIOS,
     AfterProcessing,
@@ -81,10 +81,10 @@ from .model import (
     UploadOptions,
     sms,
 )
-from .plain import CASES as _PLAIN
-from .recipients import CASES as _RECIPIENTS
-from .template import CASES as _TEMPLATE
-from .transport import CASES as _TRANSPORT
+from smsftp.conformance.cases.plain import CASES as _PLAIN
+from smsftp.conformance.cases.recipients import CASES as _RECIPIENTS
+from smsftp.conformance.cases.template import CASES as _TEMPLATE
+from smsftp.conformance.cases.transport import CASES as _TRANSPORT
 
 __all__ = [
     "AT_ONCE",

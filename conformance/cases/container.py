@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Case, RawRows, one, sms
-from .samples import IVAN, PHONE_A, PHONE_B, TEMPLATE, ivan, maria
+from smsftp.conformance.cases.model import Case, RawRows, one, sms
+from smsftp.conformance.cases.samples import IVAN, PHONE_A, PHONE_B, TEMPLATE, ivan, maria
 
 _CSV_COMMAS = RawRows((("phone", "attr1", "attr2"), IVAN), separator=",")
 _SECOND_PLAIN = ("sms/second.txt", RawRows((("TELRN_LONG", "TEXT"), (PHONE_B, "Hi"))))

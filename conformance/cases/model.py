@@ -1,7 +1,7 @@
 """What a conformance case is: a recipe, the statements it checks, and the outcome the spec expects.
 
 The field-by-field contract (which the corpus builder relies on too) is in the
-docstring of ``conformance.cases``.
+docstring of ``smsftp.conformance.cases``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from simulator.accounts import Account, demo_account
-
-from ..builder import ArchiveSpec, build_archive
+from smsftp.conformance.client.builder import ArchiveSpec, build_archive
+from smsftp.simulator.rules.accounts import Account, demo_account
 
 Status = Literal["accepted", "rejected", "ignored"]
 Encoding = Literal["GSM-7", "UCS-2"]
@@ -180,7 +179,7 @@ class RawRows(bytes):
 
     The bytes are ``rows`` joined verbatim: cells with ``separator``, lines
     ending in ``newline``, encoded.  They keep their rows so that the live run
-    (``conformance.localize``) can put the tester's numbers in the cells and
+    (``smsftp.conformance.live.localize``) can put the tester's numbers in the cells and
     join them again the same way; the builder sees plain bytes.
     """
 
@@ -215,7 +214,7 @@ class UploadOptions:
 
 @dataclass(frozen=True)
 class Case:
-    """One conformance case; see ``conformance.cases`` for the contract."""
+    """One conformance case; see ``smsftp.conformance.cases`` for the contract."""
 
     id: str
     description: str

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Case, RawRows, one, sms
-from .samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, SENDER, hello_ivan
+from smsftp.conformance.cases.model import Case, RawRows, one, sms
+from smsftp.conformance.cases.samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, SENDER, hello_ivan
 
 _EVERY_N = ("N1", "N2", "N3", "N4", "N5", "N6")
 

@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Case, one, sms
-from .samples import IVAN, OLGA, PHONE_A, PHONE_B, TEMPLATE, TOO_SHORT, ivan, olga
-from .spellings import domestic, formatted, formatted_domestic, plus, scientific, scientific_comma, spell
+from smsftp.conformance.cases.model import Case, one, sms
+from smsftp.conformance.cases.samples import IVAN, OLGA, PHONE_A, PHONE_B, TEMPLATE, TOO_SHORT, ivan, olga
+from smsftp.conformance.cases.spellings import (
+    domestic,
+    formatted,
+    formatted_domestic,
+    plus,
+    scientific,
+    scientific_comma,
+    spell,
+)
 
 _MARIA_NAME = ("Мария", "Сидорова")
 

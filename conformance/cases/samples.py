@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..builder import ArchiveSpec
-from .model import AT_ONCE, DEMO_SENDER, ExpectedMessage, Instant, sms
+from smsftp.conformance.cases.model import AT_ONCE, DEMO_SENDER, ExpectedMessage, Instant, sms
+from smsftp.conformance.client.builder import ArchiveSpec
 
 # Valid Russian mobile numbers (libphonenumber: many possible time zones each).
 PHONE_A = "79031234567"
@@ -23,7 +23,7 @@ PHONE_C = "79261234567"
 NOVOSIBIRSK = "73832123456"
 YEKATERINBURG = "73432123456"
 # Every valid number the cases send to, in a fixed order: on live, sample i becomes the tester's
-# number i mod n (conformance.localize).  A new sample goes at the end, so that the map stays put.
+# number i mod n (smsftp.conformance.live.localize).  A new sample goes at the end, so that the map stays put.
 SAMPLE_NUMBERS: tuple[str, ...] = (PHONE_A, PHONE_B, PHONE_C, NOVOSIBIRSK, YEKATERINBURG)
 # A number one digit short (C2): deliberately invalid, so written as it is, never a sample's spelling.
 TOO_SHORT = PHONE_A[:-1]

@@ -2,7 +2,7 @@
 
 A case that means "Maria's number, written as a Russian exporter writes it"
 says ``domestic(PHONE_B)``, never ``"89161234567"``.  The live run
-(``conformance.localize``) then writes the tester's own number the same way,
+(``smsftp.conformance.live.localize``) then writes the tester's own number the same way,
 whatever it is, instead of searching the archive's bytes for digits: a value
 that no spelling here produces is not a sample's number and stays as written.
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Case, one, sms
-from .samples import (
+from smsftp.conformance.cases.model import Case, one, sms
+from smsftp.conformance.cases.samples import (
     IVAN,
     MARIA,
     NOVOSIBIRSK,

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..builder import ArchiveSpec
-from .model import Case, Expected, ExpectedArchive, RawFile, UploadOptions, one
-from .samples import (
+from smsftp.conformance.cases.model import Case, Expected, ExpectedArchive, RawFile, UploadOptions, one
+from smsftp.conformance.cases.samples import (
     IVAN,
     LATER_STAMP,
     MARIA,
@@ -23,6 +22,7 @@ from .samples import (
     maria,
     olga,
 )
+from smsftp.conformance.client.builder import ArchiveSpec
 
 ACCEPTED_IVAN = ExpectedArchive("accepted", messages=(ivan(),))
 NOTE = RawFile("notes.txt", "Заметки к рассылке: не архив, платформа его не трогает.\r\n".encode())

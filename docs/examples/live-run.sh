@@ -6,7 +6,7 @@
 set -eu
 
 # --8<-- [start:run]
-pytest --pyargs conformance \
+pytest --pyargs smsftp.conformance \
     --target=live \
     --live-host="${LIVE_HOST:-ftp1.integrationapi.net}" \
     --live-port="${LIVE_PORT:-21}" \

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.targets import Platform
-from simulator.service import Simulator
+from smsftp.conformance.judge.targets import Platform
+from smsftp.simulator.app import Simulator
 
 # --8<-- [start:client]
 # ---- the code under test: your exporter and your uploader ----------------------------------------

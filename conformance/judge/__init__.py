@@ -1,0 +1,1 @@
+"""The judging: targets, the case runner, verdicts, reports, the client check, the corpus."""

@@ -1,0 +1,1 @@
+"""The live target: the real platform behind its safety guards."""

@@ -1,0 +1,368 @@
+"""The fake platform in one object: FTP/FTPS server, poller, store, clock and HTTP API.
+
+``Simulator`` is what ``smsftp serve`` runs, what the pytest plugin starts, and
+what a test can use directly::
+
+    with Simulator() as sim:                       # ephemeral ports, temporary state, frozen clock
+        ftp = ftplib.FTP(); ftp.connect(sim.ftp_host, sim.ftp_port); ftp.login("guest", "guest")
+        ftp.storbinary("STOR guest_20261125120000.zip", archive)
+        sim.advance(10)                            # the poll that fell due runs before this returns
+        assert sim.archive("guest_20261125120000.zip").status == "accepted"
+
+Start-up order matters for crash safety and for speed: the store recovers first
+(claims without a verdict, transfers cut by the crash), then the FTP listener
+opens (a login works from here), then the poller's schedule starts, and only then
+is the HTTP API imported and started (FastAPI takes longer to import than
+everything before it).
+
+Time and freezegun: the default clock is a ``FrozenClock`` at the current second
+(read through ``datetime.now``, so inside ``freeze_time`` it is the frozen time);
+``SystemClock`` reads ``datetime.now`` on every call and follows ``freeze_time``
+too.  The simulator's own timers never read frozen time: pyftpdlib's scheduler,
+the HTTP server's event loop and every wait with a deadline use
+``smsftp.simulator.service.clock.real_monotonic``, which freezegun does not patch.  So no
+freezegun configuration is needed.  Adding ``freezegun.configure(
+extend_ignore_list=["pyftpdlib", "uvicorn", "asyncio"])`` does no harm either.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from smsftp.simulator.rules.accounts import Account, demo_account
+from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock, real_monotonic
+from smsftp.simulator.service.journal import Journal, log_event, recover
+from smsftp.simulator.service.store import (
+    ArchiveRecord,
+    FailedLogin,
+    FolderNote,
+    MessageRecord,
+    PollRecord,
+    Store,
+    UploadRecord,
+)
+
+if TYPE_CHECKING:
+    from smsftp.simulator.service.ftpserver import FtpService
+    from smsftp.simulator.service.poller import Poller, PollOutcome
+    from smsftp.simulator.web.api import ApiServer
+
+TlsPolicy = Literal["off", "optional", "required"]
+DATABASE = "smsftp.sqlite3"
+
+
+def _new_token() -> str:
+    import secrets  # only off loopback: not worth its import time on every start
+
+    return secrets.token_urlsafe(18)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Simulator:
+    """The fake platform; a context manager.  Every API below is safe from any thread."""
+
+    def __init__(self, *, accounts: Mapping[str, Account] | None = None, state_dir: str | Path | None = None,
+                 host: str = "127.0.0.1", ftp_port: int = 0, api_port: int | None = 0,
+                 tls: TlsPolicy = "optional", cert: Path | None = None, key: Path | None = None,
+                 clock: Clock | None = None, poll_interval: float = 10.0, naive_poller: bool = False,
+                 api_token: str | None = None) -> None:
+        if tls not in ("off", "optional", "required"):
+            raise ValueError(f"tls must be off, optional or required, not {tls!r}")
+        if poll_interval <= 0:
+            raise ValueError("poll_interval must be positive")
+        self._accounts: dict[str, Account] = dict(accounts) if accounts is not None else {"guest": demo_account()}
+        self._accounts_lock = threading.Lock()
+        self._state_arg = state_dir
+        self.host = host
+        self._ftp_port_arg, self._api_port_arg = ftp_port, api_port
+        self.tls: TlsPolicy = tls
+        self._cert_arg, self._key_arg = cert, key
+        self.clock: Clock = clock if clock is not None else FrozenClock()
+        self.poll_interval = poll_interval
+        self.naive_poller = naive_poller
+        # Off loopback the API is reachable by others: a token is then required, made up if not given.
+        self.api_token = api_token or (None if is_loopback(host) else _new_token())
+        self.state_dir: Path | None = None
+        self.cert_path: Path | None = None
+        self.key_path: Path | None = None
+        self.ftp_host, self.ftp_port = host, ftp_port
+        self.api_url: str | None = None
+        self._temporary: Path | None = None
+        self._store: Store | None = None
+        self._journal: Journal | None = None
+        self._poller: Poller | None = None
+        self._ftp: FtpService | None = None
+        self._api: ApiServer | None = None
+        # One list for the FTP server's loop and the poller, appended to only: a reader keeps an index.
+        self._errors: list[BaseException] = []
+        self.started = False
+
+    # --- life cycle ---------------------------------------------------------------------------------
+    def start(self) -> Simulator:
+        if self.started:
+            return self
+        from smsftp.simulator.service.ftpserver import FtpService
+
+        database, ftp_root = self._prepare_state()
+        self._store = store = Store(database)
+        self._journal = journal = Journal(store, self.clock)
+        recover(store, self.clock.now())
+        journal.start()
+        self._ftp = FtpService(host=self.host, port=self._ftp_port_arg, root=ftp_root, accounts=self._account_map,
+                               journal=journal, tls=self.tls, ssl_context=self._tls_context(), errors=self._errors)
+        self.ftp_host, self.ftp_port = self._ftp.host, self._ftp.port
+        self._ftp.start()
+        from smsftp.simulator.service.poller import Poller  # after the listener: a login need not wait for it
+
+        self._poller = Poller(store=store, journal=journal, root=ftp_root, accounts=self._account_map,
+                              clock=self.clock, interval=self.poll_interval, naive=self.naive_poller,
+                              errors=self._errors)
+        self._poller.start()
+        self.started = True
+        log_event("start", ftp=f"{self.ftp_host}:{self.ftp_port}", tls=self.tls, state=self.state_dir,
+                  clock="frozen" if self.clock.frozen else "system", at=self.clock.now())
+        if self._api_port_arg is not None:
+            with _real_datetime_for_imports():
+                from smsftp.simulator.web.api import ApiServer, create_app
+
+                self._api = ApiServer(create_app(self), self.host, self._api_port_arg)
+            self._api.start()
+            self.api_url = self._api.url
+        return self
+
+    def _prepare_state(self) -> tuple[str, Path]:
+        if self._state_arg is None or str(self._state_arg) == ":memory:":
+            import tempfile
+
+            self._temporary = Path(tempfile.mkdtemp(prefix="smsftp-"))
+            self.state_dir = self._temporary
+            database = ":memory:" if self._state_arg is not None else str(self._temporary / DATABASE)
+        else:
+            self.state_dir = Path(self._state_arg).resolve()
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            database = str(self.state_dir / DATABASE)
+        root = self.state_dir / "ftp"
+        root.mkdir(exist_ok=True)
+        return database, root
+
+    def _tls_context(self) -> Any:
+        if self.tls == "off":
+            return None
+        from smsftp.simulator.service.tls import ensure_certificate, load_pair, server_context
+
+        assert self.state_dir is not None
+        pair = load_pair(self._cert_arg, self._key_arg) if self._cert_arg else ensure_certificate(
+            self.state_dir / "tls")
+        self.cert_path, self.key_path = pair.cert, pair.key
+        return server_context(pair)
+
+    def stop(self) -> None:
+        """Finish the archive in progress, close every connection, keep nothing temporary."""
+        if not self.started:
+            return
+        self.started = False  # ends every wait_for_archive
+        assert self._poller and self._ftp and self._journal and self._store
+        self._poller.stop()
+        self._ftp.stop()
+        if self._api is not None:
+            self._api.stop()
+            self._api = None
+        self._journal.close()
+        self._store.close()
+        log_event("stop", polls=self._poller.polls)
+        if self._temporary is not None:
+            import shutil
+
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the simulator is not started")
+        return self._store
+
+    @property
+    def poller(self) -> Poller:
+        if self._poller is None:
+            raise RuntimeError("the simulator is not started")
+        return self._poller
+
+    # --- accounts ----------------------------------------------------------------------------------
+    def _account_map(self) -> Mapping[str, Account]:
+        return self._accounts  # replaced, never mutated: readers in other threads see a whole map
+
+    @property
+    def accounts(self) -> Mapping[str, Account]:
+        return self._accounts
+
+    def add_account(self, account: Account) -> None:
+        with self._accounts_lock:
+            self._accounts = {**self._accounts, account.login: account}
+        if self.state_dir is not None:
+            (self.state_dir / "ftp" / account.login).mkdir(parents=True, exist_ok=True)
+
+    # --- time and polling --------------------------------------------------------------------------
+    def _frozen(self, what: str) -> FrozenClock:
+        if not isinstance(self.clock, FrozenClock):
+            raise RuntimeError(f"{what} needs a frozen clock; this simulator runs on the system clock")
+        return self.clock
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward; the polls that fell due run, in order, before this returns.
+
+        A frozen clock stops at every poll on the way.  The system clock is pushed forward
+        (``SystemClock.skip``) and the poll that fell due in the span runs at once.
+        """
+        if isinstance(self.clock, FrozenClock):
+            self.clock.advance(seconds)
+        elif isinstance(self.clock, SystemClock):
+            self.clock.skip(seconds)
+            self.poller.skipped(seconds)
+        else:
+            raise RuntimeError("advance() needs a FrozenClock or a SystemClock")
+
+    def set_time(self, instant: datetime) -> None:
+        self._frozen("set_time()").set(instant)
+
+    def poll_now(self) -> PollOutcome:
+        return self.poller.poll(self.clock.now())
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Exceptions caught in the FTP server's loop and in the poller, oldest first (our bugs, never
+        the client's input).  Only ever appended to, across ``reset``: remember ``len`` and look past it."""
+        return self._errors
+
+    # --- records -----------------------------------------------------------------------------------
+    def uploads(self, login: str | None = None) -> list[UploadRecord]:
+        assert self._journal is not None, "the simulator is not started"
+        return self._journal.uploads(login)
+
+    def archives(self, login: str | None = None) -> list[ArchiveRecord]:
+        return self.store.archives(login)
+
+    def archive(self, name: str, login: str | None = None) -> ArchiveRecord | None:
+        return self.store.archive(name, login)
+
+    def messages(self, login: str | None = None, archive: str | None = None, phone: str | None = None,
+                 *, limit: int | None = None, offset: int = 0) -> list[MessageRecord]:
+        return self.store.messages(login, archive, phone, limit=limit, offset=offset)
+
+    def failed_logins(self, login: str | None = None) -> list[FailedLogin]:
+        return self.store.failed_logins(login)
+
+    def notes(self, login: str | None = None) -> list[FolderNote]:
+        return self.store.notes(login)
+
+    def polls(self, limit: int = 100) -> list[PollRecord]:
+        return self.store.polls(limit)
+
+    def folder(self, login: str) -> list[str]:
+        """File names now in the account's FTP folder (top level, as the poller sees it)."""
+        path = self._folder(login)
+        if not path.is_dir():
+            return []
+        return sorted(p.name for p in path.iterdir() if p.is_file() and not p.is_symlink())
+
+    def _folder(self, login: str) -> Path:
+        if self.state_dir is None:
+            raise RuntimeError("the simulator is not started")
+        return self.state_dir / "ftp" / login
+
+    def awaiting(self, name: str, login: str | None) -> bool:
+        """Whether a file of that name still waits in a folder: a newer verdict is coming."""
+        logins = [login] if login is not None else list(self._accounts)
+        return any((self._folder(lg) / name).is_file() for lg in logins)
+
+    def wait_for_archive(self, name: str, timeout: float, login: str | None = None) -> ArchiveRecord | None:
+        """The archive's final record once processed; None at the deadline.
+
+        A record that is final while a file of the same name still waits in the
+        folder (a repeated upload, Q17) is not the answer yet.
+        """
+        deadline = real_monotonic() + timeout
+        store = self.store
+        with store.changed:
+            while True:
+                record = store.archive(name, login)
+                if record is not None and record.final and not self.awaiting(name, login):
+                    return record
+                remaining = deadline - real_monotonic()
+                if remaining <= 0 or not self.started:
+                    return None
+                # Files disappear without a store notification: look again at least every 50 ms.
+                store.changed.wait(min(remaining, 0.05))
+
+    def reset(self) -> None:
+        """Forget uploads, archives and messages and empty every folder; accounts and clock stay."""
+        import shutil
+
+        poller = self.poller
+        with poller.paused():
+            self.store.reset()
+            root = self._folder("")
+            for folder in root.iterdir():
+                if folder.is_dir() and not folder.is_symlink():
+                    for child in folder.iterdir():
+                        if child.is_dir() and not child.is_symlink():
+                            shutil.rmtree(child, ignore_errors=True)
+                        else:
+                            child.unlink(missing_ok=True)
+        log_event("reset")
+
+
+@contextmanager
+def _real_datetime_for_imports() -> Iterator[None]:
+    """Import FastAPI with the real ``datetime`` classes even inside ``freeze_time``.
+
+    pydantic subclasses ``datetime.date`` when imported (FastAPI imports parts of it
+    while routes are added); freezegun's ``FakeDate`` makes that a metaclass conflict.
+    """
+    import datetime as dt
+
+    freezegun_api = sys.modules.get("freezegun.api")
+    real_date = getattr(freezegun_api, "real_date", dt.date)
+    if dt.date is real_date:
+        yield
+        return
+    fake_date, fake_datetime = dt.date, dt.datetime
+    dt.date, dt.datetime = real_date, freezegun_api.real_datetime  # type: ignore[union-attr, misc]
+    try:
+        yield
+    finally:
+        dt.date, dt.datetime = fake_date, fake_datetime  # type: ignore[misc]
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.01) -> bool:
+    """Poll ``predicate`` until true or the deadline (real time, freezegun-proof); for tests and tools."""
+    deadline = real_monotonic() + timeout
+    while not predicate():
+        if real_monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True

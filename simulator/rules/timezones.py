@@ -1,0 +1,334 @@
+"""The recipient's time zone, from the number (M6, Q13).
+
+With ``localtime=1`` a send date is read in the recipient's zone, "determined
+automatically from the number".  phonenumbers gives one zone for most landline
+numbers, but for Russian and Kazakh mobile numbers it gives the whole country:
+sixteen zones.  Russia's regulator publishes the register of number ranges with
+the region of each (``DEF-9xx.csv``); loaded, it settles Russian mobile numbers
+through ``regions.REGION_ZONES``.  Numbers outside the register fall back to
+phonenumbers' time-zone data.
+
+``zones_for`` answers with IANA names: one is the zone, several are candidates
+(ambiguous, SMS508), none is unknown (SMS509); ``zone_for_send`` turns that into
+the zone to use, the client's own when the number does not settle it (Q13).
+``ZoneResolver.register_index`` lends the register's ``RegisterIndex`` to callers
+that look up a number per row (``schedule.Schedule.number_window``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import BinaryIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from phonenumbers.timezone import UNKNOWN_TIMEZONE
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
+
+from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.phones import national_number
+from smsftp.simulator.rules.regions import region_zones
+
+__all__ = [
+    "REGISTER_ENV",
+    "RUSSIA",
+    "NumberingRegister",
+    "RegisterError",
+    "RegisterIndex",
+    "SendZone",
+    "ZoneResolver",
+    "default_resolver",
+    "library_zones",
+    "load_register",
+    "parse_register",
+    "zone_for_send",
+]
+
+REGISTER_ENV = "SMSFTP_NUMBERING_REGISTER"
+_HEADER = ("АВС/ DEF", "От", "До", "Емкость", "Оператор", "Регион", "ИНН")
+_RANGE = 10**7  # the register's "От"/"До" are the 7 digits after the 3-digit code
+RUSSIA = 7 * 10**10
+"""``int("7" + national)`` for a 10-digit national number is ``RUSSIA + int(national)``."""
+
+
+class RegisterError(ValueError):
+    """The register file cannot be used; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class NumberingRegister:
+    """Number ranges of the Russian numbering plan with their regions' zones, sorted for bisection.
+
+    Keys are 10-digit national numbers as integers: code * 10**7 + number, in flat arrays (8 bytes
+    a number, where a list of ints takes 40).
+    """
+
+    starts: Sequence[int]
+    ends: Sequence[int]
+    zones: list[tuple[str, ...]]  # () where the region is not in the table
+    regions: list[str]
+    source: str = ""
+    skipped: int = 0  # data rows that were not ranges (bad numbers, missing fields)
+    unmapped: dict[str, int] = field(default_factory=dict)  # region -> ranges without a known zone
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def find(self, national: int) -> int | None:
+        """Index of the range holding a 10-digit national number, or None."""
+        at = bisect_right(self.starts, national) - 1
+        if at >= 0 and national <= self.ends[at]:
+            return at
+        return None
+
+    def region_of(self, phone: str) -> str | None:
+        """The region the register names for an international Russian number (``7`` + 10 digits)."""
+        if len(phone) == 11 and phone[0] == "7" and phone.isascii() and phone.isdigit():
+            at = self.find(int(phone[1:]))
+            return None if at is None else self.regions[at]
+        return None
+
+
+def parse_register(data: bytes, source: str = "<register>") -> NumberingRegister:
+    """Read a register in the regulator's format (UTF-8 with or without BOM, or cp1251)."""
+    return _read(lambda: io.BytesIO(data), source)
+
+
+def load_register(path: str | os.PathLike[str]) -> NumberingRegister:
+    """Read the register file at ``path`` (``DEF-9xx.csv`` as the regulator publishes it)."""
+    source = os.fspath(path)
+    try:
+        return _read(lambda: open(path, "rb"), source)
+    except OSError as exc:
+        raise RegisterError(f"{source}: cannot read the numbering-plan register: {exc}") from exc
+
+
+def _read(open_stream: Callable[[], BinaryIO], source: str) -> NumberingRegister:
+    # Streamed, never decoded whole: the register is loaded at start-up and its transient peak stays
+    # in the service's resident memory.  UTF-8 unless a byte says otherwise, then cp1251 from the top.
+    with open_stream() as stream:
+        bom = stream.read(3) == b"\xef\xbb\xbf"
+    for encoding in ("utf-8", "cp1251"):
+        with open_stream() as stream:
+            if bom:
+                stream.read(3)
+            text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+            try:
+                return _parse(csv.reader(text, delimiter=";"), source)
+            except UnicodeDecodeError as exc:
+                if bom:
+                    raise RegisterError(f"{source}: has a UTF-8 byte-order mark but is not UTF-8: {exc}") from exc
+    raise AssertionError("unreachable: cp1251 decodes every byte")  # pragma: no cover
+
+
+def _parse(rows: Iterator[list[str]], source: str) -> NumberingRegister:
+    header = [h.strip() for h in next(rows, [])]
+    try:
+        at_from, at_to, at_region = (header.index(name) for name in ("От", "До", "Регион"))
+    except ValueError:
+        raise RegisterError(
+            f"{source}: not a numbering-plan register: the header is {';'.join(header)[:120]!r}, "
+            f"expected {';'.join(_HEADER)!r}"
+        ) from None
+    entries: list[tuple[int, int, str]] = []
+    names: dict[str, str] = {}  # one string per region, not one per range
+    skipped = 0
+    for row in rows:
+        try:
+            code, first, last = int(row[0]), int(row[at_from]), int(row[at_to])
+            region = row[at_region].strip()
+        except (ValueError, IndexError):
+            skipped += bool(row)  # blank lines are not worth counting
+            continue
+        entries.append((code * _RANGE + first, code * _RANGE + last, names.setdefault(region, region)))
+    entries.sort()
+    unmapped: dict[str, int] = {}
+    zones: list[tuple[str, ...]] = []
+    for _, _, region in entries:
+        found = region_zones(region)
+        if not found:
+            unmapped[region] = unmapped.get(region, 0) + 1
+        zones.append(found)
+    return NumberingRegister(
+        starts=array("q", [e[0] for e in entries]), ends=array("q", [e[1] for e in entries]), zones=zones,
+        regions=[e[2] for e in entries], source=source, skipped=skipped, unmapped=unmapped,
+    )
+
+
+class RegisterIndex:
+    """A register's ranges for looking up many numbers: a table of aligned blocks, then bisection.
+
+    Adjacent ranges whose regions have the same zones are one range here (most of the
+    register is in Moscow time), so ``find`` answers with the index of a merged range
+    and ``zones`` has the zones of each.  ``blocks[(n - base) // BLOCK]`` is the index
+    of the one range that holds the whole block of ``BLOCK`` national numbers around
+    ``n``, or -1 where the block is split between ranges (or holds none): then ``find``
+    bisects.  Nine blocks in ten of a real register are whole, and a table lookup is a
+    fraction of a bisection; the table takes 4 bytes a block, at most 400 kB for the
+    whole 10-digit plan.
+    """
+
+    BLOCK = 10**5
+    __slots__ = ("base", "blocks", "ends", "starts", "zones")
+
+    def __init__(self, register: NumberingRegister) -> None:
+        starts = array("q")
+        ends = array("q")
+        zones: list[tuple[str, ...]] = []
+        for start, end, found in zip(register.starts, register.ends, register.zones, strict=True):
+            if starts and start == ends[-1] + 1 and found == zones[-1]:
+                ends[-1] = end
+            else:
+                starts.append(start)
+                ends.append(end)
+                zones.append(found)
+        self.starts: Sequence[int] = starts
+        self.ends: Sequence[int] = ends
+        self.zones: Sequence[tuple[str, ...]] = zones
+        size = self.BLOCK
+        self.base = starts[0] // size * size if starts else 0
+        span = (max(ends) - self.base) // size + 1 if ends else 0
+        self.blocks = array("i", [-1]) * span
+        for at in range(len(starts)):
+            first, stop = self.whole_blocks(at)
+            for block in range(first, stop):
+                self.blocks[block] = at
+
+    def whole_blocks(self, at: int) -> tuple[int, int]:
+        """The blocks that lie wholly in range ``at``: ``range(*whole_blocks(at))`` (maybe empty)."""
+        size = self.BLOCK
+        first = -(-(self.starts[at] - self.base) // size)  # the first block that starts inside the range
+        stop = (self.ends[at] + 1 - self.base) // size  # after the last block that ends inside it
+        return first, max(first, stop)
+
+    def find(self, national: int) -> int:
+        """The index of the range that holds ``national`` (a 10-digit national number), or -1."""
+        block = (national - self.base) // self.BLOCK
+        if 0 <= block < len(self.blocks):
+            at = self.blocks[block]
+            if at >= 0:
+                return at
+        at = bisect_right(self.starts, national) - 1
+        return at if at >= 0 and national <= self.ends[at] else -1
+
+
+_prefix_zones: dict[str, tuple[str, ...]] = {}
+
+
+def library_zones(phone: str) -> tuple[str, ...]:
+    """phonenumbers' ``time_zones_for_number`` for ``'+' + phone``, with () for its unknown marker.
+
+    Same answer, without parsing: the number's type (geographic or not, from the fast
+    validator) picks the prefix table or the country's list, and answers are cached by
+    the longest prefix the table can hold.
+    """
+    parts = national_number(phone)
+    if parts is None:
+        return ()
+    cc, nsn, geographic = parts
+    key = (cc + nsn)[:TIMEZONE_LONGEST_PREFIX] if geographic else "+" + cc
+    found = _prefix_zones.get(key)
+    if found is None:
+        found = _prefix_zones[key] = _lookup(key, geographic)
+    return found
+
+
+def _lookup(key: str, geographic: bool) -> tuple[str, ...]:
+    if geographic:
+        candidates = [key[:n] for n in range(len(key), 0, -1)]
+    else:
+        # _country_level_time_zones_for_number tries cc[:10] ... cc[:2], never one digit alone.
+        candidates = [key[1:][: 1 + n] for n in range(TIMEZONE_LONGEST_PREFIX, 0, -1)]
+    for prefix in candidates:
+        zones = TIMEZONE_DATA.get(prefix)
+        if zones is not None:
+            return tuple(z for z in zones if z != UNKNOWN_TIMEZONE)
+    return ()
+
+
+class ZoneResolver:
+    """Candidate time zones of a recipient's number: the register first, then phonenumbers."""
+
+    def __init__(self, register: NumberingRegister | None = None) -> None:
+        self.register = register
+        self._index = RegisterIndex(register) if register is not None and len(register) else None
+
+    def zones_for(self, phone: str) -> tuple[str, ...]:
+        """IANA names: one is the zone, several are candidates, () is unknown."""
+        index = self._index
+        if index is not None and len(phone) == 11 and phone[0] == "7" and phone.isascii() and phone.isdigit():
+            at = index.find(int(phone[1:]))
+            if at >= 0:
+                zones = index.zones[at]
+                if zones:
+                    return zones
+        return library_zones(phone)
+
+    def register_index(self) -> RegisterIndex | None:
+        """The register behind ``zones_for``, for callers that look up many numbers; None without one.
+
+        For a number of 11 ASCII digits, ``7`` and the national number ``n``: when
+        ``find(n)`` is ``i >= 0`` and ``zones[i]`` is not empty, ``zones_for`` answers
+        ``zones[i]``; otherwise ask ``zones_for``.
+        """
+        return self._index
+
+
+@cache
+def default_resolver() -> ZoneResolver:
+    """The process's resolver; loads the register named by ``SMSFTP_NUMBERING_REGISTER`` if set."""
+    path = os.environ.get(REGISTER_ENV)
+    return ZoneResolver(load_register(path) if path else None)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+_NAMED = 20  # candidates a diagnostic names; a whole country's list is rarely longer
+
+
+@dataclass(frozen=True, slots=True)
+class SendZone:
+    """The zone a recipient's send date is read in, and why (Q13)."""
+
+    zone: ZoneInfo
+    code: str | None  # None: the number's own zone; SMS508 ambiguous, SMS509 unknown
+    candidates: tuple[str, ...]
+    phone: str
+
+    def diagnostic(self, *, file: str | None = None, line: int | None = None,
+                   column: int | None = None) -> Diagnostic | None:
+        """The info diagnostic for this choice, or None when the number settled the zone."""
+        if self.code is None:
+            return None
+        if self.code == "SMS508":
+            more = len(self.candidates) - _NAMED
+            shown = ", ".join(self.candidates[:_NAMED]) + (f" and {more} more" if more > 0 else "")
+            message = (f"phone `{self.phone}` maps to {len(self.candidates)} time zones ({shown}); "
+                       f"the send date was read in the client's time zone {self.zone.key}")
+        else:
+            message = (f"no time zone is known for phone `{self.phone}`; "
+                       f"the send date was read in the client's time zone {self.zone.key}")
+        return diagnostic(self.code, message, file=file, line=line, column=column)
+
+
+def zone_for_send(phone: str, client_zone: ZoneInfo, resolver: ZoneResolver | None = None) -> SendZone:
+    """The zone to read a ``localtime=1`` send date in: the number's own, else the client's (Q13)."""
+    zones = (resolver or default_resolver()).zones_for(phone)
+    if len(zones) == 1:
+        zone = _zone(zones[0])
+        if zone is not None:
+            return SendZone(zone, None, zones, phone)
+        return SendZone(client_zone, "SMS509", (), phone)
+    return SendZone(client_zone, "SMS508" if zones else "SMS509", zones, phone)

@@ -1,0 +1,1 @@
+"""The running platform: clock, FTP server, upload journal, poller, SQLite store."""

@@ -1,0 +1,1 @@
+"""The web side: the HTTP API and the cabinet; they only read the service."""

@@ -1,0 +1,436 @@
+"""The personal cabinet (R1): the client's view of its broadcasts, served beside the HTTP API.
+
+``install(app, sim)`` adds server-rendered pages under ``/cabinet/`` and a few
+JSON endpoints under ``/cabinet/api/`` to the simulator's FastAPI app.  Every
+read goes through the signed-in session's scope: an account sees only its own
+archives, messages and uploads, and anything outside that scope answers 404
+exactly as a record that does not exist would, so ids cannot be probed.
+
+Pages work without JavaScript.  ``static/cabinet.js`` only polls
+``/cabinet/api/version`` and swaps in the live fragment when it changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.web import views as views
+from smsftp.simulator.web.auth import (
+    COOKIE_NAME,
+    MAX_AGE,
+    Session,
+    SessionCodec,
+    bearer_token,
+    check_password,
+    csrf_ok,
+    new_session,
+    safe_next,
+    token_matches,
+)
+
+if TYPE_CHECKING:
+    from smsftp.simulator.app import Simulator
+    from smsftp.simulator.service.store import ArchiveRecord, MessageRecord, UploadRecord
+
+log = logging.getLogger("smsftp.cabinet")
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+PAGE_SIZE = 100
+
+# Our pages load nothing from elsewhere and run only our own script file.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def install(app: FastAPI, sim: Simulator) -> None:
+    """Serve the cabinet from ``app``: pages under ``/cabinet/``, its files under ``/cabinet/static/``."""
+    cabinet = Cabinet(sim)
+    app.mount("/cabinet/static", StaticFiles(directory=STATIC), name="cabinet-static")
+    app.include_router(cabinet.router)
+
+
+class Cabinet:
+    """The cabinet's routes, bound to one simulator and one session secret."""
+
+    def __init__(self, sim: Simulator, *, codec: SessionCodec | None = None) -> None:
+        self.sim = sim
+        # A new secret per simulator run: restarting signs everybody out.
+        self.codec = codec or SessionCodec()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(utc_time=views.utc_time, iso=views.iso, where=views.where,
+                                code=views.inline_code)
+        self.env.globals.update(severity_counts=views.severity_counts, upload_state=views.upload_state)
+        # Keyed by more than the id: a reset store hands out the same ids again.
+        self._parts_cache: dict[tuple[int, str, datetime | None], int] = {}
+        self.router = APIRouter()
+        self._routes()
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _routes(self) -> None:
+        page: dict[str, Any] = {"response_class": HTMLResponse, "include_in_schema": False}
+        add = self.router.add_api_route
+        add("/cabinet", self.root, methods=["GET"], **page)
+        add("/cabinet/", self.overview, methods=["GET"], **page)
+        add("/cabinet/fragment/archives", self.overview_fragment, methods=["GET"], **page)
+        add("/cabinet/archives/{archive_id}", self.archive_page, methods=["GET"], **page)
+        add("/cabinet/uploads", self.uploads_page, methods=["GET"], **page)
+        add("/cabinet/fragment/uploads", self.uploads_fragment, methods=["GET"], **page)
+        add("/cabinet/uploads/{upload_id}", self.upload_page, methods=["GET"], **page)
+        add("/cabinet/login", self.login_form, methods=["GET"], **page)
+        add("/cabinet/login", self.login, methods=["POST"], **page)
+        add("/cabinet/logout", self.logout, methods=["POST"], **page)
+        api: dict[str, Any] = {"tags": ["cabinet"], "methods": ["GET"]}
+        add("/cabinet/api/version", self.api_version, summary="Change stamp of the viewer's records", **api)
+        add("/cabinet/api/archives", self.api_archives, summary="The viewer's archives", **api)
+        add("/cabinet/api/archives/{archive_id}", self.api_archive, summary="One of the viewer's archives",
+            **api)
+        add("/cabinet/api/archives/{archive_id}/messages", self.api_messages,
+            summary="Messages of one of the viewer's archives", **api)
+        add("/cabinet/api/uploads", self.api_uploads, summary="The viewer's uploads", **api)
+        # Last, so that it only catches what nothing above matched: an HTML 404, same for all.
+        add("/cabinet/{rest:path}", self.not_found, methods=["GET", "POST"], **page)
+
+    def _accounts(self) -> Mapping[str, Account]:
+        return self.sim.accounts
+
+    def _zone(self, login: str | None) -> tzinfo:
+        account = self._accounts().get(login) if login else None
+        return account.zone if account is not None else ZoneInfo("UTC")
+
+    def _session(self, request: Request) -> Session | None:
+        """The signed-in viewer: the operator by bearer token, else whoever the cookie names."""
+        if token_matches(self.sim.api_token, bearer_token(request.headers.get("authorization"))):
+            return new_session(operator=True)
+        session = self.codec.loads(request.cookies.get(COOKIE_NAME))
+        if session is None or not session.signed_in:
+            return None
+        if session.login is not None and session.login not in self._accounts():
+            return None  # the account was removed since sign-in
+        return session
+
+    def _render(self, name: str, request: Request, session: Session | None, *, status: int = 200,
+                **context: Any) -> HTMLResponse:
+        context.setdefault("live", None)
+        html = self.env.get_template(name).render(
+            session=session, path=request.url.path, csrf=session.csrf if session else "", **context)
+        response = HTMLResponse(html, status_code=status)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def _set_cookie(self, response: Response, session: Session) -> None:
+        response.set_cookie(COOKIE_NAME, self.codec.dumps(session), max_age=MAX_AGE, path="/cabinet",
+                            httponly=True, samesite="lax")
+
+    def _to_login(self, request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/cabinet/login?next={quote(target, safe='')}", status_code=303)
+
+    def not_found(self, request: Request) -> HTMLResponse:
+        return self._render("cabinet/error.html", request, self._session(request), status=404,
+                            title="Not found", detail="There is nothing at this address for your account.")
+
+    # --- what a session may see ----------------------------------------------------------------
+
+    def _scope(self, session: Session, wanted: str | None) -> str | None:
+        # Only the operator chooses whose records to look at; an account's choice is ignored.
+        if session.operator:
+            return wanted or None
+        return session.login
+
+    def _archives(self, scope: str | None) -> list[ArchiveRecord]:
+        return sorted(self.sim.archives(scope), key=lambda a: a.id, reverse=True)
+
+    def _uploads(self, scope: str | None) -> list[UploadRecord]:
+        return sorted(self.sim.uploads(scope), key=lambda u: u.id, reverse=True)
+
+    def _archive(self, session: Session, archive_id: str) -> ArchiveRecord | None:
+        if not _is_id(archive_id):
+            return None
+        number = int(archive_id)
+        return next((a for a in self.sim.archives(session.scope) if a.id == number and session.sees(a.login)),
+                    None)
+
+    def _upload(self, session: Session, upload_id: str) -> UploadRecord | None:
+        if not _is_id(upload_id):
+            return None
+        number = int(upload_id)
+        return next((u for u in self.sim.uploads(session.scope) if u.id == number and session.sees(u.login)),
+                    None)
+
+    def _messages(self, archive: ArchiveRecord) -> list[MessageRecord]:
+        return [m for m in self.sim.messages(archive.login, archive=archive.name) if m.archive_id == archive.id]
+
+    def _parts(self, archive: ArchiveRecord) -> int:
+        """SMS parts of an accepted archive; a final verdict never changes, so each is counted once."""
+        if archive.status != "accepted":
+            return 0
+        key = (archive.id, archive.sha256, archive.processed_at)
+        if key not in self._parts_cache:
+            self._parts_cache[key] = sum(m.segments for m in self._messages(archive))
+        return self._parts_cache[key]
+
+    def _live_context(self, session: Session, scope: str | None) -> dict[str, Any]:
+        archives = self._archives(scope)
+        zone = self._zone(scope) if scope else UTC
+        totals = views.daily_totals(archives, {a.id: self._parts(a) for a in archives}, zone)
+        return {
+            "archives": archives,
+            "totals": totals,
+            "charts": views.day_charts(totals),
+            "zone_of": self._zone,
+            "local": views.local_time,
+            "scope": scope,
+            "version": views.change_stamp(archives, self._uploads(scope)),
+        }
+
+    # --- pages ---------------------------------------------------------------------------------
+
+    def root(self) -> Response:
+        return RedirectResponse("/cabinet/", status_code=307)
+
+    def _list_page(self, request: Request, login: str, template: str, fragment: str,
+                   context: Callable[[Session, str | None], dict[str, Any]]) -> Response:
+        """A list page (archives, uploads) whose live part reloads from ``fragment``."""
+        session = self._session(request)
+        if session is None:
+            return self._to_login(request)
+        scope = self._scope(session, login)
+        query = f"?{urlencode({'login': scope})}" if session.operator and scope else ""
+        return self._render(template, request, session, live=f"{fragment}{query}",
+                            accounts=sorted(self._accounts()) if session.operator else [],
+                            **context(session, scope))
+
+    def _list_fragment(self, request: Request, login: str, template: str,
+                       context: Callable[[Session, str | None], dict[str, Any]]) -> Response:
+        session = self._session(request)
+        if session is None:
+            return Response(status_code=401)
+        values = context(session, self._scope(session, login))
+        response = self._render(template, request, session, **values)
+        response.headers["X-Cabinet-Version"] = values["version"]
+        return response
+
+    def overview(self, request: Request, login: str = "") -> Response:
+        return self._list_page(request, login, "cabinet/overview.html", "/cabinet/fragment/archives",
+                               self._live_context)
+
+    def overview_fragment(self, request: Request, login: str = "") -> Response:
+        return self._list_fragment(request, login, "cabinet/_overview_live.html", self._live_context)
+
+    def archive_page(self, request: Request, archive_id: str, phone: str = "", text: str = "",
+                     page: int = 1) -> Response:
+        session = self._session(request)
+        if session is None:
+            return self._to_login(request)
+        archive = self._archive(session, archive_id)
+        if archive is None:
+            return self.not_found(request)
+        everything = self._messages(archive)
+        found = views.filter_messages(everything, phone, text)
+        pages = max(1, -(-len(found) // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        upload = self._upload(session, str(archive.upload_id)) if archive.upload_id is not None else None
+
+        def page_link(number: int) -> str:
+            params = {k: v for k, v in (("phone", phone), ("text", text)) if v}
+            params["page"] = str(number)
+            return f"{request.url.path}?{urlencode(params)}#messages"
+
+        return self._render(
+            "cabinet/archive.html", request, session, archive=archive, upload=upload, messages=shown,
+            total=len(everything), matched=len(found), phone=phone, text=text, page=page, pages=pages,
+            page_link=page_link, zone=self._zone(archive.login), local=views.local_time,
+            parts=sum(m.segments for m in everything),
+            live=None if archive.status != "pending" else request.url.path,
+            version=views.change_stamp(self._archives(session.scope), self._uploads(session.scope)))
+
+    def _uploads_context(self, session: Session, scope: str | None) -> dict[str, Any]:
+        uploads = self._uploads(scope)
+        return {"uploads": uploads, "transcript": lambda u: views.transcript(u, self._zone(u.login)),
+                "zone_of": self._zone, "local": views.local_time, "scope": scope,
+                "version": views.change_stamp(self._archives(scope), uploads)}
+
+    def uploads_page(self, request: Request, login: str = "") -> Response:
+        return self._list_page(request, login, "cabinet/uploads.html", "/cabinet/fragment/uploads",
+                               self._uploads_context)
+
+    def uploads_fragment(self, request: Request, login: str = "") -> Response:
+        return self._list_fragment(request, login, "cabinet/_uploads_live.html", self._uploads_context)
+
+    def upload_page(self, request: Request, upload_id: str) -> Response:
+        session = self._session(request)
+        if session is None:
+            return self._to_login(request)
+        upload = self._upload(session, upload_id)
+        if upload is None:
+            return self.not_found(request)
+        archives = [a for a in self._archives(upload.login) if a.upload_id == upload.id]
+        return self._render("cabinet/upload.html", request, session, upload=upload, archives=archives,
+                            lines=views.transcript(upload, self._zone(upload.login)),
+                            zone=self._zone(upload.login), local=views.local_time)
+
+    # --- signing in and out --------------------------------------------------------------------
+
+    def login_form(self, request: Request, next: str = "", token: str = "") -> Response:
+        target = safe_next(next)
+        if token:
+            if not token_matches(self.sim.api_token, token):
+                log.warning("cabinet: operator sign-in with a wrong token from %s", _client(request))
+                anonymous = new_session()
+                response = self._render("cabinet/login.html", request, anonymous, status=401, next=target,
+                                        error="That is not the simulator's API token.")
+                self._set_cookie(response, anonymous)
+                return response
+            # Redirect so that the token does not stay in the address bar or the history.
+            redirect = RedirectResponse(target, status_code=303)
+            self._set_cookie(redirect, new_session(operator=True))
+            return redirect
+        current = self.codec.loads(request.cookies.get(COOKIE_NAME))
+        if current is not None and current.signed_in and self._session(request) is not None:
+            return RedirectResponse(target, status_code=303)
+        anonymous = current if current is not None and not current.signed_in else new_session()
+        response = self._render("cabinet/login.html", request, anonymous, next=target, error="")
+        self._set_cookie(response, anonymous)
+        return response
+
+    def login(self, request: Request, login: Annotated[str, Form()] = "",
+              password: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+              next: Annotated[str, Form()] = "") -> Response:
+        target = safe_next(next)
+        current = self.codec.loads(request.cookies.get(COOKIE_NAME))
+        if not csrf_ok(current, csrf):
+            anonymous = new_session()
+            response = self._render("cabinet/login.html", request, anonymous, status=400, next=target,
+                                    error="The form expired. Please sign in again.")
+            self._set_cookie(response, anonymous)
+            return response
+        account = check_password(self._accounts(), login.strip(), password)
+        if account is None:
+            log.warning("cabinet: failed sign-in for %r from %s", login, _client(request))
+            anonymous = new_session()
+            response = self._render("cabinet/login.html", request, anonymous, status=401, next=target,
+                                    error="Wrong login or password.", login=login)
+            self._set_cookie(response, anonymous)
+            return response
+        log.info("cabinet: %s signed in from %s", account.login, _client(request))
+        redirect = RedirectResponse(target, status_code=303)
+        self._set_cookie(redirect, new_session(account.login))
+        return redirect
+
+    def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        current = self.codec.loads(request.cookies.get(COOKIE_NAME))
+        if not csrf_ok(current, csrf):
+            return self._render("cabinet/error.html", request, self._session(request), status=400,
+                                title="Form expired", detail="Reload the page and sign out again.")
+        redirect = RedirectResponse("/cabinet/login", status_code=303)
+        self._set_cookie(redirect, new_session())
+        return redirect
+
+    # --- JSON, for the page's script and for scripts of the signed-in client ------------------
+
+    def api_version(self, request: Request, login: str = "") -> Response:
+        """A value that changes whenever the viewer's archives or uploads change.
+
+        Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
+        """
+        session = self._session(request)
+        if session is None:
+            return _json_error(401, "sign in to the cabinet first")
+        scope = self._scope(session, login)
+        return _json({"version": views.change_stamp(self._archives(scope), self._uploads(scope))})
+
+    def api_archives(self, request: Request, login: str = "") -> Response:
+        """The viewer's archives, newest first (the operator's: every account's, or ``login``'s).
+
+        Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
+        """
+        session = self._session(request)
+        if session is None:
+            return _json_error(401, "sign in to the cabinet first")
+        return _json({"archives": [a.to_json() for a in self._archives(self._scope(session, login))]})
+
+    def api_archive(self, request: Request, archive_id: str) -> Response:
+        """One archive of the viewer's, with its diagnostics; 404 for any other.
+
+        Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
+        """
+        session = self._session(request)
+        if session is None:
+            return _json_error(401, "sign in to the cabinet first")
+        archive = self._archive(session, archive_id)
+        if archive is None:
+            return _json_error(404, "no such archive")
+        return _json(archive.to_json())
+
+    def api_messages(self, request: Request, archive_id: str, phone: str = "", text: str = "") -> Response:
+        """The rendered messages of one of the viewer's archives, searchable as on the page.
+
+        Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
+        """
+        session = self._session(request)
+        if session is None:
+            return _json_error(401, "sign in to the cabinet first")
+        archive = self._archive(session, archive_id)
+        if archive is None:
+            return _json_error(404, "no such archive")
+        found = views.filter_messages(self._messages(archive), phone, text)
+        return _json({"archive": archive.name, "messages": [m.to_json() for m in found]})
+
+    def api_uploads(self, request: Request, login: str = "") -> Response:
+        """The viewer's uploads as the FTP server journalled them.
+
+        Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
+        """
+        session = self._session(request)
+        if session is None:
+            return _json_error(401, "sign in to the cabinet first")
+        return _json({"uploads": [u.to_json() for u in self._uploads(self._scope(session, login))]})
+
+
+def _is_id(text: str) -> bool:
+    # isdigit alone accepts "²" and other digits that int() refuses.
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _json(body: Mapping[str, Any] | Sequence[Any]) -> JSONResponse:
+    response = JSONResponse(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _json_error(status: int, detail: str) -> JSONResponse:
+    response = JSONResponse({"detail": detail}, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
