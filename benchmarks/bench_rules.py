@@ -61,8 +61,41 @@ MEASURES = ("A", "B", "C")
 # Network codes of the big operators, every range of them assigned (as in the regulator's 2023 register):
 # real lists hold assigned numbers, which a loaded register resolves to one zone.  A few numbers come from
 # any valid 9xx code instead, as from codes newer than the register a service has loaded.
-BIG_CODES = (900, 903, 905, 906, 908, 909, 910, 911, 913, 915, 916, 917, 918, 919, 920, 921, 922, 925, 926,
-             927, 928, 937, 950, 951, 952, 953, 960, 961, 963, 964, 965, 987, 999)
+BIG_CODES = (
+    900,
+    903,
+    905,
+    906,
+    908,
+    909,
+    910,
+    911,
+    913,
+    915,
+    916,
+    917,
+    918,
+    919,
+    920,
+    921,
+    922,
+    925,
+    926,
+    927,
+    928,
+    937,
+    950,
+    951,
+    952,
+    953,
+    960,
+    961,
+    963,
+    964,
+    965,
+    987,
+    999,
+)
 OTHER_CODES_SHARE = 0.03
 
 
@@ -95,12 +128,15 @@ def build_archive(path: Path, rows: int, seed: int) -> None:
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         template = zipfile.ZipInfo("sms/template.csv", stamp)
         template.compress_type = zipfile.ZIP_DEFLATED
-        zf.writestr(template, "message;sourceaddress;validity;senddate;localtime\r\n"
-                              f"{TEMPLATE};TESTSMS;1440;{SENDDATE};1\r\n")
+        zf.writestr(
+            template, f"message;sourceaddress;validity;senddate;localtime\r\n{TEMPLATE};TESTSMS;1440;{SENDDATE};1\r\n"
+        )
         contacts = zipfile.ZipInfo("sms/contacts.csv", stamp)
         contacts.compress_type = zipfile.ZIP_DEFLATED
-        with zf.open(contacts, "w", force_zip64=True) as raw, \
-                io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
+        with (
+            zf.open(contacts, "w", force_zip64=True) as raw,
+            io.TextIOWrapper(raw, encoding="utf-8", newline="") as out,
+        ):
             out.write("phone;attr1;attr2;attr3\r\n")
             chunk: list[str] = []
             for _ in range(rows):
@@ -118,12 +154,15 @@ def archive_for(work: Path, rows: int, seed: int) -> Path:
     if not path.exists():
         started = time.perf_counter()
         build_archive(path, rows, seed)
-        print(f"built {path} ({path.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f} s",
-              file=sys.stderr)
+        print(
+            f"built {path} ({path.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
     return path
 
 
 # --- the measurements, each run in a fresh interpreter ----------------------------------------------
+
 
 def _peak_rss_mib() -> float:
     try:
@@ -157,14 +196,17 @@ def measure_b(archive: Path, db: Path) -> dict[str, Any]:
         message = values[header.index("message")]
         records = _contacts(zf)
         columns = next(records)
-        pattern = re.sub(r"#(\w+)#", lambda m: f"{{{columns.index(m.group(1))}}}",
-                         message.replace("{", "{{").replace("}", "}}"))
+        pattern = re.sub(
+            r"#(\w+)#", lambda m: f"{{{columns.index(m.group(1))}}}", message.replace("{", "{{").replace("}", "}}")
+        )
         fill = pattern.format
         con = sqlite3.connect(db)
         con.execute("CREATE TABLE messages (row INTEGER, phone TEXT, text TEXT)")
         with con:
-            con.executemany("INSERT INTO messages VALUES (?,?,?)",
-                            ((row, fields[0], fill(*fields)) for row, fields in enumerate(records, 2)))
+            con.executemany(
+                "INSERT INTO messages VALUES (?,?,?)",
+                ((row, fields[0], fill(*fields)) for row, fields in enumerate(records, 2)),
+            )
         rows = con.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
         con.close()
     return {"rows": rows}
@@ -175,16 +217,29 @@ def measure_a(archive: Path, db: Path, resolver: Any) -> dict[str, Any]:
     from smsftp.simulator.rules.processing import process_archive
     from smsftp.simulator.service.store import Store
 
-    account = Account(login=LOGIN, password=LOGIN, mode="template", senders=("TESTSMS",),
-                      default_sender="TESTSMS")
+    account = Account(login=LOGIN, password=LOGIN, mode="template", senders=("TESTSMS",), default_sender="TESTSMS")
     store = Store(db)
-    archive_id = store.claim(login=LOGIN, name=ARCHIVE_NAME, upload_id=None, size=archive.stat().st_size,
-                             mtime_ns=0, sha256="", received_at=AT)
+    archive_id = store.claim(
+        login=LOGIN,
+        name=ARCHIVE_NAME,
+        upload_id=None,
+        size=archive.stat().st_size,
+        mtime_ns=0,
+        sha256="",
+        received_at=AT,
+    )
     run = process_archive(ARCHIVE_NAME, archive, account, AT, resolver=resolver)
     for batch in run.batches():  # as the poller stores them
         store.append_rows(archive_id, batch, run.sender or "")
-    store.finish(archive_id, status=run.status, mode=run.mode, message_count=run.message_count,
-                 rejected_rows=run.rejected_rows, diagnostics=run.diagnostics, processed_at=AT)
+    store.finish(
+        archive_id,
+        status=run.status,
+        mode=run.mode,
+        message_count=run.message_count,
+        rejected_rows=run.rejected_rows,
+        diagnostics=run.diagnostics,
+        processed_at=AT,
+    )
     store.close()
     codes = sorted({d.code for d in run.diagnostics})
     return {"rows": run.message_count, "status": run.status, "diagnostic_codes": codes}
@@ -228,8 +283,9 @@ def run_child(kind: str, archive: Path, db: Path, register: str | None, profile:
         command += ["--register", register]
     if profile:
         command.append("--profile")
-    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
+    done = subprocess.run(
+        command, check=True, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+    )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["rate"] = result["rows"] / result["seconds"]
     return result
@@ -245,24 +301,33 @@ def verify_phones(archive: Path) -> dict[str, Any]:
         next(records)
         phones = [fields[0] for fields in records]
     disagreements = verify_against_phonenumbers(phones)
-    return {"numbers": len(phones), "disagreements": disagreements[:20], "agree": not disagreements,
-            "seconds": time.perf_counter() - started}
+    return {
+        "numbers": len(phones),
+        "disagreements": disagreements[:20],
+        "agree": not disagreements,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 # --- the report ------------------------------------------------------------------------------------
+
 
 def _mib(value: float) -> str:
     return f"{value:.0f} MiB"
 
 
 def markdown(sizes: dict[int, dict[str, Any]]) -> str:
-    lines = ["| rows | A rows/s | B rows/s | C rows/s | A/B | A peak RSS | B peak RSS | C peak RSS | A/C RSS |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| rows | A rows/s | B rows/s | C rows/s | A/B | A peak RSS | B peak RSS | C peak RSS | A/C RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for rows, r in sorted(sizes.items()):
         a, b, c = r["A"], r["B"], r["C"]
-        lines.append(f"| {rows:,} | {a['rate']:,.0f} | {b['rate']:,.0f} | {c['rate']:,.0f} | "
-                     f"{r['ratios']['rate_a_over_b']:.2f} | {_mib(a['peak_rss_mib'])} | {_mib(b['peak_rss_mib'])} "
-                     f"| {_mib(c['peak_rss_mib'])} | {r['ratios']['rss_a_over_c']:.2f} |")
+        lines.append(
+            f"| {rows:,} | {a['rate']:,.0f} | {b['rate']:,.0f} | {c['rate']:,.0f} | "
+            f"{r['ratios']['rate_a_over_b']:.2f} | {_mib(a['peak_rss_mib'])} | {_mib(b['peak_rss_mib'])} "
+            f"| {_mib(c['peak_rss_mib'])} | {r['ratios']['rss_a_over_c']:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -271,12 +336,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", default="100000,1000000", help="comma-separated sizes (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="one 20,000-row smoke run")
     parser.add_argument("--seed", type=int, default=20261125)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "smsftp-bench",
-                        help="where archives are cached and databases written (default: %(default)s)")
-    parser.add_argument("--register", default=os.environ.get("SMSFTP_NUMBERING_REGISTER"),
-                        help="numbering-plan register for A's time zones (default: $SMSFTP_NUMBERING_REGISTER)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per measurement, interleaved; the median counts, and the largest peak RSS")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "smsftp-bench",
+        help="where archives are cached and databases written (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--register",
+        default=os.environ.get("SMSFTP_NUMBERING_REGISTER"),
+        help="numbering-plan register for A's time zones (default: $SMSFTP_NUMBERING_REGISTER)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per measurement, interleaved; the median counts, and the largest peak RSS",
+    )
     parser.add_argument("--no-verify", action="store_true", help="skip the phone agreement pass")
     parser.add_argument("--profile", action="store_true", help="also run A under cProfile, top functions to stderr")
     parser.add_argument("--json", type=Path, help="write the results here")
@@ -308,21 +384,29 @@ def main(argv: list[str] | None = None) -> int:
             chosen["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs[kind])
             chosen["all_seconds"] = [r["seconds"] for r in runs[kind]]
             found[kind] = chosen
-            print(f"{rows:>9,} {kind}: {chosen['rows']:,} rows in {chosen['seconds']:.2f} s = "
-                  f"{chosen['rate']:,.0f} rows/s (median of {len(runs[kind])}), peak RSS "
-                  f"{chosen['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+            print(
+                f"{rows:>9,} {kind}: {chosen['rows']:,} rows in {chosen['seconds']:.2f} s = "
+                f"{chosen['rate']:,.0f} rows/s (median of {len(runs[kind])}), peak RSS "
+                f"{chosen['peak_rss_mib']:.0f} MiB",
+                file=sys.stderr,
+            )
         if found["A"]["rows"] != rows or found["B"]["rows"] != rows or found["C"]["rows"] != rows:
             print(f"row counts differ: {[found[k]['rows'] for k in MEASURES]}", file=sys.stderr)
-        found["ratios"] = {"rate_a_over_b": found["A"]["rate"] / found["B"]["rate"],
-                           "rss_a_over_c": found["A"]["peak_rss_mib"] / found["C"]["peak_rss_mib"]}
+        found["ratios"] = {
+            "rate_a_over_b": found["A"]["rate"] / found["B"]["rate"],
+            "rss_a_over_c": found["A"]["peak_rss_mib"] / found["C"]["peak_rss_mib"],
+        }
         results[rows] = found
         if args.profile:
             run_child("A", archive, args.work / "bench-A.sqlite", args.register, profile=True)
         if not args.no_verify:
             verification[rows] = verify_phones(archive)
             v = verification[rows]
-            print(f"{rows:>9,} phones: fast path and phonenumbers "
-                  f"{'agree' if v['agree'] else 'DISAGREE'} on {v['numbers']:,} numbers", file=sys.stderr)
+            print(
+                f"{rows:>9,} phones: fast path and phonenumbers "
+                f"{'agree' if v['agree'] else 'DISAGREE'} on {v['numbers']:,} numbers",
+                file=sys.stderr,
+            )
     table = markdown(results)
     print(table)
     flat = None
@@ -332,11 +416,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nA's peak RSS at {large:,} rows is {flat:.2f}x its peak at {small:,} rows.")
     if args.json:
         document = {
-            "python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
-            "seed": args.seed, "register": args.register, "repeat": args.repeat,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "seed": args.seed,
+            "register": args.register,
+            "repeat": args.repeat,
             "targets": {"rate_a_over_b": 0.6, "rate_a_over_b_ambition": 0.8, "rss_a_over_c_below": 2.0},
-            "sizes": {str(k): v for k, v in results.items()}, "rss_growth_a": flat,
-            "phone_verification": {str(k): v for k, v in verification.items()}, "markdown": table,
+            "sizes": {str(k): v for k, v in results.items()},
+            "rss_growth_a": flat,
+            "phone_verification": {str(k): v for k, v in verification.items()},
+            "markdown": table,
         }
         args.json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     agree = all(v["agree"] for v in verification.values())

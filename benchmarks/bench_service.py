@@ -120,16 +120,35 @@ class Server:
             cmd = [sys.executable, str(script), str(self.port), str(home), str(cert) if cert else "-"]
         else:
             # "serve-module": the command without the CLI's plugin loading, as a lazy CLI would start it.
-            entry = ["-m", "smsftp.simulator.cli", "serve"] if kind == "smsftp" else [
-                "-c", "from smsftp.simulator.serve import serve; serve()"]
-            cmd = [sys.executable, *entry, "--ftp-port", str(self.port), "--api-port", "-1",
-                   "--state-dir", str(home), "--clock", "frozen", "--poll-interval", "3600", "--log-level", "warning",
-                   "--tls", "optional" if cert else "off"]
+            entry = (
+                ["-m", "smsftp.simulator.cli", "serve"]
+                if kind == "smsftp"
+                else ["-c", "from smsftp.simulator.serve import serve; serve()"]
+            )
+            cmd = [
+                sys.executable,
+                *entry,
+                "--ftp-port",
+                str(self.port),
+                "--api-port",
+                "-1",
+                "--state-dir",
+                str(home),
+                "--clock",
+                "frozen",
+                "--poll-interval",
+                "3600",
+                "--log-level",
+                "warning",
+                "--tls",
+                "optional" if cert else "off",
+            ]
             if cert:
                 cmd += ["--cert", str(cert), "--key", str(cert.with_name("key.pem"))]
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work,
-                                        env=child_env(work))
+        self.process = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work, env=child_env(work)
+        )
         wait_for_login(self.port, self.started + 30, self.process)
         self.ready = time.perf_counter() - self.started
 
@@ -178,16 +197,32 @@ def bench_startup(work: Path, runs: int) -> tuple[float, float, float, float]:
             server.stop()
     fresh = work / "fresh-state"
     shutil.rmtree(fresh, ignore_errors=True)
-    cmd = [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--ftp-port", str(port := free_port()), "--api-port",
-           "-1", "--state-dir", str(fresh), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "smsftp.simulator.cli",
+        "serve",
+        "--ftp-port",
+        str(port := free_port()),
+        "--api-port",
+        "-1",
+        "--state-dir",
+        str(fresh),
+        "--log-level",
+        "warning",
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env(state))
     wait_for_login(port, started + 30, process)
     with_cert = time.perf_counter() - started
     process.send_signal(signal.SIGINT)
     process.wait(10)
-    return (statistics.median(times["smsftp"]), statistics.median(times["bare"]), with_cert,
-            statistics.median(times["serve-module"]))
+    return (
+        statistics.median(times["smsftp"]),
+        statistics.median(times["bare"]),
+        with_cert,
+        statistics.median(times["serve-module"]),
+    )
 
 
 def bench_pipeline(work: Path, rows: int, runs: int) -> tuple[float, float, float, int]:
@@ -217,13 +252,19 @@ def bench_pipeline(work: Path, rows: int, runs: int) -> tuple[float, float, floa
         db = Path(tempfile.mkdtemp(dir=work)) / "library.sqlite3"
         started = time.perf_counter()
         store = Store(db)
-        archive_id = store.claim(login=LOGIN, name=name, upload_id=None, size=0, mtime_ns=0, sha256="",
-                                 received_at=AT)
+        archive_id = store.claim(login=LOGIN, name=name, upload_id=None, size=0, mtime_ns=0, sha256="", received_at=AT)
         run = process_archive(name, archive, account, AT)
         for batch in run.batches(1000):  # exactly what the poller does
             store.append_rows(archive_id, batch, run.sender or "")
-        store.finish(archive_id, status=run.status, mode=run.mode, message_count=run.message_count,
-                     rejected_rows=run.rejected_rows, diagnostics=run.diagnostics, processed_at=AT)
+        store.finish(
+            archive_id,
+            status=run.status,
+            mode=run.mode,
+            message_count=run.message_count,
+            rejected_rows=run.rejected_rows,
+            diagnostics=run.diagnostics,
+            processed_at=AT,
+        )
         seconds = time.perf_counter() - started
         store.close()
         shutil.rmtree(db.parent, ignore_errors=True)
@@ -231,8 +272,9 @@ def bench_pipeline(work: Path, rows: int, runs: int) -> tuple[float, float, floa
 
     def service() -> float:
         state = Path(tempfile.mkdtemp(dir=work))
-        with Simulator(accounts={LOGIN: account}, state_dir=state, api_port=None, tls="off",
-                       clock=FrozenClock(AT)) as sim:
+        with Simulator(
+            accounts={LOGIN: account}, state_dir=state, api_port=None, tls="off", clock=FrozenClock(AT)
+        ) as sim:
             with login(sim.ftp_port) as ftp, archive.open("rb") as source:
                 ftp.storbinary(f"STOR {name}", source, blocksize=1 << 16)
             sim.uploads()  # the checksum thread is done: only the pipeline is timed
@@ -248,26 +290,42 @@ def bench_pipeline(work: Path, rows: int, runs: int) -> tuple[float, float, floa
         measured["rules"].append(rules_alone())
         measured["library"].append(rules_and_store())
         measured["service"].append(service())
-    return (statistics.median(measured["service"]), statistics.median(measured["rules"]),
-            statistics.median(measured["library"]), rows)
+    return (
+        statistics.median(measured["service"]),
+        statistics.median(measured["rules"]),
+        statistics.median(measured["library"]),
+        rows,
+    )
 
 
-def table(upload: list[tuple[str, float, float]], pipeline: tuple[float, float, float, int],
-          startup: tuple[float, float, float, float]) -> str:
+def table(
+    upload: list[tuple[str, float, float]],
+    pipeline: tuple[float, float, float, int],
+    startup: tuple[float, float, float, float],
+) -> str:
     lines = ["| measure | smsftp | baseline | ratio | target |", "|---|---:|---:|---:|---|"]
     for label, ours, bare in upload:
-        lines.append(f"| upload, {label} (MB/s) | {ours:,.0f} | {bare:,.0f} (bare pyftpdlib) | "
-                     f"{ours / bare:.2f}x | >= 0.8x |")
+        lines.append(
+            f"| upload, {label} (MB/s) | {ours:,.0f} | {bare:,.0f} (bare pyftpdlib) | {ours / bare:.2f}x | >= 0.8x |"
+        )
     service, rules, library, rows = pipeline
-    lines.append(f"| end of upload to {rows:,} messages stored (s) | {service:.2f} | {rules:.2f} (rules alone, "
-                 f"no storage) | {service / rules:.2f}x | <= 1.1x |")
-    lines.append(f"| the same | {service:.2f} | {library:.2f} (rules + Store batches, as bench_rules A) | "
-                 f"{service / library:.2f}x | <= 1.1x |")
+    lines.append(
+        f"| end of upload to {rows:,} messages stored (s) | {service:.2f} | {rules:.2f} (rules alone, "
+        f"no storage) | {service / rules:.2f}x | <= 1.1x |"
+    )
+    lines.append(
+        f"| the same | {service:.2f} | {library:.2f} (rules + Store batches, as bench_rules A) | "
+        f"{service / library:.2f}x | <= 1.1x |"
+    )
     ours, bare, fresh, module = startup
-    lines.append(f"| start-up to first login, `smsftp serve` (ms) | {ours * 1000:.0f} | {bare * 1000:.0f} "
-                 f"(bare pyftpdlib) | {ours / bare:.2f}x | <= 1.5x |")
-    lines.append(f"| the same, serve without the CLI's plugin loading (ms) | {module * 1000:.0f} | "
-                 f"{bare * 1000:.0f} | {module / bare:.2f}x | <= 1.5x |")
+    lines.append(
+        f"| start-up to first login, `smsftp serve` (ms) | {ours * 1000:.0f} | {bare * 1000:.0f} "
+        f"(bare pyftpdlib) | {ours / bare:.2f}x | <= 1.5x |"
+    )
+    lines.append(
+        f"| the same, serve without the CLI's plugin loading (ms) | {module * 1000:.0f} | "
+        f"{bare * 1000:.0f} | {module / bare:.2f}x | <= 1.5x |"
+    )
     lines.append(f"| start-up, first start (certificate made) (ms) | {fresh * 1000:.0f} | | | |")
     return "\n".join(lines)
 
@@ -303,8 +361,11 @@ def main(argv: list[str] | None = None) -> int:
         print(table(results["upload"], results["pipeline"], results["startup"]))  # type: ignore[arg-type]
     else:
         print(results)
-    print(f"\n{datetime.now(UTC):%Y-%m-%d}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"{args.megabytes} MB upload, {args.runs} runs per side", file=sys.stderr)
+    print(
+        f"\n{datetime.now(UTC):%Y-%m-%d}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"{args.megabytes} MB upload, {args.runs} runs per side",
+        file=sys.stderr,
+    )
     return 0
 
 

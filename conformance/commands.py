@@ -55,8 +55,7 @@ def _instant(value: str | None) -> datetime:
     try:
         return parse_instant(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant (or 'now')",
-                                 param_hint="--at") from None
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant (or 'now')", param_hint="--at") from None
 
 
 def _check_account(accounts_file: Path | None, login: str) -> Account:
@@ -76,8 +75,10 @@ def _report_written(built: BuiltArchive, result: ArchiveResult) -> None:
         if d.line is not None:
             where += f":{d.line}" + (f":{d.column}" if d.column is not None else "")
         click.echo(f"  {where}: {d.code} [{d.severity}] {d.message} ({d.statement})")
-    click.echo(f"  smsftp check: {result.status.upper()} ({result.mode or 'unknown mode'}): "
-               f"{result.message_count} message(s), {result.rejected_rows} rejected row(s)")
+    click.echo(
+        f"  smsftp check: {result.status.upper()} ({result.mode or 'unknown mode'}): "
+        f"{result.message_count} message(s), {result.rejected_rows} rejected row(s)"
+    )
 
 
 def _checked(built: BuiltArchive, account: Account, at: datetime, binary: bool = True) -> ArchiveResult:
@@ -112,51 +113,125 @@ def _fixture_from_case(case_id: str, output: Path, login: str | None, check: boo
         else:
             click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
     if not case.upload.binary:
-        click.echo("  note: this case uploads in ASCII mode (TYPE A); the check above judged the bytes "
-                   "a server stores after such an upload")
+        click.echo(
+            "  note: this case uploads in ASCII mode (TYPE A); the check above judged the bytes "
+            "a server stores after such an upload"
+        )
 
 
 @click.command(epilog=_fault_help())
 @click.option("--case", "case_id", metavar="ID", help="Write the archive(s) of this conformance case.")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Directory to write into (created if missing).")
-@click.option("--mode", type=click.Choice(["template", "plain"]), default="template", show_default=True,
-              help="template: sms/contacts.csv + sms/template.csv; "
-                   "plain: one sms/list.txt (TELRN_LONG;TEXT).")
-@click.option("--contacts", "count", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Number of recipients: Russian names (faker ru_RU) and distinct valid mobile numbers.")
-@click.option("--message", help="Template text with #attr1#..#attrN# fields (plain mode: filled into TEXT). "
-                                "Default: 'Уважаемый #attr1# #attr2#! Ваш заказ готов к выдаче.'")
-@click.option("--sender", default="TESTSMS", show_default=True,
-              help="template.csv's sourceaddress (M3); in plain mode the account's default sender "
-                   "for the check.")
-@click.option("--template-field", "template_fields", multiple=True, metavar="KEY=VALUE",
-              help="An extra template.csv column, e.g. validity=180, senddate=20301201T10:00:00, "
-                   "localtime=1.")
-@click.option("--encoding", type=click.Choice(["utf-8", "cp1251"]), default="utf-8", show_default=True,
-              help="Text encoding of the CSV files (Z4).")
-@click.option("--newline", type=click.Choice(list(NEWLINES)), default="crlf", show_default=True,
-              help="Line endings of the CSV files (Z5).")
-@click.option("--bom/--no-bom", default=False, show_default=True,
-              help="Start the CSV files with a UTF-8 byte-order mark, as Excel's 'CSV UTF-8' does (Q5).")
-@click.option("--fault", "faults", multiple=True, metavar="NAME",
-              help="Something that goes wrong in the field; repeatable. The list is below.")
-@click.option("--password", help="Encrypt with this password (ZipCrypto, as zip -P). --fault encrypted uses "
-                                 "'secret'.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory to write into (created if missing).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["template", "plain"]),
+    default="template",
+    show_default=True,
+    help="template: sms/contacts.csv + sms/template.csv; plain: one sms/list.txt (TELRN_LONG;TEXT).",
+)
+@click.option(
+    "--contacts",
+    "count",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Number of recipients: Russian names (faker ru_RU) and distinct valid mobile numbers.",
+)
+@click.option(
+    "--message",
+    help="Template text with #attr1#..#attrN# fields (plain mode: filled into TEXT). "
+    "Default: 'Уважаемый #attr1# #attr2#! Ваш заказ готов к выдаче.'",
+)
+@click.option(
+    "--sender",
+    default="TESTSMS",
+    show_default=True,
+    help="template.csv's sourceaddress (M3); in plain mode the account's default sender for the check.",
+)
+@click.option(
+    "--template-field",
+    "template_fields",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An extra template.csv column, e.g. validity=180, senddate=20301201T10:00:00, localtime=1.",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "cp1251"]),
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of the CSV files (Z4).",
+)
+@click.option(
+    "--newline",
+    type=click.Choice(list(NEWLINES)),
+    default="crlf",
+    show_default=True,
+    help="Line endings of the CSV files (Z5).",
+)
+@click.option(
+    "--bom/--no-bom",
+    default=False,
+    show_default=True,
+    help="Start the CSV files with a UTF-8 byte-order mark, as Excel's 'CSV UTF-8' does (Q5).",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="NAME",
+    help="Something that goes wrong in the field; repeatable. The list is below.",
+)
+@click.option("--password", help="Encrypt with this password (ZipCrypto, as zip -P). --fault encrypted uses 'secret'.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for names and numbers.")
-@click.option("--at", "at_text", metavar="ISO|now",
-              help="Upload instant; the archive's name carries it on the client's wall clock "
-                   "(default 2026-11-25T09:00:00Z, so the same command line gives the same bytes).")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO|now",
+    help="Upload instant; the archive's name carries it on the client's wall clock "
+    "(default 2026-11-25T09:00:00Z, so the same command line gives the same bytes).",
+)
 @click.option("--timezone", default="Europe/Moscow", show_default=True, help="The client's IANA time zone.")
 @click.option("--login", help="The account login in the archive's name (default guest).")
-@click.option("--accounts", "accounts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Accounts TOML for the check (sender approval, encoding); default: none, as smsftp check.")
-@click.option("--check/--no-check", default=True, show_default=True,
-              help="Judge the written archive with the platform's rules, as `smsftp check` does.")
-def fixture(case_id: str | None, output: Path, mode: str, count: int, message: str | None, sender: str,
-            template_fields: tuple[str, ...], encoding: str, newline: str, bom: bool, faults: tuple[str, ...],
-            password: str | None, seed: int, at_text: str | None, timezone: str, login: str | None,
-            accounts_file: Path | None, check: bool) -> None:
+@click.option(
+    "--accounts",
+    "accounts_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Accounts TOML for the check (sender approval, encoding); default: none, as smsftp check.",
+)
+@click.option(
+    "--check/--no-check",
+    default=True,
+    show_default=True,
+    help="Judge the written archive with the platform's rules, as `smsftp check` does.",
+)
+def fixture(
+    case_id: str | None,
+    output: Path,
+    mode: str,
+    count: int,
+    message: str | None,
+    sender: str,
+    template_fields: tuple[str, ...],
+    encoding: str,
+    newline: str,
+    bom: bool,
+    faults: tuple[str, ...],
+    password: str | None,
+    seed: int,
+    at_text: str | None,
+    timezone: str,
+    login: str | None,
+    accounts_file: Path | None,
+    check: bool,
+) -> None:
     """Write an archive that reproduces a case or a customer's problem, for a support ticket.
 
     With --case ID, the archive(s) of that conformance case. Otherwise an archive
@@ -177,8 +252,9 @@ def fixture(case_id: str | None, output: Path, mode: str, count: int, message: s
         return
     unknown = [f for f in faults if f not in ALL_FAULTS]
     if unknown:
-        raise click.BadParameter(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(ALL_FAULTS)}",
-                                 param_hint="--fault")
+        raise click.BadParameter(
+            f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(ALL_FAULTS)}", param_hint="--fault"
+        )
     fields: list[tuple[str, str]] = []
     for item in template_fields:
         key, sep, value = item.partition("=")
@@ -186,17 +262,28 @@ def fixture(case_id: str | None, output: Path, mode: str, count: int, message: s
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--template-field")
         fields.append((key, value))
     at = _instant(at_text)
-    params = FixtureParams(mode=mode, contacts=count, message=message, sender=sender,
-                           template_fields=tuple(fields), encoding=encoding, newline=newline, bom=bom,
-                           faults=faults, seed=seed, at=at, timezone=timezone, login=login or "guest",
-                           password=password)
+    params = FixtureParams(
+        mode=mode,
+        contacts=count,
+        message=message,
+        sender=sender,
+        template_fields=tuple(fields),
+        encoding=encoding,
+        newline=newline,
+        bom=bom,
+        faults=faults,
+        seed=seed,
+        at=at,
+        timezone=timezone,
+        login=login or "guest",
+        password=password,
+    )
     try:
         made = fixture_recipe(params)
     except (FixtureError, KeyError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
     show_bar = made.rows >= _BAR_THRESHOLD and sys.stderr.isatty()
-    with click.progressbar(length=made.rows, label="rows", file=sys.stderr, show_pos=True,
-                           hidden=not show_bar) as bar:
+    with click.progressbar(length=made.rows, label="rows", file=sys.stderr, show_pos=True, hidden=not show_bar) as bar:
         last = [0]
 
         def progress(done: int) -> None:
@@ -214,9 +301,11 @@ def fixture(case_id: str | None, output: Path, mode: str, count: int, message: s
             account = account.with_overrides(default_sender=sender)
         _report_written(built, _checked(built, account, at))
         if account.encoding != encoding:
-            click.echo(f"  note: checked for an account whose encoding is {account.encoding}; "
-                       f"pass --accounts with `encoding = \"{encoding}\"` for an account arranged "
-                       "with support (Z4)")
+            click.echo(
+                f"  note: checked for an account whose encoding is {account.encoding}; "
+                f'pass --accounts with `encoding = "{encoding}"` for an account arranged '
+                "with support (Z4)"
+            )
     else:
         click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
 
@@ -228,15 +317,18 @@ def corpus() -> None:
 
 @corpus.command("build")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--max-stored", type=click.IntRange(min=0), default=None,
-              help="Store archives up to this many bytes; bigger ones are listed with their recipe only.")
+@click.option(
+    "--max-stored",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Store archives up to this many bytes; bigger ones are listed with their recipe only.",
+)
 def corpus_build(directory: Path, max_stored: int | None) -> None:
     """Write every case's archives, expected.json and index.json into DIRECTORY."""
     from smsftp.conformance.judge.corpus import MAX_STORED_BYTES, build_corpus
 
     summary = build_corpus(directory, max_stored=MAX_STORED_BYTES if max_stored is None else max_stored)
-    click.echo(f"{directory}: {summary.cases} case(s), {summary.stored} archive(s), "
-               f"{summary.total_bytes:,} bytes")
+    click.echo(f"{directory}: {summary.cases} case(s), {summary.stored} archive(s), {summary.total_bytes:,} bytes")
     for omitted in summary.omitted:
         click.echo(f"  not stored (too large; rebuild with `smsftp fixture --case`): {omitted}")
 
@@ -252,13 +344,14 @@ def corpus_verify(directory: Path, bytes_only: bool) -> None:
     for problem in report.problems:
         click.echo(f"FAIL {problem}")
     if report.zlib_differs and report.problems:
-        click.echo("note: the corpus was built with another zlib; compressed bytes may differ "
-                   "for that reason")
+        click.echo("note: the corpus was built with another zlib; compressed bytes may differ for that reason")
     for skipped in report.skipped:
         click.echo(f"skip {skipped}")
-    click.echo(f"{directory}: {len(report.problems)} problem(s); "
-               f"{report.checked} archive outcome(s) checked, "
-               f"{len(report.skipped)} case(s) need the FTP service")
+    click.echo(
+        f"{directory}: {len(report.problems)} problem(s); "
+        f"{report.checked} archive outcome(s) checked, "
+        f"{len(report.skipped)} case(s) need the FTP service"
+    )
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
 
 
@@ -287,18 +380,30 @@ def _from_store(state_dir: Path, login: str | None) -> tuple[list[dict[str, Any]
 
 
 @click.command()
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
-              show_default=True,
-              help="Exit 1 when a finding at or above this severity exists.")
-@click.option("--api", metavar="URL", envvar="SMSFTP_API",
-              help="The simulator's HTTP API, e.g. http://127.0.0.1:8025 [env SMSFTP_API].")
-@click.option("--state-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Read the simulator's store directly instead of the API.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding at or above this severity exists.",
+)
+@click.option(
+    "--api",
+    metavar="URL",
+    envvar="SMSFTP_API",
+    help="The simulator's HTTP API, e.g. http://127.0.0.1:8025 [env SMSFTP_API].",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Read the simulator's store directly instead of the API.",
+)
 @click.option("--token", envvar="SMSFTP_API_TOKEN", help="API token when the API is not on loopback.")
 @click.option("--login", help="Judge only this account's uploads.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def report(fail_on: str, api: str | None, state_dir: Path | None, token: str | None, login: str | None,
-           fmt: str) -> None:
+def report(
+    fail_on: str, api: str | None, state_dir: Path | None, token: str | None, login: str | None, fmt: str
+) -> None:
     """Judge every upload the simulator received from your client (client conformance).
 
     For each upload: the archive's name, binary transfer (TYPE I), upload under

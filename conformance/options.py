@@ -79,8 +79,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("target", "where the conformance cases run: sim (the in-process simulator) or live", "sim", _target),
     Option("cases", "only the cases whose id matches one of these globs (comma-separated)", ""),
     Option("exclude_cases", "leave out the cases whose id matches one of these globs", ""),
-    Option("strict", "fail NON-STRICT verdicts too (not pytest's own --strict, which is about pytest)", "no",
-           _bool, flag=True),
+    Option(
+        "strict",
+        "fail NON-STRICT verdicts too (not pytest's own --strict, which is about pytest)",
+        "no",
+        _bool,
+        flag=True,
+    ),
     Option("report_dir", "write index.json and report.html of the run into this directory"),
     Option("live_host", "the live platform's FTP host"),
     Option("live_port", "the live platform's FTP port", "21", int),
@@ -92,11 +97,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("live_confirm", "confirm that the live run sends real SMS", "no", _bool, flag=True),
     Option("live_allow", "the only numbers that may receive SMS (comma-separated)", "", parse_numbers),
     Option("live_budget", "the most messages this run may send", None, int),
-    Option("live_numbers", "your own numbers that take the place of the cases' sample numbers, sample i -> "
-           "number i mod n (comma-separated; default: the valid numbers of --live-allow, in that order)", "",
-           parse_tester_numbers),
-    Option("live_sender", "your account's approved sender, in place of the cases' TESTSMS (default: TESTSMS)",
-           None, parse_sender),
+    Option(
+        "live_numbers",
+        "your own numbers that take the place of the cases' sample numbers, sample i -> "
+        "number i mod n (comma-separated; default: the valid numbers of --live-allow, in that order)",
+        "",
+        parse_tester_numbers,
+    ),
+    Option(
+        "live_sender",
+        "your account's approved sender, in place of the cases' TESTSMS (default: TESTSMS)",
+        None,
+        parse_sender,
+    ),
     Option("live_outcomes", "outcome source: an http(s) URL in GET /api/messages format, or cmd:COMMAND"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
@@ -108,11 +121,9 @@ def add_options(parser: pytest.Parser) -> None:
     for option in OPTIONS:
         help_text = f"{option.help} (env {option.env}, ini {option.ini})"
         if option.flag:
-            group.addoption(option.cli, action="store_true", default=None, dest=f"smsftp_{option.name}",
-                            help=help_text)
+            group.addoption(option.cli, action="store_true", default=None, dest=f"smsftp_{option.name}", help=help_text)
         else:
-            group.addoption(option.cli, action="store", default=None, dest=f"smsftp_{option.name}",
-                            help=help_text)
+            group.addoption(option.cli, action="store", default=None, dest=f"smsftp_{option.name}", help=help_text)
         parser.addini(option.ini, help_text, default=None)
 
 
@@ -131,12 +142,20 @@ class Settings:
         v = self.values
         allow: tuple[str, ...] = v["live_allow"]
         return LiveConfig(
-            host=v["live_host"] or "", port=v["live_port"], login=v["live_login"] or "",
-            password=v["live_password"] or "", tls=v["live_tls"], cafile=v["live_cafile"],
-            poll_interval=v["live_poll_interval"], confirm=v["live_confirm"], allow=frozenset(allow),
-            budget=v["live_budget"], outcomes=v["live_outcomes"],
+            host=v["live_host"] or "",
+            port=v["live_port"],
+            login=v["live_login"] or "",
+            password=v["live_password"] or "",
+            tls=v["live_tls"],
+            cafile=v["live_cafile"],
+            poll_interval=v["live_poll_interval"],
+            confirm=v["live_confirm"],
+            allow=frozenset(allow),
+            budget=v["live_budget"],
+            outcomes=v["live_outcomes"],
             numbers=v["live_numbers"] or tuple(n for n in allow if valid_number(n)),
-            sender=v["live_sender"] or None)
+            sender=v["live_sender"] or None,
+        )
 
     def sim_localization(self) -> Localization | None:
         """On the simulator the cases keep their numbers and sender unless these options are given."""
@@ -147,8 +166,11 @@ class Settings:
 
     def header(self) -> list[str]:
         live = self.values["target"] == "live"
-        names = [o.name for o in OPTIONS if not o.name.startswith("live_") or live
-                 or (o.name in SIM_TOO and self.values[o.name])]
+        names = [
+            o.name
+            for o in OPTIONS
+            if not o.name.startswith("live_") or live or (o.name in SIM_TOO and self.values[o.name])
+        ]
         parts = []
         for name in names:
             option = BY_NAME[name]
@@ -162,8 +184,10 @@ class Settings:
             else:
                 shown = "-" if value in (None, "") else str(value)
             parts.append(f"{name.replace('_', '-')}={shown} ({self.sources[name]})")
-        return [f"smsftp: target={self.values['target']} ({self.sources['target']})",
-                "smsftp settings: " + "; ".join(parts[1:])]
+        return [
+            f"smsftp: target={self.values['target']} ({self.sources['target']})",
+            "smsftp settings: " + "; ".join(parts[1:]),
+        ]
 
 
 def resolve(config: pytest.Config, environ: dict[str, str] | None = None) -> Settings:

@@ -53,8 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = settings
     if settings.target == "live":
         if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
-            raise pytest.UsageError("smsftp: --target=live runs one case at a time (one folder, one budget); "
-                                    "drop -n")
+            raise pytest.UsageError("smsftp: --target=live runs one case at a time (one folder, one budget); drop -n")
         from smsftp.conformance.live.target import LiveNotAllowed, LiveTarget
 
         try:
@@ -74,10 +73,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from smsftp.conformance.cases import select_cases
 
     settings = metafunc.config.stash[SETTINGS]
-    cases = select_cases([settings.cases] if settings.cases else [],
-                         [settings.exclude_cases] if settings.exclude_cases else [])
-    metafunc.parametrize("sms_case", [pytest.param(c, id=c.id, marks=pytest.mark.smsftp_case(c.id))
-                                      for c in cases])
+    cases = select_cases(
+        [settings.cases] if settings.cases else [], [settings.exclude_cases] if settings.exclude_cases else []
+    )
+    metafunc.parametrize("sms_case", [pytest.param(c, id=c.id, marks=pytest.mark.smsftp_case(c.id)) for c in cases])
 
 
 # --- fixtures ----------------------------------------------------------------------------------------
@@ -172,8 +171,13 @@ class _Recorder:
             return
         from smsftp.conformance.judge.reporting import build_report, write_report
 
-        report = build_report(self.verdicts.values(), target=self.settings.target,
-                              settings=self._settings_json(), started=self.started, exit_status=int(exitstatus))
+        report = build_report(
+            self.verdicts.values(),
+            target=self.settings.target,
+            settings=self._settings_json(),
+            started=self.started,
+            exit_status=int(exitstatus),
+        )
         self.written = write_report(directory, report)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -184,7 +188,8 @@ class _Recorder:
         terminalreporter.write_sep("=", "smsftp conformance")
         for line in summary_lines(self.verdicts.values()):
             loud = line.startswith("!!!")
-            terminalreporter.write_line(line, red=loud or line.startswith("FAILED"), bold=loud,
-                                        yellow=line.startswith("NON-STRICT"))
+            terminalreporter.write_line(
+                line, red=loud or line.startswith("FAILED"), bold=loud, yellow=line.startswith("NON-STRICT")
+            )
         for path in getattr(self, "written", ()):
             terminalreporter.write_line(f"smsftp report: {path}")

@@ -3,10 +3,12 @@
 ``Simulator`` is what ``smsftp serve`` runs, what the pytest plugin starts, and
 what a test can use directly::
 
-    with Simulator() as sim:                       # ephemeral ports, temporary state, frozen clock
-        ftp = ftplib.FTP(); ftp.connect(sim.ftp_host, sim.ftp_port); ftp.login("guest", "guest")
+    with Simulator() as sim:  # ephemeral ports, temporary state, frozen clock
+        ftp = ftplib.FTP()
+        ftp.connect(sim.ftp_host, sim.ftp_port)
+        ftp.login("guest", "guest")
         ftp.storbinary("STOR guest_20261125120000.zip", archive)
-        sim.advance(10)                            # the poll that fell due runs before this returns
+        sim.advance(10)  # the poll that fell due runs before this returns
         assert sim.archive("guest_20261125120000.zip").status == "accepted"
 
 Start-up order matters for crash safety and for speed: the store recovers first
@@ -78,11 +80,22 @@ def is_loopback(host: str) -> bool:
 class Simulator:
     """The fake platform; a context manager.  Every API below is safe from any thread."""
 
-    def __init__(self, *, accounts: Mapping[str, Account] | None = None, state_dir: str | Path | None = None,
-                 host: str = "127.0.0.1", ftp_port: int = 0, api_port: int | None = 0,
-                 tls: TlsPolicy = "optional", cert: Path | None = None, key: Path | None = None,
-                 clock: Clock | None = None, poll_interval: float = 10.0, naive_poller: bool = False,
-                 api_token: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        accounts: Mapping[str, Account] | None = None,
+        state_dir: str | Path | None = None,
+        host: str = "127.0.0.1",
+        ftp_port: int = 0,
+        api_port: int | None = 0,
+        tls: TlsPolicy = "optional",
+        cert: Path | None = None,
+        key: Path | None = None,
+        clock: Clock | None = None,
+        poll_interval: float = 10.0,
+        naive_poller: bool = False,
+        api_token: str | None = None,
+    ) -> None:
         if tls not in ("off", "optional", "required"):
             raise ValueError(f"tls must be off, optional or required, not {tls!r}")
         if poll_interval <= 0:
@@ -125,19 +138,40 @@ class Simulator:
         self._journal = journal = Journal(store, self.clock)
         recover(store, self.clock.now())
         journal.start()
-        self._ftp = FtpService(host=self.host, port=self._ftp_port_arg, root=ftp_root, accounts=self._account_map,
-                               journal=journal, tls=self.tls, ssl_context=self._tls_context(), errors=self._errors)
+        self._ftp = FtpService(
+            host=self.host,
+            port=self._ftp_port_arg,
+            root=ftp_root,
+            accounts=self._account_map,
+            journal=journal,
+            tls=self.tls,
+            ssl_context=self._tls_context(),
+            errors=self._errors,
+        )
         self.ftp_host, self.ftp_port = self._ftp.host, self._ftp.port
         self._ftp.start()
         from smsftp.simulator.service.poller import Poller  # after the listener: a login need not wait for it
 
-        self._poller = Poller(store=store, journal=journal, root=ftp_root, accounts=self._account_map,
-                              clock=self.clock, interval=self.poll_interval, naive=self.naive_poller,
-                              errors=self._errors)
+        self._poller = Poller(
+            store=store,
+            journal=journal,
+            root=ftp_root,
+            accounts=self._account_map,
+            clock=self.clock,
+            interval=self.poll_interval,
+            naive=self.naive_poller,
+            errors=self._errors,
+        )
         self._poller.start()
         self.started = True
-        log_event("start", ftp=f"{self.ftp_host}:{self.ftp_port}", tls=self.tls, state=self.state_dir,
-                  clock="frozen" if self.clock.frozen else "system", at=self.clock.now())
+        log_event(
+            "start",
+            ftp=f"{self.ftp_host}:{self.ftp_port}",
+            tls=self.tls,
+            state=self.state_dir,
+            clock="frozen" if self.clock.frozen else "system",
+            at=self.clock.now(),
+        )
         if self._api_port_arg is not None:
             with _real_datetime_for_imports():
                 from smsftp.simulator.web.api import ApiServer, create_app
@@ -168,8 +202,9 @@ class Simulator:
         from smsftp.simulator.service.tls import ensure_certificate, load_pair, server_context
 
         assert self.state_dir is not None
-        pair = load_pair(self._cert_arg, self._key_arg) if self._cert_arg else ensure_certificate(
-            self.state_dir / "tls")
+        pair = (
+            load_pair(self._cert_arg, self._key_arg) if self._cert_arg else ensure_certificate(self.state_dir / "tls")
+        )
         self.cert_path, self.key_path = pair.cert, pair.key
         return server_context(pair)
 
@@ -196,8 +231,9 @@ class Simulator:
     def __enter__(self) -> Simulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -269,8 +305,15 @@ class Simulator:
     def archive(self, name: str, login: str | None = None) -> ArchiveRecord | None:
         return self.store.archive(name, login)
 
-    def messages(self, login: str | None = None, archive: str | None = None, phone: str | None = None,
-                 *, limit: int | None = None, offset: int = 0) -> list[MessageRecord]:
+    def messages(
+        self,
+        login: str | None = None,
+        archive: str | None = None,
+        phone: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[MessageRecord]:
         return self.store.messages(login, archive, phone, limit=limit, offset=offset)
 
     def failed_logins(self, login: str | None = None) -> list[FailedLogin]:

@@ -133,8 +133,9 @@ def _check_one(path: Path, account: Account, at: datetime, keep: bool, progress:
     if not path.is_file():
         from smsftp.simulator.rules.diagnostics import diagnostic
 
-        missing = diagnostic("SMS201", f"{path}: no such file, or not a regular file",
-                             hint="Check the path you passed to smsftp check.")
+        missing = diagnostic(
+            "SMS201", f"{path}: no such file, or not a regular file", hint="Check the path you passed to smsftp check."
+        )
         return ArchiveResult(path.name, "rejected", None, 0, 0, [missing], [] if keep else None)
     run = process_archive(path.name, path, account, at)
     bar = _Progress(path.name, sys.stderr, progress and sys.stderr.isatty())
@@ -187,20 +188,33 @@ def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
 
 @main.command()
 @click.argument("archives", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--accounts", "accounts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Accounts TOML file ([accounts.LOGIN] tables). Without it, sender approval is not checked.")
+@click.option(
+    "--accounts",
+    "accounts_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Accounts TOML file ([accounts.LOGIN] tables). Without it, sender approval is not checked.",
+)
 @click.option("--login", help="The FTP login the archive is checked for. Default: the login in its name.")
 @click.option("--encoding", help="Override the account's text encoding (default utf-8).")
-@click.option("--timezone", "timezone_", metavar="ZONE",
-              help="Override the account's IANA time zone (default Europe/Moscow).")
+@click.option(
+    "--timezone", "timezone_", metavar="ZONE", help="Override the account's IANA time zone (default Europe/Moscow)."
+)
 @click.option("--at", "at", callback=parse_instant_option, help="Processing instant, ISO 8601 (default: now).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: compiler-style lines; json: one JSON document.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: compiler-style lines; json: one JSON document.",
+)
 @click.option("--messages", "show_messages", is_flag=True, help="Include the rendered messages.")
-@click.option("--register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              envvar="SMSFTP_NUMBERING_REGISTER",
-              help="Numbering-plan register (DEF-9xx.csv) for time zones by number "
-                   "[env SMSFTP_NUMBERING_REGISTER].")
+@click.option(
+    "--register",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SMSFTP_NUMBERING_REGISTER",
+    help="Numbering-plan register (DEF-9xx.csv) for time zones by number [env SMSFTP_NUMBERING_REGISTER].",
+)
 def check(
     archives: tuple[Path, ...],
     accounts_file: Path | None,
@@ -251,14 +265,14 @@ def _validate_overrides(overrides: dict[str, Any]) -> None:
         try:
             codecs.lookup(overrides["encoding"])
         except LookupError:
-            raise click.BadParameter(f"unknown encoding {overrides['encoding']!r}",
-                                     param_hint="--encoding") from None
+            raise click.BadParameter(f"unknown encoding {overrides['encoding']!r}", param_hint="--encoding") from None
     if overrides.get("timezone"):
         try:
             ZoneInfo(overrides["timezone"])
         except Exception:
-            raise click.BadParameter(f"unknown IANA time zone {overrides['timezone']!r}",
-                                     param_hint="--timezone") from None
+            raise click.BadParameter(
+                f"unknown IANA time zone {overrides['timezone']!r}", param_hint="--timezone"
+            ) from None
 
 
 main.add_command(serve)

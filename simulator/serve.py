@@ -57,8 +57,9 @@ def _instant(value: str | None) -> datetime | None:
     try:
         return parse_instant(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 instant such as 2026-11-25T12:00:00Z",
-                                 param_hint="--at") from None
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 instant such as 2026-11-25T12:00:00Z", param_hint="--at"
+        ) from None
 
 
 def banner(sim: Any, demo: bool) -> str:
@@ -67,8 +68,10 @@ def banner(sim: Any, demo: bool) -> str:
     if sim.tls != "required":
         lines.append(f"  FTP       ftp://{host}:{sim.ftp_port}/")
     if sim.tls != "off":
-        lines.append(f"  FTPS      ftp://{host}:{sim.ftp_port}/ with AUTH TLS (explicit; curl --ssl-reqd"
-                     f"{'' if sim.tls == 'required' else ', TLS optional'})")
+        lines.append(
+            f"  FTPS      ftp://{host}:{sim.ftp_port}/ with AUTH TLS (explicit; curl --ssl-reqd"
+            f"{'' if sim.tls == 'required' else ', TLS optional'})"
+        )
         lines.append(f"  cert      {sim.cert_path}   (curl --cacert {sim.cert_path}, or -k)")
     if demo:
         lines.append("  login     guest / guest   (demo account, sender TESTSMS)")
@@ -80,8 +83,9 @@ def banner(sim: Any, demo: bool) -> str:
     if sim.api_token:
         lines.append(f"  token     Authorization: Bearer {sim.api_token}")
     clock = "frozen at " + format_instant(sim.clock.now()) if sim.clock.frozen else "system time"
-    lines.append(f"  clock     {clock}; poll every {sim.poll_interval:g} s"
-                 f"{' (naive poller)' if sim.naive_poller else ''}")
+    lines.append(
+        f"  clock     {clock}; poll every {sim.poll_interval:g} s{' (naive poller)' if sim.naive_poller else ''}"
+    )
     lines += [f"  state     {sim.state_dir}", ""]
     if demo:
         lines.append(f"Try:  curl -T guest_YYYYMMDDhhmmss.zip ftp://guest:guest@{host}:{sim.ftp_port}/")
@@ -90,33 +94,86 @@ def banner(sim: Any, demo: bool) -> str:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address for FTP and the API. Off loopback, the API requires a token.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address for FTP and the API. Off loopback, the API requires a token.",
+)
 @click.option("--ftp-port", default=2121, show_default=True, type=int, help="FTP/FTPS control port (0: any).")
 @click.option("--api-port", default=8025, show_default=True, type=int, help="HTTP API port (0: any; -1: no API).")
-@click.option("--accounts", "accounts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Accounts TOML ([accounts.LOGIN] tables). Default: the demo account guest/guest.")
-@click.option("--state-dir", default=DEFAULT_STATE_DIR, show_default=True,
-              help="Where the SQLite log, the FTP folders and the certificate live; ':memory:' keeps no state.")
-@click.option("--tls", type=click.Choice(["off", "optional", "required"]), default="optional",
-              show_default=True, help="Explicit FTPS (AUTH TLS): not offered, offered, or required before USER.")
-@click.option("--cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM certificate (default: generated into STATE_DIR/tls on first start).")
-@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM private key (default: in the --cert file).")
-@click.option("--clock", "clock_kind", type=click.Choice(["system", "frozen"]), default="system",
-              show_default=True, help="system: real time; frozen: time moves only by the API.")
+@click.option(
+    "--accounts",
+    "accounts_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Accounts TOML ([accounts.LOGIN] tables). Default: the demo account guest/guest.",
+)
+@click.option(
+    "--state-dir",
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    help="Where the SQLite log, the FTP folders and the certificate live; ':memory:' keeps no state.",
+)
+@click.option(
+    "--tls",
+    type=click.Choice(["off", "optional", "required"]),
+    default="optional",
+    show_default=True,
+    help="Explicit FTPS (AUTH TLS): not offered, offered, or required before USER.",
+)
+@click.option(
+    "--cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate (default: generated into STATE_DIR/tls on first start).",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM private key (default: in the --cert file).",
+)
+@click.option(
+    "--clock",
+    "clock_kind",
+    type=click.Choice(["system", "frozen"]),
+    default="system",
+    show_default=True,
+    help="system: real time; frozen: time moves only by the API.",
+)
 @click.option("--at", "at", help="Start instant, ISO 8601 (frozen clock; default now).")
 @click.option("--poll-interval", default=10.0, show_default=True, type=float, help="Seconds between polls (P1).")
-@click.option("--naive-poller", is_flag=True,
-              help="Take .zip files even while they are being uploaded, as a plain file-system poller does (Q22).")
-@click.option("--api-token", envvar="SMSFTP_API_TOKEN",
-              help="Bearer token for the API [env SMSFTP_API_TOKEN]; generated when --host is not loopback.")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              show_default=True, help="Structured log lines (logfmt: event=upload, poll, archive, ...) on stderr.")
-def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, state_dir: str, tls: str,
-          cert: Path | None, key: Path | None, clock_kind: str, at: str | None, poll_interval: float,
-          naive_poller: bool, api_token: str | None, log_level: str) -> None:
+@click.option(
+    "--naive-poller",
+    is_flag=True,
+    help="Take .zip files even while they are being uploaded, as a plain file-system poller does (Q22).",
+)
+@click.option(
+    "--api-token",
+    envvar="SMSFTP_API_TOKEN",
+    help="Bearer token for the API [env SMSFTP_API_TOKEN]; generated when --host is not loopback.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="Structured log lines (logfmt: event=upload, poll, archive, ...) on stderr.",
+)
+def serve(
+    host: str,
+    ftp_port: int,
+    api_port: int,
+    accounts_file: Path | None,
+    state_dir: str,
+    tls: str,
+    cert: Path | None,
+    key: Path | None,
+    clock_kind: str,
+    at: str | None,
+    poll_interval: float,
+    naive_poller: bool,
+    api_token: str | None,
+    log_level: str,
+) -> None:
     """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API."""
     try:
         accounts = load_accounts(accounts_file) if accounts_file else None
@@ -131,10 +188,20 @@ def serve(host: str, ftp_port: int, api_port: int, accounts_file: Path | None, s
     clock: Clock = FrozenClock(start) if clock_kind == "frozen" else SystemClock()
     from smsftp.simulator.app import Simulator
 
-    sim = Simulator(accounts=accounts, state_dir=state_dir, host=host, ftp_port=ftp_port,
-                    api_port=None if api_port < 0 else api_port, tls=tls,  # type: ignore[arg-type]
-                    cert=cert, key=key, clock=clock, poll_interval=poll_interval, naive_poller=naive_poller,
-                    api_token=api_token)
+    sim = Simulator(
+        accounts=accounts,
+        state_dir=state_dir,
+        host=host,
+        ftp_port=ftp_port,
+        api_port=None if api_port < 0 else api_port,
+        tls=tls,  # type: ignore[arg-type]
+        cert=cert,
+        key=key,
+        clock=clock,
+        poll_interval=poll_interval,
+        naive_poller=naive_poller,
+        api_token=api_token,
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -29,8 +29,7 @@ def service_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _campaign(rows: int = 3, *, text: str = "Hello #attr1#!", sender: str = "TESTSMS", first: int = 0) -> bytes:
     """A template-mode archive (C1, M1-M3) with ``rows`` recipients 7903123xxxx, CRLF line ends."""
-    contacts = "phone;attr1\r\n" + "".join(f"7903{1230000 + first + i:07d};Name{first + i}\r\n"
-                                          for i in range(rows))
+    contacts = "phone;attr1\r\n" + "".join(f"7903{1230000 + first + i:07d};Name{first + i}\r\n" for i in range(rows))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("sms/contacts.csv", contacts)

@@ -32,8 +32,7 @@ def test_defaults_match_the_document() -> None:
 
 def test_demo_account_uses_the_documents_examples() -> None:
     acct = demo_account()
-    assert (acct.login, acct.password, acct.senders, acct.default_sender) == ("guest", "guest", ("TESTSMS",),
-                                                                              "TESTSMS")
+    assert (acct.login, acct.password, acct.senders, acct.default_sender) == ("guest", "guest", ("TESTSMS",), "TESTSMS")
 
 
 @pytest.mark.parametrize(

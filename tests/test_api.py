@@ -40,9 +40,21 @@ def sim(clean_sim: Simulator) -> Simulator:
 
 def test_openapi_describes_every_endpoint(client: httpx.Client) -> None:
     paths = set(client.get("/openapi.json").json()["paths"])
-    assert {"/api/health", "/api/accounts", "/api/uploads", "/api/archives", "/api/archives/{name}",
-            "/api/messages", "/api/clock", "/api/clock/advance", "/api/poll", "/api/reset",
-            "/api/folder/{login}", "/api/failed-logins", "/api/polls"} <= paths
+    assert {
+        "/api/health",
+        "/api/accounts",
+        "/api/uploads",
+        "/api/archives",
+        "/api/archives/{name}",
+        "/api/messages",
+        "/api/clock",
+        "/api/clock/advance",
+        "/api/poll",
+        "/api/reset",
+        "/api/folder/{login}",
+        "/api/failed-logins",
+        "/api/polls",
+    } <= paths
 
 
 def test_the_root_redirects_to_the_cabinet(client: httpx.Client) -> None:
@@ -65,7 +77,11 @@ def test_p1_p2_upload_poll_verdict_messages(sim: Simulator, client: httpx.Client
     assert client.post("/api/poll").json() == {"found": 1, "processed": 1, "in_progress": 0}
     [archive] = client.get("/api/archives", params={"login": "guest"}).json()["archives"]
     assert (archive["name"], archive["status"], archive["mode"], archive["message_count"]) == (
-        NAME, "accepted", "template", 5)
+        NAME,
+        "accepted",
+        "template",
+        5,
+    )
     page = client.get("/api/messages", params={"login": "guest", "limit": 2, "offset": 1}).json()
     assert page["total"] == 5 and [m["row"] for m in page["messages"]] == [3, 4]
     one = client.get("/api/messages", params={"phone": "79031230004"}).json()
@@ -88,8 +104,7 @@ def test_clock_set_and_advance(sim: Simulator, client: httpx.Client, campaign: C
     assert client.post("/api/clock/advance", json={"seconds": -1}).status_code == 422
 
 
-def test_archive_wait_returns_when_processed(sim: Simulator, client: httpx.Client,
-                                             campaign: CampaignFactory) -> None:
+def test_archive_wait_returns_when_processed(sim: Simulator, client: httpx.Client, campaign: CampaignFactory) -> None:
     """?wait=SECONDS answers as soon as the verdict exists: no sleep loops in clients."""
     upload(sim, campaign())
     mover = threading.Timer(0.2, sim.advance, args=(10,))
@@ -99,8 +114,9 @@ def test_archive_wait_returns_when_processed(sim: Simulator, client: httpx.Clien
     assert response.status_code == 200 and response.json()["status"] == "accepted"
 
 
-def test_archive_wait_deadline_and_unknown_names(sim: Simulator, client: httpx.Client,
-                                                 campaign: CampaignFactory) -> None:
+def test_archive_wait_deadline_and_unknown_names(
+    sim: Simulator, client: httpx.Client, campaign: CampaignFactory
+) -> None:
     assert client.get("/api/archives/guest_20000101000000.zip", params={"wait": 0.1}).status_code == 404
     upload(sim, campaign())
     waiting = client.get(f"/api/archives/{NAME}")
@@ -108,8 +124,9 @@ def test_archive_wait_deadline_and_unknown_names(sim: Simulator, client: httpx.C
     assert client.get(f"/api/archives/{NAME}", params={"wait": 0.2}).status_code == 408
 
 
-def test_q17_wait_is_for_the_new_upload_of_a_repeated_name(sim: Simulator, client: httpx.Client,
-                                                           campaign: CampaignFactory) -> None:
+def test_q17_wait_is_for_the_new_upload_of_a_repeated_name(
+    sim: Simulator, client: httpx.Client, campaign: CampaignFactory
+) -> None:
     upload(sim, campaign(1))
     sim.advance(10)
     upload(sim, campaign(2))
@@ -136,8 +153,9 @@ def test_throw_away_accounts(sim: Simulator, client: httpx.Client, campaign: Cam
     assert client.get("/api/folder/nobody").status_code == 404
 
 
-def test_reset_forgets_everything_but_accounts_and_clock(sim: Simulator, client: httpx.Client,
-                                                         campaign: CampaignFactory) -> None:
+def test_reset_forgets_everything_but_accounts_and_clock(
+    sim: Simulator, client: httpx.Client, campaign: CampaignFactory
+) -> None:
     upload(sim, campaign())
     upload(sim, b"left", name="notes.txt")
     before = client.get("/api/clock").json()["now"]
@@ -146,12 +164,15 @@ def test_reset_forgets_everything_but_accounts_and_clock(sim: Simulator, client:
     assert client.get("/api/clock").json()["now"] == before
 
 
-def test_the_system_clock_can_be_pushed_forward_but_not_set(service_cert: tuple[Path, Path],
-                                                            campaign: CampaignFactory) -> None:
+def test_the_system_clock_can_be_pushed_forward_but_not_set(
+    service_cert: tuple[Path, Path], campaign: CampaignFactory
+) -> None:
     """P1 without a 10-second wait on real time: advancing past a poll runs it before the reply."""
     cert, key = service_cert
-    with Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim, \
-            httpx.Client(base_url=sim.api_url or "", timeout=30) as client:
+    with (
+        Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim,
+        httpx.Client(base_url=sim.api_url or "", timeout=30) as client,
+    ):
         upload(sim, campaign())
         before = datetime.fromisoformat(client.get("/api/clock").json()["now"].replace("Z", "+00:00"))
         assert client.post("/api/clock/advance", json={"seconds": 60}).status_code == 200
@@ -172,8 +193,10 @@ def test_a_configured_token_is_required(service_cert: tuple[Path, Path]) -> None
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
     assert Simulator(host="192.0.2.1").api_token  # made up when not given, never used here
-    with Simulator(api_token="s3cret", cert=cert, key=key) as sim, \
-            httpx.Client(base_url=sim.api_url or "", timeout=30) as client:
+    with (
+        Simulator(api_token="s3cret", cert=cert, key=key) as sim,
+        httpx.Client(base_url=sim.api_url or "", timeout=30) as client,
+    ):
         assert client.get("/api/health").status_code == 401
         assert client.get("/api/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/api/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200

@@ -47,7 +47,11 @@ def test_the_tree_keeps_every_contract(clean_run: subprocess.CompletedProcess[st
         ("simulator/rules/naming.py", "import smsftp.simulator.service.store", "simulator layers"),
         ("simulator/rules/segments.py", "import sqlite3", "the rules are pure"),
         ("simulator/service/poller.py", "import smsftp.simulator.web.api", "simulator layers"),
-        ("simulator/service/store.py", "import smsftp.conformance.judge.verdicts", "simulator never imports conformance"),
+        (
+            "simulator/service/store.py",
+            "import smsftp.conformance.judge.verdicts",
+            "simulator never imports conformance",
+        ),
         ("conformance/client/builder.py", "import smsftp.conformance.judge.runner", "the reference client judges"),
     ],
 )

@@ -102,12 +102,13 @@ def entries_of(data: bytes) -> Iterator[tuple[int, int, str]]:
     for _ in range(count):
         name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, pos + 28)
         (local,) = struct.unpack_from("<I", data, pos + 42)
-        yield pos, local, data[pos + 46: pos + 46 + name_len].decode("cp437")
+        yield pos, local, data[pos + 46 : pos + 46 + name_len].decode("cp437")
         pos += 46 + name_len + extra_len + comment_len
 
 
-def patch(data: bytes, name: str, *, method: int | None = None, compressed: int | None = None,
-          size: int | None = None) -> bytes:
+def patch(
+    data: bytes, name: str, *, method: int | None = None, compressed: int | None = None, size: int | None = None
+) -> bytes:
     """Rewrite header fields of one entry in both the local header and the central directory."""
     out = bytearray(data)
     for cd, local, entry in entries_of(data):
@@ -124,6 +125,7 @@ def patch(data: bytes, name: str, *, method: int | None = None, compressed: int 
 
 
 # --- good archives, by real tools and by zipfile ---------------------------------------------
+
 
 @needs_zip
 def test_z3_c1_m1_zip_r_of_the_sms_folder_is_a_template_archive(tmp_path: Path) -> None:
@@ -174,8 +176,15 @@ def test_z2_sources_bytes_path_and_file_objects(tmp_path: Path) -> None:
             b[: len(chunk)] = chunk
             return len(chunk)
 
-    for source in (data, bytearray(data), str(tmp_path / "a.zip"), tmp_path / "a.zip",
-                   io.BytesIO(data), open(tmp_path / "a.zip", "rb"), Pipe()):  # noqa: SIM115
+    for source in (
+        data,
+        bytearray(data),
+        str(tmp_path / "a.zip"),
+        tmp_path / "a.zip",
+        io.BytesIO(data),
+        open(tmp_path / "a.zip", "rb"),  # noqa: SIM115 - ZipArchive closes what it is given
+        Pipe(),
+    ):
         with ZipArchive(source, account()) as archive:  # type: ignore[arg-type]
             layout, problems = archive.inspect()
             assert layout is not None and problems == []
@@ -207,6 +216,7 @@ def test_z2_inspect_is_repeatable_and_open_needs_inspect() -> None:
 
 # --- Q16: not a zip, empty, truncated, encrypted, methods, corrupt ------------------------------
 
+
 def test_q16_zero_bytes_is_sms202() -> None:
     layout, problems = inspect(b"")
     assert layout is None and codes(problems) == ["SMS202"]
@@ -219,13 +229,16 @@ def test_q16_zip_without_entries_is_sms202() -> None:
     assert "no entries" in problems[0].message
 
 
-@pytest.mark.parametrize(("data", "what"), [
-    (CONTACTS, "CSV text file"),
-    (b"Rar!\x1a\x07\x01\x00" + b"\x00" * 40, "RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c" + b"\x00" * 40, "7z archive"),
-    (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "gzip"),
-    (b"\x00\x01\x02\x03\xff\xfe" * 10, "00 01 02 03"),
-])
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (CONTACTS, "CSV text file"),
+        (b"Rar!\x1a\x07\x01\x00" + b"\x00" * 40, "RAR archive"),
+        (b"7z\xbc\xaf\x27\x1c" + b"\x00" * 40, "7z archive"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "gzip"),
+        (b"\x00\x01\x02\x03\xff\xfe" * 10, "00 01 02 03"),
+    ],
+)
 def test_q16_not_a_zip_is_sms201_naming_what_it_is(data: bytes, what: str) -> None:
     layout, problems = inspect(data)
     assert layout is None
@@ -345,7 +358,7 @@ def test_q16_compressed_size_running_past_the_end_of_the_file_is_sms206() -> Non
 def test_q16_local_header_not_where_directory_says_is_sms206_at_inspect() -> None:
     data = bytearray(build(PAIR))
     _, local, _ = next(entries_of(bytes(data)))
-    data[local: local + 4] = b"XXXX"
+    data[local : local + 4] = b"XXXX"
     layout, problems = inspect(bytes(data))
     assert layout is None
     assert only(problems, "SMS206").file == "sms/contacts.csv"
@@ -354,7 +367,7 @@ def test_q16_local_header_not_where_directory_says_is_sms206_at_inspect() -> Non
 def test_q16_damaged_central_directory_is_sms206() -> None:
     data = bytearray(build(PAIR))
     cd, _, _ = next(entries_of(bytes(data)))
-    data[cd: cd + 4] = b"XXXX"
+    data[cd : cd + 4] = b"XXXX"
     layout, problems = inspect(bytes(data))
     assert layout is None and codes(problems) == ["SMS206"]
     assert "central directory" in problems[0].message
@@ -381,12 +394,22 @@ def test_q27_ascii_mode_upload_is_rejected_not_crashed(tmp_path: Path) -> None:
 
 # --- Q23: names, junk, extra files --------------------------------------------------------------
 
+
 def finder_zip() -> bytes:
     """The entries macOS Finder's 'Compress "sms"' writes: AppleDouble files under __MACOSX/."""
     apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 60
-    return build({"sms/": b"", "sms/contacts.csv": CONTACTS, "sms/.DS_Store": b"\x00\x00\x00\x01Bud1" * 100,
-                  "__MACOSX/": b"", "__MACOSX/sms/": b"", "__MACOSX/sms/._contacts.csv": apple_double,
-                  "sms/template.csv": TEMPLATE, "__MACOSX/sms/._template.csv": apple_double})
+    return build(
+        {
+            "sms/": b"",
+            "sms/contacts.csv": CONTACTS,
+            "sms/.DS_Store": b"\x00\x00\x00\x01Bud1" * 100,
+            "__MACOSX/": b"",
+            "__MACOSX/sms/": b"",
+            "__MACOSX/sms/._contacts.csv": apple_double,
+            "sms/template.csv": TEMPLATE,
+            "__MACOSX/sms/._template.csv": apple_double,
+        }
+    )
 
 
 def test_q23_macos_finder_zip_ignores_junk_with_sms208() -> None:
@@ -452,8 +475,13 @@ def test_q23_windows_cp866_folder_name_is_decoded_for_the_diagnostic() -> None:
 @needs_zip
 def test_q23_info_zip_utf8_names_without_flag(tmp_path: Path) -> None:
     folder(tmp_path, {"sms/рассылка.txt": PLAIN})
-    subprocess.run(["zip", "-r", "a.zip", "sms"], cwd=tmp_path, check=True, capture_output=True,
-                   env={**os.environ, "LC_ALL": "C.UTF-8"})
+    subprocess.run(
+        ["zip", "-r", "a.zip", "sms"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )
     layout, problems = inspect(tmp_path / "a.zip")
     assert problems == []
     assert layout is not None and layout.plain is not None and layout.plain.name == "sms/рассылка.txt"
@@ -465,8 +493,15 @@ def test_q23_utf8_flagged_names() -> None:
     assert layout.plain.name == "sms/рассылка.csv"
 
 
-@pytest.mark.parametrize(("extra", "in_hint"), [("sms/readme.docx", None), ("sms/list.xlsx", "Save the spreadsheet"),
-                                                 ("sms/old/list.csv", "subfolder"), ("notes.txt", None)])
+@pytest.mark.parametrize(
+    ("extra", "in_hint"),
+    [
+        ("sms/readme.docx", None),
+        ("sms/list.xlsx", "Save the spreadsheet"),
+        ("sms/old/list.csv", "subfolder"),
+        ("notes.txt", None),
+    ],
+)
 def test_q23_extra_file_is_sms209(extra: str, in_hint: str | None) -> None:
     layout, problems = inspect(build({**PAIR, extra: b"x"}))
     assert layout is None
@@ -483,6 +518,7 @@ def test_z3_directory_entries_are_silent() -> None:
 
 # --- Q4 / Z3: placement -----------------------------------------------------------------------
 
+
 @needs_zip
 def test_q4_zip_of_the_folders_content_is_sms207(tmp_path: Path) -> None:
     folder(tmp_path, PAIR)
@@ -494,11 +530,14 @@ def test_q4_zip_of_the_folders_content_is_sms207(tmp_path: Path) -> None:
     assert {d.file for d in problems} == {"contacts.csv", "template.csv"}
 
 
-@pytest.mark.parametrize(("name", "in_message", "in_hint"), [
-    ("export/sms/list.csv", "`export/sms/`", "`export`"),
-    ("SMS/list.csv", "`SMS/`", "Rename the folder"),
-    ("data/list.csv", "`data/`", "named `sms`"),
-])
+@pytest.mark.parametrize(
+    ("name", "in_message", "in_hint"),
+    [
+        ("export/sms/list.csv", "`export/sms/`", "`export`"),
+        ("SMS/list.csv", "`SMS/`", "Rename the folder"),
+        ("data/list.csv", "`data/`", "named `sms`"),
+    ],
+)
 def test_q4_data_outside_sms_is_sms207(name: str, in_message: str, in_hint: str) -> None:
     layout, problems = inspect(build({name: PLAIN}))
     assert layout is None
@@ -508,8 +547,10 @@ def test_q4_data_outside_sms_is_sms207(name: str, in_message: str, in_hint: str)
 
 # --- Z3: zip-slip, links, duplicates --------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["../evil.csv", "/etc/cron.d/x", "C:\\Windows\\x.csv", "sms\\contacts.csv",
-                                  "sms/../../x.csv"])
+
+@pytest.mark.parametrize(
+    "name", ["../evil.csv", "/etc/cron.d/x", "C:\\Windows\\x.csv", "sms\\contacts.csv", "sms/../../x.csv"]
+)
 def test_z3_zip_slip_names_are_sms210(name: str) -> None:
     layout, problems = inspect(build({**PAIR, name: b"x"}))
     assert layout is None
@@ -553,6 +594,7 @@ def test_q16_duplicate_entries_are_sms220() -> None:
 
 
 # --- C1, M1, N1, Q24, Q21: which files make the campaign ----------------------------------------------
+
 
 def test_q24_template_pair_and_plain_file_is_sms214() -> None:
     layout, problems = inspect(build({**PAIR, "sms/list.txt": PLAIN}))
@@ -599,11 +641,17 @@ def test_c1_m1_data_file_name_case_is_sms221(names: tuple[str, str]) -> None:
     assert d.file == wrong and wrong.split("/")[1] in d.message and wrong.split("/")[1].lower() in d.hint
 
 
-@pytest.mark.parametrize(("entries", "mode", "ok"), [
-    (PAIR, "template", True), (PAIR, "plain", False), (PAIR, "auto", True),
-    ({"sms/list.txt": PLAIN}, "plain", True), ({"sms/list.txt": PLAIN}, "template", False),
-    ({"sms/list.txt": PLAIN}, "auto", True),
-])
+@pytest.mark.parametrize(
+    ("entries", "mode", "ok"),
+    [
+        (PAIR, "template", True),
+        (PAIR, "plain", False),
+        (PAIR, "auto", True),
+        ({"sms/list.txt": PLAIN}, "plain", True),
+        ({"sms/list.txt": PLAIN}, "template", False),
+        ({"sms/list.txt": PLAIN}, "auto", True),
+    ],
+)
 def test_q21_account_mode(entries: dict[str, bytes], mode: str, ok: bool) -> None:
     layout, problems = inspect(build(entries), account(mode))
     if ok:
@@ -645,8 +693,9 @@ def test_q16_high_ratio_of_a_small_file_is_not_a_bomb() -> None:
 
 def test_q16_total_of_several_entries_is_capped() -> None:
     half = b"7" * (600 * 1024)
-    _, problems = inspect(build({**PAIR, "__MACOSX/sms/._x": half, "sms/._y": half}),
-                          account(max_uncompressed_bytes=MiB))
+    _, problems = inspect(
+        build({**PAIR, "__MACOSX/sms/._x": half, "sms/._y": half}), account(max_uncompressed_bytes=MiB)
+    )
     d = only(problems, "SMS212")
     assert d.file is None and "in total" in d.message
 
@@ -767,10 +816,15 @@ def test_q16_streaming_memory_is_bounded() -> None:
 
 # --- Q16: nothing an archive holds makes the reader crash ---------------------------------------------
 
+
 def test_q16_fuzzed_archives_give_diagnostics_or_defects_never_crashes() -> None:
     rng = random.Random(20261125)
-    seeds = [build(PAIR), build({"sms/list.txt": PLAIN}, zipfile.ZIP_STORED), finder_zip(),
-             cp866_zip({"sms/рассылка.txt": PLAIN})]
+    seeds = [
+        build(PAIR),
+        build({"sms/list.txt": PLAIN}, zipfile.ZIP_STORED),
+        finder_zip(),
+        cp866_zip({"sms/рассылка.txt": PLAIN}),
+    ]
     for _ in range(600):
         data = bytearray(rng.choice(seeds))
         for _ in range(rng.randint(1, 4)):
@@ -778,11 +832,11 @@ def test_q16_fuzzed_archives_give_diagnostics_or_defects_never_crashes() -> None
             if kind == 0:
                 data[rng.randrange(len(data))] = rng.randrange(256)
             elif kind == 1:
-                del data[rng.randrange(len(data)):]
+                del data[rng.randrange(len(data)) :]
             elif kind == 2 and len(data) > 4:  # a 32-bit header field: sizes, offsets, CRCs
                 struct.pack_into("<I", data, rng.randrange(len(data) - 4), rng.choice([0, 1, 2**31, 2**32 - 1]))
             else:
-                data[rng.randrange(len(data) + 1):0] = rng.randbytes(rng.randint(1, 8))
+                data[rng.randrange(len(data) + 1) : 0] = rng.randbytes(rng.randint(1, 8))
         with ZipArchive(bytes(data), account()) as archive:
             layout, problems = archive.inspect()
             assert (layout is None) == any(d.is_error for d in problems)

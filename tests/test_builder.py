@@ -38,8 +38,7 @@ def _zip(data: bytes) -> zipfile.ZipFile:
 
 def test_z1_default_name_from_login_and_stamp() -> None:
     assert build_archive(SPEC)[0] == "guest_20261125120000.zip"
-    assert build_archive(SPEC.with_(login="acme_shop", stamp="20270101000000"))[0] == \
-        "acme_shop_20270101000000.zip"
+    assert build_archive(SPEC.with_(login="acme_shop", stamp="20270101000000"))[0] == "acme_shop_20270101000000.zip"
     assert build_archive(SPEC.with_(filename="campaign.zip"))[0] == "campaign.zip"
 
 
@@ -58,7 +57,8 @@ def test_same_spec_same_bytes_and_fixed_metadata() -> None:
 def test_z3_c1_m1_template_layout_and_content() -> None:
     archive = _zip(build_archive(SPEC)[1])
     assert archive.read("sms/contacts.csv").decode() == (
-        "phone;attr1;attr2\r\n79031234567;Иван;Петрович\r\n79161234567;Анна;Сергеевна\r\n")
+        "phone;attr1;attr2\r\n79031234567;Иван;Петрович\r\n79161234567;Анна;Сергеевна\r\n"
+    )
     template = list(csv.reader(io.StringIO(archive.read("sms/template.csv").decode()), delimiter=";"))
     assert template[0] == ["message", "sourceaddress"] and len(template) == 2
     assert template[1][1] == "TESTSMS"
@@ -102,8 +102,9 @@ def test_q4_root_files() -> None:
 
 
 def test_q23_cp866_names_without_utf8_flag() -> None:
-    spec = ArchiveSpec(mode="plain", plain_name="контакты.txt", plain_rows=(("79031234567", "x"),),
-                       name_encoding="cp866")
+    spec = ArchiveSpec(
+        mode="plain", plain_name="контакты.txt", plain_rows=(("79031234567", "x"),), name_encoding="cp866"
+    )
     data = build_archive(spec)[1]
     assert "sms/контакты.txt".encode("cp866") in data
     info = _zip(data).infolist()[0]
@@ -115,11 +116,10 @@ def test_q23_cp866_names_without_utf8_flag() -> None:
 
 
 def test_extra_entries_and_raw_files() -> None:
-    spec = SPEC.with_(extra_entries=(("sms/readme.docx", b"doc"),),
-                      contacts_raw=b"phone\r\n\"79031234567\r\n")
+    spec = SPEC.with_(extra_entries=(("sms/readme.docx", b"doc"),), contacts_raw=b'phone\r\n"79031234567\r\n')
     archive = _zip(build_archive(spec)[1])
     assert archive.namelist() == ["sms/contacts.csv", "sms/template.csv", "sms/readme.docx"]
-    assert archive.read("sms/contacts.csv") == b"phone\r\n\"79031234567\r\n"
+    assert archive.read("sms/contacts.csv") == b'phone\r\n"79031234567\r\n'
 
 
 def test_zipcrypto_roundtrip_and_check_byte() -> None:
@@ -152,12 +152,20 @@ def test_z2_encrypted_archive_is_real_zipcrypto_for_zipfile() -> None:
 def test_z2_encrypted_archive_opens_with_unzip_p(tmp_path: Path) -> None:
     built = build_archive_to(SPEC.with_(faults=("encrypted",)), tmp_path)
     assert UNZIP is not None
-    ok = subprocess.run([UNZIP, "-P", "secret", "-o", "-d", str(tmp_path / "out"), str(built.path)],
-                        capture_output=True, text=True, check=False)
+    ok = subprocess.run(
+        [UNZIP, "-P", "secret", "-o", "-d", str(tmp_path / "out"), str(built.path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert (tmp_path / "out/sms/contacts.csv").read_bytes().startswith(b"phone;attr1;attr2\r\n79031234567")
-    bad = subprocess.run([UNZIP, "-P", "wrong", "-o", "-d", str(tmp_path / "bad"), str(built.path)],
-                         capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [UNZIP, "-P", "wrong", "-o", "-d", str(tmp_path / "bad"), str(built.path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode != 0 and "incorrect password" in bad.stdout + bad.stderr
 
 
@@ -178,33 +186,39 @@ def _read_error(data: bytes) -> str:
         return type(exc).__name__
 
 
-@pytest.mark.parametrize(("fault", "check"), [
-    ("truncate", lambda d, good: len(d) == len(good) * 6 // 10 and _read_error(d) == "BadZipFile"),
-    ("corrupt-crc", lambda d, good: _read_error(d) == "bad entry sms/contacts.csv"),
-    ("corrupt-data", lambda d, good: _read_error(d) in ("bad entry sms/contacts.csv", "error")),
-    ("deflate64", lambda d, good: {i.compress_type for i in _zip(d).infolist()} == {9}),
-    ("not-zip", lambda d, good: d.startswith(b"phone;attr1;attr2\r\n")),
-    ("empty", lambda d, good: d == b""),
-    ("empty-zip", lambda d, good: _zip(d).namelist() == [] and len(d) == 22),
-    ("encrypted", lambda d, good: all(i.flag_bits & 1 for i in _zip(d).infolist())),
-    ("zip-slip", lambda d, good: "sms/../../evil.csv" in _zip(d).namelist()),
-    ("absolute-name", lambda d, good: "/tmp/evil.csv" in _zip(d).namelist()),
-    ("symlink", lambda d, good: _zip(d).getinfo("sms/contacts.csv").external_attr >> 16 == 0o120777),
-    ("bomb", lambda d, good: _zip(d).getinfo("sms/contacts.csv").file_size
-        > 1000 * _zip(d).getinfo("sms/contacts.csv").compress_size),
-    ("bomb-lying-size", lambda d, good: _zip(d).getinfo("sms/contacts.csv").file_size == 0xFFFFFFF0),
-    ("macos-junk", lambda d, good: _zip(d).namelist()[2:] == ["__MACOSX/sms/._contacts.csv",
-                                                               "sms/.DS_Store"]),
-    ("thumbs-db", lambda d, good: _zip(d).namelist()[2:] == ["sms/Thumbs.db"]),
-    ("extra-file", lambda d, good: _zip(d).namelist()[2:] == ["sms/readme.docx"]),
-    ("mixed", lambda d, good: _zip(d).namelist() == ["sms/contacts.csv", "sms/template.csv", "sms/list.txt"]),
-    ("missing-contacts", lambda d, good: _zip(d).namelist() == ["sms/template.csv"]),
-    ("missing-template", lambda d, good: _zip(d).namelist() == ["sms/contacts.csv"]),
-    ("name-case", lambda d, good: _zip(d).namelist() == ["sms/Contacts.csv", "sms/Template.csv"]),
-    ("duplicate-entry", lambda d, good: _zip(d).namelist().count("sms/contacts.csv") == 2),
-    ("dir-entries", lambda d, good: _zip(d).namelist()[0] == "sms/"),
-    ("ascii-mangled", lambda d, good: b"\r\n" not in d and _read_error(d) != "ok"),
-])
+@pytest.mark.parametrize(
+    ("fault", "check"),
+    [
+        ("truncate", lambda d, good: len(d) == len(good) * 6 // 10 and _read_error(d) == "BadZipFile"),
+        ("corrupt-crc", lambda d, good: _read_error(d) == "bad entry sms/contacts.csv"),
+        ("corrupt-data", lambda d, good: _read_error(d) in ("bad entry sms/contacts.csv", "error")),
+        ("deflate64", lambda d, good: {i.compress_type for i in _zip(d).infolist()} == {9}),
+        ("not-zip", lambda d, good: d.startswith(b"phone;attr1;attr2\r\n")),
+        ("empty", lambda d, good: d == b""),
+        ("empty-zip", lambda d, good: _zip(d).namelist() == [] and len(d) == 22),
+        ("encrypted", lambda d, good: all(i.flag_bits & 1 for i in _zip(d).infolist())),
+        ("zip-slip", lambda d, good: "sms/../../evil.csv" in _zip(d).namelist()),
+        ("absolute-name", lambda d, good: "/tmp/evil.csv" in _zip(d).namelist()),
+        ("symlink", lambda d, good: _zip(d).getinfo("sms/contacts.csv").external_attr >> 16 == 0o120777),
+        (
+            "bomb",
+            lambda d, good: (
+                _zip(d).getinfo("sms/contacts.csv").file_size > 1000 * _zip(d).getinfo("sms/contacts.csv").compress_size
+            ),
+        ),
+        ("bomb-lying-size", lambda d, good: _zip(d).getinfo("sms/contacts.csv").file_size == 0xFFFFFFF0),
+        ("macos-junk", lambda d, good: _zip(d).namelist()[2:] == ["__MACOSX/sms/._contacts.csv", "sms/.DS_Store"]),
+        ("thumbs-db", lambda d, good: _zip(d).namelist()[2:] == ["sms/Thumbs.db"]),
+        ("extra-file", lambda d, good: _zip(d).namelist()[2:] == ["sms/readme.docx"]),
+        ("mixed", lambda d, good: _zip(d).namelist() == ["sms/contacts.csv", "sms/template.csv", "sms/list.txt"]),
+        ("missing-contacts", lambda d, good: _zip(d).namelist() == ["sms/template.csv"]),
+        ("missing-template", lambda d, good: _zip(d).namelist() == ["sms/contacts.csv"]),
+        ("name-case", lambda d, good: _zip(d).namelist() == ["sms/Contacts.csv", "sms/Template.csv"]),
+        ("duplicate-entry", lambda d, good: _zip(d).namelist().count("sms/contacts.csv") == 2),
+        ("dir-entries", lambda d, good: _zip(d).namelist()[0] == "sms/"),
+        ("ascii-mangled", lambda d, good: b"\r\n" not in d and _read_error(d) != "ok"),
+    ],
+)
 def test_q16_q23_q24_faults(fault: str, check: object) -> None:
     good = build_archive(SPEC)[1]
     data = build_archive(SPEC.with_(faults=(fault,)))[1]
@@ -229,8 +243,7 @@ def test_streamed_build_equals_in_memory_build(tmp_path: Path) -> None:
     for faults in ((), ("encrypted",), ("ascii-mangled",), ("truncate", "macos-junk")):
         spec = ArchiveSpec(contacts=rows, faults=faults)
         seen: list[int] = []
-        built = build_archive_to(ArchiveSpec(faults=faults), tmp_path, rows_iter=iter(rows),
-                                 progress=seen.append)
+        built = build_archive_to(ArchiveSpec(faults=faults), tmp_path, rows_iter=iter(rows), progress=seen.append)
         expected = build_archive(spec)[1]
         assert built.path.read_bytes() == expected
         assert built.sha256 == hashlib.sha256(expected).hexdigest() and built.size == len(expected)
@@ -239,8 +252,7 @@ def test_streamed_build_equals_in_memory_build(tmp_path: Path) -> None:
 
 
 def test_streamed_plain_rows(tmp_path: Path) -> None:
-    built = build_archive_to(ArchiveSpec(mode="plain"), tmp_path / "x.zip",
-                             rows_iter=fakedata.plain_rows(10, seed=1))
+    built = build_archive_to(ArchiveSpec(mode="plain"), tmp_path / "x.zip", rows_iter=fakedata.plain_rows(10, seed=1))
     lines = _zip(built.path.read_bytes()).read("sms/list.txt").decode().splitlines()
     assert lines[0] == "TELRN_LONG;TEXT" and len(lines) == 11
     assert lines[1].split(";")[1].endswith(", ваш заказ готов.")
@@ -256,8 +268,7 @@ def test_c2_fake_phones_are_distinct_and_valid_for_phonenumbers() -> None:
 
 def test_fake_contacts_are_russian_and_reproducible() -> None:
     rows = list(fakedata.contacts(200, seed=9, columns=("phone", "attr1", "attr2", "attr3", "city", "code")))
-    assert rows == list(fakedata.contacts(200, seed=9, columns=("phone", "attr1", "attr2", "attr3", "city",
-                                                                 "code")))
+    assert rows == list(fakedata.contacts(200, seed=9, columns=("phone", "attr1", "attr2", "attr3", "city", "code")))
     assert all(len(r) == 6 for r in rows)
     assert all(any("а" <= ch.lower() <= "я" for ch in r[1]) for r in rows)
     assert any(r[2].endswith(("ич", "на")) for r in rows)  # patronymics
@@ -266,9 +277,16 @@ def test_fake_contacts_are_russian_and_reproducible() -> None:
     assert {r[0] for r in allowed} == {"79990000001"}
 
 
-@pytest.mark.parametrize(("how", "expected"), [
-    ("leading-8", "89031234567"), ("plus-prefix", "+79031234567"), ("excel-sci", "7.9031234567E+10"),
-    ("formatting", "7 (903) 123-45-67"), ("bad-phone", "7903123456"), ("empty-phone", ""),
-])
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        ("leading-8", "89031234567"),
+        ("plus-prefix", "+79031234567"),
+        ("excel-sci", "7.9031234567E+10"),
+        ("formatting", "7 (903) 123-45-67"),
+        ("bad-phone", "7903123456"),
+        ("empty-phone", ""),
+    ],
+)
 def test_q8_misspellings(how: str, expected: str) -> None:
     assert fakedata.misspell("79031234567", how) == expected

@@ -61,17 +61,27 @@ def process(sim: Simulator, login: str, name: str) -> None:
 def sim() -> Iterator[Simulator]:
     accounts = {
         "guest": demo_account(),
-        "other": Account(login="other", password="other-secret", senders=("TESTSMS",),
-                         default_sender="TESTSMS", timezone="Asia/Vladivostok"),
+        "other": Account(
+            login="other",
+            password="other-secret",
+            senders=("TESTSMS",),
+            default_sender="TESTSMS",
+            timezone="Asia/Vladivostok",
+        ),
         "third": Account(login="third", password="third-secret", senders=("TESTSMS",)),
     }
-    with Simulator(accounts=accounts, state_dir=":memory:", api_port=None, clock=FrozenClock(START),
-                   api_token=TOKEN) as simulator:
+    with Simulator(
+        accounts=accounts, state_dir=":memory:", api_port=None, clock=FrozenClock(START), api_token=TOKEN
+    ) as simulator:
         # 89... is a leading-8 phone (Q8): the row is rejected, the archive accepted with a diagnostic.
-        ftp_upload(simulator, "guest", "guest", GUEST_ARCHIVE,
-                   template_archive([("79031234567", "Ann"), ("79161112233", "Bob"), ("89035556677", "Eve")]))
-        ftp_upload(simulator, "other", "other-secret", OTHER_ARCHIVE,
-                   template_archive([("79990001122", "Secret")]))
+        ftp_upload(
+            simulator,
+            "guest",
+            "guest",
+            GUEST_ARCHIVE,
+            template_archive([("79031234567", "Ann"), ("79161112233", "Bob"), ("89035556677", "Eve")]),
+        )
+        ftp_upload(simulator, "other", "other-secret", OTHER_ARCHIVE, template_archive([("79990001122", "Secret")]))
         process(simulator, "guest", GUEST_ARCHIVE)
         process(simulator, "other", OTHER_ARCHIVE)
         yield simulator
@@ -91,8 +101,11 @@ def sign_in(app: Any, login: str, password: str) -> TestClient:
     form = c.get("/cabinet/login")
     match = CSRF.search(form.text)
     assert match, "the sign-in form carries a CSRF token"
-    reply = c.post("/cabinet/login", data={"login": login, "password": password, "csrf": match.group(1),
-                                           "next": "/cabinet/"}, follow_redirects=False)
+    reply = c.post(
+        "/cabinet/login",
+        data={"login": login, "password": password, "csrf": match.group(1), "next": "/cabinet/"},
+        follow_redirects=False,
+    )
     assert reply.status_code == 303, reply.text
     return c
 
@@ -121,8 +134,11 @@ def test_r1_pages_need_sign_in(app: Any) -> None:
 def test_r1_sign_in_with_ftp_credentials_sets_a_safe_cookie(app: Any) -> None:
     c = client(app)
     form = c.get("/cabinet/login")
-    reply = c.post("/cabinet/login", data={"login": "guest", "password": "guest", "csrf": csrf_of(form.text)},
-                   follow_redirects=False)
+    reply = c.post(
+        "/cabinet/login",
+        data={"login": "guest", "password": "guest", "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
     assert reply.status_code == 303
     cookie = reply.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/cabinet" in cookie
@@ -134,8 +150,11 @@ def test_r1_sign_in_with_ftp_credentials_sets_a_safe_cookie(app: Any) -> None:
 def test_r1_wrong_password_is_refused(app: Any) -> None:
     c = client(app)
     form = c.get("/cabinet/login")
-    reply = c.post("/cabinet/login", data={"login": "guest", "password": "wrong", "csrf": csrf_of(form.text)},
-                   follow_redirects=False)
+    reply = c.post(
+        "/cabinet/login",
+        data={"login": "guest", "password": "wrong", "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
     assert reply.status_code == 401
     assert "Wrong login or password" in reply.text
     assert c.get("/cabinet/", follow_redirects=False).status_code == 303
@@ -144,8 +163,11 @@ def test_r1_wrong_password_is_refused(app: Any) -> None:
 def test_r1_unknown_login_is_refused_like_a_wrong_password(app: Any) -> None:
     c = client(app)
     form = c.get("/cabinet/login")
-    reply = c.post("/cabinet/login", data={"login": "nobody", "password": "guest", "csrf": csrf_of(form.text)},
-                   follow_redirects=False)
+    reply = c.post(
+        "/cabinet/login",
+        data={"login": "nobody", "password": "guest", "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
     assert reply.status_code == 401
     assert "Wrong login or password" in reply.text
 
@@ -153,8 +175,9 @@ def test_r1_unknown_login_is_refused_like_a_wrong_password(app: Any) -> None:
 def test_r1_sign_in_without_the_form_token_is_refused(app: Any) -> None:
     c = client(app)
     c.get("/cabinet/login")
-    reply = c.post("/cabinet/login", data={"login": "guest", "password": "guest", "csrf": "forged"},
-                   follow_redirects=False)
+    reply = c.post(
+        "/cabinet/login", data={"login": "guest", "password": "guest", "csrf": "forged"}, follow_redirects=False
+    )
     assert reply.status_code == 400
     assert c.get("/cabinet/", follow_redirects=False).status_code == 303
 
@@ -258,10 +281,17 @@ def test_t2_another_accounts_archive_is_not_found_like_a_missing_one(app: Any, s
         assert reply.status_code == 404
         assert "Secret" not in reply.text and OTHER_ARCHIVE not in reply.text
     assert c.get(f"/cabinet/archives/{theirs}").text == c.get(f"/cabinet/archives/{missing}").text
-    for guess in ("/cabinet/archives/0", "/cabinet/archives/-1", "/cabinet/archives/abc",
-                  f"/cabinet/archives/{OTHER_ARCHIVE}", "/cabinet/archives/1/../2", "/cabinet/secret",
-                  "/cabinet/archives/%C2%B2", "/cabinet/archives/99999999999999999999999",
-                  "/cabinet/uploads/%C2%B2"):
+    for guess in (
+        "/cabinet/archives/0",
+        "/cabinet/archives/-1",
+        "/cabinet/archives/abc",
+        f"/cabinet/archives/{OTHER_ARCHIVE}",
+        "/cabinet/archives/1/../2",
+        "/cabinet/secret",
+        "/cabinet/archives/%C2%B2",
+        "/cabinet/archives/99999999999999999999999",
+        "/cabinet/uploads/%C2%B2",
+    ):
         assert c.get(guess).status_code == 404, guess
 
 
@@ -277,8 +307,9 @@ def test_t2_another_accounts_archive_is_not_found_by_json(app: Any, sim: Simulat
     assert {a["login"] for a in listing["archives"]} == {"guest"}
     uploads = c.get("/cabinet/api/uploads", params={"login": "other"}).json()
     assert {u["login"] for u in uploads["uploads"]} == {"guest"}
-    mine = c.get(f"/cabinet/api/archives/{archive_id(sim, 'guest', GUEST_ARCHIVE)}/messages",
-                 params={"phone": "903"}).json()
+    mine = c.get(
+        f"/cabinet/api/archives/{archive_id(sim, 'guest', GUEST_ARCHIVE)}/messages", params={"phone": "903"}
+    ).json()
     assert [m["phone"] for m in mine["messages"]] == ["79031234567"]
 
 
@@ -302,8 +333,13 @@ def test_t2_the_other_account_sees_only_its_own(app: Any, sim: Simulator) -> Non
 
 def test_json_endpoints_need_a_session(app: Any) -> None:
     c = client(app)
-    for path in ("/cabinet/api/version", "/cabinet/api/archives", "/cabinet/api/uploads",
-                 "/cabinet/api/archives/1", "/cabinet/api/archives/1/messages"):
+    for path in (
+        "/cabinet/api/version",
+        "/cabinet/api/archives",
+        "/cabinet/api/uploads",
+        "/cabinet/api/archives/1",
+        "/cabinet/api/archives/1/messages",
+    ):
         assert c.get(path).status_code == 401, path
 
 

@@ -27,16 +27,26 @@ from smsftp.simulator.rules.accounts import Account, demo_account
 from smsftp.simulator.service.clock import FrozenClock
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 ARCHIVE = "guest_20261125120000.zip"
 DEADLINE_MS = 15_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="no /usr/bin/chromium: run tools/install_system_deps.sh (Debian's chromium package)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="no /usr/bin/chromium: run tools/install_system_deps.sh (Debian's chromium package)",
+    ),
 ]
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
@@ -70,8 +80,7 @@ def shots(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    accounts = {"guest": demo_account(),
-                "other": Account(login="other", password="other-secret", senders=("TESTSMS",))}
+    accounts = {"guest": demo_account(), "other": Account(login="other", password="other-secret", senders=("TESTSMS",))}
     with Simulator(accounts=accounts, state_dir=":memory:", api_port=0, clock=FrozenClock(START)) as simulator:
         yield simulator
 
@@ -98,8 +107,10 @@ def test_r1_cabinet_in_a_browser(sim: Simulator, browser: Browser, shots: Path) 
     context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"{msg.location.get('url')}: {msg.text}")
-            if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: problems.append(f"{msg.location.get('url')}: {msg.text}") if msg.type == "error" else None,
+    )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
 
     page.goto(f"{base}/cabinet/")
@@ -110,8 +121,13 @@ def test_r1_cabinet_in_a_browser(sim: Simulator, browser: Browser, shots: Path) 
     # A marker that a full reload would wipe: the row must arrive by the live fragment.
     page.evaluate("window.__noReload = true")
 
-    ftp_upload(sim, "guest", "guest", ARCHIVE,
-               template_archive([("79031234567", "Ann"), ("79161112233", "Bob"), ("89035556677", "Eve")]))
+    ftp_upload(
+        sim,
+        "guest",
+        "guest",
+        ARCHIVE,
+        template_archive([("79031234567", "Ann"), ("79161112233", "Bob"), ("89035556677", "Eve")]),
+    )
     sim.advance(10)
     row = page.locator(f'tr.archive-row[data-archive="{ARCHIVE}"]')
     row.wait_for(timeout=DEADLINE_MS)
@@ -141,8 +157,13 @@ def test_r1_cabinet_in_a_browser(sim: Simulator, browser: Browser, shots: Path) 
     expect(page.locator("ol.transcript").first).to_contain_text(f"RNTO {ARCHIVE}")
     page.screenshot(path=str(shots / "cabinet-uploads.png"), full_page=True)
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1,
-                                is_mobile=True, has_touch=True, storage_state=context.storage_state())
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+        storage_state=context.storage_state(),
+    )
     small = phone.new_page()
     small.goto(archive_url)
     expect(small.locator("tr.message-row")).to_have_count(2)

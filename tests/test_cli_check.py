@@ -25,10 +25,13 @@ def _zip(path: Path, files: dict[str, bytes]) -> Path:
 
 
 def _good(tmp_path: Path, name: str = "guest_20261125120000.zip") -> Path:
-    return _zip(tmp_path / name, {
-        "sms/contacts.csv": "phone;attr1\r\n79031234567;Иван\r\n79161234567;Мария\r\n".encode(),
-        "sms/template.csv": "message;sourceaddress;senddate\r\nЗдравствуйте, #attr1#!;TESTSMS;\r\n".encode(),
-    })
+    return _zip(
+        tmp_path / name,
+        {
+            "sms/contacts.csv": "phone;attr1\r\n79031234567;Иван\r\n79161234567;Мария\r\n".encode(),
+            "sms/template.csv": "message;sourceaddress;senddate\r\nЗдравствуйте, #attr1#!;TESTSMS;\r\n".encode(),
+        },
+    )
 
 
 @pytest.fixture
@@ -54,8 +57,8 @@ def test_without_accounts_sender_approval_is_a_warning_not_an_error(tmp_path: Pa
 
 def test_json_document_has_the_documented_fields(tmp_path: Path, accounts: Path) -> None:
     result = CliRunner().invoke(
-        main, ["check", "--accounts", str(accounts), "--at", AT, "--format", "json", "--messages",
-               str(_good(tmp_path))])
+        main, ["check", "--accounts", str(accounts), "--at", AT, "--format", "json", "--messages", str(_good(tmp_path))]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     (res,) = doc["results"]
@@ -63,18 +66,26 @@ def test_json_document_has_the_documented_fields(tmp_path: Path, accounts: Path)
     assert res["status"] == "accepted" and res["mode"] == "template" and res["message_count"] == 2
     first = res["messages"][0]
     assert first == {
-        "phone": "79031234567", "text": "Здравствуйте, Иван!", "sender": "TESTSMS",
-        "send_at": "2026-11-25T09:00:00Z", "expires_at": "2026-11-26T09:00:00Z",
-        "encoding": "UCS-2", "segments": 1, "row": 2,
+        "phone": "79031234567",
+        "text": "Здравствуйте, Иван!",
+        "sender": "TESTSMS",
+        "send_at": "2026-11-25T09:00:00Z",
+        "expires_at": "2026-11-26T09:00:00Z",
+        "encoding": "UCS-2",
+        "segments": 1,
+        "row": 2,
     }
 
 
 def test_bad_row_prints_file_line_column_code_and_hint_and_exits_1(tmp_path: Path, accounts: Path) -> None:
     """Q8: a leading 8 rejects its row with a diagnostic that names the fix."""
-    path = _zip(tmp_path / "guest_20261125120000.zip", {
-        "sms/contacts.csv": b"phone;attr1\n79031234567;A\n89031234567;B\n",
-        "sms/template.csv": b"message;sourceaddress\nHi #attr1#;TESTSMS\n",
-    })
+    path = _zip(
+        tmp_path / "guest_20261125120000.zip",
+        {
+            "sms/contacts.csv": b"phone;attr1\n79031234567;A\n89031234567;B\n",
+            "sms/template.csv": b"message;sourceaddress\nHi #attr1#;TESTSMS\n",
+        },
+    )
     result = CliRunner().invoke(main, ["check", "--accounts", str(accounts), "--at", AT, str(path)])
     assert result.exit_code == 1
     assert "guest_20261125120000.zip!sms/contacts.csv:3:1: SMS503" in result.output
@@ -125,12 +136,29 @@ def test_broken_accounts_file_is_a_usage_error_naming_the_file(tmp_path: Path) -
 
 def test_timezone_override_moves_scheduled_sends(tmp_path: Path, accounts: Path) -> None:
     """C3: senddate is the client's local time; --timezone overrides the account's zone."""
-    path = _zip(tmp_path / "guest_20261125120000.zip", {
-        "sms/contacts.csv": b"phone;senddate\n79031234567;20261126T10:00:00\n",
-        "sms/template.csv": b"message;sourceaddress\nHi;TESTSMS\n",
-    })
-    out = CliRunner().invoke(main, ["check", "--accounts", str(accounts), "--at", AT, "--format", "json",
-                                    "--messages", "--timezone", "Asia/Vladivostok", str(path)])
+    path = _zip(
+        tmp_path / "guest_20261125120000.zip",
+        {
+            "sms/contacts.csv": b"phone;senddate\n79031234567;20261126T10:00:00\n",
+            "sms/template.csv": b"message;sourceaddress\nHi;TESTSMS\n",
+        },
+    )
+    out = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--accounts",
+            str(accounts),
+            "--at",
+            AT,
+            "--format",
+            "json",
+            "--messages",
+            "--timezone",
+            "Asia/Vladivostok",
+            str(path),
+        ],
+    )
     assert json.loads(out.output)["results"][0]["messages"][0]["send_at"] == "2026-11-26T00:00:00Z"
 
 

@@ -20,38 +20,69 @@ from smsftp.simulator.rules.diagnostics import Severity, diagnostic
 
 def _upload(uid: int = 1, **changes: Any) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "id": uid, "login": "guest", "filename": "guest_20261125120000.zip.part",
-        "final_name": "guest_20261125120000.zip.part", "command": "STOR", "size": 100, "sha256": "0" * 64,
-        "transfer_type": "I", "control_tls": True, "data_tls": True, "passive": True,
-        "temp_name": "guest_20261125120000.zip.part", "renamed_to": "guest_20261125120000.zip",
-        "state": "complete", "ending": "closed", "client": "127.0.0.1:1",
-        "started_at": "2026-11-25T09:00:00Z", "ended_at": "2026-11-25T09:00:01Z",
+        "id": uid,
+        "login": "guest",
+        "filename": "guest_20261125120000.zip.part",
+        "final_name": "guest_20261125120000.zip.part",
+        "command": "STOR",
+        "size": 100,
+        "sha256": "0" * 64,
+        "transfer_type": "I",
+        "control_tls": True,
+        "data_tls": True,
+        "passive": True,
+        "temp_name": "guest_20261125120000.zip.part",
+        "renamed_to": "guest_20261125120000.zip",
+        "state": "complete",
+        "ending": "closed",
+        "client": "127.0.0.1:1",
+        "started_at": "2026-11-25T09:00:00Z",
+        "ended_at": "2026-11-25T09:00:01Z",
     }
     record.update(changes)
     return record
 
 
 def _archive(uid: int = 1, *codes: str, status: str = "accepted") -> dict[str, Any]:
-    return {"id": uid, "login": "guest", "name": "guest_20261125120000.zip", "status": status,
-            "mode": "template", "message_count": 1, "rejected_rows": 0, "upload_id": uid,
-            "diagnostics": [diagnostic(c).to_json() for c in codes]}
+    return {
+        "id": uid,
+        "login": "guest",
+        "name": "guest_20261125120000.zip",
+        "status": status,
+        "mode": "template",
+        "message_count": 1,
+        "rejected_rows": 0,
+        "upload_id": uid,
+        "diagnostics": [diagnostic(c).to_json() for c in codes],
+    }
 
 
 def test_a_conformant_client_has_no_findings() -> None:
     assert judge_uploads([_upload()], [_archive()]) == []
 
 
-@pytest.mark.parametrize(("changes", "code", "severity"), [
-    ({"transfer_type": "A"}, "SMS801", Severity.ERROR),
-    ({"temp_name": None, "renamed_to": None, "filename": "guest_20261125120000.zip",
-      "final_name": "guest_20261125120000.zip"}, "SMS805", Severity.WARNING),
-    ({"control_tls": False, "data_tls": False}, "SMS806", Severity.WARNING),
-    ({"data_tls": False}, "SMS806", Severity.WARNING),
-    ({"state": "aborted", "renamed_to": None, "ending": "ABOR"}, "SMS807", Severity.WARNING),
-    ({"renamed_to": "campaign.zip"}, "SMS101", Severity.ERROR),
-    ({"renamed_to": "Guest_20261125120000.zip"}, "SMS104", Severity.ERROR),
-    ({"renamed_to": "notes.txt"}, "SMS803", Severity.INFO),
-])
+@pytest.mark.parametrize(
+    ("changes", "code", "severity"),
+    [
+        ({"transfer_type": "A"}, "SMS801", Severity.ERROR),
+        (
+            {
+                "temp_name": None,
+                "renamed_to": None,
+                "filename": "guest_20261125120000.zip",
+                "final_name": "guest_20261125120000.zip",
+            },
+            "SMS805",
+            Severity.WARNING,
+        ),
+        ({"control_tls": False, "data_tls": False}, "SMS806", Severity.WARNING),
+        ({"data_tls": False}, "SMS806", Severity.WARNING),
+        ({"state": "aborted", "renamed_to": None, "ending": "ABOR"}, "SMS807", Severity.WARNING),
+        ({"renamed_to": "campaign.zip"}, "SMS101", Severity.ERROR),
+        ({"renamed_to": "Guest_20261125120000.zip"}, "SMS104", Severity.ERROR),
+        ({"renamed_to": "notes.txt"}, "SMS803", Severity.INFO),
+    ],
+)
 def test_t1_q22_q27_z1_upload_findings(changes: dict[str, Any], code: str, severity: Severity) -> None:
     findings = judge_uploads([_upload(**changes)], [])
     assert [f.code for f in findings] == [code]
@@ -80,8 +111,9 @@ def test_orphan_archives_and_login_filter() -> None:
 
 
 def test_fail_on_levels_and_report_text() -> None:
-    result = client_report([_upload(temp_name=None, renamed_to=None, final_name="guest_20261125120000.zip")],
-                           [_archive(1, "SMS208")])
+    result = client_report(
+        [_upload(temp_name=None, renamed_to=None, final_name="guest_20261125120000.zip")], [_archive(1, "SMS208")]
+    )
     assert [f.code for f in result.findings] == ["SMS805", "SMS208"]
     assert failing(result.findings, "error") == []
     assert [f.code for f in result.failing("warning")] == ["SMS805", "SMS208"]
@@ -104,7 +136,8 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
         sloppy = build_archive(ArchiveSpec(stamp="20261125120500", contacts=sloppy_rows))
         assert sim.cert_path is not None
         Uploader(sim.ftp_host, sim.ftp_port, "guest", "guest", tls=True, cafile=sim.cert_path).upload(
-            *good, temp_name="auto")
+            *good, temp_name="auto"
+        )
         Uploader(sim.ftp_host, sim.ftp_port, "guest", "guest").upload(*sloppy)
         sim.advance(10)
         assert sim.archive(sloppy[0]) is not None and sim.archive(good[0]) is not None
@@ -114,15 +147,16 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
 def test_report_from_state_dir_fails_on_warning(uploaded: Simulator) -> None:
     result = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--fail-on", "warning"])
     assert result.exit_code == 1, result.output
-    assert "guest_20261125120000.zip (upload #1, guest: TYPE I, FTPS, passive, as " \
-           "guest_20261125120000.zip.part then renamed, complete) -> accepted (1 message(s))" in result.output
+    assert (
+        "guest_20261125120000.zip (upload #1, guest: TYPE I, FTPS, passive, as "
+        "guest_20261125120000.zip.part then renamed, complete) -> accepted (1 message(s))" in result.output
+    )
     assert "SMS805 [warning]" in result.output and "SMS806 [warning]" in result.output
     assert "SMS503 [error]" in result.output
 
 
 def test_report_from_api_as_json(uploaded: Simulator) -> None:
-    result = CliRunner().invoke(report, ["--api", str(uploaded.api_url), "--format", "json",
-                                         "--fail-on", "info"])
+    result = CliRunner().invoke(report, ["--api", str(uploaded.api_url), "--format", "json", "--fail-on", "info"])
     data = json.loads(result.output)
     codes = {f["code"] for f in data["findings"]}
     assert {"SMS503", "SMS805", "SMS806"} <= codes

@@ -28,8 +28,7 @@ def test_naive_and_offset_instants_become_utc() -> None:
     assert clock.now() == datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
     assert parse_instant("2026-11-25T12:00:00Z") == datetime(2026, 11, 25, 12, tzinfo=UTC)
     assert parse_instant("2026-11-25T12:00:00") == datetime(2026, 11, 25, 12, tzinfo=UTC)
-    assert format_instant(datetime(2026, 11, 26, 6, 0, tzinfo=timezone(timedelta(hours=3)))) == \
-        "2026-11-26T03:00:00Z"
+    assert format_instant(datetime(2026, 11, 26, 6, 0, tzinfo=timezone(timedelta(hours=3)))) == "2026-11-26T03:00:00Z"
 
 
 def test_system_clock_follows_freezegun() -> None:
@@ -71,8 +70,12 @@ def test_p1_a_move_stops_at_every_due_instant_on_the_way() -> None:
     assert plain == [(at[0], at[10]), (at[10], at[15]), (at[15], at[20]), (at[20], at[25])]
     # The horizon: how far a listener may skip idle work (the next other appointment, or the end);
     # at +15 the other listener has yet to act, so nothing may be skipped past it.
-    assert polls.seen == [(at[0], at[10], at[15]), (at[10], at[15], at[15]), (at[15], at[20], at[25]),
-                          (at[20], at[25], at[25])]
+    assert polls.seen == [
+        (at[0], at[10], at[15]),
+        (at[10], at[15], at[15]),
+        (at[15], at[20], at[25]),
+        (at[20], at[25], at[25]),
+    ]
     assert uploads.seen[1] == (at[10], at[15], at[20])
     clock.set(at[5])  # back: one stop, no appointments on the way
     assert plain[-1] == (at[25], at[5])

@@ -31,8 +31,11 @@ HAND_WRITTEN = {"README.md", "schema.json"}
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.relative_to(root).as_posix() not in HAND_WRITTEN}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).as_posix() not in HAND_WRITTEN
+    }
 
 
 def test_checked_in_corpus_is_byte_identical_to_a_fresh_build(tmp_path: Path) -> None:
@@ -69,12 +72,17 @@ def _errors(schema: dict[str, Any], value: Any, root: dict[str, Any], at: str = 
         return _errors(target, value, root, at)
     out: list[str] = []
     kinds: dict[str, type | tuple[type, ...]] = {
-        "string": str, "integer": int, "boolean": bool, "object": dict, "array": list, "null": type(None),
-        "number": (int, float)}
+        "string": str,
+        "integer": int,
+        "boolean": bool,
+        "object": dict,
+        "array": list,
+        "null": type(None),
+        "number": (int, float),
+    }
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not any(isinstance(value, kinds[t]) and not (t == "integer" and isinstance(value, bool))
-                   for t in types):
+        if not any(isinstance(value, kinds[t]) and not (t == "integer" and isinstance(value, bool)) for t in types):
             return [f"{at}: {value!r} is not {types}"]
     if "const" in schema and value != schema["const"]:
         out.append(f"{at}: {value!r} != {schema['const']!r}")
@@ -146,15 +154,16 @@ TEXT = "Уважаемый Иван Петров! Ваш заказ готов �
 
 
 def _case(case_id: str = "Z1-test", **changes: Any) -> Case:
-    fields: dict[str, Any] = {"recipes": (SPEC,),
-                              "expected": one("accepted", messages=(sms("79031234567", TEXT, 1, "UCS-2"),))}
+    fields: dict[str, Any] = {
+        "recipes": (SPEC,),
+        "expected": one("accepted", messages=(sms("79031234567", TEXT, 1, "UCS-2"),)),
+    }
     fields.update(changes)
     return Case(case_id, "a test case", ("Z1",), **fields)
 
 
 def test_build_and_verify_round_trip(tmp_path: Path) -> None:
-    cases = [_case(), _case("Q15-raw", recipes=(RawFile("notes.txt", b"hello"),),
-                            expected=one("ignored"))]
+    cases = [_case(), _case("Q15-raw", recipes=(RawFile("notes.txt", b"hello"),), expected=one("ignored"))]
     summary = build_corpus(tmp_path, cases)
     assert summary.cases == 2 and summary.stored == 2
     assert (tmp_path / "Q15-raw" / "notes.txt").read_bytes() == b"hello"
@@ -199,8 +208,12 @@ def test_large_archives_are_listed_not_stored_and_stale_cases_removed(tmp_path: 
 def test_case_account_and_offline_reason() -> None:
     case = _case(account=(("login", "win1251"), ("encoding", "cp1251"), ("senders", ["A", "B"])))
     account, unknown = case_account(case)
-    assert (account.login, account.encoding, account.senders, account.default_sender) == \
-        ("win1251", "cp1251", ("A", "B"), "TESTSMS")
+    assert (account.login, account.encoding, account.senders, account.default_sender) == (
+        "win1251",
+        "cp1251",
+        ("A", "B"),
+        "TESTSMS",
+    )
     assert unknown == [] and offline_reason(case) is None
     assert offline_reason(_case(account=(("naive_poller", True),))) is not None
     assert "hold-open" in (offline_reason(_case(scenario="hold-open")) or "")
@@ -213,11 +226,17 @@ def _message(send_at: datetime, text: str = TEXT) -> Message:
 def test_compare_outcome_resolves_processing_instants_and_finds_differences() -> None:
     message = sms("79031234567", TEXT, 1, "UCS-2", at=AT_ONCE)
     expected = ExpectedArchive("accepted", ("SMS414|SMS301",), (message,))
-    good = ArchiveResult("a.zip", "accepted", "template", 1, 0, [diagnostic("SMS301")],
-                         [_message(PROCESSING_AT)])
+    good = ArchiveResult("a.zip", "accepted", "template", 1, 0, [diagnostic("SMS301")], [_message(PROCESSING_AT)])
     assert compare_outcome(expected, good) == []
-    late = ArchiveResult("a.zip", "accepted", "template", 1, 0, [diagnostic("SMS301")],
-                         [_message(datetime(2026, 11, 25, 10, tzinfo=UTC))])
+    late = ArchiveResult(
+        "a.zip",
+        "accepted",
+        "template",
+        1,
+        0,
+        [diagnostic("SMS301")],
+        [_message(datetime(2026, 11, 25, 10, tzinfo=UTC))],
+    )
     assert any(p.startswith("message 1:") for p in compare_outcome(expected, late))
     bare = ArchiveResult("a.zip", "accepted", "template", 1, 0, [], [_message(PROCESSING_AT, "other")])
     problems = compare_outcome(expected, bare)

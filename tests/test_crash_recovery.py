@@ -67,9 +67,29 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         if crash_at:
             env["SMSFTP_CRASH_AT"] = crash_at
         process = subprocess.Popen(
-            [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--tls", "off",
-             "--state-dir", str(tmp_path / "state"), "--clock", "frozen", "--at", "2026-11-25T12:00:00Z"],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+            [
+                sys.executable,
+                "-m",
+                "smsftp.simulator.cli",
+                "serve",
+                "--ftp-port",
+                "0",
+                "--api-port",
+                "0",
+                "--tls",
+                "off",
+                "--state-dir",
+                str(tmp_path / "state"),
+                "--clock",
+                "frozen",
+                "--at",
+                "2026-11-25T12:00:00Z",
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
         served = Served(process)
         running.append(served)
         threading.Thread(target=_pump, args=(process.stderr, served.lines), daemon=True).start()
@@ -105,7 +125,8 @@ def _assert_exactly_once(served: Served, rows: int) -> None:
 
 @pytest.mark.parametrize("point", ["after-claim", "mid-messages", "before-commit", "after-commit"])
 def test_p2_a_crash_while_processing_loses_nothing_and_repeats_nothing(
-        serve: Callable[..., Served], campaign: CampaignFactory, point: str) -> None:
+    serve: Callable[..., Served], campaign: CampaignFactory, point: str
+) -> None:
     first = serve(crash_at=point)
     first.upload(campaign(ROWS))
     _advance_expecting_death(first)
@@ -117,8 +138,9 @@ def test_p2_a_crash_while_processing_loses_nothing_and_repeats_nothing(
     _assert_exactly_once(second, ROWS)
 
 
-def test_q22_a_crash_mid_upload_leaves_a_cut_off_upload(serve: Callable[..., Served],
-                                                        campaign: CampaignFactory) -> None:
+def test_q22_a_crash_mid_upload_leaves_a_cut_off_upload(
+    serve: Callable[..., Served], campaign: CampaignFactory
+) -> None:
     """kill -9 during a transfer: after restart the upload is cut off and its half file rejected once."""
     first = serve()
     data = campaign(ROWS)
@@ -144,8 +166,7 @@ def test_q22_a_crash_mid_upload_leaves_a_cut_off_upload(serve: Callable[..., Ser
     assert "SMS807" in [d["code"] for d in archives[0]["diagnostics"]]
 
 
-def test_sigterm_stops_cleanly_and_keeps_the_state(serve: Callable[..., Served],
-                                                   campaign: CampaignFactory) -> None:
+def test_sigterm_stops_cleanly_and_keeps_the_state(serve: Callable[..., Served], campaign: CampaignFactory) -> None:
     first = serve()
     first.upload(campaign(3))
     first.process.send_signal(signal.SIGTERM)

@@ -8,8 +8,16 @@ import pytest
 
 from smsftp.simulator.rules.diagnostics import REGISTRY, Diagnostic, Severity, diagnostic
 
-AREAS = {"1": "naming", "2": "archive", "3": "csv", "4": "template", "5": "phone", "6": "schedule",
-         "7": "sender", "8": "upload"}
+AREAS = {
+    "1": "naming",
+    "2": "archive",
+    "3": "csv",
+    "4": "template",
+    "5": "phone",
+    "6": "schedule",
+    "7": "sender",
+    "8": "upload",
+}
 
 
 def test_codes_are_prefixed_three_digit_and_grouped_by_area() -> None:

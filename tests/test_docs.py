@@ -66,7 +66,8 @@ def test_generated_page_is_current(page: str) -> None:
     path = ROOT / relative
     assert path.exists(), f"{relative} is missing: run `python tools/gen_docs.py`"
     assert path.read_text(encoding="utf-8") == gen_docs.render(page), (
-        f"{relative} is stale: run `python tools/gen_docs.py`")
+        f"{relative} is stale: run `python tools/gen_docs.py`"
+    )
 
 
 def test_gen_docs_check_exits_1_on_a_stale_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,8 +104,11 @@ def test_rules_page_lists_every_statement_with_its_diagnostics() -> None:
 
 def test_every_diagnostic_cites_a_known_statement() -> None:
     """A diagnostic that cites no statement of the spec cannot be traced back to the document."""
-    unknown = {r.code: r.statement for r in REGISTRY.values()
-               if r.statement not in STATEMENTS and r.statement not in OPEN_QUESTIONS}
+    unknown = {
+        r.code: r.statement
+        for r in REGISTRY.values()
+        if r.statement not in STATEMENTS and r.statement not in OPEN_QUESTIONS
+    }
     assert not unknown
 
 
@@ -242,15 +246,23 @@ def test_mkdocs_build_is_strict_clean(tmp_path: Path) -> None:
     mkdocs = shutil.which("mkdocs", path=str(VENV_BIN)) or shutil.which("mkdocs")
     if mkdocs is None:
         pytest.skip("mkdocs is not installed (pip install -e '.[docs]')")
-    result = subprocess.run([mkdocs, "build", "--strict", "--site-dir", str(tmp_path / "site")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [mkdocs, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
 
 
 def test_every_example_file_is_run_by_a_test() -> None:
     """Every file under docs/examples/ has a test here that runs it (or checks what cannot run)."""
-    examples = {p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*") if p.is_file()
-                and "__pycache__" not in p.parts and not p.name.endswith(".pyc")}
+    examples = {
+        p.relative_to(EXAMPLES).as_posix()
+        for p in EXAMPLES.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
+    }
     assert examples <= set(EXAMPLE_TESTS), f"examples without a test: {sorted(examples - set(EXAMPLE_TESTS))}"
     for example, test_name in EXAMPLE_TESTS.items():
         assert (EXAMPLES / example).exists(), f"EXAMPLE_TESTS names a missing example {example}"
@@ -288,8 +300,9 @@ def test_design_module_map_names_real_modules() -> None:
             assert path.exists(), f"design.md names {name}, which does not exist"
             named |= set(path.rglob("*.py")) if path.is_dir() else {path}
     modules = {p for top in ("simulator", "conformance") for p in (ROOT / top).rglob("*.py")}
-    unnamed = sorted(str(p.relative_to(ROOT)) for p in modules - named
-                     if p.name != "__init__.py" and p.name != "test_conformance.py")
+    unnamed = sorted(
+        str(p.relative_to(ROOT)) for p in modules - named if p.name != "__init__.py" and p.name != "test_conformance.py"
+    )
     assert not unnamed, f"design.md's module map does not name {unnamed}"
     performance = (DOCS / "performance.md").read_text(encoding="utf-8")
     for script in re.findall(r"`(benchmarks/[a-z_]+\.py)`", performance):
@@ -404,8 +417,11 @@ def test_first_campaign_is_accepted_by_the_rules() -> None:
     from smsftp.simulator.rules.instants import parse_instant
 
     result = processing.process_archive(
-        "guest_20261125120000.zip", _campaign_zip("guest_20261125120000.zip"), demo_account(),
-        parse_instant("2026-11-25T12:00:00Z")).result(keep_messages=True)
+        "guest_20261125120000.zip",
+        _campaign_zip("guest_20261125120000.zip"),
+        demo_account(),
+        parse_instant("2026-11-25T12:00:00Z"),
+    ).result(keep_messages=True)
     assert result.status == "accepted", [d.code for d in result.diagnostics]
     assert [m.text for m in result.messages or []] == CAMPAIGN_TEXTS
     assert {m.sender for m in result.messages or []} == {"TESTSMS"}
@@ -415,8 +431,22 @@ def test_pytest_example_runs_with_the_plugins_fixtures(tmp_path: Path) -> None:
     """test_integration.py, the pytest page's example (C2, C3, M3, Q8, Q22, T1), passes as printed."""
     pytest.importorskip("smsftp.conformance.plugin")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSFTP_", "PYTEST_"))}
-    result = _run([sys.executable, "-m", "pytest", str(EXAMPLES / "test_integration.py"), "-q",
-                   "-p", "no:cacheprovider", "--rootdir", str(tmp_path)], env=env, cwd=tmp_path, timeout=120)
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(EXAMPLES / "test_integration.py"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+        ],
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "5 passed" in result.stdout
 
@@ -434,15 +464,19 @@ def test_quickstart_break_something_table() -> None:
         with zipfile.ZipFile(buffer, "w") as archive:
             for name, text in sorted(contents.items()):
                 archive.writestr(folder + name, text.encode("utf-8"))
-        result = processing.process_archive("guest_20261125120000.zip", buffer.getvalue(), demo_account(),
-                                            parse_instant("2026-11-25T09:00:00Z")).result()
+        result = processing.process_archive(
+            "guest_20261125120000.zip", buffer.getvalue(), demo_account(), parse_instant("2026-11-25T09:00:00Z")
+        ).result()
         return result.status, {d.code for d in result.diagnostics}
 
     table = (DOCS / "quickstart.md").read_text(encoding="utf-8").split("## 6. Break something", 1)[1]
     leading_8 = dict(files, **{"contacts.csv": files["contacts.csv"].replace("79031234567", "89031234567")})
     other_sender = dict(files, **{"template.csv": files["template.csv"].replace("TESTSMS", "OTHER")})
-    for code, (status, codes) in {"SMS503": judge(leading_8), "SMS207": judge(files, folder=""),
-                                  "SMS704": judge(other_sender)}.items():
+    for code, (status, codes) in {
+        "SMS503": judge(leading_8),
+        "SMS207": judge(files, folder=""),
+        "SMS704": judge(other_sender),
+    }.items():
         assert code in table and code in codes, (code, status, codes)
     assert judge(leading_8)[0] == "accepted" and judge(files, folder="")[0] == "rejected"
 
@@ -473,14 +507,16 @@ def _needs(program: str) -> str:
 def _env(sim: Any, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.update({"SMSFTP_HOST": sim.ftp_host, "SMSFTP_FTP_PORT": str(sim.ftp_port),
-                "SMSFTP_API": sim.api_url.rstrip("/")})
+    env.update(
+        {"SMSFTP_HOST": sim.ftp_host, "SMSFTP_FTP_PORT": str(sim.ftp_port), "SMSFTP_API": sim.api_url.rstrip("/")}
+    )
     env.update(extra)
     return env
 
 
-def _run(args: list[str], *, env: dict[str, str], cwd: Path | None = None,
-         timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], *, env: dict[str, str], cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -520,9 +556,20 @@ def test_upload_safely_py_uses_ftps_binary_and_rename(sim: Any, tmp_path: Path) 
     """upload_safely.py (T1, T4, Q22, Q27): FTPS on both channels, TYPE I, temporary name then rename."""
     name = "guest_20261125120002.zip"
     (tmp_path / name).write_bytes(_campaign_zip(name))
-    result = _run([sys.executable, str(EXAMPLES / "upload_safely.py"), str(tmp_path / name),
-                   "--host", sim.ftp_host, "--port", str(sim.ftp_port), "--cafile", str(sim.cert_path)],
-                  env=_env(sim))
+    result = _run(
+        [
+            sys.executable,
+            str(EXAMPLES / "upload_safely.py"),
+            str(tmp_path / name),
+            "--host",
+            sim.ftp_host,
+            "--port",
+            str(sim.ftp_port),
+            "--cafile",
+            str(sim.cert_path),
+        ],
+        env=_env(sim),
+    )
     assert result.returncode == 0, result.stderr
     [upload] = [u for u in sim.uploads("guest") if u.renamed_to == name]
     assert (upload.transfer_type, upload.control_tls, upload.data_tls) == ("I", True, True)
@@ -708,8 +755,13 @@ def _free_port() -> int:
 def _ci_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.update({"SMSFTP_FTP_PORT": str(_free_port()), "SMSFTP_API_PORT": str(_free_port()),
-                "SMSFTP_STATE_DIR": str(tmp_path / "state")})
+    env.update(
+        {
+            "SMSFTP_FTP_PORT": str(_free_port()),
+            "SMSFTP_API_PORT": str(_free_port()),
+            "SMSFTP_STATE_DIR": str(tmp_path / "state"),
+        }
+    )
     return env
 
 
@@ -729,8 +781,7 @@ def test_ci_script_passes_a_careful_client(tmp_path: Path) -> None:
     name = "guest_20261125120000.zip"
     (tmp_path / name).write_bytes(_campaign_zip(name))
     client = ["sh", str(EXAMPLES / "upload.sh"), str(tmp_path / name)]
-    result = _run(["sh", str(EXAMPLES / "smsftp-ci.sh"), *client], env=_ci_env(tmp_path), cwd=tmp_path,
-                  timeout=120)
+    result = _run(["sh", str(EXAMPLES / "smsftp-ci.sh"), *client], env=_ci_env(tmp_path), cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Здравствуйте, Анна!" in result.stdout
 
@@ -742,11 +793,14 @@ def test_ci_script_fails_a_careless_client(tmp_path: Path) -> None:
     _needs_cli_commands("serve", "report")
     name = "guest_20261125120000.zip"
     (tmp_path / name).write_bytes(_campaign_zip(name))
-    careless = ["sh", "-c", f'{curl} -sS -T {name} "ftp://guest:guest@127.0.0.1:$SMSFTP_FTP_PORT/" && '
-                f'{curl} -sS -X POST -H "Content-Type: application/json" -d \'{{"seconds": 10}}\' '
-                f'"$SMSFTP_API/api/clock/advance"']
-    result = _run(["sh", str(EXAMPLES / "smsftp-ci.sh"), *careless], env=_ci_env(tmp_path), cwd=tmp_path,
-                  timeout=120)
+    careless = [
+        "sh",
+        "-c",
+        f'{curl} -sS -T {name} "ftp://guest:guest@127.0.0.1:$SMSFTP_FTP_PORT/" && '
+        f'{curl} -sS -X POST -H "Content-Type: application/json" -d \'{{"seconds": 10}}\' '
+        f'"$SMSFTP_API/api/clock/advance"',
+    ]
+    result = _run(["sh", str(EXAMPLES / "smsftp-ci.sh"), *careless], env=_ci_env(tmp_path), cwd=tmp_path, timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
     # The findings that ci.md shows for exactly this client are what `smsftp report` prints.
     page = (DOCS / "integrators" / "ci.md").read_text(encoding="utf-8").split("## When the job fails", 1)[1]
@@ -784,34 +838,57 @@ def test_live_run_script_against_a_separate_smsftp_serve(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSFTP_", "PYTEST_"))}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     with (tmp_path / "serve.log").open("wb") as log:
-        command = [str(VENV_BIN / "smsftp"), "serve", "--ftp-port", str(ftp_port),
-                   "--api-port", str(api_port), "--poll-interval", "1", "--state-dir", str(state)]
+        command = [
+            str(VENV_BIN / "smsftp"),
+            "serve",
+            "--ftp-port",
+            str(ftp_port),
+            "--api-port",
+            str(api_port),
+            "--poll-interval",
+            "1",
+            "--state-dir",
+            str(state),
+        ]
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_for_health(api, server)
-        env.update(LIVE_HOST="127.0.0.1", LIVE_PORT=str(ftp_port), SMSFTP_LIVE_LOGIN="guest",
-                   SMSFTP_LIVE_PASSWORD="guest", SMSFTP_LIVE_CAFILE=str(state / "tls" / "cert.pem"),
-                   SMSFTP_LIVE_POLL_INTERVAL="1")
+        env.update(
+            LIVE_HOST="127.0.0.1",
+            LIVE_PORT=str(ftp_port),
+            SMSFTP_LIVE_LOGIN="guest",
+            SMSFTP_LIVE_PASSWORD="guest",
+            SMSFTP_LIVE_CAFILE=str(state / "tls" / "cert.pem"),
+            SMSFTP_LIVE_POLL_INTERVAL="1",
+        )
         script = str(EXAMPLES / "live-run.sh")
-        args = ["--cases=Q8-leading-8,Z2-encrypted", f"--live-outcomes={api}/api/messages",
-                "-p", "no:cacheprovider"]
+        args = ["--cases=Q8-leading-8,Z2-encrypted", f"--live-outcomes={api}/api/messages", "-p", "no:cacheprovider"]
 
         refused = _run(["sh", script, *args], env=env, cwd=tmp_path)
         assert refused.returncode != 0 and "LIVE_ALLOW" in refused.stderr  # no allow-list, no run
 
-        ran = _run(["sh", script, *args], env=dict(env, LIVE_ALLOW="79031234567,79161234567"), cwd=tmp_path,
-                   timeout=180)
+        ran = _run(
+            ["sh", script, *args], env=dict(env, LIVE_ALLOW="79031234567,79161234567"), cwd=tmp_path, timeout=180
+        )
         assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
         report = json.loads((tmp_path / "live-report" / "index.json").read_text(encoding="utf-8"))
         assert report["target"] == "live"
         assert {c["case"]: c["outcome"] for c in report["cases"]} == {
-            "Q8-leading-8": "INFORMATIONAL", "Z2-encrypted": "OK"}  # Q8 is a probe: recorded, not judged
+            "Q8-leading-8": "INFORMATIONAL",
+            "Z2-encrypted": "OK",
+        }  # Q8 is a probe: recorded, not judged
 
-        guarded = _run(["sh", script, *args, "--report-dir=guarded"], env=dict(env, LIVE_ALLOW="79990000001"),
-                       cwd=tmp_path, timeout=180)
+        guarded = _run(
+            ["sh", script, *args, "--report-dir=guarded"],
+            env=dict(env, LIVE_ALLOW="79990000001"),
+            cwd=tmp_path,
+            timeout=180,
+        )
         assert guarded.returncode == 0, guarded.stdout[-4000:]
-        outcomes = {c["case"]: c["outcome"] for c in json.loads(
-            (tmp_path / "guarded" / "index.json").read_text(encoding="utf-8"))["cases"]}
+        outcomes = {
+            c["case"]: c["outcome"]
+            for c in json.loads((tmp_path / "guarded" / "index.json").read_text(encoding="utf-8"))["cases"]
+        }
         assert outcomes["Q8-leading-8"] == "SKIPPED-SAFETY"  # 79031234567 is not on the allow-list
         assert "SKIPPED-SAFETY" in guarded.stdout
     finally:

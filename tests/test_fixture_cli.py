@@ -40,8 +40,21 @@ def test_commands_are_registered_in_the_smsftp_group() -> None:
 def test_help_explains_options_and_lists_every_fault() -> None:
     result = _run("fixture", "--help")
     assert result.exit_code == 0
-    for option in ("--case", "--mode", "--contacts", "--message", "--sender", "--encoding", "--newline",
-                   "--bom", "--fault", "--seed", "--at", "--login", "--output"):
+    for option in (
+        "--case",
+        "--mode",
+        "--contacts",
+        "--message",
+        "--sender",
+        "--encoding",
+        "--newline",
+        "--bom",
+        "--fault",
+        "--seed",
+        "--at",
+        "--login",
+        "--output",
+    ):
         assert option in result.output
     for fault in ALL_FAULTS:
         assert re.search(rf"^\s+{re.escape(fault)}\s", result.output, re.MULTILINE), fault
@@ -57,11 +70,11 @@ def test_same_command_line_same_bytes(tmp_path: Path) -> None:
 
 
 def test_z1_at_sets_the_name_in_the_clients_zone(tmp_path: Path) -> None:
-    moscow = _written(_run("fixture", "--at", "2026-12-01T07:00:00Z", "--login", "acme_shop",
-                           "-o", str(tmp_path)))
+    moscow = _written(_run("fixture", "--at", "2026-12-01T07:00:00Z", "--login", "acme_shop", "-o", str(tmp_path)))
     assert moscow.name == "acme_shop_20261201100000.zip"
-    novosibirsk = _written(_run("fixture", "--at", "2026-12-01T07:00:00Z", "--timezone", "Asia/Novosibirsk",
-                                "-o", str(tmp_path)))
+    novosibirsk = _written(
+        _run("fixture", "--at", "2026-12-01T07:00:00Z", "--timezone", "Asia/Novosibirsk", "-o", str(tmp_path))
+    )
     assert novosibirsk.name == "guest_20261201140000.zip"
 
 
@@ -74,8 +87,15 @@ def test_prints_what_smsftp_check_says(tmp_path: Path) -> None:
 
 
 def test_q16_q23_q4_container_faults_are_diagnosed(tmp_path: Path) -> None:
-    expectations = {"encrypted": "SMS204", "truncated": "SMS203", "root-files": "SMS207", "not-zip": "SMS201",
-                    "bomb": "SMS213", "deflate64": "SMS205", "ascii-mangled": "SMS206"}
+    expectations = {
+        "encrypted": "SMS204",
+        "truncated": "SMS203",
+        "root-files": "SMS207",
+        "not-zip": "SMS201",
+        "bomb": "SMS213",
+        "deflate64": "SMS205",
+        "ascii-mangled": "SMS206",
+    }
     for fault, code in expectations.items():
         result = _run("fixture", "--contacts", "2", "--fault", fault, "-o", str(tmp_path / fault))
         assert f"{code} [error]" in result.output, (fault, result.output)
@@ -83,20 +103,40 @@ def test_q16_q23_q4_container_faults_are_diagnosed(tmp_path: Path) -> None:
 
 
 def test_q23_plain_mode_with_cp866_names(tmp_path: Path) -> None:
-    result = _run("fixture", "--mode", "plain", "--contacts", "2", "--fault", "cp866-names",
-                  "--message", "Привет, #attr1#!", "-o", str(tmp_path))
+    result = _run(
+        "fixture",
+        "--mode",
+        "plain",
+        "--contacts",
+        "2",
+        "--fault",
+        "cp866-names",
+        "--message",
+        "Привет, #attr1#!",
+        "-o",
+        str(tmp_path),
+    )
     info = zipfile.ZipFile(_written(result)).infolist()[0]
     assert info.filename.encode("cp437").decode("cp866") == "sms/рассылка.txt"
     assert "SMS216" in result.output and "ACCEPTED (plain): 2 message(s)" in result.output
 
 
 def test_q5_bom_and_template_fields(tmp_path: Path) -> None:
-    result = _run("fixture", "--contacts", "1", "--bom", "--template-field", "validity=180",
-                  "--sender", "SHOP", "-o", str(tmp_path))
+    result = _run(
+        "fixture",
+        "--contacts",
+        "1",
+        "--bom",
+        "--template-field",
+        "validity=180",
+        "--sender",
+        "SHOP",
+        "-o",
+        str(tmp_path),
+    )
     archive = zipfile.ZipFile(_written(result))
     assert archive.read("sms/contacts.csv").startswith(b"\xef\xbb\xbfphone;attr1;attr2\r\n")
-    assert archive.read("sms/template.csv").decode("utf-8-sig").splitlines()[0] == \
-        "message;sourceaddress;validity"
+    assert archive.read("sms/template.csv").decode("utf-8-sig").splitlines()[0] == "message;sourceaddress;validity"
     assert "SMS301" in result.output
 
 
@@ -105,8 +145,9 @@ def test_cp1251_check_notes_the_account_encoding(tmp_path: Path) -> None:
     assert "SMS302" in result.output and 'encoding = "cp1251"' in result.output
     accounts = tmp_path / "accounts.toml"
     accounts.write_text('[accounts.guest]\npassword = "guest"\nsenders = ["TESTSMS"]\nencoding = "cp1251"\n')
-    checked = _run("fixture", "--contacts", "1", "--encoding", "cp1251", "--accounts", str(accounts),
-                   "-o", str(tmp_path))
+    checked = _run(
+        "fixture", "--contacts", "1", "--encoding", "cp1251", "--accounts", str(accounts), "-o", str(tmp_path)
+    )
     assert "ACCEPTED (template): 1 message(s)" in checked.output and "note:" not in checked.output
 
 

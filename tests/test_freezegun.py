@@ -45,8 +45,7 @@ def _exercise(sim: Simulator, data: bytes) -> None:
     assert httpx.get(sim.api_url + "/api/health", timeout=10).json()["status"] == "ok"
 
 
-def test_p1_a_simulator_started_inside_freeze_time(service_cert: tuple[Path, Path],
-                                                   campaign: CampaignFactory) -> None:
+def test_p1_a_simulator_started_inside_freeze_time(service_cert: tuple[Path, Path], campaign: CampaignFactory) -> None:
     """The default clock starts at the frozen instant; advancing it polls; stopping is prompt."""
     cert, key = service_cert
     with freeze_time(FROZEN):
@@ -65,12 +64,10 @@ def test_p1_a_simulator_started_inside_freeze_time(service_cert: tuple[Path, Pat
             assert real_monotonic() - began < 5
 
 
-def test_p1_the_system_clock_follows_freeze_time(service_cert: tuple[Path, Path],
-                                                 campaign: CampaignFactory) -> None:
+def test_p1_the_system_clock_follows_freeze_time(service_cert: tuple[Path, Path], campaign: CampaignFactory) -> None:
     """SystemClock reads freezegun's time, also from pyftpdlib's thread; tick() moves it."""
     cert, key = service_cert
-    with freeze_time(FROZEN) as frozen, \
-            Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim:
+    with freeze_time(FROZEN) as frozen, Simulator(clock=SystemClock(), cert=cert, key=key, poll_interval=3600) as sim:
         _exercise(sim, campaign(1))
         assert [u.started_at for u in sim.uploads()] == [FROZEN]
         frozen.tick(timedelta(minutes=5))
@@ -78,8 +75,9 @@ def test_p1_the_system_clock_follows_freeze_time(service_cert: tuple[Path, Path]
         assert sim.archive(NAME).processed_at == FROZEN + timedelta(minutes=5)  # type: ignore[union-attr]
 
 
-def test_t2_a_running_simulator_keeps_working_when_time_is_frozen(service_cert: tuple[Path, Path],
-                                                                  campaign: CampaignFactory) -> None:
+def test_t2_a_running_simulator_keeps_working_when_time_is_frozen(
+    service_cert: tuple[Path, Path], campaign: CampaignFactory
+) -> None:
     cert, key = service_cert
     with Simulator(cert=cert, key=key) as sim:
         with freeze_time(FROZEN):
@@ -88,8 +86,7 @@ def test_t2_a_running_simulator_keeps_working_when_time_is_frozen(service_cert: 
         assert sim.archive(NAME).status == "accepted"  # type: ignore[union-attr]
 
 
-def test_the_ignore_list_arrangement_works_too(service_cert: tuple[Path, Path],
-                                               campaign: CampaignFactory) -> None:
+def test_the_ignore_list_arrangement_works_too(service_cert: tuple[Path, Path], campaign: CampaignFactory) -> None:
     cert, key = service_cert
     freezegun.configure(extend_ignore_list=["pyftpdlib", "uvicorn", "asyncio"])
     try:
@@ -117,7 +114,6 @@ def test_pyftpdlib_first_imported_inside_freeze_time(tmp_path: Path) -> None:
                 ftp.close()
                 print("now", sim.clock.now().isoformat())
         """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["refused", "530", "now", "2026-11-25T12:00:00+00:00"]

@@ -34,10 +34,27 @@ from smsftp.conformance.live.safety import inspect_archive
 from smsftp.conformance.live.target import LiveConfig, LiveTarget
 
 REPRESENTATIVE = (
-    "T1-plain-ftp", "T1-ftps", "T2-wrong-password", "T4-active-mode", "T4-ftp-commands", "P1-poll-interval",
-    "P2-rejected-also-deleted", "P3-earliest-first", "P4-one-at-a-time", "Q1-earliest-by-name", "Q15-non-zip-left",
-    "Q17-same-name-again", "Q22-upload-held-open", "Q22-temporary-name", "Q27-ascii-upload", "M6-localtime",
-    "C3-M5-contact-overrides-template", "Q8-leading-8", "N1-plain-txt", "Z1-name-not-pattern", "Q16-truncated",
+    "T1-plain-ftp",
+    "T1-ftps",
+    "T2-wrong-password",
+    "T4-active-mode",
+    "T4-ftp-commands",
+    "P1-poll-interval",
+    "P2-rejected-also-deleted",
+    "P3-earliest-first",
+    "P4-one-at-a-time",
+    "Q1-earliest-by-name",
+    "Q15-non-zip-left",
+    "Q17-same-name-again",
+    "Q22-upload-held-open",
+    "Q22-temporary-name",
+    "Q27-ascii-upload",
+    "M6-localtime",
+    "C3-M5-contact-overrides-template",
+    "Q8-leading-8",
+    "N1-plain-txt",
+    "Z1-name-not-pattern",
+    "Q16-truncated",
 )
 
 
@@ -54,8 +71,12 @@ class Served:
             return data
 
     def post(self, path: str, body: dict[str, object]) -> dict[str, object]:
-        request = urllib.request.Request(self.api_url + path, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.api_url + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             data: dict[str, object] = json.loads(response.read())
             return data
@@ -65,8 +86,11 @@ def _banner(process: subprocess.Popen[str], timeout: float) -> dict[str, str]:
     """Read stderr until the banner names the FTP port, the API and the certificate."""
     found: dict[str, str] = {}
     done = threading.Event()
-    patterns = {"ftp": r"^\s+FTP\s+ftp://127\.0\.0\.1:(\d+)/", "api": r"^\s+API\s+(http://\S+?)/api/health",
-                "cert": r"^\s+cert\s+(\S+)"}
+    patterns = {
+        "ftp": r"^\s+FTP\s+ftp://127\.0\.0\.1:(\d+)/",
+        "api": r"^\s+API\s+(http://\S+?)/api/health",
+        "cert": r"^\s+cert\s+(\S+)",
+    }
 
     def read() -> None:
         assert process.stderr is not None
@@ -87,9 +111,26 @@ def _banner(process: subprocess.Popen[str], timeout: float) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     state = tmp_path_factory.mktemp("serve")
-    command = [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--host", "127.0.0.1", "--ftp-port", "0",
-               "--api-port", "0", "--state-dir", str(state), "--clock", "system", "--poll-interval", "1",
-               "--tls", "optional"]
+    command = [
+        sys.executable,
+        "-m",
+        "smsftp.simulator.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--ftp-port",
+        "0",
+        "--api-port",
+        "0",
+        "--state-dir",
+        str(state),
+        "--clock",
+        "system",
+        "--poll-interval",
+        "1",
+        "--tls",
+        "optional",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         found = _banner(process, timeout=30)
@@ -106,18 +147,30 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 def _numbers(cases: list[Case], login: str = "guest") -> frozenset[str]:
     """The allow-list of this test: every number the cases' archives could send to."""
-    return frozenset(n for case in cases for name, data in case.archives(login)
-                     for n in inspect_archive(name, data).numbers)
+    return frozenset(
+        n for case in cases for name, data in case.archives(login) for n in inspect_archive(name, data).numbers
+    )
 
 
-def _target(served: Served, cases: list[Case], *, outcomes: bool = True, budget: int = 10_000,
-            tls: bool = True) -> LiveTarget:
+def _target(
+    served: Served, cases: list[Case], *, outcomes: bool = True, budget: int = 10_000, tls: bool = True
+) -> LiveTarget:
     allow = _numbers(cases)
-    config = LiveConfig(host="127.0.0.1", port=served.ftp_port, login="guest", password="guest", tls=tls,
-                        cafile=served.cert, poll_interval=1.0, confirm=True, allow=allow, budget=budget,
-                        outcomes=f"{served.api_url}/api/messages" if outcomes else None,
-                        # the guest account of smsftp serve is the document's: its own numbers, kept
-                        numbers=tuple(n for n in SAMPLE_NUMBERS if n in allow) or SAMPLE_NUMBERS[:1])
+    config = LiveConfig(
+        host="127.0.0.1",
+        port=served.ftp_port,
+        login="guest",
+        password="guest",
+        tls=tls,
+        cafile=served.cert,
+        poll_interval=1.0,
+        confirm=True,
+        allow=allow,
+        budget=budget,
+        outcomes=f"{served.api_url}/api/messages" if outcomes else None,
+        # the guest account of smsftp serve is the document's: its own numbers, kept
+        numbers=tuple(n for n in SAMPLE_NUMBERS if n in allow) or SAMPLE_NUMBERS[:1],
+    )
     return LiveTarget(config)
 
 
@@ -131,7 +184,8 @@ def _passes(verdict: Verdict) -> bool:
         return verdict.outcome is Outcome.SKIPPED_SAFETY
     if verdict.case.informational:
         return verdict.outcome is Outcome.INFORMATIONAL and not [
-            f for f in verdict.findings if f.kind in ("mismatch", "lenient")]
+            f for f in verdict.findings if f.kind in ("mismatch", "lenient")
+        ]
     return verdict.outcome is Outcome.OK
 
 
@@ -185,8 +239,9 @@ def test_live_guard_refuses_numbers_outside_the_allow_list_before_any_upload(ser
         verdict = run_case(get_case("Q8-leading-8"), target)  # also holds 89161234567
         assert verdict.outcome is Outcome.SKIPPED_SAFETY
         assert "79161234567" in verdict.reason
-        over = replace(target.config, budget=1, allow=_numbers([get_case("P4-one-at-a-time")]),
-                       numbers=SAMPLE_NUMBERS[:3])
+        over = replace(
+            target.config, budget=1, allow=_numbers([get_case("P4-one-at-a-time")]), numbers=SAMPLE_NUMBERS[:3]
+        )
         small = LiveTarget(over)
         try:
             budget = run_case(get_case("P4-one-at-a-time"), small)  # four messages
@@ -202,23 +257,50 @@ def test_live_guard_refuses_numbers_outside_the_allow_list_before_any_upload(ser
 TESTER_NUMBERS = ("79991112233", "79991112244", "79991112255", "73832654321", "73433654321")
 TESTER_SENDER = "MYSHOP"
 ON_TESTER = (
-    "T1-plain-ftp", "P4-one-at-a-time", "Q8-leading-8", "Q8-formatted-leading-8", "Q8-scientific-comma",
-    "Z5-comma-separated", "Q19-unquoted-semicolon", "N1-two-plain-files", "M3-sender-case", "M3-sender-not-approved",
-    "M6-localtime", "Q13-localtime-zone-ambiguous", "C2-phone-letters", "C2-phone-invalid", "Q3-login-case",
+    "T1-plain-ftp",
+    "P4-one-at-a-time",
+    "Q8-leading-8",
+    "Q8-formatted-leading-8",
+    "Q8-scientific-comma",
+    "Z5-comma-separated",
+    "Q19-unquoted-semicolon",
+    "N1-two-plain-files",
+    "M3-sender-case",
+    "M3-sender-not-approved",
+    "M6-localtime",
+    "Q13-localtime-zone-ambiguous",
+    "C2-phone-letters",
+    "C2-phone-invalid",
+    "Q3-login-case",
 )
 
 
 def test_live_suite_runs_on_the_testers_own_numbers_and_sender_c2_m3(served: Served) -> None:
     """Every case is moved onto the tester's numbers (any spelling) and sender; nothing reaches a sample number."""
-    served.post("/api/accounts", {"login": "tester", "password": "tester-pw", "senders": [TESTER_SENDER],
-                                  "default_sender": TESTER_SENDER})
-    config = LiveConfig(host="127.0.0.1", port=served.ftp_port, login="tester", password="tester-pw",
-                        cafile=served.cert, poll_interval=1.0, confirm=True, allow=frozenset(TESTER_NUMBERS),
-                        budget=200, outcomes=f"{served.api_url}/api/messages", numbers=TESTER_NUMBERS,
-                        sender=TESTER_SENDER)
+    served.post(
+        "/api/accounts",
+        {"login": "tester", "password": "tester-pw", "senders": [TESTER_SENDER], "default_sender": TESTER_SENDER},
+    )
+    config = LiveConfig(
+        host="127.0.0.1",
+        port=served.ftp_port,
+        login="tester",
+        password="tester-pw",
+        cafile=served.cert,
+        poll_interval=1.0,
+        confirm=True,
+        allow=frozenset(TESTER_NUMBERS),
+        budget=200,
+        outcomes=f"{served.api_url}/api/messages",
+        numbers=TESTER_NUMBERS,
+        sender=TESTER_SENDER,
+    )
     target = LiveTarget(config)
-    cases = [c for c in all_cases() if not c.sim_only] if os.environ.get("SMSFTP_FULL_LIVE") == "1" else [
-        get_case(i) for i in ON_TESTER]
+    cases = (
+        [c for c in all_cases() if not c.sim_only]
+        if os.environ.get("SMSFTP_FULL_LIVE") == "1"
+        else [get_case(i) for i in ON_TESTER]
+    )
     try:
         verdicts = {case.id: run_case(case, target) for case in cases}
     finally:

@@ -59,16 +59,36 @@ def _cells(case: Case) -> Iterator[str]:
 
 def test_q8_every_spelling_is_made_from_the_number_itself() -> None:
     assert [spell(f, PHONE_B) for f in SPELLINGS.values()] == [
-        "79161234567", "+79161234567", "89161234567", "7 (916) 123-45-67", "8 (916) 123-45-67",
-        "7.9161234567E+10", "7,9161234567E+10"]
+        "79161234567",
+        "+79161234567",
+        "89161234567",
+        "7 (916) 123-45-67",
+        "8 (916) 123-45-67",
+        "7.9161234567E+10",
+        "7,9161234567E+10",
+    ]
     assert [SPELLINGS[k]("380501234567") for k in ("plus", "domestic", "formatted", "scientific")] == [
-        "+380501234567", None, None, "3.80501234567E+11"]
+        "+380501234567",
+        None,
+        None,
+        "3.80501234567E+11",
+    ]
     with pytest.raises(ValueError, match="domestic"):
         spell(SPELLINGS["domestic"], "380501234567")
 
 
-@pytest.mark.parametrize("case_id", ["Q8-leading-plus", "Q8-leading-8", "Q8-formatted", "Q8-formatted-leading-8",
-                                     "Q8-scientific", "Q8-scientific-comma", "N3-plain-bad-phone"])
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        "Q8-leading-plus",
+        "Q8-leading-8",
+        "Q8-formatted",
+        "Q8-formatted-leading-8",
+        "Q8-scientific",
+        "Q8-scientific-comma",
+        "N3-plain-bad-phone",
+    ],
+)
 def test_q8_each_spelling_gets_the_testers_number_in_the_same_spelling(case_id: str) -> None:
     case = get_case(case_id)
     done = FULL.apply(case, "tester").case
@@ -108,8 +128,12 @@ def test_every_number_in_the_catalogue_is_a_samples_spelling_or_deliberately_inv
                 phones += [row[0] for row in recipe.plain_rows if row]
                 for value in phones:
                     assert value in spelt or value == TOO_SHORT or not destinations(value), (case.id, value)
-                raws = [recipe.contacts_raw, recipe.template_raw, recipe.plain_raw,
-                        *(data for _, data in recipe.extra_entries)]
+                raws = [
+                    recipe.contacts_raw,
+                    recipe.template_raw,
+                    recipe.plain_raw,
+                    *(data for _, data in recipe.extra_entries),
+                ]
                 for raw in raws:
                     assert raw is None or isinstance(raw, RawRows) or not re.search(rb"\d{7}", raw), case.id
 
@@ -142,8 +166,13 @@ def test_m2_a_number_in_a_text_is_rewritten_in_the_expected_text_too() -> None:
     text = f"Перезвоните: {spell(SPELLINGS['formatted-domestic'], PHONE_C)}"
     spec = replace(TEMPLATE, contacts=((PHONE_A, text, ""),))
     rendered = f"Уважаемый {text} ! Ваш заказ готов к выдаче."
-    case = Case("M2-number-in-text", "a number in a field", ("M2",), (spec,),
-                one("accepted", messages=(replace(ivan(), text=rendered),)))
+    case = Case(
+        "M2-number-in-text",
+        "a number in a field",
+        ("M2",),
+        (spec,),
+        one("accepted", messages=(replace(ivan(), text=rendered),)),
+    )
     done = FULL.apply(case, "tester").case
     assert done is not None and done.expected.archives[0].messages is not None
     assert _spec(done).contacts[0][1] == "Перезвоните: 8 (999) 111-22-55"
@@ -201,8 +230,12 @@ def test_q3_every_archive_name_uses_the_runs_login() -> None:
             if "tester" not in name.lower():
                 others.add((case.id, name))
                 assert isinstance(recipe, RawFile) or (recipe.filename and "{login" not in recipe.filename)
-    assert others == {("Z1-name-not-pattern", "campaign.zip"), ("T4-ftp-commands", "notes.txt"),
-                      ("Q15-non-zip-left", "notes.txt"), ("Q3-login-mismatch", "someoneelse_20261125120000.zip")}
+    assert others == {
+        ("Z1-name-not-pattern", "campaign.zip"),
+        ("T4-ftp-commands", "notes.txt"),
+        ("Q15-non-zip-left", "notes.txt"),
+        ("Q3-login-mismatch", "someoneelse_20261125120000.zip"),
+    }
     assert get_case("Q3-login-case").archives("tester")[0][0] == "TESTER_20261125120000.zip"
     assert login_problem(get_case("Q3-login-case"), "12345") is not None
     assert login_problem(get_case("Q3-login-mismatch"), "SomeoneElse") is not None
@@ -257,8 +290,7 @@ def test_whole_catalogue_on_the_simulator_through_the_testers_map(simulator: Sim
         verdict = run_case(case, target)
         phones |= {m["phone"] for a in verdict.observation.archives for m in a.messages or ()}
         wanted = Outcome.INFORMATIONAL if case.informational else Outcome.OK
-        ok = verdict.outcome is wanted and not [
-            f for f in verdict.findings if f.kind in ("mismatch", "lenient")]
+        ok = verdict.outcome is wanted and not [f for f in verdict.findings if f.kind in ("mismatch", "lenient")]
         if not ok:
             bad.append(verdict.text())
     assert not bad, "\n\n".join(bad)

@@ -35,6 +35,7 @@ def only(diagnostics: list[Diagnostic], code: str) -> Diagnostic:
 
 # --- Z1: the shape ---------------------------------------------------------------------
 
+
 def test_z1_documents_example_name_parses() -> None:
     name, problems = check_archive_name("guest_20120207231932.zip", "guest")
     assert problems == []
@@ -45,8 +46,15 @@ def test_z1_documents_example_name_parses() -> None:
 
 def test_z1_parse_archive_name_good_and_bad() -> None:
     assert parse_archive_name("guest_20261125120000.zip") == ArchiveName("guest", datetime(2026, 11, 25, 12))
-    for bad in ("guest_20261125120000.ZIP", "guest_20261325120000.zip", "_20261125120000.zip",
-                "guest20261125120000.zip", "guest_2026112512000.zip", "guest_20261125120000.zip.part", ""):
+    for bad in (
+        "guest_20261125120000.ZIP",
+        "guest_20261325120000.zip",
+        "_20261125120000.zip",
+        "guest20261125120000.zip",
+        "guest_2026112512000.zip",
+        "guest_20261125120000.zip.part",
+        "",
+    ):
         assert parse_archive_name(bad) is None, bad
 
 
@@ -56,17 +64,20 @@ def test_z1_a_path_is_judged_by_its_last_component() -> None:
     assert parse_archive_name("C:\\out\\guest_20261125120000.zip") is not None
 
 
-@pytest.mark.parametrize(("filename", "in_message", "in_hint"), [
-    ("campaign.zip", "no `_`", "guest_20120207231932.zip"),
-    ("guest20261125120000.zip", "no `_`", "<login>_<YYYYMMDDhhmmss>"),
-    ("_20261125120000.zip", "no login", "login"),
-    ("guest_202611251200.zip", "'202611251200'", "seconds are missing"),
-    ("guest_20261125_120000.zip", "'120000'", "separated by `_`"),
-    ("guest_2026-11-25T12-00-00.zip", "'2026-11-25T12-00-00'", "without separators"),
-    ("guest_20261125120000 (1).zip", "'20261125120000 (1)'", "copy"),
-    ("guest_20261125120000.zip.zip", "'20261125120000.zip'", "twice"),
-    ("guest_now.zip", "'now'", "14 digits"),
-])
+@pytest.mark.parametrize(
+    ("filename", "in_message", "in_hint"),
+    [
+        ("campaign.zip", "no `_`", "guest_20120207231932.zip"),
+        ("guest20261125120000.zip", "no `_`", "<login>_<YYYYMMDDhhmmss>"),
+        ("_20261125120000.zip", "no login", "login"),
+        ("guest_202611251200.zip", "'202611251200'", "seconds are missing"),
+        ("guest_20261125_120000.zip", "'120000'", "separated by `_`"),
+        ("guest_2026-11-25T12-00-00.zip", "'2026-11-25T12-00-00'", "without separators"),
+        ("guest_20261125120000 (1).zip", "'20261125120000 (1)'", "copy"),
+        ("guest_20261125120000.zip.zip", "'20261125120000.zip'", "twice"),
+        ("guest_now.zip", "'now'", "14 digits"),
+    ],
+)
 def test_z1_bad_shape_is_sms101_naming_the_value(filename: str, in_message: str, in_hint: str) -> None:
     name, problems = check_archive_name(filename, "guest")
     assert name is None
@@ -85,11 +96,14 @@ def test_z1_upper_case_extension_is_sms101_with_hint() -> None:
     assert "guest_20261125120000.zip" in problems[0].hint
 
 
-@pytest.mark.parametrize(("filename", "in_hint"), [
-    ("guest_20261125120000.csv", "inside a zip archive"),
-    ("guest_20261125120000.rar", "Only zip archives"),
-    ("guest_20261125120000", "<login>_<YYYYMMDDhhmmss>.zip"),
-])
+@pytest.mark.parametrize(
+    ("filename", "in_hint"),
+    [
+        ("guest_20261125120000.csv", "inside a zip archive"),
+        ("guest_20261125120000.rar", "Only zip archives"),
+        ("guest_20261125120000", "<login>_<YYYYMMDDhhmmss>.zip"),
+    ],
+)
 def test_z1_other_extensions_are_sms101(filename: str, in_hint: str) -> None:
     name, problems = check_archive_name(filename, "guest")
     assert name is None
@@ -97,16 +111,19 @@ def test_z1_other_extensions_are_sms101(filename: str, in_hint: str) -> None:
     assert in_hint in d.hint
 
 
-@pytest.mark.parametrize(("stamp", "why"), [
-    ("20261341250000", "month 13 does not exist"),
-    ("20262511120000", "month 25 does not exist (day and month swapped?)"),
-    ("20260230120000", "day 30 does not exist in 2026-02"),
-    ("20250229120000", "day 29 does not exist in 2025-02"),
-    ("20261125240000", "hour 24"),
-    ("20261125126000", "minute 60"),
-    ("20261125120060", "second 60"),
-    ("00001125120000", "year 0000"),
-])
+@pytest.mark.parametrize(
+    ("stamp", "why"),
+    [
+        ("20261341250000", "month 13 does not exist"),
+        ("20262511120000", "month 25 does not exist (day and month swapped?)"),
+        ("20260230120000", "day 30 does not exist in 2026-02"),
+        ("20250229120000", "day 29 does not exist in 2025-02"),
+        ("20261125240000", "hour 24"),
+        ("20261125126000", "minute 60"),
+        ("20261125120060", "second 60"),
+        ("00001125120000", "year 0000"),
+    ],
+)
 def test_z1_fourteen_digits_that_name_no_instant_are_sms102(stamp: str, why: str) -> None:
     name, problems = check_archive_name(f"guest_{stamp}.zip", "guest")
     assert name is None
@@ -121,6 +138,7 @@ def test_z1_leap_day_is_a_real_instant() -> None:
 
 
 # --- Q3: the login -----------------------------------------------------------------------
+
 
 def test_q3_login_with_underscore_splits_at_last_underscore() -> None:
     name, problems = check_archive_name("my_shop_20261125120000.zip", "my_shop")
@@ -167,6 +185,7 @@ def test_z1_q3_every_problem_is_reported() -> None:
 
 
 # --- Q23: entry-name encodings -----------------------------------------------------------
+
 
 def _info(raw: bytes, flag_bits: int = 0, extra: bytes = b"") -> zipfile.ZipInfo:
     """A ZipInfo as zipfile builds it when reading: raw bytes decoded as cp437 unless flagged UTF-8."""
@@ -215,15 +234,19 @@ def test_q23_info_zip_unicode_path_extra_field() -> None:
 
 # --- Z3: unsafe names, Q23: junk ------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "why"), [
-    ("../evil.csv", "`..`"),
-    ("sms/../../etc/passwd", "`..`"),
-    ("/etc/passwd", "absolute"),
-    ("C:/Windows/x.csv", "drive"),
-    ("c:evil.csv", "drive"),
-    ("sms\\contacts.csv", "`\\`"),
-    ("sms/contacts.csv\x00.txt", "NUL"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("../evil.csv", "`..`"),
+        ("sms/../../etc/passwd", "`..`"),
+        ("/etc/passwd", "absolute"),
+        ("C:/Windows/x.csv", "drive"),
+        ("c:evil.csv", "drive"),
+        ("sms\\contacts.csv", "`\\`"),
+        ("sms/contacts.csv\x00.txt", "NUL"),
+    ],
+)
 def test_z3_unsafe_entry_names(name: str, why: str) -> None:
     result = unsafe_entry_name(name)
     assert result is not None and why in result[0]
@@ -234,14 +257,17 @@ def test_z3_safe_entry_names(name: str) -> None:
     assert unsafe_entry_name(name) is None
 
 
-@pytest.mark.parametrize(("name", "kind"), [
-    ("__MACOSX/sms/._contacts.csv", "__MACOSX"),
-    ("sms/.DS_Store", ".DS_Store"),
-    ("sms/._contacts.csv", "resource forks"),
-    ("sms/Thumbs.db", "Thumbs.db"),
-    ("thumbs.db", "Thumbs.db"),
-    ("sms/desktop.ini", "desktop.ini"),
-])
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("__MACOSX/sms/._contacts.csv", "__MACOSX"),
+        ("sms/.DS_Store", ".DS_Store"),
+        ("sms/._contacts.csv", "resource forks"),
+        ("sms/Thumbs.db", "Thumbs.db"),
+        ("thumbs.db", "Thumbs.db"),
+        ("sms/desktop.ini", "desktop.ini"),
+    ],
+)
 def test_q23_junk_kinds(name: str, kind: str) -> None:
     found = junk_kind(name)
     assert found is not None and kind in found
@@ -259,22 +285,27 @@ GUEST = Account(login="guest")
 
 def test_c1_m1_pair_is_template_mode() -> None:
     assert assign_roles(["sms/template.csv", "sms/contacts.csv"], GUEST) == (
-        Roles("template", contacts="sms/contacts.csv", template="sms/template.csv"), [])
+        Roles("template", contacts="sms/contacts.csv", template="sms/template.csv"),
+        [],
+    )
 
 
 def test_n1_single_plain_file_is_plain_mode() -> None:
     assert assign_roles(["sms/рассылка.txt"], GUEST) == (Roles("plain", plain="sms/рассылка.txt"), [])
 
 
-@pytest.mark.parametrize(("names", "expected"), [
-    (["sms/contacts.csv", "sms/template.csv", "sms/list.txt"], ["SMS214"]),
-    (["sms/a.txt", "sms/b.txt"], ["SMS217"]),
-    (["sms/template.csv"], ["SMS218"]),
-    ([], ["SMS215"]),
-    (["contacts.csv", "template.csv"], ["SMS207", "SMS207"]),
-    (["sms/contacts.csv", "sms/template.csv", "readme.md"], ["SMS209"]),
-    (["sms/contacts.csv", "sms/Template.csv"], ["SMS221"]),
-])
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["sms/contacts.csv", "sms/template.csv", "sms/list.txt"], ["SMS214"]),
+        (["sms/a.txt", "sms/b.txt"], ["SMS217"]),
+        (["sms/template.csv"], ["SMS218"]),
+        ([], ["SMS215"]),
+        (["contacts.csv", "template.csv"], ["SMS207", "SMS207"]),
+        (["sms/contacts.csv", "sms/template.csv", "readme.md"], ["SMS209"]),
+        (["sms/contacts.csv", "sms/Template.csv"], ["SMS221"]),
+    ],
+)
 def test_q4_q24_n1_c1_bad_layouts(names: list[str], expected: list[str]) -> None:
     _, problems = assign_roles(names, GUEST)
     assert codes(problems) == expected

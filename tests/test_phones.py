@@ -119,10 +119,18 @@ def test_c2_non_digit_input_is_answered_by_phonenumbers_itself() -> None:
 
 # --- agreement with phonenumbers -----------------------------------------------------------------
 
-_TYPES = (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE,
-          PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST, PhoneNumberType.VOIP,
-          PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.PAGER, PhoneNumberType.UAN,
-          PhoneNumberType.VOICEMAIL)
+_TYPES = (
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.MOBILE,
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.PREMIUM_RATE,
+    PhoneNumberType.SHARED_COST,
+    PhoneNumberType.VOIP,
+    PhoneNumberType.PERSONAL_NUMBER,
+    PhoneNumberType.PAGER,
+    PhoneNumberType.UAN,
+    PhoneNumberType.VOICEMAIL,
+)
 
 
 def _e164(number: phonenumbers.PhoneNumber) -> str:
@@ -188,10 +196,10 @@ def _corpus(seed: int = 20261125) -> list[str]:
             elif kind < 0.8:  # too long
                 numbers.append(example + "".join(rnd.choices(digits, k=rnd.randint(1, 3))))
             elif kind < 0.9:  # too short
-                numbers.append(example[:-rnd.randint(1, 3)])
+                numbers.append(example[: -rnd.randint(1, 3)])
             else:  # one digit changed anywhere, the country code included
                 i = rnd.randrange(len(example))
-                numbers.append(example[:i] + rnd.choice(digits) + example[i + 1:])
+                numbers.append(example[:i] + rnd.choice(digits) + example[i + 1 :])
     for cc in phonenumberutil.COUNTRY_CODE_TO_REGION_CODE:
         for length in range(8, 16):
             for _ in range(2):
@@ -223,10 +231,10 @@ def test_m6_number_type_class_agrees_with_phonenumbers(corpus: list[str]) -> Non
             continue
         number = phonenumbers.parse("+" + digits)
         assert number.country_code is not None
-        geographic = phonenumberutil.is_number_type_geographical(
-            phonenumbers.number_type(number), number.country_code)
-        assert parts == (str(number.country_code), phonenumberutil.national_significant_number(number),
-                         geographic), digits
+        geographic = phonenumberutil.is_number_type_geographical(phonenumbers.number_type(number), number.country_code)
+        assert parts == (str(number.country_code), phonenumberutil.national_significant_number(number), geographic), (
+            digits
+        )
 
 
 def test_c2_verify_reports_disagreements() -> None:
@@ -266,8 +274,20 @@ def test_c2_quick_table_keeps_only_three_digit_heads() -> None:
     assert all(len(head) == 3 and head.isascii() and head.isdigit() for head in QUICK)
 
 
-@pytest.mark.parametrize("number", ["79031234567", "74951234567", "77012345678", "8613912345678",
-                                    "4915123456789", "62812345678", "431234567890", "4930123456", "12125551234"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "79031234567",
+        "74951234567",
+        "77012345678",
+        "8613912345678",
+        "4915123456789",
+        "62812345678",
+        "431234567890",
+        "4930123456",
+        "12125551234",
+    ],
+)
 def test_c2_quick_pattern_for_each_length_of_a_calling_code(number: str) -> None:
     """One branch per national length: a valid number matches; one digit more or less does not."""
     assert quick_match(number) is not None and reference_is_valid(number)

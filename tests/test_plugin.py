@@ -17,9 +17,15 @@ import smsftp.simulator.service.tls
 import smsftp.simulator.web.api
 
 pytest_plugins = ["pytester"]
-_PRELOADED = (cryptography.hazmat.primitives.asymmetric.rsa, cryptography.hazmat.primitives.hashes,
-              cryptography.hazmat.primitives.serialization, cryptography.x509, smsftp.simulator.web.api, smsftp.simulator.app,
-              smsftp.simulator.service.tls)
+_PRELOADED = (
+    cryptography.hazmat.primitives.asymmetric.rsa,
+    cryptography.hazmat.primitives.hashes,
+    cryptography.hazmat.primitives.serialization,
+    cryptography.x509,
+    smsftp.simulator.web.api,
+    smsftp.simulator.app,
+    smsftp.simulator.service.tls,
+)
 
 FAKE_VERDICT = """
 import pytest
@@ -54,14 +60,18 @@ def test_header_shows_target_and_defaults(pytester: pytest.Pytester) -> None:
     assert "live-host" not in header  # live settings only matter for --target=live
 
 
-@pytest.mark.parametrize("layers, source", [
-    ({"ini": "Z1*", "env": "Q8*", "cli": "N1*"}, "cases=N1* (command line)"),
-    ({"ini": "Z1*", "env": "Q8*"}, "cases=Q8* (env SMSFTP_CASES)"),
-    ({"ini": "Z1*"}, "cases=Z1* (ini smsftp_cases)"),
-    ({}, "cases=- (default)"),
-])
-def test_option_precedence_command_line_env_ini_default(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
-                                                        layers: dict[str, str], source: str) -> None:
+@pytest.mark.parametrize(
+    "layers, source",
+    [
+        ({"ini": "Z1*", "env": "Q8*", "cli": "N1*"}, "cases=N1* (command line)"),
+        ({"ini": "Z1*", "env": "Q8*"}, "cases=Q8* (env SMSFTP_CASES)"),
+        ({"ini": "Z1*"}, "cases=Z1* (ini smsftp_cases)"),
+        ({}, "cases=- (default)"),
+    ],
+)
+def test_option_precedence_command_line_env_ini_default(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, layers: dict[str, str], source: str
+) -> None:
     pytester.makepyfile(test_pick="def test_pick(sms_case): pass")
     if "ini" in layers:
         pytester.makeini(f"[pytest]\nsmsftp_cases = {layers['ini']}\n")
@@ -88,8 +98,9 @@ def test_case_selection_with_globs(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
-def test_non_strict_passes_and_fails_only_under_strict_p1(pytester: pytest.Pytester,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_strict_passes_and_fails_only_under_strict_p1(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fake(pytester, "NON_STRICT")
     relaxed = pytester.runpytest("--cases=P1-poll-interval")
     relaxed.assert_outcomes(passed=1)
@@ -111,8 +122,12 @@ def test_failed_verdict_fails_the_run_with_its_evidence(pytester: pytest.Pyteste
     result = pytester.runpytest("--cases=P2-rejected-also-deleted")
     result.assert_outcomes(failed=1)
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*P2-rejected-also-deleted: FAILED - the archive was not deleted*",
-                                 "*FAILED: P2-rejected-also-deleted: the archive was not deleted*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*P2-rejected-also-deleted: FAILED - the archive was not deleted*",
+            "*FAILED: P2-rejected-also-deleted: the archive was not deleted*",
+        ]
+    )
 
 
 def test_skipped_safety_is_counted_loudly(pytester: pytest.Pytester) -> None:
@@ -120,8 +135,13 @@ def test_skipped_safety_is_counted_loudly(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--cases=Q8-leading-8,Q8-leading-plus", "-rs")
     result.assert_outcomes(skipped=2)
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*!!! 2 CASE(S) SKIPPED-SAFETY*", "*!!!   Q8-leading-8: numbers outside*",
-                                 "*SKIPPED-SAFETY: numbers outside the allow-list*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*!!! 2 CASE(S) SKIPPED-SAFETY*",
+            "*!!!   Q8-leading-8: numbers outside*",
+            "*SKIPPED-SAFETY: numbers outside the allow-list*",
+        ]
+    )
 
 
 def test_report_dir_writes_index_json_and_html_for_real_cases(pytester: pytest.Pytester) -> None:
@@ -141,7 +161,8 @@ def test_report_dir_writes_index_json_and_html_for_real_cases(pytester: pytest.P
 
 
 def test_sms_simulator_is_shared_and_reset_between_tests(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_sim="""
+    pytester.makepyfile(
+        test_sim="""
         import ftplib, io
         ports = []
 
@@ -155,25 +176,29 @@ def test_sms_simulator_is_shared_and_reset_between_tests(pytester: pytest.Pytest
         def test_second(sms_simulator):
             assert sms_simulator.ftp_port == ports[0]
             assert sms_simulator.folder("guest") == [] and sms_simulator.uploads() == []
-    """)
+    """
+    )
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
 
 
 def test_simulator_thread_errors_fail_the_test_that_caused_them(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_errors="""
+    pytester.makepyfile(
+        test_errors="""
         def test_breaks(sms_simulator):
             sms_simulator.errors.append(RuntimeError("poller exploded"))
 
         def test_fine(sms_simulator):
             pass
-    """)
+    """
+    )
     result = pytester.runpytest()
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_breaks*", "*poller exploded*"])
 
 
 def test_sms_platform_uploads_waits_and_judges_the_client_t1(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_client="""
+    pytester.makepyfile(
+        test_client="""
         import pytest
         from smsftp.conformance.client.builder import ArchiveSpec, build_archive
         from smsftp.conformance.judge.targets import ClientNotConformant
@@ -189,7 +214,8 @@ def test_sms_platform_uploads_waits_and_judges_the_client_t1(pytester: pytest.Py
             sms_platform.assert_client_conformant(fail_on="error")
             with pytest.raises(ClientNotConformant, match="SMS805"):
                 sms_platform.assert_client_conformant(fail_on="warning")
-    """)
+    """
+    )
     pytester.runpytest().assert_outcomes(passed=1)
 
 
@@ -197,17 +223,25 @@ def test_live_target_refuses_to_start_without_its_guards(pytester: pytest.Pytest
     pytester.makepyfile(test_nothing="def test_nothing(): pass")
     result = pytester.runpytest("--target=live", "--live-host=127.0.0.1", "--live-login=guest")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--live-confirm is missing*", "*--live-allow is empty*",
-                                 "*--live-budget is missing*"])
+    result.stderr.fnmatch_lines(
+        ["*--live-confirm is missing*", "*--live-allow is empty*", "*--live-budget is missing*"]
+    )
 
 
-def test_live_header_masks_the_password_and_names_sources(pytester: pytest.Pytester,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_live_header_masks_the_password_and_names_sources(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytester.makepyfile(test_nothing="def test_nothing(): pass")
     monkeypatch.setenv("SMSFTP_LIVE_PASSWORD", "s3cret")
     monkeypatch.setenv("SMSFTP_LIVE_BUDGET", "5")
-    result = pytester.runpytest("--co", "--target=live", "--live-host=127.0.0.1", "--live-login=guest",
-                                "--live-confirm", "--live-allow=+7 916 123-45-67")
+    result = pytester.runpytest(
+        "--co",
+        "--target=live",
+        "--live-host=127.0.0.1",
+        "--live-login=guest",
+        "--live-confirm",
+        "--live-allow=+7 916 123-45-67",
+    )
     header = _header(result)
     assert result.ret == 0
     assert "target=live (command line)" in header
@@ -217,11 +251,19 @@ def test_live_header_masks_the_password_and_names_sources(pytester: pytest.Pytes
 
 
 def test_live_numbers_and_sender_default_to_the_allow_list_and_show_their_source(
-        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytester.makepyfile(test_nothing="def test_nothing(): pass")
     monkeypatch.setenv("SMSFTP_LIVE_SENDER", "MYSHOP")
-    live = ("--co", "--target=live", "--live-host=127.0.0.1", "--live-login=me", "--live-confirm",
-            "--live-budget=5", "--live-allow=+7 999 111-22-44, 89991112233")
+    live = (
+        "--co",
+        "--target=live",
+        "--live-host=127.0.0.1",
+        "--live-login=me",
+        "--live-confirm",
+        "--live-budget=5",
+        "--live-allow=+7 999 111-22-44, 89991112233",
+    )
     header = _header(pytester.runpytest(*live))
     assert "live-allow=79991112244,79991112233 (command line)" in header  # in the order given
     assert "live-numbers=- (default)" in header and "live-sender=MYSHOP (env SMSFTP_LIVE_SENDER)" in header
@@ -240,9 +282,13 @@ def test_live_numbers_and_sender_on_the_simulator_are_a_dry_run_of_the_live_map(
     """Given on --target=sim, the map applies there too: a throw-away account approves the sender (C2, M3, Q8)."""
     pytester.makepyfile(test_suite="from smsftp.conformance.test_conformance import test_case")
     report = pytester.path / "report"
-    result = pytester.runpytest("--cases=T1-plain-ftp,M3-sender-case,Q8-leading-8,P4-one-at-a-time",
-                                "--live-numbers=79991112233,79991112244", "--live-sender=MYSHOP",
-                                f"--report-dir={report}", "-rs")
+    result = pytester.runpytest(
+        "--cases=T1-plain-ftp,M3-sender-case,Q8-leading-8,P4-one-at-a-time",
+        "--live-numbers=79991112233,79991112244",
+        "--live-sender=MYSHOP",
+        f"--report-dir={report}",
+        "-rs",
+    )
     result.assert_outcomes(passed=3, skipped=1)
     assert "live-numbers=79991112233,79991112244 (command line)" in _header(result)
     result.stdout.fnmatch_lines(["*SKIPPED-SAFETY: needs 3 distinct numbers, have 2*"])
@@ -264,8 +310,16 @@ def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester) -> None:
 def test_installed_suite_runs_with_pyargs_under_xdist(pytester: pytest.Pytester) -> None:
     """``pytest --pyargs smsftp.conformance -n 2``: each worker its own simulator, one report for the run."""
     report = pytester.path / "report"
-    result = pytester.runpytest_subprocess("--pyargs", "smsftp.conformance", "-n", "2", "--cases=Q8*,P3*,Q17*",
-                                           f"--report-dir={report}", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--pyargs",
+        "smsftp.conformance",
+        "-n",
+        "2",
+        "--cases=Q8*,P3*,Q17*",
+        f"--report-dir={report}",
+        "-p",
+        "no:cacheprovider",
+    )
     result.assert_outcomes(passed=8)
     index = json.loads((report / "index.json").read_text(encoding="utf-8"))
     assert len(index["cases"]) == 8 and index["counts"]["FAILED"] == 0

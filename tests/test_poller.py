@@ -37,20 +37,44 @@ class Rig:
     poller: Poller
     accounts: dict[str, Account]
 
-    def drop(self, name: str, data: bytes, *, login: str = "guest", upload: str | None = "complete",
-             transfer_type: str = "I", temp: str | None = None, tls: bool = True) -> Path:
+    def drop(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        login: str = "guest",
+        upload: str | None = "complete",
+        transfer_type: str = "I",
+        temp: str | None = None,
+        tls: bool = True,
+    ) -> Path:
         """Put a file in the folder as an FTP upload would (``upload=None``: no journal entry)."""
         folder = self.root / login
         folder.mkdir(parents=True, exist_ok=True)
         first = temp or name
         (folder / first).write_bytes(data)
         if upload is not None:
-            upload_id = self.journal.upload_started(login=login, filename=first, command="STOR",
-                                                    transfer_type=transfer_type, control_tls=tls, data_tls=tls,
-                                                    passive=True, client="127.0.0.1:1")
+            upload_id = self.journal.upload_started(
+                login=login,
+                filename=first,
+                command="STOR",
+                transfer_type=transfer_type,
+                control_tls=tls,
+                data_tls=tls,
+                passive=True,
+                client="127.0.0.1:1",
+            )
             if upload != "in_progress":
-                self.journal.upload_ended(upload_id, login=login, filename=first, state=upload,  # type: ignore[arg-type]
-                                          ending="closed", path=str(folder / first), size=len(data), data_tls=tls)
+                self.journal.upload_ended(
+                    upload_id,
+                    login=login,
+                    filename=first,
+                    state=upload,  # type: ignore[arg-type]
+                    ending="closed",
+                    path=str(folder / first),
+                    size=len(data),
+                    data_tls=tls,
+                )
         if temp is not None:
             (folder / temp).rename(folder / name)
             self.journal.renamed(login, temp, name)
@@ -69,8 +93,15 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
         clock = FrozenClock(START)
         journal = Journal(store, clock)
         accounts = {"guest": demo_account(), "other": Account(login="other", password="x", senders=("TESTSMS",))}
-        poller = Poller(store=store, journal=journal, root=tmp_path, accounts=lambda: accounts, clock=clock,
-                        interval=interval, naive=naive)
+        poller = Poller(
+            store=store,
+            journal=journal,
+            root=tmp_path,
+            accounts=lambda: accounts,
+            clock=clock,
+            interval=interval,
+            naive=naive,
+        )
         poller.recover()
         poller.start()
         rig = Rig(tmp_path, store, journal, clock, poller, accounts)
@@ -82,8 +113,9 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
         rig.poller.stop()
 
 
-def test_p1_polls_run_exactly_when_due_each_at_its_instant(make_rig: Callable[..., Rig],
-                                                           campaign: CampaignFactory) -> None:
+def test_p1_polls_run_exactly_when_due_each_at_its_instant(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory
+) -> None:
     """Advancing the frozen clock runs the polls that fell due, in order, at their own instants (P1)."""
     rig = make_rig()
     rig.drop("guest_20261125120000.zip", campaign())
@@ -108,8 +140,9 @@ def test_p1_setting_the_clock_back_restarts_the_schedule(make_rig: Callable[...,
     assert rig.poller.polls == 0
 
 
-def test_p3_q1_the_oldest_name_first_then_completion_then_name(make_rig: Callable[..., Rig],
-                                                                campaign: CampaignFactory) -> None:
+def test_p3_q1_the_oldest_name_first_then_completion_then_name(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory
+) -> None:
     """Q1: by the name's timestamp, whatever the upload order; then upload completion; then the name."""
     rig = make_rig()
     rig.drop("guest_20261125120500.zip", campaign())
@@ -121,12 +154,15 @@ def test_p3_q1_the_oldest_name_first_then_completion_then_name(make_rig: Callabl
     rig.drop("guest_20261125115959.zip", campaign(), login="other")
     rig.poller.poll()
     assert [(a.login, a.name) for a in rig.store.archives()] == [
-        ("guest", "guest_20261125120000.zip"), ("guest", "guest_20261125120500.zip"), ("guest", "guest_x.zip"),
-        ("guest", "guest_a.zip"), ("other", "guest_20261125115959.zip")]
+        ("guest", "guest_20261125120000.zip"),
+        ("guest", "guest_20261125120500.zip"),
+        ("guest", "guest_x.zip"),
+        ("guest", "guest_a.zip"),
+        ("other", "guest_20261125115959.zip"),
+    ]
 
 
-def test_p2_every_archive_is_deleted_after_processing(make_rig: Callable[..., Rig],
-                                                      campaign: CampaignFactory) -> None:
+def test_p2_every_archive_is_deleted_after_processing(make_rig: Callable[..., Rig], campaign: CampaignFactory) -> None:
     """P2, Q16: accepted or rejected, the archive leaves the folder; its verdict stays in the store."""
     rig = make_rig()
     good = rig.drop("guest_20261125120000.zip", campaign(2))
@@ -138,8 +174,7 @@ def test_p2_every_archive_is_deleted_after_processing(make_rig: Callable[..., Ri
     assert len(rig.store.messages(login="guest")) == 2
 
 
-def test_q15_other_files_stay_and_are_reported_once(make_rig: Callable[..., Rig],
-                                                    campaign: CampaignFactory) -> None:
+def test_q15_other_files_stay_and_are_reported_once(make_rig: Callable[..., Rig], campaign: CampaignFactory) -> None:
     """Q15: only exactly `.zip` is an archive; `notes.txt` and `.ZIP` stay, each reported once (SMS803)."""
     rig = make_rig()
     notes = rig.drop("notes.txt", b"hello")
@@ -147,13 +182,14 @@ def test_q15_other_files_stay_and_are_reported_once(make_rig: Callable[..., Rig]
     rig.poller.poll()
     rig.clock.advance(10)
     assert notes.exists() and upper.exists() and rig.names() == []
-    assert [(n.name, n.code) for n in rig.store.notes("guest")] == [("GUEST_20261125120000.ZIP", "SMS803"),
-                                                                     ("notes.txt", "SMS803")]
+    assert [(n.name, n.code) for n in rig.store.notes("guest")] == [
+        ("GUEST_20261125120000.ZIP", "SMS803"),
+        ("notes.txt", "SMS803"),
+    ]
     assert rig.store.notes()[0].first_seen == START
 
 
-def test_q22_a_file_being_uploaded_is_not_touched(make_rig: Callable[..., Rig],
-                                                  campaign: CampaignFactory) -> None:
+def test_q22_a_file_being_uploaded_is_not_touched(make_rig: Callable[..., Rig], campaign: CampaignFactory) -> None:
     """Q22: while the journal says the upload runs, the poller leaves the file alone."""
     rig = make_rig()
     path = rig.drop("guest_20261125120000.zip", campaign(), upload="in_progress")
@@ -174,8 +210,9 @@ def test_q22_the_naive_poller_takes_it_anyway(make_rig: Callable[..., Rig], camp
     assert not path.exists()
 
 
-def test_q17_a_repeated_name_is_processed_again_with_a_warning(make_rig: Callable[..., Rig],
-                                                               campaign: CampaignFactory) -> None:
+def test_q17_a_repeated_name_is_processed_again_with_a_warning(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory
+) -> None:
     rig = make_rig()
     rig.drop("guest_20261125120000.zip", campaign(1))
     rig.poller.poll()
@@ -195,12 +232,16 @@ def test_q22_t1_upload_facts_become_warnings(make_rig: Callable[..., Rig], campa
     rig.drop("guest_20261125120002.zip", campaign(), upload=None)
     rig.poller.poll()
     codes = {a.name: [d.code for d in a.diagnostics] for a in rig.store.archives()}
-    assert codes == {"guest_20261125120000.zip": [], "guest_20261125120001.zip": ["SMS805", "SMS806"],
-                     "guest_20261125120002.zip": []}
+    assert codes == {
+        "guest_20261125120000.zip": [],
+        "guest_20261125120001.zip": ["SMS805", "SMS806"],
+        "guest_20261125120002.zip": [],
+    }
 
 
-def test_q22_an_aborted_upload_is_processed_and_says_so(make_rig: Callable[..., Rig],
-                                                        campaign: CampaignFactory) -> None:
+def test_q22_an_aborted_upload_is_processed_and_says_so(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory
+) -> None:
     rig = make_rig()
     data = campaign(40)
     rig.drop("guest_20261125120000.zip", data[:100], upload="aborted")
@@ -223,8 +264,9 @@ def test_q27_an_ascii_mode_upload_is_diagnosed(make_rig: Callable[..., Rig]) -> 
     assert rig.poller.errors == []
 
 
-def test_p4_one_archive_at_a_time(make_rig: Callable[..., Rig], campaign: CampaignFactory,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_p4_one_archive_at_a_time(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """P4: polls started from several threads never process two archives at once."""
     active, peak = [0], [0]
     real = Poller._judge
@@ -253,8 +295,14 @@ def test_p1_a_system_clock_polls_on_a_timer(tmp_path: Path, campaign: CampaignFa
     store = Store(":memory:")
     clock = SystemClock()
     journal = Journal(store, clock)
-    poller = Poller(store=store, journal=journal, root=tmp_path, accounts=lambda: {"guest": demo_account()},
-                    clock=clock, interval=0.05)
+    poller = Poller(
+        store=store,
+        journal=journal,
+        root=tmp_path,
+        accounts=lambda: {"guest": demo_account()},
+        clock=clock,
+        interval=0.05,
+    )
     (tmp_path / "guest").mkdir()
     (tmp_path / "guest" / "guest_20261125120000.zip").write_bytes(campaign())
     poller.start()
@@ -266,8 +314,9 @@ def test_p1_a_system_clock_polls_on_a_timer(tmp_path: Path, campaign: CampaignFa
     assert not (tmp_path / "guest" / "guest_20261125120000.zip").exists()
 
 
-def test_p2_recovery_deletes_what_was_processed_and_redoes_what_was_not(make_rig: Callable[..., Rig],
-                                                                        campaign: CampaignFactory) -> None:
+def test_p2_recovery_deletes_what_was_processed_and_redoes_what_was_not(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory
+) -> None:
     """Exactly once: a verdict whose file survived (crash before delete) is not redone; a bare claim is."""
     rig = make_rig()
     done = rig.drop("guest_20261125120000.zip", campaign(2))
@@ -282,16 +331,29 @@ def test_p2_recovery_deletes_what_was_processed_and_redoes_what_was_not(make_rig
 
     st = os.stat(leftover)
     sha = hashlib.sha256(leftover.read_bytes()).hexdigest()
-    archive_id = rig.store.claim(login="guest", name=leftover.name, upload_id=None, size=st.st_size,
-                                 mtime_ns=st.st_mtime_ns, sha256=sha, received_at=START)
-    rig.store.finish(archive_id, status="accepted", mode="template", message_count=0, rejected_rows=0,
-                     diagnostics=[], processed_at=START)
+    archive_id = rig.store.claim(
+        login="guest",
+        name=leftover.name,
+        upload_id=None,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        sha256=sha,
+        received_at=START,
+    )
+    rig.store.finish(
+        archive_id,
+        status="accepted",
+        mode="template",
+        message_count=0,
+        rejected_rows=0,
+        diagnostics=[],
+        processed_at=START,
+    )
     rig.poller.poll()  # a crash hit between the verdict and the deletion
     assert not leftover.exists() and len(rig.store.archives()) == 3
 
     pending = rig.drop("guest_20261125120002.zip", campaign(4), upload=None)
-    rig.store.claim(login="guest", name=pending.name, upload_id=None, size=1, mtime_ns=1, sha256="x",
-                    received_at=START)
+    rig.store.claim(login="guest", name=pending.name, upload_id=None, size=1, mtime_ns=1, sha256="x", received_at=START)
     rig.poller.recover()  # start-up after a crash during processing
     rig.poller.poll()
     assert [a.status for a in rig.store.archives(name=pending.name)] == ["accepted"]
@@ -313,9 +375,9 @@ class _Dropper:
             self.rig.drop(f"guest_{now:%Y%m%d%H%M%S}.zip", self.campaign(1))
 
 
-def test_p1_each_poll_of_an_advance_runs_with_the_clock_at_its_instant(make_rig: Callable[..., Rig],
-                                                                       campaign: CampaignFactory,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_p1_each_poll_of_an_advance_runs_with_the_clock_at_its_instant(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """P1: advance(35) stops at +10, +20, +30; each poll, and each upload on the way, sees its own instant."""
     rig = make_rig()
     seen: list[tuple[datetime, datetime]] = []
@@ -331,14 +393,16 @@ def test_p1_each_poll_of_an_advance_runs_with_the_clock_at_its_instant(make_rig:
     polls = [START + timedelta(seconds=s) for s in (10, 20, 30)]
     assert [p.at for p in rig.store.polls()] == polls and rig.poller.polls == 3
     assert [(a.name, a.processed_at) for a in rig.store.archives()] == [
-        (f"guest_{t - timedelta(seconds=5):%Y%m%d%H%M%S}.zip", t) for t in polls]
+        (f"guest_{t - timedelta(seconds=5):%Y%m%d%H%M%S}.zip", t) for t in polls
+    ]
     assert seen == [(t, t) for t in polls]
     assert [u.started_at for u in rig.store.uploads()] == [t - timedelta(seconds=5) for t in polls]
     assert [a.received_at for a in rig.store.archives()] == [t - timedelta(seconds=5) for t in polls]
 
 
-def test_p1_idle_polls_are_skipped_only_up_to_the_next_listener(make_rig: Callable[..., Rig],
-                                                               campaign: CampaignFactory) -> None:
+def test_p1_idle_polls_are_skipped_only_up_to_the_next_listener(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory
+) -> None:
     """An hour with one upload at +30 min: the poll right after it takes it; the rest is only counted."""
     rig = make_rig()
     rig.clock.subscribe(_Dropper(rig, campaign, [START + timedelta(minutes=30, seconds=5)]))
@@ -348,9 +412,9 @@ def test_p1_idle_polls_are_skipped_only_up_to_the_next_listener(make_rig: Callab
     assert rig.poller.polls == 360 and rig.poller.next_due == START + timedelta(seconds=3610)
 
 
-def test_q22_an_upload_that_begins_while_the_file_is_read_waits(make_rig: Callable[..., Rig],
-                                                                campaign: CampaignFactory,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_q22_an_upload_that_begins_while_the_file_is_read_waits(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Q22: asked again after reading: a STOR of the same name that began meanwhile defers the file."""
     import smsftp.simulator.service.poller as poller_module
 
@@ -362,24 +426,42 @@ def test_q22_an_upload_that_begins_while_the_file_is_read_waits(make_rig: Callab
 
     def racing(source: Any) -> str:
         if not started:
-            started.append(rig.journal.upload_started(login="guest", filename=name, command="STOR",
-                                                      transfer_type="I", control_tls=True, data_tls=True,
-                                                      passive=True, client="127.0.0.1:2"))
+            started.append(
+                rig.journal.upload_started(
+                    login="guest",
+                    filename=name,
+                    command="STOR",
+                    transfer_type="I",
+                    control_tls=True,
+                    data_tls=True,
+                    passive=True,
+                    client="127.0.0.1:2",
+                )
+            )
         return real(source)
 
     monkeypatch.setattr(poller_module, "_sha256", racing)
     outcome = rig.poller.poll()
     assert (outcome.processed, outcome.skipped) == (0, 1) and rig.names() == []
     assert rig.poller.poll().skipped == 1  # still running
-    rig.journal.upload_ended(started[0], login="guest", filename=name, state="complete", ending="closed",
-                             path=str(rig.root / "guest" / name), size=None, data_tls=True)
+    rig.journal.upload_ended(
+        started[0],
+        login="guest",
+        filename=name,
+        state="complete",
+        ending="closed",
+        path=str(rig.root / "guest" / name),
+        size=None,
+        data_tls=True,
+    )
     assert rig.poller.poll().processed == 1
     [archive] = rig.store.archives()
     assert archive.status == "accepted" and archive.upload_id == started[0]
 
 
-def test_q22_a_file_that_grows_while_it_is_read_waits(make_rig: Callable[..., Rig], campaign: CampaignFactory,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_q22_a_file_that_grows_while_it_is_read_waits(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Q22, belt and braces: a file whose size moved while the poller read it (a writer the journal does not
     know) is put back for the next poll, never judged on a torn read."""
     import smsftp.simulator.service.poller as poller_module
@@ -402,9 +484,9 @@ def test_q22_a_file_that_grows_while_it_is_read_waits(make_rig: Callable[..., Ri
     assert rig.store.archives()[0].status == "accepted"
 
 
-def test_p2_a_crash_inside_processing_is_rejected_with_sms222(make_rig: Callable[..., Rig],
-                                                              campaign: CampaignFactory,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_p2_a_crash_inside_processing_is_rejected_with_sms222(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """P2: our bug while judging: the archive is rejected with SMS222 (naming the exception) and deleted."""
     rig = make_rig()
     path = rig.drop("guest_20261125120000.zip", campaign(3))

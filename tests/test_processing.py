@@ -29,8 +29,11 @@ def zip_bytes(files: dict[str, str | bytes], method: int = zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
-def template_zip(contacts: str | bytes, template: str | bytes = "message;sourceaddress\nHello;TESTSMS\n",
-                 method: int = zipfile.ZIP_DEFLATED) -> bytes:
+def template_zip(
+    contacts: str | bytes,
+    template: str | bytes = "message;sourceaddress\nHello;TESTSMS\n",
+    method: int = zipfile.ZIP_DEFLATED,
+) -> bytes:
     return zip_bytes({"sms/contacts.csv": contacts, "sms/template.csv": template}, method)
 
 
@@ -42,10 +45,27 @@ def codes(result: ArchiveResult) -> list[str]:
     return [d.code for d in result.diagnostics]
 
 
-def msg(phone: str, text: str, row: int, *, send: datetime = AT, minutes: int = 1440, encoding: str = "UCS-2",
-        segments: int = 1, sender: str = "TESTSMS") -> Message:
-    return Message(phone, text, sender, send, send + timedelta(minutes=minutes), encoding,  # type: ignore[arg-type]
-                   segments, row)
+def msg(
+    phone: str,
+    text: str,
+    row: int,
+    *,
+    send: datetime = AT,
+    minutes: int = 1440,
+    encoding: str = "UCS-2",
+    segments: int = 1,
+    sender: str = "TESTSMS",
+) -> Message:
+    return Message(
+        phone,
+        text,
+        sender,
+        send,
+        send + timedelta(minutes=minutes),
+        encoding,  # type: ignore[arg-type]
+        segments,
+        row,
+    )
 
 
 class Zones:
@@ -58,13 +78,15 @@ class Zones:
 
 # --- template mode -------------------------------------------------------------------
 
+
 def test_z4_z5_q5_excel_csv_with_bom_crlf_and_quoted_fields() -> None:
-    contacts = ("\ufeffphone;attr1;attr2;senddate\r\n"
-                '79031234567;"Иванов; Иван";"строка 1\r\nстрока 2";\r\n'
-                "\r\n"
-                "79161234567;Petrov;Hi;2026-11-26T10:00:00\r\n")
-    template = ("\ufeffmessage;sourceaddress;validity\r\n"
-                '"Уважаемый #attr1#! #attr2#";TESTSMS;180\r\n')
+    contacts = (
+        "\ufeffphone;attr1;attr2;senddate\r\n"
+        '79031234567;"Иванов; Иван";"строка 1\r\nстрока 2";\r\n'
+        "\r\n"
+        "79161234567;Petrov;Hi;2026-11-26T10:00:00\r\n"
+    )
+    template = '\ufeffmessage;sourceaddress;validity\r\n"Уважаемый #attr1#! #attr2#";TESTSMS;180\r\n'
     result = check(template_zip(contacts, template))
     assert result.status == "accepted", result.diagnostics
     assert (result.mode, result.message_count, result.rejected_rows) == ("template", 2, 0)
@@ -78,16 +100,23 @@ def test_z4_z5_q5_excel_csv_with_bom_crlf_and_quoted_fields() -> None:
 
 def test_c2_m2_gsm_message_and_parts() -> None:
     long_text = "x" * 161
-    result = check(template_zip(f"phone;attr1\n79031234567;{long_text}\n79031234568;ok\n",
-                                "message;sourceaddress\n#attr1#;TESTSMS\n"))
-    assert result.messages == [msg("79031234567", long_text, 2, encoding="GSM-7", segments=2),
-                               msg("79031234568", "ok", 3, encoding="GSM-7")]
+    result = check(
+        template_zip(
+            f"phone;attr1\n79031234567;{long_text}\n79031234568;ok\n", "message;sourceaddress\n#attr1#;TESTSMS\n"
+        )
+    )
+    assert result.messages == [
+        msg("79031234567", long_text, 2, encoding="GSM-7", segments=2),
+        msg("79031234568", "ok", 3, encoding="GSM-7"),
+    ]
 
 
 def test_z4_cp1251_account_accepts_cp1251_files() -> None:
     account = Account(login="guest", senders=("TESTSMS",), encoding="cp1251")
-    data = template_zip("phone;attr1\r\n79031234567;Иван\r\n".encode("cp1251"),
-                        "message;sourceaddress\r\nПривет, #attr1#!;TESTSMS\r\n".encode("cp1251"))
+    data = template_zip(
+        "phone;attr1\r\n79031234567;Иван\r\n".encode("cp1251"),
+        "message;sourceaddress\r\nПривет, #attr1#!;TESTSMS\r\n".encode("cp1251"),
+    )
     result = check(data, account)
     assert result.status == "accepted" and codes(result) == []
     assert result.messages == [msg("79031234567", "Привет, Иван!", 2)]
@@ -103,8 +132,10 @@ def test_z4_cp1251_file_for_utf8_account_rejected_with_hint() -> None:
 
 
 def test_c3_m5_senddate_override_template_default_and_past() -> None:
-    contacts = ("phone;senddate\n79031234567;\n79031234568;20261127T09:30:00\n"
-                "79031234569;2020-01-01T00:00:00\n79031234560;завтра\n")
+    contacts = (
+        "phone;senddate\n79031234567;\n79031234568;20261127T09:30:00\n"
+        "79031234569;2020-01-01T00:00:00\n79031234560;завтра\n"
+    )
     template = "message;sourceaddress;senddate;validity\nHi;TESTSMS;2026-11-26T09:00:00;60\n"
     result = check(template_zip(contacts, template))
     assert result.status == "accepted"
@@ -130,14 +161,18 @@ def test_m6_localtime_uses_recipient_zone_q13_falls_back() -> None:
     result = check(template_zip(contacts, template), resolver=zones)
     assert result.status == "accepted"
     assert result.messages is not None
-    assert [m.send_at for m in result.messages] == [datetime(2026, 11, 26, 5, 0, tzinfo=UTC),
-                                                    datetime(2026, 11, 26, 7, 0, tzinfo=UTC)]
+    assert [m.send_at for m in result.messages] == [
+        datetime(2026, 11, 26, 5, 0, tzinfo=UTC),
+        datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
+    ]
     assert codes(result) == ["SMS509"] and result.diagnostics[0].line == 3
 
 
 def test_m6_localtime_without_any_date_is_sms409() -> None:
-    result = check(template_zip("phone;senddate\n79031234567;\n", "message;sourceaddress;localtime\nHi;TESTSMS;1\n"),
-                   resolver=Zones({}))
+    result = check(
+        template_zip("phone;senddate\n79031234567;\n", "message;sourceaddress;localtime\nHi;TESTSMS;1\n"),
+        resolver=Zones({}),
+    )
     assert result.status == "accepted" and codes(result) == ["SMS409"]
 
 
@@ -153,25 +188,36 @@ def test_m3_unknown_senders_warn_sms705() -> None:
     assert result.status == "accepted" and codes(result) == ["SMS705"]
 
 
-@pytest.mark.parametrize("template,code", [
-    ("message;sourceaddress;validity\nHi;TESTSMS;0\n", "SMS406"),
-    ("message;sourceaddress;validity\nHi;TESTSMS;5000\n", "SMS407"),
-    ("message;sourceaddress;localtime\nHi;TESTSMS;да\n", "SMS408"),
-    ("message;sourceaddress\n;TESTSMS\n", "SMS402"),
-    ("message;sourceaddress\nA;TESTSMS\nB;TESTSMS\n", "SMS401"),
-    ("message\nHi\n", "SMS305"),
-    ("", "SMS310"),
-])
+@pytest.mark.parametrize(
+    "template,code",
+    [
+        ("message;sourceaddress;validity\nHi;TESTSMS;0\n", "SMS406"),
+        ("message;sourceaddress;validity\nHi;TESTSMS;5000\n", "SMS407"),
+        ("message;sourceaddress;localtime\nHi;TESTSMS;да\n", "SMS408"),
+        ("message;sourceaddress\n;TESTSMS\n", "SMS402"),
+        ("message;sourceaddress\nA;TESTSMS\nB;TESTSMS\n", "SMS401"),
+        ("message\nHi\n", "SMS305"),
+        ("", "SMS310"),
+    ],
+)
 def test_m1_m2_q11_template_problems_reject(template: str, code: str) -> None:
     result = check(template_zip("phone\n79031234567\n", template))
     assert result.status == "rejected" and result.messages == []
     assert code in codes(result)
 
 
-@pytest.mark.parametrize("phone,code", [
-    ("", "SMS501"), ("+79031234567", "SMS502"), ("89031234567", "SMS503"), ("7.9031234567E+10", "SMS504"),
-    ("7 (903) 123-45-67", "SMS505"), ("7903123456", "SMS506"), ("Иванов", "SMS507"),
-])
+@pytest.mark.parametrize(
+    "phone,code",
+    [
+        ("", "SMS501"),
+        ("+79031234567", "SMS502"),
+        ("89031234567", "SMS503"),
+        ("7.9031234567E+10", "SMS504"),
+        ("7 (903) 123-45-67", "SMS505"),
+        ("7903123456", "SMS506"),
+        ("Иванов", "SMS507"),
+    ],
+)
 def test_q8_bad_phone_rejects_only_its_row(phone: str, code: str) -> None:
     result = check(template_zip(f'phone;attr1\n79031234567;a\n"{phone}";b\n79031234568;c\n'))
     assert result.status == "accepted"
@@ -199,8 +245,11 @@ def test_q25_no_recipients_sms410() -> None:
 def test_q6_contacts_header_problems() -> None:
     result = check(template_zip("Phone;attr1\n79031234567;a\n"))
     assert result.status == "rejected" and codes(result) == ["SMS305"]
-    result = check(template_zip("phone;attr1;city\n79031234567;a;Тверь\n",
-                                "message;sourceaddress\n#attr1# #city# #nope#;TESTSMS\n"))
+    result = check(
+        template_zip(
+            "phone;attr1;city\n79031234567;a;Тверь\n", "message;sourceaddress\n#attr1# #city# #nope#;TESTSMS\n"
+        )
+    )
     assert result.status == "accepted" and codes(result) == ["SMS307", "SMS403"]
     assert result.messages == [msg("79031234567", "a Тверь ", 2)]
 
@@ -217,8 +266,9 @@ def test_q26_duplicates_warned_and_q26_limit_noted_once() -> None:
     assert result.message_count == 5 and codes(result) == ["SMS414", "SMS414"]
     assert "line 2" in result.diagnostics[0].message and result.diagnostics[0].line == 4
     limited = Account(login="guest", senders=("TESTSMS",), duplicate_check_limit=2)
-    result = check(template_zip("phone\n79031234567\n79031234568\n79031234569\n79031234567\n79031234569\n"
-                                "79031234560\n"), limited)
+    result = check(
+        template_zip("phone\n79031234567\n79031234568\n79031234569\n79031234567\n79031234569\n79031234560\n"), limited
+    )
     assert result.message_count == 6 and codes(result) == ["SMS415", "SMS414"]
 
 
@@ -242,6 +292,7 @@ def test_q8_q9_many_bad_rows_capped_per_code_with_a_summary() -> None:
 
 # --- plain mode -------------------------------------------------------------------------
 
+
 def plain(text: str | bytes, name: str = "sms/list.txt") -> bytes:
     return zip_bytes({name: text})
 
@@ -249,8 +300,7 @@ def plain(text: str | bytes, name: str = "sms/list.txt") -> bytes:
 def test_n1_n6_plain_mode_messages() -> None:
     result = check(plain('TELRN_LONG;TEXT\r\n79031234567;Hello\r\n79031234568;"Привет; мир"\r\n'))
     assert (result.status, result.mode) == ("accepted", "plain") and codes(result) == []
-    assert result.messages == [msg("79031234567", "Hello", 2, encoding="GSM-7"),
-                               msg("79031234568", "Привет; мир", 3)]
+    assert result.messages == [msg("79031234567", "Hello", 2, encoding="GSM-7"), msg("79031234568", "Привет; мир", 3)]
 
 
 def test_n5_account_validity_applies_in_plain_mode() -> None:
@@ -292,6 +342,7 @@ def test_n2_plain_header_only_is_sms410_and_comma_header_sms304() -> None:
 
 
 # --- the archive and the upload ---------------------------------------------------------
+
 
 def test_z1_q3_bad_name_rejects() -> None:
     result = check(template_zip("phone\n79031234567\n"), name="other_20261125120000.zip")
@@ -350,8 +401,16 @@ def test_q16_garbage_is_a_diagnostic_not_a_crash(data: bytes) -> None:
     assert result.status == "rejected" and any(d.is_error for d in result.diagnostics)
 
 
-@pytest.mark.parametrize("content", [b"phone\x00;attr1\n7903\x00\n", b"\x00" * 1000, b"\xff\xfe\x00\x00" * 100,
-                                     b'phone;attr1\n"' + b"\n" * 5000, b"phone;" * 100_000])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"phone\x00;attr1\n7903\x00\n",
+        b"\x00" * 1000,
+        b"\xff\xfe\x00\x00" * 100,
+        b'phone;attr1\n"' + b"\n" * 5000,
+        b"phone;" * 100_000,
+    ],
+)
 def test_z4_z5_hostile_csv_content_is_a_diagnostic(content: bytes) -> None:
     cases: list[dict[str, str | bytes]] = [
         {"sms/contacts.csv": content, "sms/template.csv": "message;sourceaddress\nHi;TESTSMS\n"},
@@ -366,15 +425,27 @@ def test_z4_z5_hostile_csv_content_is_a_diagnostic(content: bytes) -> None:
 def test_q16_fuzz_random_and_mutated_archives_never_raise() -> None:
     rng = random.Random(1125)
     base = [
-        template_zip("\ufeffphone;attr1;senddate\r\n79031234567;\"a;b\";2026-11-26T10:00:00\r\n89031234567;x;\r\n",
-                     "message;sourceaddress;validity;localtime\r\nHi #attr1# #x#;TESTSMS;60;1\r\n"),
+        template_zip(
+            '\ufeffphone;attr1;senddate\r\n79031234567;"a;b";2026-11-26T10:00:00\r\n89031234567;x;\r\n',
+            "message;sourceaddress;validity;localtime\r\nHi #attr1# #x#;TESTSMS;60;1\r\n",
+        ),
         plain("TELRN_LONG;TEXT\n79031234567;Hello; there\n7903\n"),
     ]
-    accounts = [GUEST, Account(login="guest", senders_known=False, encoding="cp1251",
-                               reject_archive_on_bad_row=True, duplicate_check_limit=1)]
-    texts = ["\ufeffphone;attr1;senddate\r\n79031234567;\"a;b\";2026-11-26T10:00:00\r\n89031234567;x;\r\n",
-             "message;sourceaddress;validity;localtime;senddate\r\nHi #attr1# #x#;TESTSMS;60;1;20261126T10:00:00\r\n",
-             "TELRN_LONG;TEXT\n79031234567;Hello; there\n7903\n\"79031234568\";\"x\"\"y\"\n"]
+    accounts = [
+        GUEST,
+        Account(
+            login="guest",
+            senders_known=False,
+            encoding="cp1251",
+            reject_archive_on_bad_row=True,
+            duplicate_check_limit=1,
+        ),
+    ]
+    texts = [
+        '\ufeffphone;attr1;senddate\r\n79031234567;"a;b";2026-11-26T10:00:00\r\n89031234567;x;\r\n',
+        "message;sourceaddress;validity;localtime;senddate\r\nHi #attr1# #x#;TESTSMS;60;1;20261126T10:00:00\r\n",
+        'TELRN_LONG;TEXT\n79031234567;Hello; there\n7903\n"79031234568";"x""y"\n',
+    ]
     for i in range(400):
         source = bytearray(rng.choice(base))
         kind = i % 4
@@ -390,13 +461,21 @@ def test_q16_fuzz_random_and_mutated_archives_never_raise() -> None:
             for f in files:
                 for _ in range(rng.randint(0, 6)):
                     at = rng.randrange(len(f) + 1)
-                    f[at:at + rng.randint(0, 3)] = rng.choice([b";", b'"', b"\r", b"\n", b"#", b"\xd0", b"\x00",
-                                                               rng.randbytes(2), b"", b"\xef\xbb\xbf"])
-            source = bytearray(zip_bytes({"sms/contacts.csv": bytes(files[0]), "sms/template.csv": bytes(files[1])})
-                               if rng.random() < 0.6 else zip_bytes({"sms/x.txt": bytes(files[2])}))
+                    f[at : at + rng.randint(0, 3)] = rng.choice(
+                        [b";", b'"', b"\r", b"\n", b"#", b"\xd0", b"\x00", rng.randbytes(2), b"", b"\xef\xbb\xbf"]
+                    )
+            source = bytearray(
+                zip_bytes({"sms/contacts.csv": bytes(files[0]), "sms/template.csv": bytes(files[1])})
+                if rng.random() < 0.6
+                else zip_bytes({"sms/x.txt": bytes(files[2])})
+            )
         for account in accounts:
-            result = check(bytes(source), account, resolver=Zones({}),
-                           upload=UploadFacts(transfer_type="A" if i % 2 else "I", complete=rng.random() < 0.5))
+            result = check(
+                bytes(source),
+                account,
+                resolver=Zones({}),
+                upload=UploadFacts(transfer_type="A" if i % 2 else "I", complete=rng.random() < 0.5),
+            )
             assert result.status in ("accepted", "rejected")
             if result.status == "rejected":
                 assert result.message_count == 0 and any(d.is_error for d in result.diagnostics)
@@ -404,21 +483,29 @@ def test_q16_fuzz_random_and_mutated_archives_never_raise() -> None:
 
 # --- the batch path: the same messages as plain rows for the store ---------------------------------
 
+
 def _as_messages(run_rows: list[tuple[int | str, str, int, int, int, int, int]], sender: str) -> list[Message]:
     from smsftp.simulator.rules.schedule import instant
     from smsftp.simulator.rules.segments import ENCODING_OF_BITS
 
-    return [Message(str(phone), text, sender, instant(send), instant(expires), ENCODING_OF_BITS[bits], parts, row)
-            for phone, text, send, expires, bits, parts, row in run_rows]
+    return [
+        Message(str(phone), text, sender, instant(send), instant(expires), ENCODING_OF_BITS[bits], parts, row)
+        for phone, text, send, expires, bits, parts, row in run_rows
+    ]
 
 
-@pytest.mark.parametrize("data", [
-    template_zip("phone;attr1;senddate\n79031234567;Иван;\n79161234567;x{y};2026-11-27T10:00:00\n"
-                 "89031234567;bad;\n79261234567;\U0001f600 " + "я" * 70 + ";\n",
-                 "message;sourceaddress;validity\nПривет, #attr1#!;TESTSMS;60\n"),
-    template_zip("phone;attr1\n79031234567;Hello\n79031234568;€uro\n", "message;sourceaddress\n#attr1#;TESTSMS\n"),
-    zip_bytes({"sms/list.txt": "TELRN_LONG;TEXT\n79031234567;Hi\n79031234568;Привет\n7903;x\n"}),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        template_zip(
+            "phone;attr1;senddate\n79031234567;Иван;\n79161234567;x{y};2026-11-27T10:00:00\n"
+            "89031234567;bad;\n79261234567;\U0001f600 " + "я" * 70 + ";\n",
+            "message;sourceaddress;validity\nПривет, #attr1#!;TESTSMS;60\n",
+        ),
+        template_zip("phone;attr1\n79031234567;Hello\n79031234568;€uro\n", "message;sourceaddress\n#attr1#;TESTSMS\n"),
+        zip_bytes({"sms/list.txt": "TELRN_LONG;TEXT\n79031234567;Hi\n79031234568;Привет\n7903;x\n"}),
+    ],
+)
 def test_q9_batches_hand_on_exactly_the_messages_iteration_gives(data: bytes) -> None:
     """The store's path (ArchiveRun.batches: plain tuples) and Message iteration are the same messages."""
     by_iteration = process_archive(NAME, data, GUEST, AT)
@@ -428,8 +515,11 @@ def test_q9_batches_hand_on_exactly_the_messages_iteration_gives(data: bytes) ->
     assert messages and _as_messages(rows, run.sender or "") == messages
     assert all(isinstance(row[0], int) and row[4] in (7, 16) for row in rows)
     assert (run.status, run.message_count, run.rejected_rows, [d.code for d in run.diagnostics]) == (
-        by_iteration.status, by_iteration.message_count, by_iteration.rejected_rows,
-        [d.code for d in by_iteration.diagnostics])
+        by_iteration.status,
+        by_iteration.message_count,
+        by_iteration.rejected_rows,
+        [d.code for d in by_iteration.diagnostics],
+    )
     assert check_archive(NAME, data, GUEST, AT).to_json() == by_iteration.result().to_json()
 
 
@@ -460,15 +550,24 @@ def test_q26_repeats_keeps_numbers_and_lines_aligned() -> None:
     assert repeats.known == {79031234567, 1 << 64, 79031234568, 79031234569}
     assert len(repeats.numbers) == len(repeats.lines) == 2
     assert [repeats.first_line(n) for n in (79031234567, 1 << 64, 79031234568, 79031234569, 7)] == [
-        2, 3, 1 << 33, 5, None]
+        2,
+        3,
+        1 << 33,
+        5,
+        None,
+    ]
 
 
 def test_m6_localtime_with_a_register_reads_the_date_in_each_recipients_zone() -> None:
     """M6 through the register's fast path: the send date in each recipient's zone, Q13 for the rest."""
     from smsftp.simulator.rules.timezones import ZoneResolver, parse_register
 
-    register = parse_register(("АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
-                               "903;0;999999;1;x;г. Москва;1\n904;0;999999;1;x;Омская область;1\n").encode())
+    register = parse_register(
+        (
+            "АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
+            "903;0;999999;1;x;г. Москва;1\n904;0;999999;1;x;Омская область;1\n"
+        ).encode()
+    )
     contacts = "phone\n" + "".join(f"{p}\n" for p in ("79030000001", "79040000001", "79030000002", "79050000001"))
     template = "message;sourceaddress;senddate;localtime\nHi;TESTSMS;2026-11-26T10:00:00;1\n"
     result = check(template_zip(contacts, template), resolver=ZoneResolver(register))

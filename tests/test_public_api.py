@@ -11,6 +11,7 @@ import pytest
 def test_all_is_sorted_and_importable(package: str) -> None:
     module = importlib.import_module(package)
     names = list(getattr(module, "__all__", []))
+
     # isort-style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
     def kind(name: str) -> int:
         return 0 if name.isupper() else 1 if name[:1].isupper() else 2
@@ -24,7 +25,14 @@ def test_simulator_never_imports_conformance() -> None:
     import pathlib
 
     root = pathlib.Path(importlib.import_module("smsftp.simulator").__file__ or "").parent
-    offenders = [p.name for p in root.rglob("*.py") if "smsftp.conformance" in
-                 "\n".join(line for line in p.read_text(encoding="utf-8").splitlines()
-                           if line.lstrip().startswith(("import ", "from ")))]
+    offenders = [
+        p.name
+        for p in root.rglob("*.py")
+        if "smsftp.conformance"
+        in "\n".join(
+            line
+            for line in p.read_text(encoding="utf-8").splitlines()
+            if line.lstrip().startswith(("import ", "from "))
+        )
+    ]
     assert not offenders

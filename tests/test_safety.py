@@ -36,11 +36,25 @@ def _guard(budget: int = 100) -> ArchiveGuard:
     return ArchiveGuard(ALLOW, budget)
 
 
-@pytest.mark.parametrize("spelling", [
-    OTHER, "+79031234567", "89031234567", "8 (903) 123-45-67", "7 (903) 123-45-67", "+7 903 123 45 67",
-    "7.9031234567E+10", "7,9031234567E+10", "0079031234567", "9031234567", f"{MINE}, {OTHER}", f"{MINE} {OTHER}",
-    f"{MINE}/{OTHER}", "tel:79031234567",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        OTHER,
+        "+79031234567",
+        "89031234567",
+        "8 (903) 123-45-67",
+        "7 (903) 123-45-67",
+        "+7 903 123 45 67",
+        "7.9031234567E+10",
+        "7,9031234567E+10",
+        "0079031234567",
+        "9031234567",
+        f"{MINE}, {OTHER}",
+        f"{MINE} {OTHER}",
+        f"{MINE}/{OTHER}",
+        "tel:79031234567",
+    ],
+)
 def test_q8_every_spelling_of_a_foreign_number_is_refused(spelling: str) -> None:
     name, data = _template(MINE, spelling)
     with pytest.raises(SafetyRefusal) as refused:
@@ -48,8 +62,9 @@ def test_q8_every_spelling_of_a_foreign_number_is_refused(spelling: str) -> None
     assert OTHER in refused.value.numbers
 
 
-@pytest.mark.parametrize("spelling", [MINE, "+79161234567", "89161234567", "8 (916) 123-45-67",
-                                      "7.9161234567E+10", "", "Petrov"])
+@pytest.mark.parametrize(
+    "spelling", [MINE, "+79161234567", "89161234567", "8 (916) 123-45-67", "7.9161234567E+10", "", "Petrov"]
+)
 def test_q8_the_testers_own_number_in_any_spelling_passes(spelling: str) -> None:
     name, data = _template(MINE, spelling)
     _guard()(name, data)
@@ -63,8 +78,10 @@ def test_c2_excel_scientific_notation_that_lost_digits_is_another_number() -> No
 
 
 def test_m2_digits_in_text_and_attributes_do_not_count() -> None:
-    spec = ArchiveSpec(contacts=((MINE, "код 79031234567", "79261234567"),),
-                       template=(("message", "Позвоните 79031234567"), ("sourceaddress", "TESTSMS")))
+    spec = ArchiveSpec(
+        contacts=((MINE, "код 79031234567", "79261234567"),),
+        template=(("message", "Позвоните 79031234567"), ("sourceaddress", "TESTSMS")),
+    )
     _guard()(*build_archive(spec))
     plain = ArchiveSpec(mode="plain", plain_rows=((MINE, "Перезвоните на 79031234567"),))
     _guard()(*build_archive(plain))
@@ -84,8 +101,9 @@ def test_q6_phone_column_found_by_any_case_and_first_column_without_header() -> 
         _guard()(*_template(OTHER, contacts_header=("tel_no", "attr1", "attr2")))
 
 
-@pytest.mark.parametrize("fault", sorted(set(FAULTS) - {"encrypted", "empty", "empty-zip", "symlink",
-                                                        "missing-contacts", "bomb"}))
+@pytest.mark.parametrize(
+    "fault", sorted(set(FAULTS) - {"encrypted", "empty", "empty-zip", "symlink", "missing-contacts", "bomb"})
+)
 def test_q16_bad_archives_are_read_as_a_lenient_platform_might(fault: str) -> None:
     """Truncated, corrupt, mislabelled archives: the numbers a lenient platform could salvage are found."""
     name, data = _template(MINE, OTHER, faults=(fault,))

@@ -18,8 +18,15 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[tuple[str, str | None, int | None, int | None]] = []
 
-    def __call__(self, code: str, message: str | None = None, *, hint: str | None = None,
-                 line: int | None = None, field: int | None = None) -> None:
+    def __call__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        hint: str | None = None,
+        line: int | None = None,
+        field: int | None = None,
+    ) -> None:
         self.seen.append((code, message, line, field))
 
     @property
@@ -42,11 +49,23 @@ def test_q2_both_senddate_forms(text: str) -> None:
     assert parse_senddate(text) == datetime(2026, 11, 26, 19, 14, 0)
 
 
-@pytest.mark.parametrize("text", [
-    "26.11.2026 19:14", "2026-11-26 19:14:00", "2026-11-26t19:14:00", "20261126T191400", "2026-11-26T19:14",
-    "2026-11-26T19:14:00Z", "2026-02-30T10:00:00", "2026-11-26T24:00:00", "２０２６1126T19:14:00",
-    "2026-11-26T19:14:00+03:00", "tomorrow", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "26.11.2026 19:14",
+        "2026-11-26 19:14:00",
+        "2026-11-26t19:14:00",
+        "20261126T191400",
+        "2026-11-26T19:14",
+        "2026-11-26T19:14:00Z",
+        "2026-02-30T10:00:00",
+        "2026-11-26T24:00:00",
+        "２０２６1126T19:14:00",
+        "2026-11-26T19:14:00+03:00",
+        "tomorrow",
+        "",
+    ],
+)
 def test_q2_other_senddate_forms_are_invalid(text: str) -> None:
     assert parse_senddate(text) is None
 
@@ -103,8 +122,7 @@ def test_q12_past_row_date_is_sent_at_once_with_warning() -> None:
 
 def test_q12_past_template_date_warns_once() -> None:
     template = Recorder()
-    schedule = Schedule(at=AT, zone=MOSCOW, validity=30, senddate=datetime(2020, 1, 1),
-                        template_report=template)
+    schedule = Schedule(at=AT, zone=MOSCOW, validity=30, senddate=datetime(2020, 1, 1), template_report=template)
     assert schedule.default[0] == AT
     assert template.codes == ["SMS602"]
 
@@ -119,8 +137,9 @@ def test_q2_invalid_row_date_rejects_row_with_sms601() -> None:
 
 def test_m6_localtime_reads_date_in_recipients_zone() -> None:
     zones = Zones({"73432000000": ("Asia/Yekaterinburg",)})
-    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, senddate=datetime(2026, 11, 26, 10, 0),
-                        localtime=True, resolver=zones)
+    schedule = Schedule(
+        at=AT, zone=MOSCOW, validity=60, senddate=datetime(2026, 11, 26, 10, 0), localtime=True, resolver=zones
+    )
     assert schedule.per_recipient
     send, _ = schedule.template_times("73432000000")
     assert send == datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 10:00 at UTC+5
@@ -131,8 +150,15 @@ def test_m6_localtime_reads_date_in_recipients_zone() -> None:
 def test_q13_unknown_or_ambiguous_zone_falls_back_to_clients_with_info() -> None:
     report = Recorder()
     zones = Zones({"79031234567": ("Europe/Moscow", "Asia/Omsk", "Asia/Yekaterinburg")})
-    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, senddate=datetime(2026, 11, 26, 10, 0),
-                        localtime=True, resolver=zones, report=report)
+    schedule = Schedule(
+        at=AT,
+        zone=MOSCOW,
+        validity=60,
+        senddate=datetime(2026, 11, 26, 10, 0),
+        localtime=True,
+        resolver=zones,
+        report=report,
+    )
     moscow_ten = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
     assert schedule.template_times("79031234567", 2)[0] == moscow_ten
     assert schedule.template_times("12025550123", 3)[0] == moscow_ten
@@ -148,11 +174,16 @@ def test_m6_localtime_without_date_changes_nothing() -> None:
 
 # --- windows as integers, the register's fast path, capped reports -----------------------------------
 
+
 def test_q2_instants_as_microseconds_round_trip_exactly() -> None:
     from smsftp.simulator.rules.schedule import instant, micros
 
-    for moment in (AT, datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC),
-                   datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)):
+    for moment in (
+        AT,
+        datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ):
         assert instant(micros(moment)) == moment and instant(micros(moment)).tzinfo is UTC
     schedule = Schedule(at=AT, zone=MOSCOW, validity=90)
     assert schedule.default_window == (micros(AT), micros(AT + timedelta(minutes=90)))
@@ -162,22 +193,33 @@ def test_q13_capped_reports_are_counted_without_their_message() -> None:
     """Q13: past the per-code cap (``room`` says no) the reporter is still called, but no text is written."""
     report = Recorder()
     zones = Zones({"79031234567": ("Europe/Moscow", "Asia/Omsk")})
-    schedule = Schedule(at=AT, zone=MOSCOW, validity=60, senddate=datetime(2026, 11, 26, 10, 0), localtime=True,
-                        resolver=zones, report=report, room=lambda code: False)
+    schedule = Schedule(
+        at=AT,
+        zone=MOSCOW,
+        validity=60,
+        senddate=datetime(2026, 11, 26, 10, 0),
+        localtime=True,
+        resolver=zones,
+        report=report,
+        room=lambda code: False,
+    )
     schedule.template_times("79031234567", 2)
     schedule.template_times("12025550123", 3)
     assert report.seen == [("SMS508", None, 2, None), ("SMS509", None, 3, None)]
 
 
-def _register_schedule(report: Recorder, at: datetime = AT,
-                       template: Recorder | None = None) -> tuple[Schedule, Schedule]:
+def _register_schedule(
+    report: Recorder, at: datetime = AT, template: Recorder | None = None
+) -> tuple[Schedule, Schedule]:
     from smsftp.simulator.rules.timezones import ZoneResolver, parse_register
 
-    text = ("АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
-            "903;0;1999999;1;x;г. Москва;1\n"
-            "903;2000000;2049999;1;x;Омская область;1\n"  # a zone boundary inside a block
-            "914;1000000;1999999;1;x;Республика Саха /Якутия/;1\n"  # several zones
-            "958;0;999999;1;x;Атлантида;1\n")  # no zone known
+    text = (
+        "АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n"
+        "903;0;1999999;1;x;г. Москва;1\n"
+        "903;2000000;2049999;1;x;Омская область;1\n"  # a zone boundary inside a block
+        "914;1000000;1999999;1;x;Республика Саха /Якутия/;1\n"  # several zones
+        "958;0;999999;1;x;Атлантида;1\n"
+    )  # no zone known
     resolver = ZoneResolver(parse_register(text.encode("utf-8")))
 
     class Plain:  # the same answers without the register's index
@@ -185,10 +227,19 @@ def _register_schedule(report: Recorder, at: datetime = AT,
             return resolver.zones_for(phone)
 
     senddate = datetime(2026, 11, 26, 10, 0)
-    fast = Schedule(at=at, zone=MOSCOW, validity=60, senddate=senddate, localtime=True, resolver=resolver,
-                    report=report, template_report=template)
-    plain = Schedule(at=at, zone=MOSCOW, validity=60, senddate=senddate, localtime=True, resolver=Plain(),
-                     report=Recorder())
+    fast = Schedule(
+        at=at,
+        zone=MOSCOW,
+        validity=60,
+        senddate=senddate,
+        localtime=True,
+        resolver=resolver,
+        report=report,
+        template_report=template,
+    )
+    plain = Schedule(
+        at=at, zone=MOSCOW, validity=60, senddate=senddate, localtime=True, resolver=Plain(), report=Recorder()
+    )
     return fast, plain
 
 

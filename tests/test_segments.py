@@ -114,8 +114,12 @@ def test_q20_counting_agrees_with_the_rule_spelled_out() -> None:
     alphabets = ["ab c", "ab{€", "aяb", "я" + EMOJI, "a" + EMOJI + "[", "Ωé\n"]
     for _ in range(3000):
         letters = rnd.choice(alphabets)
-        text = "".join(rnd.choices(letters, k=rnd.choice([rnd.randint(0, 400), rnd.randint(60, 80),
-                                                           rnd.randint(130, 170), rnd.randint(300, 320)])))
+        text = "".join(
+            rnd.choices(
+                letters,
+                k=rnd.choice([rnd.randint(0, 400), rnd.randint(60, 80), rnd.randint(130, 170), rnd.randint(300, 320)]),
+            )
+        )
         assert count_parts(text) == _reference_parts(text), text
 
 
@@ -124,8 +128,12 @@ def test_q20_ucs2_parts_is_count_parts_for_every_ucs2_text() -> None:
     rnd = random.Random(67)
     for _ in range(3000):
         letters = rnd.choice(["яb", "я" + EMOJI, EMOJI, "aяb{"])
-        text = "".join(rnd.choices(letters, k=rnd.choice([rnd.randint(0, 40), rnd.randint(60, 80),
-                                                           rnd.randint(130, 140), rnd.randint(195, 210)])))
+        text = "".join(
+            rnd.choices(
+                letters,
+                k=rnd.choice([rnd.randint(0, 40), rnd.randint(60, 80), rnd.randint(130, 140), rnd.randint(195, 210)]),
+            )
+        )
         encoding, parts = _reference_parts(text)
         if encoding == "UCS-2":
             assert ucs2_parts(text) == parts, text

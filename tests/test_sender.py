@@ -24,16 +24,19 @@ def test_q10_good_shapes(value: str) -> None:
     assert sender_shape_problem(value) is None
 
 
-@pytest.mark.parametrize("value,code", [
-    ("ABCDEFGHIJKL", "SMS702"),   # 12 letters
-    ("1" * 16, "SMS702"),         # 16 digits
-    ("МАГАЗИН", "SMS703"),        # Cyrillic
-    ("Shop!", "SMS703"),
-    ("Shop_1", "SMS703"),
-    ("12-34", "SMS703"),          # no letter, not digits only
-    ("", "SMS701"),
-    ("   ", "SMS701"),
-])
+@pytest.mark.parametrize(
+    "value,code",
+    [
+        ("ABCDEFGHIJKL", "SMS702"),  # 12 letters
+        ("1" * 16, "SMS702"),  # 16 digits
+        ("МАГАЗИН", "SMS703"),  # Cyrillic
+        ("Shop!", "SMS703"),
+        ("Shop_1", "SMS703"),
+        ("12-34", "SMS703"),  # no letter, not digits only
+        ("", "SMS701"),
+        ("   ", "SMS701"),
+    ],
+)
 def test_q10_bad_shapes_reject(value: str, code: str) -> None:
     assert codes(value) == [code]
     found = sender_problems(value, ACCOUNT, file="sms/template.csv", line=2, column=7)

@@ -39,9 +39,26 @@ def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
 def served(tmp_path: Path) -> Iterator[Served]:
     state = tmp_path / "state"
     process = subprocess.Popen(
-        [sys.executable, "-m", "smsftp.simulator.cli", "serve", "--ftp-port", "0", "--api-port", "0", "--state-dir",
-         str(state), "--clock", "frozen", "--at", "2026-11-25T12:00:00Z"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "smsftp.simulator.cli",
+            "serve",
+            "--ftp-port",
+            "0",
+            "--api-port",
+            "0",
+            "--state-dir",
+            str(state),
+            "--clock",
+            "frozen",
+            "--at",
+            "2026-11-25T12:00:00Z",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     assert process.stderr is not None
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True).start()

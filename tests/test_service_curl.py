@@ -21,8 +21,7 @@ pytestmark = pytest.mark.skipif(not Path(CURL).exists(), reason="curl is not ins
 
 def curl(sim: Simulator, *args: str, path: str = "/") -> subprocess.CompletedProcess[str]:
     url = f"ftp://guest:guest@{sim.ftp_host}:{sim.ftp_port}{path}"
-    return subprocess.run([CURL, "--silent", "--show-error", *args, url], capture_output=True, text=True,
-                          timeout=30)
+    return subprocess.run([CURL, "--silent", "--show-error", *args, url], capture_output=True, text=True, timeout=30)
 
 
 def api(sim: Simulator, method: str, path: str, **kwargs: object) -> httpx.Response:
@@ -49,24 +48,40 @@ def test_t1_curl_upload_then_advance_then_messages(sim: Simulator, archive_file:
     assert api(sim, "POST", "/api/clock/advance", json={"seconds": 10}).status_code == 200
     body = api(sim, "GET", "/api/messages", params={"login": "guest", "archive": NAME}).json()
     assert body["total"] == 4 and [m["phone"] for m in body["messages"]][:2] == ["79031230000", "79031230001"]
-    assert set(body["messages"][0]) >= {"phone", "text", "sender", "send_at", "expires_at", "encoding",
-                                        "segments", "row", "archive", "login", "id"}
+    assert set(body["messages"][0]) >= {
+        "phone",
+        "text",
+        "sender",
+        "send_at",
+        "expires_at",
+        "encoding",
+        "segments",
+        "row",
+        "archive",
+        "login",
+        "id",
+    }
     verdict = api(sim, "GET", f"/api/archives/{NAME}", params={"login": "guest"}).json()
     assert verdict["status"] == "accepted" and verdict["message_count"] == 4
     listing = curl(sim, "--list-only")
     assert listing.returncode == 0 and listing.stdout == ""
 
 
-@pytest.mark.parametrize("tls_args", [["--ssl-reqd", "--cacert"], ["--ssl-reqd", "-k", "--ftp-pasv"]],
-                         ids=["cacert", "insecure-pasv"])
+@pytest.mark.parametrize(
+    "tls_args", [["--ssl-reqd", "--cacert"], ["--ssl-reqd", "-k", "--ftp-pasv"]], ids=["cacert", "insecure-pasv"]
+)
 def test_t1_curl_ftps(sim: Simulator, archive_file: Path, tls_args: list[str]) -> None:
     """curl --ssl-reqd: AUTH TLS and PROT P, verified against the printed certificate or with -k."""
     args = [*tls_args, str(sim.cert_path)] if tls_args[-1] == "--cacert" else tls_args
     result = curl(sim, *args, "-T", str(archive_file))
     assert result.returncode == 0, result.stderr
     [upload] = api(sim, "GET", "/api/uploads").json()["uploads"]
-    assert (upload["control_tls"], upload["data_tls"], upload["passive"], upload["state"]) == (True, True, True,
-                                                                                            "complete")
+    assert (upload["control_tls"], upload["data_tls"], upload["passive"], upload["state"]) == (
+        True,
+        True,
+        True,
+        "complete",
+    )
 
 
 def test_t4_curl_active_mode(sim: Simulator, archive_file: Path) -> None:
@@ -84,8 +99,9 @@ def test_t4_curl_active_mode(sim: Simulator, archive_file: Path) -> None:
 
 def test_q22_curl_temporary_name_and_rename(sim: Simulator, archive_file: Path) -> None:
     """Upload as .part and rename with RNFR/RNTO after the transfer: no SMS805 warning (Q22)."""
-    result = curl(sim, "-T", str(archive_file), "--quote", f"-RNFR {NAME}.part", "--quote", f"-RNTO {NAME}",
-                  path=f"/{NAME}.part")
+    result = curl(
+        sim, "-T", str(archive_file), "--quote", f"-RNFR {NAME}.part", "--quote", f"-RNTO {NAME}", path=f"/{NAME}.part"
+    )
     assert result.returncode == 0, result.stderr
     [upload] = sim.uploads()
     assert (upload.temp_name, upload.renamed_to) == (f"{NAME}.part", NAME)

@@ -24,8 +24,9 @@ NAME = "guest_20261125120000.zip"
 CampaignFactory = Callable[..., bytes]
 
 
-def connect(sim: Simulator, login: str = "guest", password: str = "guest", *, tls: bool = False,
-            cafile: Path | None = None) -> ftplib.FTP:
+def connect(
+    sim: Simulator, login: str = "guest", password: str = "guest", *, tls: bool = False, cafile: Path | None = None
+) -> ftplib.FTP:
     if tls:
         context = ssl.create_default_context(cafile=str(cafile or sim.cert_path))
         ftp: ftplib.FTP = ftplib.FTP_TLS(context=context, timeout=10)
@@ -63,15 +64,20 @@ def make_sim(service_cert: tuple[Path, Path]) -> Iterator[Callable[..., Simulato
         simulator.stop()
 
 
-def test_t1_p1_p2_an_upload_is_processed_at_the_next_poll_and_deleted(sim: Simulator,
-                                                                      campaign: CampaignFactory) -> None:
+def test_t1_p1_p2_an_upload_is_processed_at_the_next_poll_and_deleted(
+    sim: Simulator, campaign: CampaignFactory
+) -> None:
     """Upload by plain FTP; ten seconds later the messages are stored and the folder is empty (P1, P2)."""
     with connect(sim) as ftp:
         put(ftp, NAME, campaign(3))
         assert ftp.nlst() == [NAME]
         [upload] = sim.uploads("guest")
-        assert (upload.state, upload.transfer_type, upload.passive, upload.control_tls) == ("complete", "I",
-                                                                                            True, False)
+        assert (upload.state, upload.transfer_type, upload.passive, upload.control_tls) == (
+            "complete",
+            "I",
+            True,
+            False,
+        )
         assert upload.size == len(campaign(3)) and upload.client.startswith("127.0.0.1:")
         sim.advance(9)
         assert sim.archives() == []
@@ -156,12 +162,13 @@ def test_t4_file_commands_work_inside_the_folder(sim: Simulator) -> None:
         ftp.rmd("sub")
         assert ftp.nlst() == []
     # A rename follows the file's latest upload, the one whose facts the poller would use.
-    assert [(u.command, u.filename, u.final_name) for u in sim.uploads()] == [("STOR", "sub/a.txt", "sub/a.txt"),
-                                                                               ("APPE", "sub/a.txt", "sub/b.txt")]
+    assert [(u.command, u.filename, u.final_name) for u in sim.uploads()] == [
+        ("STOR", "sub/a.txt", "sub/a.txt"),
+        ("APPE", "sub/a.txt", "sub/b.txt"),
+    ]
 
 
-def test_t1_tls_required_refuses_a_plain_login(make_sim: Callable[..., Simulator],
-                                               campaign: CampaignFactory) -> None:
+def test_t1_tls_required_refuses_a_plain_login(make_sim: Callable[..., Simulator], campaign: CampaignFactory) -> None:
     """--tls required: USER before AUTH TLS is refused, and so is a data connection before PROT P."""
     sim = make_sim(tls="required")
     with ftplib.FTP(timeout=10) as ftp:
@@ -216,14 +223,13 @@ def _send_half_then_advance(sim: Simulator, data: bytes) -> tuple[ftplib.FTP, so
     return ftp, conn
 
 
-def test_q22_an_upload_held_open_across_a_poll_waits_for_its_end(sim: Simulator,
-                                                                 campaign: CampaignFactory) -> None:
+def test_q22_an_upload_held_open_across_a_poll_waits_for_its_end(sim: Simulator, campaign: CampaignFactory) -> None:
     """Q22: the poll that falls due mid-transfer leaves the file; the next one after the end takes it."""
     data = campaign(200)
     ftp, conn = _send_half_then_advance(sim, data)
     assert sim.archives() == [] and sim.folder("guest") == [NAME]
     assert [u.state for u in sim.uploads()] == ["in_progress"]
-    conn.sendall(data[len(data) // 2:])
+    conn.sendall(data[len(data) // 2 :])
     conn.close()
     ftp.voidresp()
     ftp.quit()
@@ -232,8 +238,9 @@ def test_q22_an_upload_held_open_across_a_poll_waits_for_its_end(sim: Simulator,
     assert archive is not None and (archive.status, archive.message_count) == ("accepted", 200)
 
 
-def test_q22_the_naive_poller_takes_a_half_written_file(make_sim: Callable[..., Simulator],
-                                                        campaign: CampaignFactory) -> None:
+def test_q22_the_naive_poller_takes_a_half_written_file(
+    make_sim: Callable[..., Simulator], campaign: CampaignFactory
+) -> None:
     """Q22 naive: the same upload is taken half-written and rejected as incomplete (SMS802)."""
     sim = make_sim(naive_poller=True)
     data = campaign(200)
@@ -241,7 +248,7 @@ def test_q22_the_naive_poller_takes_a_half_written_file(make_sim: Callable[..., 
     archive = sim.archive(NAME)
     assert archive is not None and archive.status == "rejected"
     assert "SMS802" in [d.code for d in archive.diagnostics]
-    conn.sendall(data[len(data) // 2:])
+    conn.sendall(data[len(data) // 2 :])
     conn.close()
     ftp.voidresp()
     ftp.quit()
@@ -356,8 +363,9 @@ def test_t1_an_empty_file_over_tls_goes_both_ways(sim: Simulator) -> None:
     assert (upload.state, upload.size, upload.data_tls) == ("complete", 0, True)
 
 
-def test_q22_a_poll_right_after_the_150_reply_leaves_the_upload_alone(sim: Simulator, campaign: CampaignFactory,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_q22_a_poll_right_after_the_150_reply_leaves_the_upload_alone(
+    sim: Simulator, campaign: CampaignFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Q22: the journal records the upload before the server opens the file and answers 150.
 
     Journalling is slowed down on purpose, so that a journal written after the 150 reply
@@ -388,9 +396,11 @@ def test_q22_a_poll_right_after_the_150_reply_leaves_the_upload_alone(sim: Simul
     assert archive is not None and (archive.status, archive.message_count) == ("accepted", 20)
 
 
-def test_errors_in_the_ftp_thread_reach_simulator_errors(sim: Simulator, campaign: CampaignFactory,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_in_the_ftp_thread_reach_simulator_errors(
+    sim: Simulator, campaign: CampaignFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A bug in the server's hooks (pyftpdlib's thread) is kept in ``errors``, as the poller's are."""
+
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("journal is down")
 

@@ -15,9 +15,19 @@ AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def _messages(n: int, first: int = 0) -> list[Message]:
-    return [Message(phone=f"7903{1230000 + first + i:07d}", text=f"text {first + i}", sender="TESTSMS",
-                    send_at=AT, expires_at=AT + timedelta(days=1), encoding="GSM-7", segments=1, row=first + i + 2)
-            for i in range(n)]
+    return [
+        Message(
+            phone=f"7903{1230000 + first + i:07d}",
+            text=f"text {first + i}",
+            sender="TESTSMS",
+            send_at=AT,
+            expires_at=AT + timedelta(days=1),
+            encoding="GSM-7",
+            segments=1,
+            row=first + i + 2,
+        )
+        for i in range(n)
+    ]
 
 
 def _claim(store: Store, name: str = "guest_20261125120000.zip", login: str = "guest", sha: str = "aa") -> int:
@@ -36,8 +46,15 @@ def test_p2_messages_are_invisible_until_the_verdict(store: Store) -> None:
     store.append_messages(archive_id, _messages(2, first=3))
     assert store.messages() == []
     assert store.archive("guest_20261125120000.zip").status == "pending"  # type: ignore[union-attr]
-    store.finish(archive_id, status="accepted", mode="template", message_count=5, rejected_rows=0,
-                 diagnostics=[diagnostic("SMS805")], processed_at=AT)
+    store.finish(
+        archive_id,
+        status="accepted",
+        mode="template",
+        message_count=5,
+        rejected_rows=0,
+        diagnostics=[diagnostic("SMS805")],
+        processed_at=AT,
+    )
     found = store.messages(login="guest")
     assert [m.row for m in found] == [2, 3, 4, 5, 6]
     assert found[0].archive == "guest_20261125120000.zip" and found[0].send_at == AT
@@ -51,8 +68,15 @@ def test_q16_a_rejected_archive_keeps_no_messages(store: Store) -> None:
     """An archive rejected after messages were written (a late CRC error) drops them all."""
     archive_id = _claim(store)
     store.append_messages(archive_id, _messages(4))
-    store.finish(archive_id, status="rejected", mode="template", message_count=4, rejected_rows=0,
-                 diagnostics=[], processed_at=AT)
+    store.finish(
+        archive_id,
+        status="rejected",
+        mode="template",
+        message_count=4,
+        rejected_rows=0,
+        diagnostics=[],
+        processed_at=AT,
+    )
     assert store.messages() == [] and store.counts()["messages"] == 0
     assert store.archive("guest_20261125120000.zip").message_count == 0  # type: ignore[union-attr]
 
@@ -63,8 +87,9 @@ def test_p2_a_pending_claim_is_forgotten_after_a_crash(tmp_path: Path) -> None:
     store = Store(path)
     done = _claim(store, "guest_20261125120000.zip")
     store.append_messages(done, _messages(2))
-    store.finish(done, status="accepted", mode="template", message_count=2, rejected_rows=0, diagnostics=[],
-                 processed_at=AT)
+    store.finish(
+        done, status="accepted", mode="template", message_count=2, rejected_rows=0, diagnostics=[], processed_at=AT
+    )
     pending = _claim(store, "guest_20261125120001.zip")
     store.append_messages(pending, _messages(3, first=2))
     store.close()  # a kill: nothing else happens to the file
@@ -75,8 +100,9 @@ def test_p2_a_pending_claim_is_forgotten_after_a_crash(tmp_path: Path) -> None:
     assert reopened.counts()["messages"] == 2
     again = _claim(reopened, "guest_20261125120001.zip")
     reopened.append_messages(again, _messages(3, first=2))
-    reopened.finish(again, status="accepted", mode="template", message_count=3, rejected_rows=0, diagnostics=[],
-                    processed_at=AT)
+    reopened.finish(
+        again, status="accepted", mode="template", message_count=3, rejected_rows=0, diagnostics=[], processed_at=AT
+    )
     assert len(reopened.messages()) == 5 and len({m.id for m in reopened.messages()}) == 5
 
 
@@ -84,8 +110,9 @@ def test_q17_settled_claim_and_repeats(store: Store) -> None:
     """A processed file is recognised by name, size, mtime and checksum; its name counts as processed (Q17)."""
     archive_id = _claim(store, sha="abc")
     assert store.times_processed("guest", "guest_20261125120000.zip") == 0
-    store.finish(archive_id, status="rejected", mode=None, message_count=0, rejected_rows=0, diagnostics=[],
-                 processed_at=AT)
+    store.finish(
+        archive_id, status="rejected", mode=None, message_count=0, rejected_rows=0, diagnostics=[], processed_at=AT
+    )
     assert store.settled_claim("guest", "guest_20261125120000.zip", 10, 1, "abc") is not None
     assert store.settled_claim("guest", "guest_20261125120000.zip", 10, 2, "abc") is None  # re-uploaded
     assert store.times_processed("guest", "guest_20261125120000.zip") == 1
@@ -93,8 +120,17 @@ def test_q17_settled_claim_and_repeats(store: Store) -> None:
 
 def test_q22_upload_journal_follows_the_file(store: Store) -> None:
     """In progress from STOR, then complete; a rename keeps the first name as the temporary one (Q22)."""
-    upload_id = store.upload_started(login="guest", filename="a.zip.part", command="STOR", transfer_type="I",
-                                     control_tls=True, data_tls=True, passive=True, client="127.0.0.1:1", at=AT)
+    upload_id = store.upload_started(
+        login="guest",
+        filename="a.zip.part",
+        command="STOR",
+        transfer_type="I",
+        control_tls=True,
+        data_tls=True,
+        passive=True,
+        client="127.0.0.1:1",
+        at=AT,
+    )
     assert store.upload_in_progress("guest", "a.zip.part")
     store.upload_ended(upload_id, state="complete", ending="closed", size=10, data_tls=True, at=AT)
     store.upload_hashed(upload_id, "ff")
@@ -104,14 +140,24 @@ def test_q22_upload_journal_follows_the_file(store: Store) -> None:
     assert current is not None and current.temp_name == "a.zip.part" and current.renamed_to == "a.zip"
     assert current.complete and current.sha256 == "ff"
     assert current.to_json()["started_at"] == "2026-11-25T12:00:00Z"
-    claimed = store.claim(login="guest", name="a.zip", upload_id=upload_id, size=10, mtime_ns=1, sha256="ff",
-                          received_at=AT)
+    claimed = store.claim(
+        login="guest", name="a.zip", upload_id=upload_id, size=10, mtime_ns=1, sha256="ff", received_at=AT
+    )
     assert claimed and store.current_upload("guest", "a.zip") is None  # consumed by the archive
 
 
 def test_q22_transfers_open_at_a_crash_are_cut_off(store: Store) -> None:
-    store.upload_started(login="guest", filename="a.zip", command="STOR", transfer_type="A", control_tls=False,
-                         data_tls=False, passive=False, client="127.0.0.1:1", at=AT)
+    store.upload_started(
+        login="guest",
+        filename="a.zip",
+        command="STOR",
+        transfer_type="A",
+        control_tls=False,
+        data_tls=False,
+        passive=False,
+        client="127.0.0.1:1",
+        at=AT,
+    )
     assert store.abandon_in_progress(AT) == 1
     [upload] = store.uploads("guest")
     assert (upload.state, upload.ending) == ("cut_off", "restart")
@@ -130,12 +176,18 @@ def test_messages_filter_and_page(store: Store) -> None:
     for n, name in enumerate(["guest_20261125120000.zip", "guest_20261125120001.zip"]):
         archive_id = _claim(store, name)
         store.append_messages(archive_id, _messages(3, first=3 * n))
-        store.finish(archive_id, status="accepted", mode="template", message_count=3, rejected_rows=0,
-                     diagnostics=[], processed_at=AT)
+        store.finish(
+            archive_id,
+            status="accepted",
+            mode="template",
+            message_count=3,
+            rejected_rows=0,
+            diagnostics=[],
+            processed_at=AT,
+        )
     assert [m.row for m in store.messages(limit=2, offset=2)] == [4, 5]
     assert [m.row for m in store.messages(offset=4)] == [6, 7]
-    assert [m.archive for m in store.messages(archive="guest_20261125120001.zip")] == \
-        ["guest_20261125120001.zip"] * 3
+    assert [m.archive for m in store.messages(archive="guest_20261125120001.zip")] == ["guest_20261125120001.zip"] * 3
     assert [m.row for m in store.messages(phone="79031230004")] == [6]
     assert store.count_messages() == 6 and store.count_messages(phone="79031230004") == 1
     assert store.messages(login="other") == []
@@ -167,41 +219,59 @@ def test_p2_rows_of_a_run_are_stored_and_read_back_as_messages(store: Store) -> 
 
     archive_id = _claim(store)
     sent, expires = micros(AT), micros(AT + timedelta(days=1))
-    store.append_rows(archive_id, [(79031230000, "text 0", sent, expires, 7, 1, 2),
-                                   (79031230001, "Привет", sent, expires, 16, 1, 3)], "TESTSMS")
+    store.append_rows(
+        archive_id,
+        [(79031230000, "text 0", sent, expires, 7, 1, 2), (79031230001, "Привет", sent, expires, 16, 1, 3)],
+        "TESTSMS",
+    )
     other = _claim(store, "guest_20261125120001.zip")
     store.append_messages(other, _messages(2))
     for done in (archive_id, other):
-        store.finish(done, status="accepted", mode="template", message_count=2, rejected_rows=0, diagnostics=[],
-                     processed_at=AT)
+        store.finish(
+            done, status="accepted", mode="template", message_count=2, rejected_rows=0, diagnostics=[], processed_at=AT
+        )
     first = store.messages(archive="guest_20261125120000.zip")
     second = store.messages(archive="guest_20261125120001.zip")
     assert first[0].to_json() | {"id": 0, "archive": ""} == second[0].to_json() | {"id": 0, "archive": ""}
     assert (first[1].phone, first[1].text, first[1].encoding, first[1].sender) == (
-        "79031230001", "Привет", "UCS-2", "TESTSMS")
+        "79031230001",
+        "Привет",
+        "UCS-2",
+        "TESTSMS",
+    )
     assert first[1].send_at == AT and first[1].expires_at == AT + timedelta(days=1)
 
 
 def test_p2_any_phone_and_sender_is_stored_as_given(store: Store) -> None:
     """append_messages keeps any text as the phone (leading zeros, signs) and a message's own sender."""
     archive_id = _claim(store)
-    odd = [Message(phone=phone, text="x", sender=sender, send_at=AT, expires_at=AT, encoding="GSM-7", segments=1,
-                   row=i + 2)
-           for i, (phone, sender) in enumerate([("79031234567", "A"), ("0079031234567", "A"), ("+7903", "B"),
-                                                ("99999999999999999999", "A"), ("", "A")])]
+    odd = [
+        Message(
+            phone=phone, text="x", sender=sender, send_at=AT, expires_at=AT, encoding="GSM-7", segments=1, row=i + 2
+        )
+        for i, (phone, sender) in enumerate(
+            [("79031234567", "A"), ("0079031234567", "A"), ("+7903", "B"), ("99999999999999999999", "A"), ("", "A")]
+        )
+    ]
     store.append_messages(archive_id, odd)
-    store.finish(archive_id, status="accepted", mode="plain", message_count=5, rejected_rows=0, diagnostics=[],
-                 processed_at=AT)
+    store.finish(
+        archive_id, status="accepted", mode="plain", message_count=5, rejected_rows=0, diagnostics=[], processed_at=AT
+    )
     assert [(m.phone, m.sender) for m in store.messages()] == [(m.phone, m.sender) for m in odd]
     for m in odd:
         assert [r.phone for r in store.messages(phone=m.phone)] == [m.phone]
         assert store.count_messages(phone=m.phone) == 1
     assert store.messages(phone="79031234567.0") == [] and store.messages(phone="7.9031234567E+10") == []
-    later = [Message(phone="79031234568", text="y", sender=sender, send_at=AT, expires_at=AT, encoding="UCS-2",
-                     segments=1, row=9) for sender in ("B", "A")]
+    later = [
+        Message(
+            phone="79031234568", text="y", sender=sender, send_at=AT, expires_at=AT, encoding="UCS-2", segments=1, row=9
+        )
+        for sender in ("B", "A")
+    ]
     again = _claim(store, "guest_20261125120001.zip")
     store.append_messages(again, later[:1])
     store.append_messages(again, later[1:])  # a batch that starts with another sender than the archive's
-    store.finish(again, status="accepted", mode="plain", message_count=2, rejected_rows=0, diagnostics=[],
-                 processed_at=AT)
+    store.finish(
+        again, status="accepted", mode="plain", message_count=2, rejected_rows=0, diagnostics=[], processed_at=AT
+    )
     assert [m.sender for m in store.messages(archive="guest_20261125120001.zip")] == ["B", "A"]

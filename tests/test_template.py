@@ -37,17 +37,20 @@ def test_q6_any_column_is_a_field_including_unknown_and_spaced_names() -> None:
     assert render("#город#, #first name#, #phone#") == "Тверь, Ivan, 79031234567"
 
 
-@pytest.mark.parametrize("message,expected", [
-    ("Скидка 10% #", "Скидка 10% #"),                  # a lone #
-    ("#1 и #attr1#", "#1 и Иван"),                     # '#1 и #' is no field: the second # opens one
-    ("Заказ #123# готов", "Заказ #123# готов"),         # digits are not a name
-    ("## #attr1#", "## Иван"),                         # ## is literal, not an escape
-    ("##attr1#", "#Иван"),
-    ("# attr1 #", "# attr1 #"),                        # spaces: not a name
-    ("{0} {attr1} }{", "{0} {attr1} }{"),              # format braces are text
-    ("#attr1##attr3#", "ИванПетров"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        ("Скидка 10% #", "Скидка 10% #"),  # a lone #
+        ("#1 и #attr1#", "#1 и Иван"),  # '#1 и #' is no field: the second # opens one
+        ("Заказ #123# готов", "Заказ #123# готов"),  # digits are not a name
+        ("## #attr1#", "## Иван"),  # ## is literal, not an escape
+        ("##attr1#", "#Иван"),
+        ("# attr1 #", "# attr1 #"),  # spaces: not a name
+        ("{0} {attr1} }{", "{0} {attr1} }{"),  # format braces are text
+        ("#attr1##attr3#", "ИванПетров"),
+        ("", ""),
+    ],
+)
 def test_q7_hash_rules(message: str, expected: str) -> None:
     assert render(message) == expected
 
@@ -80,6 +83,7 @@ def test_m2_split_template_pieces() -> None:
 
 # --- template.csv ------------------------------------------------------------------
 
+
 def template(text: str, account: Account = ACCOUNT) -> tuple[TemplateSettings | None, list[Diagnostic]]:
     table = CsvFile(TextSource(io.BytesIO(text.encode()), "utf-8", "sms/template.csv"))
     return read_template(table, account)
@@ -93,21 +97,29 @@ def test_m1_m4_one_row_with_defaults() -> None:
     settings, found = template("message;sourceaddress\r\nПривет, #attr1#!;TESTSMS\r\n")
     assert found == []
     assert settings is not None
-    assert (settings.message, settings.sender, settings.validity, settings.senddate, settings.localtime,
-            settings.line) == ("Привет, #attr1#!", "TESTSMS", 1440, None, False, 2)
+    assert (
+        settings.message,
+        settings.sender,
+        settings.validity,
+        settings.senddate,
+        settings.localtime,
+        settings.line,
+    ) == ("Привет, #attr1#!", "TESTSMS", 1440, None, False, 2)
 
 
 def test_m4_m5_m6_all_columns_read() -> None:
-    settings, found = template("message;sourceaddress;validity;senddate;localtime\n"
-                               "Hi;TESTSMS;180;20261126T10:00:00;1\n")
+    settings, found = template(
+        "message;sourceaddress;validity;senddate;localtime\nHi;TESTSMS;180;20261126T10:00:00;1\n"
+    )
     assert found == []
     assert settings is not None
     assert (settings.validity, settings.senddate, settings.localtime) == (180, datetime(2026, 11, 26, 10), True)
 
 
 def test_n5_account_validity_is_the_default() -> None:
-    settings, _ = template("message;sourceaddress\nHi;TESTSMS\n", Account(login="g", senders=("TESTSMS",),
-                                                                          validity=720))
+    settings, _ = template(
+        "message;sourceaddress\nHi;TESTSMS\n", Account(login="g", senders=("TESTSMS",), validity=720)
+    )
     assert settings is not None and settings.validity == 720
 
 
@@ -130,18 +142,26 @@ def test_m2_empty_message_sms402_and_missing_columns_sms305() -> None:
     assert settings is None and codes(found) == ["SMS305"] and "case" in found[0].message
 
 
-@pytest.mark.parametrize("column,value,code", [
-    ("validity", "0", "SMS406"), ("validity", "1.5", "SMS406"), ("validity", "10080", "SMS407"),
-    ("senddate", "завтра", "SMS603"), ("localtime", "yes", "SMS408"), ("sourceaddress", "NOPE", "SMS704"),
-])
+@pytest.mark.parametrize(
+    "column,value,code",
+    [
+        ("validity", "0", "SMS406"),
+        ("validity", "1.5", "SMS406"),
+        ("validity", "10080", "SMS407"),
+        ("senddate", "завтра", "SMS603"),
+        ("localtime", "yes", "SMS408"),
+        ("sourceaddress", "NOPE", "SMS704"),
+    ],
+)
 def test_m3_m5_m6_q11_bad_values_are_reported_at_their_column(column: str, value: str, code: str) -> None:
     values = {"message": "Hi", "sourceaddress": "TESTSMS", "validity": "", "senddate": "", "localtime": ""}
     values[column] = value
     settings, found = template(";".join(values) + "\n" + ";".join(values.values()) + "\n")
     assert codes(found) == [code]
     assert found[0].is_error and found[0].line == 2
-    assert found[0].column == 1 + sum(len(v) + 1 for k, v in values.items() if list(values).index(k)
-                                      < list(values).index(column))
+    assert found[0].column == 1 + sum(
+        len(v) + 1 for k, v in values.items() if list(values).index(k) < list(values).index(column)
+    )
     assert settings is not None  # still returned, so contacts can be checked
 
 
@@ -151,6 +171,7 @@ def test_q6_unknown_template_column_sms307() -> None:
 
 
 # --- columns ---------------------------------------------------------------------------
+
 
 def test_q6_required_column_case_only_sms305_with_hint() -> None:
     t = CsvFile(TextSource(io.BytesIO(b"Phone;attr1;SendDate;city\n"), "utf-8", FILE))
@@ -174,24 +195,29 @@ def test_q6_missing_required_column_sms305() -> None:
 
 # --- the compiled renderer: an f-string function, the template's text passed in as data ------------------
 
-@pytest.mark.parametrize("message", [
-    "Уважаемый #attr1# #attr2#!",
-    "#attr1##attr2#",
-    "{0} {attr1} {{}} } { #attr1#",
-    '""" \'\'\' " \' #attr1# \\ \\n \\N{BULLET} {row[0]}',
-    "line one\nline two\r\n#attr3#\t#nope#",
-    "#attr1#",
-    "no fields at all",
-    "",
-    "# #attr1 #attr2# ## #",
-])
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Уважаемый #attr1# #attr2#!",
+        "#attr1##attr2#",
+        "{0} {attr1} {{}} } { #attr1#",
+        "\"\"\" ''' \" ' #attr1# \\ \\n \\N{BULLET} {row[0]}",
+        "line one\nline two\r\n#attr3#\t#nope#",
+        "#attr1#",
+        "no fields at all",
+        "",
+        "# #attr1 #attr2# ## #",
+    ],
+)
 def test_m2_renderer_equals_str_format_of_the_pattern(message: str) -> None:
     """M2: the generated renderer gives exactly what str.format of the compiled pattern gives."""
     compiled, _ = compile_template(message, COLUMNS)
     row = [*ROW, "extra"]
     assert compiled.renderer(row) == compiled.pattern.format(*row)
-    assert compiled.render(row) == (compiled.constant if compiled.constant is not None
-                                    else compiled.pattern.format(*row))
+    assert compiled.render(row) == (
+        compiled.constant if compiled.constant is not None else compiled.pattern.format(*row)
+    )
 
 
 def test_m2_template_text_is_never_code() -> None:

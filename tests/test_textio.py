@@ -18,8 +18,11 @@ def table(data: bytes, encoding: str = "utf-8", chunk: int = 64 * 1024) -> CsvFi
     return CsvFile(TextSource(io.BytesIO(data), encoding, FILE, chunk_bytes=chunk))
 
 
-def read_all(data: bytes, encoding: str = "utf-8", chunk: int = 64 * 1024,
-             ) -> tuple[list[str], list[tuple[int, list[str]]], list[Diagnostic]]:
+def read_all(
+    data: bytes,
+    encoding: str = "utf-8",
+    chunk: int = 64 * 1024,
+) -> tuple[list[str], list[tuple[int, list[str]]], list[Diagnostic]]:
     """Header names, records with their first line, and every diagnostic (fatal last)."""
     t = table(data, encoding, chunk)
     notes: list[Diagnostic] = []
@@ -42,17 +45,15 @@ def codes(diags: list[Diagnostic]) -> list[str]:
     return [d.code for d in diags]
 
 
-EXCEL = (b"\xef\xbb\xbfphone;attr1;attr2\r\n"
-         b'79031234567;"Ivanov; Ivan";"two\r\nlines"\r\n'
-         b"\r\n"
-         b'79031234568;"say ""hi""";x\r\n')
+EXCEL = (
+    b'\xef\xbb\xbfphone;attr1;attr2\r\n79031234567;"Ivanov; Ivan";"two\r\nlines"\r\n\r\n79031234568;"say ""hi""";x\r\n'
+)
 
 
 def test_q5_bom_stripped_with_warning_and_excel_quoting_z5() -> None:
     names, rows, notes = read_all(EXCEL)
     assert names == ["phone", "attr1", "attr2"]
-    assert rows == [(2, ["79031234567", "Ivanov; Ivan", "two\r\nlines"]),
-                    (5, ["79031234568", 'say "hi"', "x"])]
+    assert rows == [(2, ["79031234567", "Ivanov; Ivan", "two\r\nlines"]), (5, ["79031234568", 'say "hi"', "x"])]
     assert codes(notes) == ["SMS301"]
     assert (notes[0].line, notes[0].column, notes[0].file) == (1, 1, FILE)
 
@@ -77,11 +78,14 @@ def test_z5_line_endings_crlf_lf_cr(eol: str) -> None:
 def test_z5_matches_csv_reader_on_random_input() -> None:
     """Whatever the chunking, records equal csv.reader's over the whole text, and lines are physical lines."""
     rng = random.Random(20261125)
-    alphabet = ['a', 'Я', ';', '"', '\n', '\r\n', '\r', ' ', '1', '€']
+    alphabet = ["a", "Я", ";", '"', "\n", "\r\n", "\r", " ", "1", "€"]
     for _ in range(200):
         text = "h1;h2\n" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
-        expected = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=";")
-                    if r and not (len(r) == 1 and not r[0].strip())]  # blank lines are skipped
+        expected = [
+            r
+            for r in csv.reader(io.StringIO(text, newline=""), delimiter=";")
+            if r and not (len(r) == 1 and not r[0].strip())
+        ]  # blank lines are skipped
         t = table(text.encode(), chunk=rng.randint(1, 9))
         t.read_header()
         got: list[list[str]] = []
@@ -198,8 +202,14 @@ def test_z5_field_count_sms309_pads_missing_trailing() -> None:
     assert header is not None
     seen: list[tuple[str, int | None, int | None]] = []
 
-    def report(code: str, message: str | None = None, *, hint: str | None = None,
-               line: int | None = None, field: int | None = None) -> None:
+    def report(
+        code: str,
+        message: str | None = None,
+        *,
+        hint: str | None = None,
+        line: int | None = None,
+        field: int | None = None,
+    ) -> None:
         seen.append((code, line, field))
 
     rows = list(t.records(3, report))
@@ -268,7 +278,7 @@ def test_q20_astral_is_set_once_a_character_outside_the_bmp_has_been_read(encodi
     at = seen.index(("улыбка \U0001f600", True))
     assert all(astral for _, astral in seen[at:])
     if chunk < 100:
-        assert not any(astral for _, astral in seen[:at - 5])  # rows read well before it
+        assert not any(astral for _, astral in seen[: at - 5])  # rows read well before it
     plain = table(head.encode(encoding), encoding, chunk)
     plain.read_header()
     assert sum(1 for _ in plain.reader) == 50 and not plain.source.astral

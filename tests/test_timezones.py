@@ -83,8 +83,7 @@ def resolver() -> ZoneResolver:
         ("79580011234", ("Europe/Moscow",)),
     ],
 )
-def test_m6_register_settles_russian_mobile_numbers(resolver: ZoneResolver, phone: str,
-                                                     zones: tuple[str, ...]) -> None:
+def test_m6_register_settles_russian_mobile_numbers(resolver: ZoneResolver, phone: str, zones: tuple[str, ...]) -> None:
     assert is_valid_international(phone)
     assert resolver.zones_for(phone) == zones
 
@@ -130,8 +129,7 @@ def test_q13_unknown_zone_uses_client_zone(monkeypatch: pytest.MonkeyPatch) -> N
         timezones._prefix_zones.clear()
 
 
-def test_m6_default_resolver_loads_register_from_environment(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_m6_default_resolver_loads_register_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, "reg.csv", REGISTER_TEXT.encode("cp1251"))
     monkeypatch.setenv(REGISTER_ENV, os.fspath(path))
     default_resolver.cache_clear()
@@ -193,8 +191,17 @@ def test_m6_region_table_names_only_real_zones() -> None:
 
 def test_m6_library_zones_agree_with_phonenumbers() -> None:
     rnd = random.Random(7)
-    numbers = ["79031234567", "74951234567", "77012345678", "12125551234", "4930123456", "8613912345678",
-               "61212345678", "5511912345678", "88213912345"]
+    numbers = [
+        "79031234567",
+        "74951234567",
+        "77012345678",
+        "12125551234",
+        "4930123456",
+        "8613912345678",
+        "61212345678",
+        "5511912345678",
+        "88213912345",
+    ]
     for cc in ("1", "7", "44", "49", "52", "55", "61", "62", "86", "380", "882"):
         numbers += [cc + "".join(rnd.choices("0123456789", k=rnd.randint(7, 11))) for _ in range(300)]
     assert sum(map(is_valid_international, numbers)) > 200

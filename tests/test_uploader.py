@@ -140,14 +140,15 @@ def test_q27_ascii_upload_is_mangled_like_builder_predicts(ftp_server: Server) -
     assert ("TYPE A", "200 Type set to: ASCII.") in transcript.lines
     assert stored != data
     assert stored == ascii_mangle(data)
-    assert stored == build_archive(ArchiveSpec(contacts=(("79031234567", "Иван", "Петрович"),),
-                                               faults=("ascii-mangled",)))[1]
+    assert (
+        stored
+        == build_archive(ArchiveSpec(contacts=(("79031234567", "Иван", "Петрович"),), faults=("ascii-mangled",)))[1]
+    )
 
 
 def test_q22_temporary_name_then_rename(ftp_server: Server) -> None:
     name, data = _archive()
-    transcript = Uploader(ftp_server.host, ftp_server.port, "guest", "guest").upload(
-        name, data, temp_name="auto")
+    transcript = Uploader(ftp_server.host, ftp_server.port, "guest", "guest").upload(name, data, temp_name="auto")
     assert transcript.temp_name == name + ".part"
     assert [p.name for p in ftp_server.home.iterdir()] == [name]
     assert ftp_server.seen.received == [name + ".part"]
@@ -157,8 +158,7 @@ def test_q22_temporary_name_then_rename(ftp_server: Server) -> None:
 
 def test_t1_ftps_upload_encrypts_control_and_data(ftps_server: Server) -> None:
     name, data = _archive()
-    uploader = Uploader(ftps_server.host, ftps_server.port, "guest", "guest", tls=True,
-                        cafile=ftps_server.cert)
+    uploader = Uploader(ftps_server.host, ftps_server.port, "guest", "guest", tls=True, cafile=ftps_server.cert)
     transcript = uploader.upload(name, data)
     assert (ftps_server.home / name).read_bytes() == data
     sent = [c for c, _ in transcript.lines if c]
@@ -168,8 +168,9 @@ def test_t1_ftps_upload_encrypts_control_and_data(ftps_server: Server) -> None:
 
 def test_t1_ftps_active_mode(ftps_server: Server) -> None:
     name, data = _archive()
-    Uploader(ftps_server.host, ftps_server.port, "guest", "guest", tls=True, passive=False,
-             cafile=ftps_server.cert).upload(name, data)
+    Uploader(
+        ftps_server.host, ftps_server.port, "guest", "guest", tls=True, passive=False, cafile=ftps_server.cert
+    ).upload(name, data)
     assert (ftps_server.home / name).read_bytes() == data
 
 
@@ -262,8 +263,7 @@ def test_q22_held_upload_reset_is_incomplete_for_the_server(ftp_server: Server) 
 
 def test_t1_ftps_held_upload_finishes_with_rename(ftps_server: Server) -> None:
     name, data = build_archive(ArchiveSpec(contacts=tuple((f"7903{i:07d}", "a", "b") for i in range(5000))))
-    uploader = Uploader(ftps_server.host, ftps_server.port, "guest", "guest", tls=True,
-                        cafile=ftps_server.cert)
+    uploader = Uploader(ftps_server.host, ftps_server.port, "guest", "guest", tls=True, cafile=ftps_server.cert)
     held = uploader.hold(name, data, temp_name="auto")
     transcript = held.finish()
     assert transcript.completed and (ftps_server.home / name).read_bytes() == data

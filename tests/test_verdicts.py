@@ -16,21 +16,42 @@ SPEC = ArchiveSpec(contacts=(("79031234567", "Иван", "Петров"),))
 TEXT = "Уважаемый Иван Петров! Ваш заказ готов к выдаче."
 
 
-def _case(*archives: ExpectedArchive, informational: bool = False, order: tuple[int, ...] | None = None,
-          folder_after: tuple[str, ...] = ()) -> Case:
-    return Case("Z9-test", "a test case", ("Z1",), tuple(SPEC for _ in archives),
-                Expected(tuple(archives), folder_after, order), informational=informational)
+def _case(
+    *archives: ExpectedArchive,
+    informational: bool = False,
+    order: tuple[int, ...] | None = None,
+    folder_after: tuple[str, ...] = (),
+) -> Case:
+    return Case(
+        "Z9-test",
+        "a test case",
+        ("Z1",),
+        tuple(SPEC for _ in archives),
+        Expected(tuple(archives), folder_after, order),
+        informational=informational,
+    )
 
 
 def _message(text: str = TEXT, send_at: datetime = AT, minutes: int = 1440, **more: Any) -> dict[str, Any]:
-    return {"phone": "79031234567", "text": text, "sender": "TESTSMS",
-            "send_at": send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "expires_at": (send_at + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "segments": 1, "encoding": "UCS-2", **more}
+    return {
+        "phone": "79031234567",
+        "text": text,
+        "sender": "TESTSMS",
+        "send_at": send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expires_at": (send_at + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "segments": 1,
+        "encoding": "UCS-2",
+        **more,
+    }
 
 
-def _seen(status: str = "accepted", messages: list[dict[str, Any]] | None = None, codes: tuple[str, ...] = (),
-          window: tuple[datetime, datetime] | None = (AT, AT), sequence: float = 1.0) -> ArchiveObservation:
+def _seen(
+    status: str = "accepted",
+    messages: list[dict[str, Any]] | None = None,
+    codes: tuple[str, ...] = (),
+    window: tuple[datetime, datetime] | None = (AT, AT),
+    sequence: float = 1.0,
+) -> ArchiveObservation:
     observed = ArchiveObservation.of("guest_20261125120000.zip", b"zip bytes")
     observed.gone, observed.status, observed.codes, observed.window = True, status, codes, window
     observed.messages = [_message()] if messages is None and status == "accepted" else (messages or [])
@@ -95,8 +116,9 @@ def test_absolute_instants_must_be_exact_c3() -> None:
 
 
 def test_informational_mismatch_is_failed_on_sim_but_recorded_on_live_q8() -> None:
-    case = _case(ExpectedArchive("accepted", ("SMS503",), messages=(sms("79031234567", TEXT, 1, "UCS-2"),)),
-                 informational=True)
+    case = _case(
+        ExpectedArchive("accepted", ("SMS503",), messages=(sms("79031234567", TEXT, 1, "UCS-2"),)), informational=True
+    )
     rejected = _seen(status="rejected", messages=[])
     assert judge(case, Observation("sim", [rejected])).outcome is Outcome.FAILED
     live = judge(case, Observation("live", [_seen(status="rejected", messages=[])]))

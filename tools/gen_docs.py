@@ -138,14 +138,16 @@ def load_cases() -> list[CaseInfo] | None:
         statements = getattr(case, "statements", ())
         if isinstance(statements, str):
             statements = (statements,)
-        cases.append(CaseInfo(
-            id=str(case.id),
-            description=str(getattr(case, "description", "")),
-            statements=tuple(str(s) for s in statements),
-            expected=_describe_expectation(case),
-            informational=bool(getattr(case, "informational", False)),
-            sim_only=str(getattr(case, "sim_only", None) or ""),
-        ))
+        cases.append(
+            CaseInfo(
+                id=str(case.id),
+                description=str(getattr(case, "description", "")),
+                statements=tuple(str(s) for s in statements),
+                expected=_describe_expectation(case),
+                informational=bool(getattr(case, "informational", False)),
+                sim_only=str(getattr(case, "sim_only", None) or ""),
+            )
+        )
     return cases  # in the catalogue's own order: by area, as written
 
 
@@ -215,12 +217,18 @@ def render_diagnostics() -> str:
         by_area[rule.code[3]].append(rule)
     for digit in sorted(by_area):
         area, meaning = AREAS.get(digit, (f"SMS{digit}xx", ""))
-        out += [f"### SMS{digit}xx {area}: {meaning}" if meaning else f"### SMS{digit}xx", "",
-                "| code | name | severity | statement | summary |", "|---|---|---|---|---|"]
+        out += [
+            f"### SMS{digit}xx {area}: {meaning}" if meaning else f"### SMS{digit}xx",
+            "",
+            "| code | name | severity | statement | summary |",
+            "|---|---|---|---|---|",
+        ]
         for rule in by_area[digit]:
             retired = " (retired)" if rule.retired else ""
-            out.append(f"| {diagnostic_link(rule.code, '')}{retired} | `{rule.name}` | {rule.severity.value} "
-                       f"| {statement_link(rule.statement)} | {cell(rule.summary)} |")
+            out.append(
+                f"| {diagnostic_link(rule.code, '')}{retired} | `{rule.name}` | {rule.severity.value} "
+                f"| {statement_link(rule.statement)} | {cell(rule.summary)} |"
+            )
         out.append("")
     for rule in rules:
         out += [f"## {rule.code} {rule.name} {{#{anchor(rule.code)}}}", ""]
@@ -244,13 +252,17 @@ def render_diagnostics() -> str:
 # --------------------------------------------------------------------------- rules and open questions
 
 
-def _statement_details(statement_id: str, rules: dict[str, list[Rule]], cases: dict[str, list[str]],
-                        cases_known: bool) -> list[str]:
+def _statement_details(
+    statement_id: str, rules: dict[str, list[Rule]], cases: dict[str, list[str]], cases_known: bool
+) -> list[str]:
     out: list[str] = []
     diagnostics = rules.get(statement_id, [])
     if diagnostics:
-        out.append("Diagnostics: " + ", ".join(
-            f"{diagnostic_link(r.code)} `{r.name}`" for r in sorted(diagnostics, key=lambda r: r.code)) + ".")
+        out.append(
+            "Diagnostics: "
+            + ", ".join(f"{diagnostic_link(r.code)} `{r.name}`" for r in sorted(diagnostics, key=lambda r: r.code))
+            + "."
+        )
         out.append("")
     if cases_known:
         ids = cases.get(statement_id, [])
@@ -298,18 +310,32 @@ def render_rules() -> str:
         for statement_id in ids:
             out += [f"### {statement_id} {{#{anchor(statement_id)}}}", "", STATEMENTS[statement_id], ""]
             out += _statement_details(statement_id, rules, by_case, cases is not None)
-    out += ["## What the document leaves open", "",
-            "The simulator's answer to each question, its settings and the cases that reveal the live "
-            "platform's answer are on [Open questions](open-questions.md); here are the diagnostics "
-            "that enforce each default.", ""]
+    out += [
+        "## What the document leaves open",
+        "",
+        "The simulator's answer to each question, its settings and the cases that reveal the live "
+        "platform's answer are on [Open questions](open-questions.md); here are the diagnostics "
+        "that enforce each default.",
+        "",
+    ]
     for question_id, (question, default) in OPEN_QUESTIONS.items():
-        out += [f"### {question_id} {{#{anchor(question_id)}}}", "", f"**Question.** {question}", "",
-                f"**Simulator default.** {default}", ""]
+        out += [
+            f"### {question_id} {{#{anchor(question_id)}}}",
+            "",
+            f"**Question.** {question}",
+            "",
+            f"**Simulator default.** {default}",
+            "",
+        ]
         out += _statement_details(question_id, rules, by_case, cases is not None)
     unknown = sorted(s for s in rules if s not in STATEMENTS and s not in OPEN_QUESTIONS)
     if unknown:  # the registry cites a statement the spec does not have: show it, the test flags it
-        out += ["## Unknown statements", "", "Cited by diagnostics but not in the spec: "
-                + ", ".join(unknown) + ".", ""]
+        out += [
+            "## Unknown statements",
+            "",
+            "Cited by diagnostics but not in the spec: " + ", ".join(unknown) + ".",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -332,10 +358,10 @@ def render_open_questions() -> str:
     ]
     for question_id, (question, default) in OPEN_QUESTIONS.items():
         settings = ", ".join(setting_link(s) for s in SETTINGS.get(question_id, ())) or "-"
-        codes = ", ".join(diagnostic_link(r.code) for r in sorted(rules.get(question_id, []),
-                                                                   key=lambda r: r.code)) or "-"
-        out.append(f"| {statement_link(question_id)} | {cell(question)} | {cell(default)} | {settings} "
-                   f"| {codes} |")
+        codes = (
+            ", ".join(diagnostic_link(r.code) for r in sorted(rules.get(question_id, []), key=lambda r: r.code)) or "-"
+        )
+        out.append(f"| {statement_link(question_id)} | {cell(question)} | {cell(default)} | {settings} | {codes} |")
     out.append("")
     if cases is not None:
         out += ["## Cases that probe each question", ""]
@@ -380,8 +406,10 @@ def render_cases() -> str:
         if case.sim_only:
             tags.append(f"smsftp.simulator only: {case.sim_only}")
         description = cell(case.description) + (f" *({cell('; '.join(tags))})*" if tags else "")
-        out.append(f"| <span id=\"{anchor(case.id)}\"></span>`{case.id}` | {description} "
-                   f"| {statements} | {cell(case.expected) or '-'} |")
+        out.append(
+            f'| <span id="{anchor(case.id)}"></span>`{case.id}` | {description} '
+            f"| {statements} | {cell(case.expected) or '-'} |"
+        )
     out.append("")
     return "\n".join(out)
 
@@ -464,8 +492,9 @@ def _render_command(command: click.Command, ctx: click.Context, level: int) -> l
     if command.epilog:
         out += _help_markdown(command.epilog)
     if isinstance(command, click.Group):
-        names = [n for n in command.list_commands(ctx)
-                 if (sub := command.get_command(ctx, n)) is not None and not sub.hidden]
+        names = [
+            n for n in command.list_commands(ctx) if (sub := command.get_command(ctx, n)) is not None and not sub.hidden
+        ]
         if names:
             out += ["**Commands**", ""]
             for name in names:
@@ -516,7 +545,8 @@ def load_openapi() -> dict[str, Any] | None:
     if any(p.default is inspect.Parameter.empty for p in params.values()):
         # The app wants a simulator to serve; one that is never started opens no socket.
         simulator: Any = importlib.import_module("smsftp.simulator.app").Simulator(
-            state_dir=":memory:", api_port=None, tls="off")
+            state_dir=":memory:", api_port=None, tls="off"
+        )
         spec = create_app(simulator).openapi()
     else:
         spec = create_app().openapi()
@@ -591,9 +621,11 @@ def render_http_api() -> str:
             for p in parameters:
                 schema = p.get("schema", {})
                 default = f" Default: `{schema['default']}`." if "default" in schema else ""
-                out.append(f"| `{p['name']}` | {p.get('in', '')} | {_schema_type(schema)} "
-                           f"| {'yes' if p.get('required') else 'no'} "
-                           f"| {cell(p.get('description', '') + default)} |")
+                out.append(
+                    f"| `{p['name']}` | {p.get('in', '')} | {_schema_type(schema)} "
+                    f"| {'yes' if p.get('required') else 'no'} "
+                    f"| {cell(p.get('description', '') + default)} |"
+                )
             out.append("")
         body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         if body:
@@ -626,8 +658,10 @@ def render_http_api() -> str:
                     described = str(prop.get("description", ""))
                     if "default" in prop and prop["default"] is not None:
                         described += f" Default: `{json.dumps(prop['default'], ensure_ascii=False)}`."
-                    out.append(f"| `{field_name}` | {_schema_type(prop)} "
-                               f"| {'yes' if field_name in required else 'no'} | {cell(described)} |")
+                    out.append(
+                        f"| `{field_name}` | {_schema_type(prop)} "
+                        f"| {'yes' if field_name in required else 'no'} | {cell(described)} |"
+                    )
                 out.append("")
             elif "enum" in schema:
                 out += [f"One of {_schema_type(schema)}.", ""]
@@ -661,10 +695,16 @@ def render_pytest_options() -> str:
     for option in options:
         default = "-" if option.default in (None, "") else code_span(str(option.default))
         name = option.cli if option.flag else f"{option.cli}=VALUE"
-        out.append(f"| <span id=\"{anchor(option.cli)}\"></span>{code_span(name)} | `{option.env}` "
-                   f"| `{option.ini}` | {default} | {cell(option.help)} |")
-    out += ["", "`--sms-strict` is the suite's own switch; pytest's `--strict` is about pytest (markers, "
-            "configuration) and leaves the verdicts alone.", ""]
+        out.append(
+            f'| <span id="{anchor(option.cli)}"></span>{code_span(name)} | `{option.env}` '
+            f"| `{option.ini}` | {default} | {cell(option.help)} |"
+        )
+    out += [
+        "",
+        "`--sms-strict` is the suite's own switch; pytest's `--strict` is about pytest (markers, "
+        "configuration) and leaves the verdicts alone.",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -706,8 +746,7 @@ def _json_rows(schema: Mapping[str, Any], prefix: str = "") -> list[str]:
             continue
         path = f"{prefix}{name}"
         described = str(prop.get("description", ""))
-        rows.append(f"| `{path}` | {_json_type(prop)} | {'yes' if name in required else 'no'} "
-                    f"| {cell(described)} |")
+        rows.append(f"| `{path}` | {_json_type(prop)} | {'yes' if name in required else 'no'} | {cell(described)} |")
         if prop.get("type") == "object" and "properties" in prop:
             rows += _json_rows(prop, f"{path}.")
         items = prop.get("items", {})
@@ -743,7 +782,7 @@ def render_corpus() -> str:
         "`index.json` validates as [index](#def-index), each `expected.json` as "
         "[expected](#def-expected). Instants are UTC. A message's `send_at` and `expires_at` are "
         "either absolute (a scheduled send date) or relative to the moment the platform processed "
-        "the archive: `processing+0m` is \"sent at once\", `processing+1440m` \"24 hours later\". "
+        'the archive: `processing+0m` is "sent at once", `processing+1440m` "24 hours later". '
         "With the simulator's clock frozen at `processing_at`, relative instants resolve against it.",
         "",
         "The expected outcomes are written by hand from the platform's document, never recorded from "
@@ -792,8 +831,11 @@ def render_corpus() -> str:
         if rows:
             out += ["| field | type | required | description |", "|---|---|---|---|", *rows, ""]
         else:
-            out += [f"Type: {_json_type(definition)}."
-                    + (f" Pattern: `{definition['pattern']}`." if "pattern" in definition else ""), ""]
+            out += [
+                f"Type: {_json_type(definition)}."
+                + (f" Pattern: `{definition['pattern']}`." if "pattern" in definition else ""),
+                "",
+            ]
     return "\n".join(out)
 
 
@@ -833,8 +875,9 @@ def stale_pages(names: Iterable[str] | None = None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     choices = sorted([*PAGES, *ALIASES, "all"])
-    parser.add_argument("pages", nargs="*", metavar="PAGE",
-                        help=f"pages to generate: {', '.join(choices)} (default: all)")
+    parser.add_argument(
+        "pages", nargs="*", metavar="PAGE", help=f"pages to generate: {', '.join(choices)} (default: all)"
+    )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a page is stale")
     args = parser.parse_args(argv)
     unknown = [n for n in args.pages if n not in choices]

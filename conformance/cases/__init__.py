@@ -108,9 +108,36 @@ __all__ = [
 
 # The statement ids of ../shared/spec/statements.md; tests/test_cases.py keeps this list equal to the spec.
 STATEMENT_IDS: tuple[str, ...] = (
-    "T1", "T2", "T3", "T4", "P1", "P2", "P3", "P4", "R1",
-    "Z1", "Z2", "Z3", "Z4", "Z5", "C1", "C2", "C3", "C4",
-    "M1", "M2", "M3", "M4", "M5", "M6", "N1", "N2", "N3", "N4", "N5", "N6",
+    "T1",
+    "T2",
+    "T3",
+    "T4",
+    "P1",
+    "P2",
+    "P3",
+    "P4",
+    "R1",
+    "Z1",
+    "Z2",
+    "Z3",
+    "Z4",
+    "Z5",
+    "C1",
+    "C2",
+    "C3",
+    "C4",
+    "M1",
+    "M2",
+    "M3",
+    "M4",
+    "M5",
+    "M6",
+    "N1",
+    "N2",
+    "N3",
+    "N4",
+    "N5",
+    "N6",
 )
 OPEN_QUESTIONS: tuple[str, ...] = tuple(f"Q{n}" for n in range(1, 28))
 
@@ -131,8 +158,9 @@ def get_case(case_id: str) -> Case:
         return _BY_ID[case_id]
     except KeyError:
         near = [i for i in _BY_ID if i.split("-")[0] == case_id.split("-")[0]]
-        raise KeyError(f"no case {case_id!r}" + (f"; cases of {case_id.split('-')[0]}: {', '.join(near)}"
-                                                 if near else "")) from None
+        raise KeyError(
+            f"no case {case_id!r}" + (f"; cases of {case_id.split('-')[0]}: {', '.join(near)}" if near else "")
+        ) from None
 
 
 def _globs(patterns: Iterable[str]) -> list[str]:
@@ -145,6 +173,9 @@ def select_cases(include: Iterable[str] = (), exclude: Iterable[str] = ()) -> li
     Globs may be comma-separated; matching is case-sensitive, as ids are.
     """
     wanted, unwanted = _globs(include), _globs(exclude)
-    return [c for c in _ALL
-            if (not wanted or any(fnmatch.fnmatchcase(c.id, g) for g in wanted))
-            and not any(fnmatch.fnmatchcase(c.id, g) for g in unwanted)]
+    return [
+        c
+        for c in _ALL
+        if (not wanted or any(fnmatch.fnmatchcase(c.id, g) for g in wanted))
+        and not any(fnmatch.fnmatchcase(c.id, g) for g in unwanted)
+    ]

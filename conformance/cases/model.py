@@ -80,14 +80,26 @@ class ExpectedMessage:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "phone": self.phone, "text": self.text, "sender": self.sender,
-            "send_at": instant_json(self.send_at), "expires_at": instant_json(self.expires_at),
-            "segments": self.segments, "encoding": self.encoding,
+            "phone": self.phone,
+            "text": self.text,
+            "sender": self.sender,
+            "send_at": instant_json(self.send_at),
+            "expires_at": instant_json(self.expires_at),
+            "segments": self.segments,
+            "encoding": self.encoding,
         }
 
 
-def sms(phone: str, text: str, segments: int, encoding: Encoding, *, sender: str = DEMO_SENDER,
-        at: Instant = AT_ONCE, validity: int = 1440) -> ExpectedMessage:
+def sms(
+    phone: str,
+    text: str,
+    segments: int,
+    encoding: Encoding,
+    *,
+    sender: str = DEMO_SENDER,
+    at: Instant = AT_ONCE,
+    validity: int = 1440,
+) -> ExpectedMessage:
     """An expected message; ``expires_at`` is ``validity`` minutes after ``at`` (M4, N5)."""
     return ExpectedMessage(phone, text, sender, at, plus_minutes(at, validity), segments, encoding)
 
@@ -154,8 +166,13 @@ class Expected:
         }
 
 
-def one(status: Status, *codes: str, messages: tuple[ExpectedMessage, ...] | None = (),
-        count: int | None = None, folder_after: tuple[str, ...] = ()) -> Expected:
+def one(
+    status: Status,
+    *codes: str,
+    messages: tuple[ExpectedMessage, ...] | None = (),
+    count: int | None = None,
+    folder_after: tuple[str, ...] = (),
+) -> Expected:
     """The expectation of a one-archive case."""
     return Expected((ExpectedArchive(status, codes, messages, count),), folder_after)
 
@@ -188,8 +205,9 @@ class RawRows(bytes):
     newline: str
     encoding: str
 
-    def __new__(cls, rows: tuple[tuple[str, ...], ...], *, separator: str = ";", newline: str = "\r\n",
-                encoding: str = "utf-8") -> RawRows:
+    def __new__(
+        cls, rows: tuple[tuple[str, ...], ...], *, separator: str = ";", newline: str = "\r\n", encoding: str = "utf-8"
+    ) -> RawRows:
         text = "".join(separator.join(row) + newline for row in rows)
         made = super().__new__(cls, text.encode(encoding))
         made.rows, made.separator, made.newline, made.encoding = rows, separator, newline, encoding
@@ -233,8 +251,9 @@ class Case:
 
     def __post_init__(self) -> None:
         if len(self.recipes) != len(self.expected.archives):
-            raise ValueError(f"{self.id}: {len(self.recipes)} recipe(s) but "
-                             f"{len(self.expected.archives)} expected outcome(s)")
+            raise ValueError(
+                f"{self.id}: {len(self.recipes)} recipe(s) but {len(self.expected.archives)} expected outcome(s)"
+            )
         if self.scenario not in SCENARIOS:
             raise ValueError(f"{self.id}: unknown scenario {self.scenario!r}")
 
@@ -254,8 +273,9 @@ class Case:
         ``login`` (default: ``self.login``) names it; settings only a service knows are left out
         (``service_settings``).
         """
-        settings: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
-                                    for k, v in self.account if k in ACCOUNT_FIELDS}
+        settings: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in self.account if k in ACCOUNT_FIELDS
+        }
         settings["login"] = login or self.login
         base = replace(demo_account(), senders=(self.sender,), default_sender=self.sender)
         return replace(base, **settings)
@@ -275,11 +295,18 @@ class Case:
         who = login or self.login
         built = self.archives(who)
         return {
-            "id": self.id, "description": self.description, "statements": list(self.statements),
-            "informational": self.informational, "needs_clock": self.needs_clock, "scenario": self.scenario,
-            "account": dict(self.account), "sim_only": self.sim_only, "upload": self.upload.to_json(),
-            "archives": [{"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                         for name, data in built],
+            "id": self.id,
+            "description": self.description,
+            "statements": list(self.statements),
+            "informational": self.informational,
+            "needs_clock": self.needs_clock,
+            "scenario": self.scenario,
+            "account": dict(self.account),
+            "sim_only": self.sim_only,
+            "upload": self.upload.to_json(),
+            "archives": [
+                {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in built
+            ],
             "expected": {**self.expected.to_json(who), "folder_after": list(self.folder_after(who))},
         }
 
@@ -289,6 +316,7 @@ def _build(recipe: Recipe, login: str) -> tuple[str, bytes]:
         return recipe.name.format(login=login), recipe.data
     spec = recipe
     if spec.filename is not None:
-        spec = replace(spec, filename=spec.filename.format(
-            login=login, login_swapcase=login.swapcase(), stamp=spec.stamp))
+        spec = replace(
+            spec, filename=spec.filename.format(login=login, login_swapcase=login.swapcase(), stamp=spec.stamp)
+        )
     return build_archive(replace(spec, login=login))

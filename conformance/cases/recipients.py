@@ -22,40 +22,91 @@ from smsftp.conformance.cases.spellings import (
 _MARIA_NAME = ("Мария", "Сидорова")
 
 
-def _bad_phone(case_id: str, description: str, statements: tuple[str, ...], spelling: str, code: str,
-               *, informational: bool = True) -> Case:
+def _bad_phone(
+    case_id: str, description: str, statements: tuple[str, ...], spelling: str, code: str, *, informational: bool = True
+) -> Case:
     """Ivan's row and Maria's row with her number spelt ``spelling``: Maria's row alone is not sent (Q9)."""
     spec = replace(TEMPLATE, contacts=(IVAN, (spelling, *_MARIA_NAME)))
-    return Case(case_id, description, statements, (spec,), one("accepted", code, messages=(ivan(),)),
-                informational=informational)
+    return Case(
+        case_id,
+        description,
+        statements,
+        (spec,),
+        one("accepted", code, messages=(ivan(),)),
+        informational=informational,
+    )
 
 
 CASES: tuple[Case, ...] = (
-    _bad_phone("C2-phone-invalid", "A number one digit short (7903123456) rejects its row", ("C2", "Q9"),
-               TOO_SHORT, "SMS506", informational=False),
+    _bad_phone(
+        "C2-phone-invalid",
+        "A number one digit short (7903123456) rejects its row",
+        ("C2", "Q9"),
+        TOO_SHORT,
+        "SMS506",
+        informational=False,
+    ),
     _bad_phone("C2-Q8-phone-empty", "An empty phone rejects its row", ("C2", "Q8"), "", "SMS501"),
-    _bad_phone("C2-phone-letters", "A name in the phone column rejects its row", ("C2",), "Sidorova", "SMS507",
-               informational=False),
-    Case("C2-phone-column-missing", "A contacts.csv without a phone column is rejected", ("C2", "C1"),
-         (replace(TEMPLATE, contacts_header=("tel", "attr1", "attr2")),), one("rejected", "SMS305")),
+    _bad_phone(
+        "C2-phone-letters",
+        "A name in the phone column rejects its row",
+        ("C2",),
+        "Sidorova",
+        "SMS507",
+        informational=False,
+    ),
+    Case(
+        "C2-phone-column-missing",
+        "A contacts.csv without a phone column is rejected",
+        ("C2", "C1"),
+        (replace(TEMPLATE, contacts_header=("tel", "attr1", "attr2")),),
+        one("rejected", "SMS305"),
+    ),
     _bad_phone("Q8-leading-plus", "+79161234567 rejects its row", ("Q8",), spell(plus, PHONE_B), "SMS502"),
-    _bad_phone("Q8-leading-8", "89161234567 (Russian domestic) rejects its row", ("Q8",),
-               spell(domestic, PHONE_B), "SMS503"),
+    _bad_phone(
+        "Q8-leading-8", "89161234567 (Russian domestic) rejects its row", ("Q8",), spell(domestic, PHONE_B), "SMS503"
+    ),
     _bad_phone("Q8-formatted", "7 (916) 123-45-67 rejects its row", ("Q8",), spell(formatted, PHONE_B), "SMS505"),
-    _bad_phone("Q8-formatted-leading-8", "8 (916) 123-45-67 rejects its row", ("Q8",),
-               spell(formatted_domestic, PHONE_B), "SMS505|SMS503"),
-    _bad_phone("Q8-scientific", "Excel's 7.9161234567E+10 rejects its row", ("Q8",),
-               spell(scientific, PHONE_B), "SMS504"),
-    _bad_phone("Q8-scientific-comma", "Excel's Russian-locale 7,9161234567E+10 rejects its row", ("Q8",),
-               spell(scientific_comma, PHONE_B), "SMS504"),
-    Case("Q9-bad-row-skipped", "A bad row between two good ones: the good ones are sent", ("Q9", "Q8"),
-         (replace(TEMPLATE, contacts=(IVAN, (spell(domestic, PHONE_B), *_MARIA_NAME), OLGA)),),
-         one("accepted", "SMS503", messages=(ivan(), olga())), informational=True),
-    Case("Q9-setting-rejects-archive", "With reject_archive_on_bad_row one bad row rejects the archive",
-         ("Q9",), (replace(TEMPLATE, contacts=(IVAN, (spell(domestic, PHONE_B), *_MARIA_NAME))),),
-         one("rejected", "SMS416", "SMS503"), account=(("login", "strict"), ("reject_archive_on_bad_row", True)),
-         informational=True, sim_only="needs an account set to reject archives with a bad row"),
-    Case("N3-plain-bad-phone", "A plain row with 89031234567 is not sent; the others are", ("N3", "Q8"),
-         (replace(TEMPLATE, mode="plain", plain_rows=((spell(domestic, PHONE_A), "Hi"), (PHONE_B, "Hi"))),),
-         one("accepted", "SMS503", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),))),
+    _bad_phone(
+        "Q8-formatted-leading-8",
+        "8 (916) 123-45-67 rejects its row",
+        ("Q8",),
+        spell(formatted_domestic, PHONE_B),
+        "SMS505|SMS503",
+    ),
+    _bad_phone(
+        "Q8-scientific", "Excel's 7.9161234567E+10 rejects its row", ("Q8",), spell(scientific, PHONE_B), "SMS504"
+    ),
+    _bad_phone(
+        "Q8-scientific-comma",
+        "Excel's Russian-locale 7,9161234567E+10 rejects its row",
+        ("Q8",),
+        spell(scientific_comma, PHONE_B),
+        "SMS504",
+    ),
+    Case(
+        "Q9-bad-row-skipped",
+        "A bad row between two good ones: the good ones are sent",
+        ("Q9", "Q8"),
+        (replace(TEMPLATE, contacts=(IVAN, (spell(domestic, PHONE_B), *_MARIA_NAME), OLGA)),),
+        one("accepted", "SMS503", messages=(ivan(), olga())),
+        informational=True,
+    ),
+    Case(
+        "Q9-setting-rejects-archive",
+        "With reject_archive_on_bad_row one bad row rejects the archive",
+        ("Q9",),
+        (replace(TEMPLATE, contacts=(IVAN, (spell(domestic, PHONE_B), *_MARIA_NAME))),),
+        one("rejected", "SMS416", "SMS503"),
+        account=(("login", "strict"), ("reject_archive_on_bad_row", True)),
+        informational=True,
+        sim_only="needs an account set to reject archives with a bad row",
+    ),
+    Case(
+        "N3-plain-bad-phone",
+        "A plain row with 89031234567 is not sent; the others are",
+        ("N3", "Q8"),
+        (replace(TEMPLATE, mode="plain", plain_rows=((spell(domestic, PHONE_A), "Hi"), (PHONE_B, "Hi"))),),
+        one("accepted", "SMS503", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
+    ),
 )

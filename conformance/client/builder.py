@@ -196,8 +196,9 @@ def iter_csv(
         progress(done)
 
 
-def write_csv(rows: Iterable[Sequence[str]], *, encoding: str = "utf-8", bom: bool = False,
-              newline: str = "\r\n") -> bytes:
+def write_csv(
+    rows: Iterable[Sequence[str]], *, encoding: str = "utf-8", bom: bool = False, newline: str = "\r\n"
+) -> bytes:
     """``;``-separated CSV bytes with minimal quoting (``csv.QUOTE_MINIMAL``)."""
     return b"".join(iter_csv(rows, encoding=encoding, bom=bom, newline=newline))
 
@@ -222,10 +223,17 @@ def _path(spec: ArchiveSpec, name: str) -> str:
     return f"{spec.folder}/{name}" if spec.folder else name
 
 
-def _csv(spec: ArchiveSpec, rows: Iterable[Sequence[str]], *, head: str | None = None,
-         header: Sequence[str] | None = None, progress: Progress | None = None) -> Iterator[bytes]:
-    return iter_csv(rows, encoding=spec.encoding, bom=spec.bom, newline=spec.newline, head=head,
-                    header=header, progress=progress)
+def _csv(
+    spec: ArchiveSpec,
+    rows: Iterable[Sequence[str]],
+    *,
+    head: str | None = None,
+    header: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Iterator[bytes]:
+    return iter_csv(
+        rows, encoding=spec.encoding, bom=spec.bom, newline=spec.newline, head=head, header=header, progress=progress
+    )
 
 
 def _template_rows(spec: ArchiveSpec, count: int) -> list[tuple[str, ...]]:
@@ -238,16 +246,27 @@ def _plan(spec: ArchiveSpec, rows: Iterable[Sequence[str]] | None, progress: Pro
     plan = _Plan()
     if "dir-entries" in faults and spec.folder:
         plan.entries.append(_Entry(spec.folder + "/", b"", is_data=False))
-    contacts_name, template_name = ("Contacts.csv", "Template.csv") if "name-case" in faults else (
-        "contacts.csv", "template.csv")
+    contacts_name, template_name = (
+        ("Contacts.csv", "Template.csv") if "name-case" in faults else ("contacts.csv", "template.csv")
+    )
     own_rows = rows if rows is not None and spec.mode == "plain" else spec.plain_rows
-    plain = _Entry(_path(spec, spec.plain_name), spec.plain_raw if spec.plain_raw is not None else _csv(
-        spec, own_rows, head=spec.plain_header, progress=progress if spec.mode == "plain" else None))
+    plain = _Entry(
+        _path(spec, spec.plain_name),
+        spec.plain_raw
+        if spec.plain_raw is not None
+        else _csv(spec, own_rows, head=spec.plain_header, progress=progress if spec.mode == "plain" else None),
+    )
     if spec.mode == "template":
-        contacts = spec.contacts_raw if spec.contacts_raw is not None else _csv(
-            spec, rows if rows is not None else spec.contacts, header=spec.contacts_header, progress=progress)
-        template = spec.template_raw if spec.template_raw is not None else b"".join(
-            _csv(spec, _template_rows(spec, spec.template_rows)))
+        contacts = (
+            spec.contacts_raw
+            if spec.contacts_raw is not None
+            else _csv(spec, rows if rows is not None else spec.contacts, header=spec.contacts_header, progress=progress)
+        )
+        template = (
+            spec.template_raw
+            if spec.template_raw is not None
+            else b"".join(_csv(spec, _template_rows(spec, spec.template_rows)))
+        )
         if "missing-contacts" not in faults:
             plan.entries.append(_Entry(_path(spec, contacts_name), contacts))
         if "missing-template" not in faults:
@@ -257,8 +276,9 @@ def _plan(spec: ArchiveSpec, rows: Iterable[Sequence[str]] | None, progress: Pro
     else:
         plan.entries.append(plain)
         if "mixed" in faults:
-            plan.entries.append(_Entry(_path(spec, "contacts.csv"),
-                                       b"".join(_csv(spec, [spec.contacts_header, *spec.contacts]))))
+            plan.entries.append(
+                _Entry(_path(spec, "contacts.csv"), b"".join(_csv(spec, [spec.contacts_header, *spec.contacts])))
+            )
             template_bytes = b"".join(_csv(spec, _template_rows(spec, 1)))
             plan.entries.append(_Entry(_path(spec, "template.csv"), template_bytes))
     _entry_faults(spec, plan, faults)
@@ -280,8 +300,9 @@ def _entry_faults(spec: ArchiveSpec, plan: _Plan, faults: set[str]) -> None:
         plan.entries.append(_Entry(f"__MACOSX/{_path(spec, '._' + base)}", _APPLEDOUBLE, is_data=False))
         plan.entries.append(_Entry(_path(spec, ".DS_Store"), b"\0\0\0\1Bud1" + bytes(22), is_data=False))
     if "thumbs-db" in faults:
-        plan.entries.append(_Entry(_path(spec, "Thumbs.db"), bytes.fromhex("d0cf11e0a1b11ae1") + bytes(24),
-                                   is_data=False))
+        plan.entries.append(
+            _Entry(_path(spec, "Thumbs.db"), bytes.fromhex("d0cf11e0a1b11ae1") + bytes(24), is_data=False)
+        )
     if "extra-file" in faults:
         plan.entries.append(_Entry(_path(spec, "readme.docx"), b"PK\3\4 not a campaign", is_data=False))
     if "zip-slip" in faults:
@@ -305,8 +326,9 @@ def _padded(data: bytes | Iterable[bytes], extra: int) -> Iterator[bytes]:
         yield block[: min(len(block), extra - start)]
 
 
-def _write_zip(spec: ArchiveSpec, out: BinaryIO, rows: Iterable[Sequence[str]] | None,
-               progress: Progress | None) -> None:
+def _write_zip(
+    spec: ArchiveSpec, out: BinaryIO, rows: Iterable[Sequence[str]] | None, progress: Progress | None
+) -> None:
     """Write the archive of ``spec`` into the seekable ``out``, with every fault but ASCII mangling."""
     faults = set(spec.faults)
     plan = _plan(spec, rows, progress)
@@ -324,10 +346,15 @@ def _write_zip(spec: ArchiveSpec, out: BinaryIO, rows: Iterable[Sequence[str]] |
     if "empty-zip" not in faults:
         for entry in plan.entries:
             is_dir = entry.name.endswith("/")
-            writer.add(entry.name, entry.data, method=STORED if stored or is_dir else DEFLATED,
-                       password=password if not is_dir else None,
-                       name_encoding=spec.name_encoding, create_system=_host(spec, entry)[0],
-                       external_attr=_host(spec, entry)[1])
+            writer.add(
+                entry.name,
+                entry.data,
+                method=STORED if stored or is_dir else DEFLATED,
+                password=password if not is_dir else None,
+                name_encoding=spec.name_encoding,
+                create_system=_host(spec, entry)[0],
+                external_attr=_host(spec, entry)[1],
+            )
     records = writer.close()
     data_records = [r for r, e in zip(records, plan.entries, strict=False) if e.is_data]
     _byte_faults(out, faults, data_records if "empty-zip" not in faults else [])

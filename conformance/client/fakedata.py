@@ -28,11 +28,75 @@ from faker import Faker
 
 # Network codes of the large Russian mobile operators (MTS, MegaFon, Beeline, Tele2).
 DEF_CODES: tuple[str, ...] = (
-    "901", "902", "903", "904", "905", "906", "908", "909", "910", "911", "912", "913", "914", "915",
-    "916", "917", "918", "919", "920", "921", "922", "923", "924", "925", "926", "927", "928", "929",
-    "931", "932", "933", "934", "936", "937", "938", "939", "950", "951", "952", "953", "958",
-    "960", "961", "962", "963", "964", "965", "966", "967", "968", "969", "977", "978", "980", "981",
-    "982", "983", "984", "985", "986", "987", "988", "989", "991", "992", "993", "994", "995", "996",
+    "901",
+    "902",
+    "903",
+    "904",
+    "905",
+    "906",
+    "908",
+    "909",
+    "910",
+    "911",
+    "912",
+    "913",
+    "914",
+    "915",
+    "916",
+    "917",
+    "918",
+    "919",
+    "920",
+    "921",
+    "922",
+    "923",
+    "924",
+    "925",
+    "926",
+    "927",
+    "928",
+    "929",
+    "931",
+    "932",
+    "933",
+    "934",
+    "936",
+    "937",
+    "938",
+    "939",
+    "950",
+    "951",
+    "952",
+    "953",
+    "958",
+    "960",
+    "961",
+    "962",
+    "963",
+    "964",
+    "965",
+    "966",
+    "967",
+    "968",
+    "969",
+    "977",
+    "978",
+    "980",
+    "981",
+    "982",
+    "983",
+    "984",
+    "985",
+    "986",
+    "987",
+    "988",
+    "989",
+    "991",
+    "992",
+    "993",
+    "994",
+    "995",
+    "996",
     "999",
 )
 _SUBSCRIBERS = 10_000_000
@@ -92,11 +156,13 @@ def people_pool(seed: int = 0, size: int = _POOL_SIZE) -> tuple[Person, ...]:
     pool: list[Person] = []
     for i in range(size):
         if i % 2:
-            pool.append(Person(fake.first_name_female(), fake.middle_name_female(), fake.last_name_female(),
-                               fake.city_name()))
+            pool.append(
+                Person(fake.first_name_female(), fake.middle_name_female(), fake.last_name_female(), fake.city_name())
+            )
         else:
-            pool.append(Person(fake.first_name_male(), fake.middle_name_male(), fake.last_name_male(),
-                               fake.city_name()))
+            pool.append(
+                Person(fake.first_name_male(), fake.middle_name_male(), fake.last_name_male(), fake.city_name())
+            )
     return tuple(pool)
 
 
@@ -148,7 +214,10 @@ def contacts(
 
 
 def plain_rows(
-    count: int, *, seed: int = 0, text: str = "#attr1#, ваш заказ готов.",
+    count: int,
+    *,
+    seed: int = 0,
+    text: str = "#attr1#, ваш заказ готов.",
     numbers: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Plain-mode rows ``(TELRN_LONG, TEXT)``; ``#attrN#`` in ``text`` is filled like a template would."""

@@ -105,15 +105,16 @@ def recipe(params: FixtureParams) -> FixtureRecipe:
     if "cp866-names" in faults and params.mode != "plain":
         raise FixtureError("cp866-names needs --mode plain: template mode's file names are plain ASCII")
     if params.bom and params.encoding != "utf-8":
-        raise FixtureError(f"--bom writes a UTF-8 byte-order mark; it cannot go with --encoding "
-                           f"{params.encoding}")
+        raise FixtureError(f"--bom writes a UTF-8 byte-order mark; it cannot go with --encoding {params.encoding}")
     if params.contacts < 0:
         raise FixtureError("--contacts must be 0 or more")
-    builder_faults = tuple(dict.fromkeys(ALIASES.get(f, f) for f in params.faults
-                                         if ALIASES.get(f, f) in FAULTS))
+    builder_faults = tuple(dict.fromkeys(ALIASES.get(f, f) for f in params.faults if ALIASES.get(f, f) in FAULTS))
     template_rows = 2 if "template-two-rows" in faults else 0 if "template-no-rows" in faults else 1
-    message = params.message if params.message is not None else (
-        dict(DEFAULT_TEMPLATE)["message"] if params.mode == "template" else DEFAULT_PLAIN_TEXT)
+    message = (
+        params.message
+        if params.message is not None
+        else (dict(DEFAULT_TEMPLATE)["message"] if params.mode == "template" else DEFAULT_PLAIN_TEXT)
+    )
     count = 0 if "no-contacts" in faults else params.contacts
     spec = ArchiveSpec(
         login=params.login,
@@ -139,8 +140,7 @@ def _rows(params: FixtureParams, spec: ArchiveSpec) -> Iterator[tuple[str, ...]]
     count = 0 if "no-contacts" in params.faults else params.contacts
     message = dict(spec.template_items)["message"]
     if spec.mode == "template":
-        rows: Iterator[tuple[str, ...]] = fakedata.contacts(count, seed=params.seed,
-                                                            columns=spec.contacts_header)
+        rows: Iterator[tuple[str, ...]] = fakedata.contacts(count, seed=params.seed, columns=spec.contacts_header)
     else:
         rows = fakedata.plain_rows(count, seed=params.seed, text=message)
     first: Sequence[str] | None = None
@@ -159,4 +159,3 @@ def _spoil_first(row: Sequence[str], faults: Sequence[str]) -> tuple[str, ...]:
         if fault in fakedata.MISSPELLINGS:
             phone = fakedata.misspell(row[0], fault)
     return (phone, *row[1:])
-

@@ -68,8 +68,10 @@ class UploadTranscript:
 
     def text(self) -> str:
         """The dialogue as a client log: ``> COMMAND`` then ``< reply`` lines."""
-        out = [f"# {'ftps' if self.tls else 'ftp'}://{self.login}@{self.host}:{self.port} "
-               f"{'passive' if self.passive else 'active'}"]
+        out = [
+            f"# {'ftps' if self.tls else 'ftp'}://{self.login}@{self.host}:{self.port} "
+            f"{'passive' if self.passive else 'active'}"
+        ]
         for command, reply in self.lines:
             if command:
                 out.append(f"> {command}")
@@ -78,10 +80,19 @@ class UploadTranscript:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "host": self.host, "port": self.port, "login": self.login, "tls": self.tls,
-            "passive": self.passive, "filename": self.filename, "temp_name": self.temp_name,
-            "binary": self.binary, "size": self.size, "sha256": self.sha256, "completed": self.completed,
-            "error": self.error, "elapsed": round(self.elapsed, 3),
+            "host": self.host,
+            "port": self.port,
+            "login": self.login,
+            "tls": self.tls,
+            "passive": self.passive,
+            "filename": self.filename,
+            "temp_name": self.temp_name,
+            "binary": self.binary,
+            "size": self.size,
+            "sha256": self.sha256,
+            "completed": self.completed,
+            "error": self.error,
+            "elapsed": round(self.elapsed, 3),
             "lines": [{"command": c, "reply": r} for c, r in self.lines],
         }
 
@@ -143,9 +154,21 @@ def tls_context(cafile: str | Path | None = None, verify: bool = True) -> ssl.SS
 class Uploader:
     """One account on one FTP/FTPS endpoint; each operation is one login session."""
 
-    def __init__(self, host: str, port: int, login: str, password: str, tls: bool = False,
-                 passive: bool = True, timeout: float = 10, *, guard: Guard | None = None,
-                 cafile: str | Path | None = None, verify: bool = True, cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        login: str,
+        password: str,
+        tls: bool = False,
+        passive: bool = True,
+        timeout: float = 10,
+        *,
+        guard: Guard | None = None,
+        cafile: str | Path | None = None,
+        verify: bool = True,
+        cwd: str | None = None,
+    ) -> None:
         self.host, self.port, self.login, self.password = host, port, login, password
         self.tls, self.passive, self.timeout = tls, passive, timeout
         self.guard, self.cwd = guard, cwd
@@ -202,22 +225,24 @@ class Uploader:
         transcript.temp_name = filename + ".part" if temp_name == "auto" else temp_name
         return transcript
 
-    def upload(self, filename: str, data: bytes, *, binary: bool = True,
-               temp_name: TempName = None) -> UploadTranscript:
+    def upload(
+        self, filename: str, data: bytes, *, binary: bool = True, temp_name: TempName = None
+    ) -> UploadTranscript:
         """Upload ``data`` as ``filename``; ``temp_name`` ``"auto"`` stores as ``filename.part`` first."""
         transcript = self._prepare(filename, data, binary, temp_name)
 
         def action(ftp: ftplib.FTP) -> None:
             conn = _start(ftp, transcript)
             for start in range(0, len(data), _CHUNK):
-                conn.sendall(data[start:start + _CHUNK])
+                conn.sendall(data[start : start + _CHUNK])
             _finish(ftp, conn, transcript)
 
         self._run(transcript, "upload", action)
         return transcript
 
-    def hold(self, filename: str, data: bytes, *, binary: bool = True, temp_name: TempName = None,
-             first: int | None = None) -> HeldUpload:
+    def hold(
+        self, filename: str, data: bytes, *, binary: bool = True, temp_name: TempName = None, first: int | None = None
+    ) -> HeldUpload:
         """Start an upload, send the first ``first`` bytes (default: half) and keep the transfer open."""
         transcript = self._prepare(filename, data, binary, temp_name)
         cut = len(data) // 2 if first is None else first
@@ -274,7 +299,7 @@ class HeldUpload:
         self._once()
         try:
             for start in range(0, len(self.rest), _CHUNK):
-                self.conn.sendall(self.rest[start:start + _CHUNK])
+                self.conn.sendall(self.rest[start : start + _CHUNK])
             _finish(self.ftp, self.conn, self.transcript)
             _quit(self.ftp)
         except (OSError, EOFError, ftplib.Error) as exc:

@@ -85,9 +85,7 @@ def encryption_header(password: bytes, name: bytes, check_byte: int) -> bytes:
     return seed[: HEADER_SIZE - 1] + bytes([check_byte & 0xFF])
 
 
-def encrypt_stream(
-    password: bytes, name: bytes, check_byte: int, chunks: Iterable[bytes]
-) -> Iterator[bytes]:
+def encrypt_stream(password: bytes, name: bytes, check_byte: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Encrypt an entry's (already compressed) data: the header first, then every chunk."""
     cipher = ZipCrypto(password)
     yield cipher.encrypt(encryption_header(password, name, check_byte))

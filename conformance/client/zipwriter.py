@@ -29,9 +29,9 @@ from smsftp.conformance.client.zipcrypto import HEADER_SIZE, encrypt_stream
 STORED, DEFLATED = 0, 8
 UNIX, DOS = 3, 0
 FLAG_ENCRYPTED, FLAG_UTF8 = 0x1, 0x800
-FILE_ATTR = (0o100644 << 16)
+FILE_ATTR = 0o100644 << 16
 DIR_ATTR = (0o040755 << 16) | 0x10  # the MS-DOS directory bit as well, as Info-ZIP writes it
-SYMLINK_ATTR = (0o120777 << 16)
+SYMLINK_ATTR = 0o120777 << 16
 DEFAULT_DATE_TIME = (2026, 1, 1, 0, 0, 0)
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -117,11 +117,14 @@ class ZipWriter:
                 compressed += HEADER_SIZE
             if max(size, compressed, self._offset) >= 0xFFFFFFFF:
                 raise ValueError(f"{name}: 4 GiB or more needs zip64, which this writer does not write")
-            record = EntryRecord(name, raw_name, flags, method, crc, compressed, size, self._offset,
-                                 external_attr, create_system)
+            record = EntryRecord(
+                name, raw_name, flags, method, crc, compressed, size, self._offset, external_attr, create_system
+            )
             date, time = dos_date_time(self.date_time)
-            self._write(_LOCAL.pack(0x04034B50, _VERSION, flags, method, time, date, crc, compressed, size,
-                                    len(raw_name), 0) + raw_name)
+            self._write(
+                _LOCAL.pack(0x04034B50, _VERSION, flags, method, time, date, crc, compressed, size, len(raw_name), 0)
+                + raw_name
+            )
             for chunk in chunks:
                 self._write(chunk)
         self.records.append(record)
@@ -146,10 +149,28 @@ class ZipWriter:
         date, time = dos_date_time(self.date_time)
         for r in self.records:
             r.central_offset = self._offset
-            self._write(_CENTRAL.pack(
-                0x02014B50, r.create_system << 8 | _VERSION, _VERSION, r.flags, r.method, time, date, r.crc,
-                r.compressed_size, r.size, len(r.raw_name), 0, 0, 0, 0, r.external_attr, r.header_offset,
-            ) + r.raw_name)
+            self._write(
+                _CENTRAL.pack(
+                    0x02014B50,
+                    r.create_system << 8 | _VERSION,
+                    _VERSION,
+                    r.flags,
+                    r.method,
+                    time,
+                    date,
+                    r.crc,
+                    r.compressed_size,
+                    r.size,
+                    len(r.raw_name),
+                    0,
+                    0,
+                    0,
+                    0,
+                    r.external_attr,
+                    r.header_offset,
+                )
+                + r.raw_name
+            )
         count = len(self.records)
         self._write(_END.pack(0x06054B50, 0, 0, count, count, self._offset - start, start, 0))
         self._closed = True

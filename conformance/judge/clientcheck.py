@@ -53,8 +53,12 @@ class Finding:
         return f"{where}: {d.code} [{d.severity}] {d.message} ({d.statement})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"subject": self.subject, "upload_id": self.upload_id, "archive_id": self.archive_id,
-                **self.diagnostic.to_json()}
+        return {
+            "subject": self.subject,
+            "upload_id": self.upload_id,
+            "archive_id": self.archive_id,
+            **self.diagnostic.to_json(),
+        }
 
 
 def final_name(upload: Record) -> str:
@@ -78,16 +82,24 @@ def _upload_findings(upload: Record) -> Iterable[Diagnostic]:
     if not upload.get("control_tls"):
         yield diagnostic("SMS806")
     elif not upload.get("data_tls"):
-        yield diagnostic("SMS806", "The login was encrypted (AUTH TLS) but the data channel was not "
-                                   "(no PROT P): the recipients crossed the network in clear text.")
+        yield diagnostic(
+            "SMS806",
+            "The login was encrypted (AUTH TLS) but the data channel was not "
+            "(no PROT P): the recipients crossed the network in clear text.",
+        )
     if upload.get("state") == "aborted":
         ending = upload.get("ending")
-        yield diagnostic("SMS807", f"the upload of {name} was aborted or cut off"
-                                   + (f" ({ending})" if ending else "") + " before it completed")
+        yield diagnostic(
+            "SMS807",
+            f"the upload of {name} was aborted or cut off"
+            + (f" ({ending})" if ending else "")
+            + " before it completed",
+        )
 
 
-def judge_uploads(uploads: list[dict[str, Any]], archives: list[dict[str, Any]],
-                  *, login: str | None = None) -> list[Finding]:
+def judge_uploads(
+    uploads: list[dict[str, Any]], archives: list[dict[str, Any]], *, login: str | None = None
+) -> list[Finding]:
     """Every finding about ``uploads`` and the ``archives`` they delivered, in upload order.
 
     A code that the archive's own diagnostics carry (the poller's SMS801 for an
@@ -114,8 +126,7 @@ def judge_uploads(uploads: list[dict[str, Any]], archives: list[dict[str, Any]],
         delivered = by_upload.get(uid, [])
         archive_findings = [f for a in delivered for f in _archive_findings(a, uid)]
         carried = {f.code for f in archive_findings}
-        findings.extend(Finding(final_name(upload), d, uid) for d in _upload_findings(upload)
-                        if d.code not in carried)
+        findings.extend(Finding(final_name(upload), d, uid) for d in _upload_findings(upload) if d.code not in carried)
         findings.extend(archive_findings)
     for uid, delivered in by_upload.items():
         if uid not in seen_uploads:
@@ -126,9 +137,12 @@ def judge_uploads(uploads: list[dict[str, Any]], archives: list[dict[str, Any]],
 
 
 def _archive_findings(archive: Record, upload_id: int | None) -> list[Finding]:
-    return [Finding(str(archive.get("name") or archive.get("archive")), Diagnostic.from_json(d), upload_id,
-                    archive.get("id"))
-            for d in archive.get("diagnostics") or ()]
+    return [
+        Finding(
+            str(archive.get("name") or archive.get("archive")), Diagnostic.from_json(d), upload_id, archive.get("id")
+        )
+        for d in archive.get("diagnostics") or ()
+    ]
 
 
 def failing(findings: Iterable[Finding], fail_on: Severity | str) -> list[Finding]:
@@ -170,10 +184,13 @@ class ClientReport:
             lines.append("archives without a journaled upload:")
             lines.extend(_finding_lines(loose))
         c = self.counts()
-        accepted = sum(a.get("status") == "accepted" for a in self.archives
-                       if self.login is None or a.get("login") == self.login)
-        summary = (f"{len(uploads)} upload(s), {accepted} archive(s) accepted; "
-                   f"{c['error']} error(s), {c['warning']} warning(s), {c['info']} info")
+        accepted = sum(
+            a.get("status") == "accepted" for a in self.archives if self.login is None or a.get("login") == self.login
+        )
+        summary = (
+            f"{len(uploads)} upload(s), {accepted} archive(s) accepted; "
+            f"{c['error']} error(s), {c['warning']} warning(s), {c['info']} info"
+        )
         if fail_on is not None:
             bad = len(self.failing(fail_on))
             summary += f"; {'FAIL' if bad else 'PASS'} at --fail-on {Severity(fail_on).value}"
@@ -182,29 +199,42 @@ class ClientReport:
         return "\n".join(lines)
 
     def to_json(self, fail_on: Severity | str | None = None) -> dict[str, Any]:
-        data: dict[str, Any] = {"login": self.login, "counts": self.counts(),
-                                "uploads": len(self.uploads), "archives": len(self.archives),
-                                "findings": [f.to_json() for f in self.findings]}
+        data: dict[str, Any] = {
+            "login": self.login,
+            "counts": self.counts(),
+            "uploads": len(self.uploads),
+            "archives": len(self.archives),
+            "findings": [f.to_json() for f in self.findings],
+        }
         if fail_on is not None:
             data["fail_on"] = Severity(fail_on).value
             data["passed"] = not self.failing(fail_on)
         return data
 
 
-def client_report(uploads: list[dict[str, Any]], archives: list[dict[str, Any]],
-                  *, login: str | None = None) -> ClientReport:
+def client_report(
+    uploads: list[dict[str, Any]], archives: list[dict[str, Any]], *, login: str | None = None
+) -> ClientReport:
     return ClientReport(uploads, archives, judge_uploads(uploads, archives, login=login), login)
 
 
 def _describe_upload(upload: Record, archives: list[Record]) -> str:
     name = final_name(upload)
-    how = [f"TYPE {upload.get('transfer_type', '?')}",
-           "FTPS" if upload.get("control_tls") and upload.get("data_tls") else
-           "FTPS without PROT P" if upload.get("control_tls") else "plain FTP",
-           "passive" if upload.get("passive") else "active"]
+    how = [
+        f"TYPE {upload.get('transfer_type', '?')}",
+        "FTPS"
+        if upload.get("control_tls") and upload.get("data_tls")
+        else "FTPS without PROT P"
+        if upload.get("control_tls")
+        else "plain FTP",
+        "passive" if upload.get("passive") else "active",
+    ]
     if upload.get("temp_name"):
-        how.append(f"as {upload['temp_name']} then renamed" if upload.get("renamed_to") else
-                   f"as {upload['temp_name']}, never renamed")
+        how.append(
+            f"as {upload['temp_name']} then renamed"
+            if upload.get("renamed_to")
+            else f"as {upload['temp_name']}, never renamed"
+        )
     how.append(str(upload.get("state", "?")))
     verdicts = [f"{a.get('status')} ({a.get('message_count', 0)} message(s))" for a in archives]
     tail = f" -> {', '.join(verdicts)}" if verdicts else ""

@@ -69,8 +69,10 @@ def offline_reason(case: Case) -> str | None:
 
 
 def _account_json(account: Account) -> dict[str, Any]:
-    return {f: list(v) if isinstance(v := getattr(account, f), tuple) else v
-            for f in sorted(_ACCOUNT_FIELDS - {"password", "senders_known"})}
+    return {
+        f: list(v) if isinstance(v := getattr(account, f), tuple) else v
+        for f in sorted(_ACCOUNT_FIELDS - {"password", "senders_known"})
+    }
 
 
 def _recipe_json(recipe: Any) -> dict[str, Any]:
@@ -84,7 +86,10 @@ def expected_document(case: Case, stored: Sequence[bool]) -> dict[str, Any]:
     for entry, keep in zip(doc["archives"], stored, strict=True):
         entry["file"] = entry["name"] if keep else None
     return {
-        "$schema": "../schema.json", "format": FORMAT, "version": VERSION, **doc,
+        "$schema": "../schema.json",
+        "format": FORMAT,
+        "version": VERSION,
+        **doc,
         "processing_at": format_instant(PROCESSING_AT),
         "offline": offline_reason(case) is None,
         "offline_note": offline_reason(case),
@@ -101,8 +106,9 @@ class BuildSummary:
     total_bytes: int = 0
 
 
-def build_corpus(directory: str | Path, cases: Iterable[Case] | None = None, *,
-                 max_stored: int = MAX_STORED_BYTES) -> BuildSummary:
+def build_corpus(
+    directory: str | Path, cases: Iterable[Case] | None = None, *, max_stored: int = MAX_STORED_BYTES
+) -> BuildSummary:
     """Write the corpus into ``directory`` (created; stale case folders removed)."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
@@ -127,17 +133,25 @@ def build_corpus(directory: str | Path, cases: Iterable[Case] | None = None, *,
                 summary.omitted.append(f"{case.id}/{name} ({len(data):,} bytes)")
         doc = expected_document(case, stored)
         (folder / "expected.json").write_bytes(_dump(doc))
-        index_cases.append({
-            "id": case.id, "description": case.description, "statements": list(case.statements),
-            "path": case.id, "offline": doc["offline"], "archives": doc["archives"],
-        })
+        index_cases.append(
+            {
+                "id": case.id,
+                "description": case.description,
+                "statements": list(case.statements),
+                "path": case.id,
+                "offline": doc["offline"],
+                "archives": doc["archives"],
+            }
+        )
         summary.cases += 1
     known = {c["id"] for c in index_cases}
     for stale in root.iterdir():
         if stale.is_dir() and stale.name not in known and (stale / "expected.json").exists():
             shutil.rmtree(stale)
     index = {
-        "$schema": "schema.json", "format": FORMAT, "version": VERSION,
+        "$schema": "schema.json",
+        "format": FORMAT,
+        "version": VERSION,
         "processing_at": format_instant(PROCESSING_AT),
         "zlib": zlib.ZLIB_RUNTIME_VERSION,
         "cases": index_cases,
@@ -201,8 +215,10 @@ def compare_outcome(expected: ExpectedArchive, result: ArchiveResult) -> list[st
     if count is not None and result.message_count != count:
         out.append(f"{result.message_count} message(s), expected {count}")
     if expected.messages is not None and result.messages is not None:
-        got = [(m.phone, m.text, m.sender, format_instant(m.send_at), format_instant(m.expires_at),
-                m.segments, m.encoding) for m in result.messages]
+        got = [
+            (m.phone, m.text, m.sender, format_instant(m.send_at), format_instant(m.expires_at), m.segments, m.encoding)
+            for m in result.messages
+        ]
         want = [_expected_tuple(m) for m in expected.messages]
         for i, (g, w) in enumerate(zip(got, want, strict=False)):
             if g != w:
@@ -228,8 +244,7 @@ def check_case_outcome(case: Case, archives: Sequence[tuple[str, bytes]]) -> lis
             continue  # not a .zip: the poller leaves it alone (Q15); nothing for the rules to judge
         received = data if case.upload.binary else ascii_mangle(data)
         try:
-            result = process_archive(name, received, account, PROCESSING_AT, upload=facts).result(
-                keep_messages=True)
+            result = process_archive(name, received, account, PROCESSING_AT, upload=facts).result(keep_messages=True)
         except Exception as exc:  # the rules must never crash on input: that is a finding, not our failure
             problems.append(Problem(case.id, name, f"the rules crashed: {exc!r}"))
             continue
@@ -237,8 +252,7 @@ def check_case_outcome(case: Case, archives: Sequence[tuple[str, bytes]]) -> lis
     return problems
 
 
-def verify_corpus(directory: str | Path, cases: Iterable[Case] | None = None, *,
-                  outcomes: bool = True) -> VerifyReport:
+def verify_corpus(directory: str | Path, cases: Iterable[Case] | None = None, *, outcomes: bool = True) -> VerifyReport:
     """Rebuild every case and compare with ``directory``; then judge every archive with the rules."""
     root = Path(directory)
     report = VerifyReport()
@@ -286,7 +300,13 @@ def _compare_files(folder: Path, case: Case, built: Sequence[tuple[str, bytes]])
         if keep and not path.exists():
             problems.append(Problem(case.id, name, "archive missing"))
         elif keep and path.read_bytes() != data:
-            problems.append(Problem(case.id, name, f"bytes differ from a fresh build (sha256 "
-                                                   f"{hashlib.sha256(path.read_bytes()).hexdigest()[:12]} vs "
-                                                   f"{hashlib.sha256(data).hexdigest()[:12]})"))
+            problems.append(
+                Problem(
+                    case.id,
+                    name,
+                    f"bytes differ from a fresh build (sha256 "
+                    f"{hashlib.sha256(path.read_bytes()).hexdigest()[:12]} vs "
+                    f"{hashlib.sha256(data).hexdigest()[:12]})",
+                )
+            )
     return problems

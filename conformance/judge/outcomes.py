@@ -51,7 +51,7 @@ def _parse(text: str, where: str) -> list[dict[str, Any]]:
         raise OutcomeError(f"{where}: not JSON ({exc})") from None
     items = data.get("messages") if isinstance(data, dict) else data
     if not isinstance(items, list) or not all(isinstance(m, dict) for m in items):
-        raise OutcomeError(f"{where}: expected {{\"messages\": [...]}} or a list of messages")
+        raise OutcomeError(f'{where}: expected {{"messages": [...]}} or a list of messages')
     return items
 
 

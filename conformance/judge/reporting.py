@@ -28,8 +28,14 @@ from smsftp.conformance.judge.verdicts import Outcome
 
 FORMAT = "smsftp-conformance-report"
 VERSION = 1
-COLOURS = {"OK": "#1a7f37", "NON-STRICT": "#9a6700", "INFORMATIONAL": "#0969da", "FAILED": "#cf222e",
-           "SKIPPED-SAFETY": "#8250df", "SKIPPED": "#6e7781"}
+COLOURS = {
+    "OK": "#1a7f37",
+    "NON-STRICT": "#9a6700",
+    "INFORMATIONAL": "#0969da",
+    "FAILED": "#cf222e",
+    "SKIPPED-SAFETY": "#8250df",
+    "SKIPPED": "#6e7781",
+}
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>smsftp conformance: {{ report.target }}</title>
@@ -72,9 +78,15 @@ def _order() -> dict[str, int]:
     return {case.id: index for index, case in enumerate(all_cases())}
 
 
-def build_report(verdicts: Iterable[Mapping[str, Any]], *, target: str, settings: Mapping[str, Mapping[str, Any]],
-                 started: datetime, finished: datetime | None = None, exit_status: int | None = None
-                 ) -> dict[str, Any]:
+def build_report(
+    verdicts: Iterable[Mapping[str, Any]],
+    *,
+    target: str,
+    settings: Mapping[str, Mapping[str, Any]],
+    started: datetime,
+    finished: datetime | None = None,
+    exit_status: int | None = None,
+) -> dict[str, Any]:
     order = _order()
     cases = sorted(verdicts, key=lambda v: (order.get(str(v.get("case")), len(order)), str(v.get("case"))))
     counts = {o.value: 0 for o in Outcome}
@@ -84,19 +96,23 @@ def build_report(verdicts: Iterable[Mapping[str, Any]], *, target: str, settings
         for statement in verdict.get("statements", ()):
             statements.setdefault(statement, []).append(verdict["outcome"])
     return {
-        "format": FORMAT, "version": VERSION, "target": target,
+        "format": FORMAT,
+        "version": VERSION,
+        "target": target,
         "started": started.astimezone(UTC).isoformat(timespec="seconds"),
         "finished": (finished or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"),
-        "exit_status": exit_status, "settings": {k: dict(v) for k, v in settings.items()}, "counts": counts,
-        "statements": dict(sorted(statements.items())), "cases": cases,
+        "exit_status": exit_status,
+        "settings": {k: dict(v) for k, v in settings.items()},
+        "counts": counts,
+        "statements": dict(sorted(statements.items())),
+        "cases": cases,
     }
 
 
 def render_html(report: Mapping[str, Any]) -> str:
     environment = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     # Readable JSON (Cyrillic as itself); autoescaping still makes it safe HTML.
-    environment.filters["pretty"] = lambda value: json.dumps(_without_transcripts(value), ensure_ascii=False,
-                                                             indent=2)
+    environment.filters["pretty"] = lambda value: json.dumps(_without_transcripts(value), ensure_ascii=False, indent=2)
     environment.filters["compact"] = lambda value: json.dumps(value, ensure_ascii=False)
     return environment.from_string(_TEMPLATE).render(report=report, colours=COLOURS)
 

@@ -47,8 +47,15 @@ class _Run:
         options = self.case.upload
         observed = self.obs.archives[index]
         try:
-            transcript = self.platform.upload(name, data, binary=options.binary, temp_name=options.temp_name,
-                                              tls=options.tls, passive=options.passive, login=self.login)
+            transcript = self.platform.upload(
+                name,
+                data,
+                binary=options.binary,
+                temp_name=options.temp_name,
+                tls=options.tls,
+                passive=options.passive,
+                login=self.login,
+            )
         except SafetyRefusal as refusal:
             observed.refused = refusal.reason
             raise _Stop from None
@@ -64,9 +71,15 @@ class _Run:
         observed.sequence = result.sequence
         interval, slack = self.platform.poll_interval, self.platform.timing_tolerance
         if result.seconds is not None and result.seconds > interval + 2 * slack:
-            self.obs.checks.append(Finding(
-                f"archive {index + 1} processed within one poll interval (P1)", self.off_time(),
-                f"<= {interval:g} s", f"{result.seconds:.2f} s", "processed, but later than the next poll"))
+            self.obs.checks.append(
+                Finding(
+                    f"archive {index + 1} processed within one poll interval (P1)",
+                    self.off_time(),
+                    f"<= {interval:g} s",
+                    f"{result.seconds:.2f} s",
+                    "processed, but later than the next poll",
+                )
+            )
 
     def off_time(self) -> Kind:
         """A timing off the poll interval: exact on the simulator's frozen clock, only lenient in real time."""
@@ -109,9 +122,15 @@ def _p1_timing(run: _Run) -> None:
         return
     delta = (second[1] - first[1]).total_seconds()
     kind: Kind = "match" if abs(delta - interval) <= tolerance else run.off_time()
-    run.obs.checks.append(Finding(
-        "poll interval (P1)", kind, f"{interval:g} s", f"{delta:.2f} s",
-        "the second archive, uploaded right after the first was processed, was processed this long after it"))
+    run.obs.checks.append(
+        Finding(
+            "poll interval (P1)",
+            kind,
+            f"{interval:g} s",
+            f"{delta:.2f} s",
+            "the second archive, uploaded right after the first was processed, was processed this long after it",
+        )
+    )
 
 
 def _hold_open(run: _Run) -> None:
@@ -126,8 +145,15 @@ def _hold_open(run: _Run) -> None:
     run.platform.let_poll_pass()
     early = run.platform.is_processed(name, login=run.login)
     if run.platform.kind == "live" and not visible:
-        run.obs.checks.append(Finding("not processed while the upload was open (Q22)", "unverifiable", True, None,
-                                      "the server does not list a file while it is being uploaded"))
+        run.obs.checks.append(
+            Finding(
+                "not processed while the upload was open (Q22)",
+                "unverifiable",
+                True,
+                None,
+                "the server does not list a file while it is being uploaded",
+            )
+        )
     else:
         run.check("not processed while the upload was open (Q22)", not early, False, early)
     try:
@@ -167,8 +193,12 @@ def _isolation(run: _Run) -> None:
             except UploadError:
                 refused = True
             run.check(f"another account cannot delete {path} (T2)", refused, "refused", refused)
-        run.check("the file is still in its own folder", name in run.platform.folder(run.login), True,
-                  run.platform.folder(run.login))
+        run.check(
+            "the file is still in its own folder",
+            name in run.platform.folder(run.login),
+            True,
+            run.platform.folder(run.login),
+        )
     run.wait_all([0])
 
 
@@ -184,14 +214,22 @@ def _ftp_commands(run: _Run) -> None:
     name, data = run.files[0]
     ftp = run.platform.connect(run.login)
     try:
-        run.check("PWD answers 257 (T4)", str(_reply(lambda: ftp.sendcmd("PWD"))).startswith("257"), "257",
-                  _reply(lambda: ftp.sendcmd("PWD")))
+        run.check(
+            "PWD answers 257 (T4)",
+            str(_reply(lambda: ftp.sendcmd("PWD"))).startswith("257"),
+            "257",
+            _reply(lambda: ftp.sendcmd("PWD")),
+        )
         listing: list[str] = []
         _reply(lambda: ftp.retrlines("LIST", listing.append))
         run.check("LIST shows the file (T4)", any(line.endswith(name) for line in listing), name, listing)
         names = _reply(ftp.nlst)
-        run.check("NLST shows the file (T4)", isinstance(names, list) and name in [n.rsplit("/", 1)[-1]
-                  for n in names], name, names)
+        run.check(
+            "NLST shows the file (T4)",
+            isinstance(names, list) and name in [n.rsplit("/", 1)[-1] for n in names],
+            name,
+            names,
+        )
         _reply(lambda: ftp.voidcmd("TYPE I"))
         size = _reply(lambda: ftp.size(name))
         run.check("SIZE gives the file's size (T4)", size == len(data), len(data), size)
@@ -201,8 +239,12 @@ def _ftp_commands(run: _Run) -> None:
         _reply(lambda: ftp.cwd("/"))
         _reply(lambda: ftp.sendcmd("CDUP"))
         after_cdup = _reply(ftp.nlst)
-        run.check("CWD / and CDUP stay in the client's own folder (T2, T4)", isinstance(after_cdup, list) and
-                  name in [n.rsplit("/", 1)[-1] for n in after_cdup], name, after_cdup)
+        run.check(
+            "CWD / and CDUP stay in the client's own folder (T2, T4)",
+            isinstance(after_cdup, list) and name in [n.rsplit("/", 1)[-1] for n in after_cdup],
+            name,
+            after_cdup,
+        )
         run.obs.archives[0].gone = False
         deleted = _reply(lambda: ftp.delete(name))
         run.check("DELE removes the file (T4)", name not in run.platform.folder(run.login), "deleted", deleted)
@@ -226,8 +268,13 @@ def _side_channel(run: _Run) -> None:
 
 
 SCENARIO_RUNNERS: dict[str, Callable[[_Run], None]] = {
-    "standard": _standard, "sequential": _sequential, "p1-timing": _p1_timing, "hold-open": _hold_open,
-    "wrong-password": _wrong_password, "isolation": _isolation, "ftp-commands": _ftp_commands,
+    "standard": _standard,
+    "sequential": _sequential,
+    "p1-timing": _p1_timing,
+    "hold-open": _hold_open,
+    "wrong-password": _wrong_password,
+    "isolation": _isolation,
+    "ftp-commands": _ftp_commands,
     "side-channel": _side_channel,
 }
 
@@ -245,12 +292,15 @@ def run_case(case: Case, platform: Platform) -> Verdict:
         return skipped(case, platform.kind, reason, login=login)
     localized = platform.localization.apply(case, login)  # the tester's numbers and sender, if given
     if localized.case is None:
-        return skipped(case, platform.kind, localized.reason or "cannot run on these numbers", safety=True,
-                       login=login)
+        return skipped(case, platform.kind, localized.reason or "cannot run on these numbers", safety=True, login=login)
     case = localized.case
     files = case.archives(login)
-    obs = Observation(platform.kind, [ArchiveObservation.of(n, d) for n, d in files],
-                      poll_interval=platform.poll_interval, notes=list(localized.notes))
+    obs = Observation(
+        platform.kind,
+        [ArchiveObservation.of(n, d) for n, d in files],
+        poll_interval=platform.poll_interval,
+        notes=list(localized.notes),
+    )
     try:
         platform.precheck(files)
     except SafetyRefusal as refusal:

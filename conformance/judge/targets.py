@@ -62,13 +62,23 @@ class Platform(Protocol):
 
     def precheck(self, files: list[tuple[str, bytes]]) -> None: ...
 
-    def uploader(self, login: str | None = None, *, tls: bool | None = None, passive: bool = True,
-                 password: str | None = None) -> Uploader: ...
+    def uploader(
+        self, login: str | None = None, *, tls: bool | None = None, passive: bool = True, password: str | None = None
+    ) -> Uploader: ...
 
     def connect(self, login: str | None = None) -> ftplib.FTP: ...
 
-    def upload(self, filename: str, data: bytes, *, binary: bool = True, temp_name: str | None = None,
-               tls: bool | None = None, passive: bool = True, login: str | None = None) -> UploadTranscript: ...
+    def upload(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        binary: bool = True,
+        temp_name: str | None = None,
+        tls: bool | None = None,
+        passive: bool = True,
+        login: str | None = None,
+    ) -> UploadTranscript: ...
 
     def hold(self, filename: str, data: bytes, *, login: str | None = None) -> HeldUpload: ...
 
@@ -101,8 +111,9 @@ class SimTarget:
     kind = "sim"
     timing_tolerance = 0.0  # the frozen clock makes every timing exact
 
-    def __init__(self, sim: Simulator, *, login: str = "guest", tls: bool = False,
-                 localization: Localization | None = None) -> None:
+    def __init__(
+        self, sim: Simulator, *, login: str = "guest", tls: bool = False, localization: Localization | None = None
+    ) -> None:
         if not sim.clock.frozen:
             raise ValueError("the simulator target needs a simulator on a frozen clock")
         self.sim, self.login, self.tls = sim, login, tls
@@ -135,13 +146,20 @@ class SimTarget:
         return self.sim.accounts[login or self.login]
 
     # --- FTP -------------------------------------------------------------------------------------
-    def uploader(self, login: str | None = None, *, tls: bool | None = None, passive: bool = True,
-                 password: str | None = None) -> Uploader:
+    def uploader(
+        self, login: str | None = None, *, tls: bool | None = None, passive: bool = True, password: str | None = None
+    ) -> Uploader:
         who = login or self.login
         secure = self.tls if tls is None else tls
-        return Uploader(self.sim.ftp_host, self.sim.ftp_port, who,
-                        password if password is not None else self.account(who).password,
-                        tls=secure, passive=passive, cafile=self.sim.cert_path if secure else None)
+        return Uploader(
+            self.sim.ftp_host,
+            self.sim.ftp_port,
+            who,
+            password if password is not None else self.account(who).password,
+            tls=secure,
+            passive=passive,
+            cafile=self.sim.cert_path if secure else None,
+        )
 
     def connect(self, login: str | None = None) -> ftplib.FTP:
         who = login or self.login
@@ -158,8 +176,9 @@ class SimTarget:
         """Wait (real time) until the journal has the upload's end: the next poll must see it complete."""
         deadline = real_monotonic() + 10
         while real_monotonic() < deadline:
-            ended = [u for u in self.sim.uploads(login) if u.id > after and u.final_name == name
-                     and u.state != "in_progress"]
+            ended = [
+                u for u in self.sim.uploads(login) if u.id > after and u.final_name == name and u.state != "in_progress"
+            ]
             if ended:
                 return
             time.sleep(0.002)
@@ -167,13 +186,23 @@ class SimTarget:
     def _last_upload_id(self, login: str) -> int:
         return max((u.id for u in self.sim.uploads(login)), default=0)
 
-    def upload(self, filename: str, data: bytes, *, binary: bool = True, temp_name: str | None = None,
-               tls: bool | None = None, passive: bool = True, login: str | None = None) -> UploadTranscript:
+    def upload(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        binary: bool = True,
+        temp_name: str | None = None,
+        tls: bool | None = None,
+        passive: bool = True,
+        login: str | None = None,
+    ) -> UploadTranscript:
         who = login or self.login
         self._mark(filename, who)
         last = self._last_upload_id(who)
         transcript = self.uploader(who, tls=tls, passive=passive).upload(
-            filename, data, binary=binary, temp_name=temp_name)
+            filename, data, binary=binary, temp_name=temp_name
+        )
         self._journaled(filename, who, last)
         return transcript
 
@@ -186,7 +215,8 @@ class SimTarget:
         # know that the transfer is open.
         deadline = real_monotonic() + 10
         while real_monotonic() < deadline and not any(
-                u.id > after and u.final_name == filename for u in self.sim.uploads(who)):
+            u.id > after and u.final_name == filename for u in self.sim.uploads(who)
+        ):
             time.sleep(0.002)
         return held
 
@@ -232,9 +262,13 @@ class SimTarget:
         messages = [m for m in self.sim.messages(who, archive=name) if m.archive_id == record.id]
         return Processed(
             gone=name not in self.folder(who),
-            seconds=(at - uploaded).total_seconds(), status=record.status,
-            codes=tuple(d.code for d in record.diagnostics), messages=[m.to_json() for m in messages],
-            window=(at, at), sequence=float(record.id))
+            seconds=(at - uploaded).total_seconds(),
+            status=record.status,
+            codes=tuple(d.code for d in record.diagnostics),
+            messages=[m.to_json() for m in messages],
+            window=(at, at),
+            sequence=float(record.id),
+        )
 
     def wait_all(self, names: list[str], *, login: str | None = None) -> list[Processed]:
         return [self.wait_processed(name, login=login) for name in names]
@@ -253,7 +287,8 @@ class SimTarget:
         from smsftp.conformance.judge.clientcheck import client_report
 
         who = login or self.login
-        report = client_report([u.to_json() for u in self.sim.uploads(who)],
-                               [a.to_json() for a in self.sim.archives(who)], login=who)
+        report = client_report(
+            [u.to_json() for u in self.sim.uploads(who)], [a.to_json() for a in self.sim.archives(who)], login=who
+        )
         if report.failing(fail_on):
             raise ClientNotConformant(report.text(fail_on))

@@ -58,8 +58,13 @@ class Finding:
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"aspect": self.aspect, "kind": self.kind, "expected": self.expected,
-                "observed": self.observed, "detail": self.detail}
+        return {
+            "aspect": self.aspect,
+            "kind": self.kind,
+            "expected": self.expected,
+            "observed": self.observed,
+            "detail": self.detail,
+        }
 
     def line(self) -> str:
         text = f"[{self.kind}] {self.aspect}"
@@ -93,10 +98,15 @@ class ArchiveObservation:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "name": self.name, "size": self.size, "sha256": self.sha256, "refused": self.refused,
-            "upload_error": self.upload_error, "gone": self.gone,
+            "name": self.name,
+            "size": self.size,
+            "sha256": self.sha256,
+            "refused": self.refused,
+            "upload_error": self.upload_error,
+            "gone": self.gone,
             "seconds": round(self.seconds, 3) if self.seconds is not None else None,
-            "status": self.status, "codes": list(self.codes) if self.codes is not None else None,
+            "status": self.status,
+            "codes": list(self.codes) if self.codes is not None else None,
             "messages": [_short(m) for m in self.messages] if self.messages is not None else None,
             "window": [format_instant(w) for w in self.window] if self.window else None,
             "transcript": self.transcript,
@@ -115,8 +125,12 @@ class Observation:
     poll_interval: float = 10.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"target": self.target, "archives": [a.to_json() for a in self.archives],
-                "folder_after": self.folder_after, "notes": self.notes}
+        return {
+            "target": self.target,
+            "archives": [a.to_json() for a in self.archives],
+            "folder_after": self.folder_after,
+            "notes": self.notes,
+        }
 
 
 @dataclass
@@ -134,8 +148,11 @@ class Verdict:
 
     def text(self) -> str:
         """A readable account for the test's failure message and the terminal."""
-        lines = [f"{self.case.id}: {self.outcome} - {self.reason}", f"  {self.case.description}",
-                 f"  statements: {', '.join(self.case.statements)}; target: {self.observation.target}"]
+        lines = [
+            f"{self.case.id}: {self.outcome} - {self.reason}",
+            f"  {self.case.description}",
+            f"  statements: {', '.join(self.case.statements)}; target: {self.observation.target}",
+        ]
         lines += [f"  {f.line()}" for f in self.findings if f.kind != "match"]
         for archive in self.observation.archives:
             lines.append(f"  archive {archive.name} ({archive.size} bytes, sha256 {archive.sha256[:16]}...)")
@@ -143,26 +160,40 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "case": self.case.id, "description": self.case.description, "statements": list(self.case.statements),
-            "informational": self.case.informational, "target": self.observation.target,
-            "outcome": self.outcome.value, "reason": self.reason, "duration": round(self.duration, 3),
+            "case": self.case.id,
+            "description": self.case.description,
+            "statements": list(self.case.statements),
+            "informational": self.case.informational,
+            "target": self.observation.target,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "duration": round(self.duration, 3),
             "findings": [f.to_json() for f in self.findings],
-            "expected": _shortened({**self.case.expected.to_json(self.login),
-                                    "folder_after": list(self.case.folder_after(self.login))}),
+            "expected": _shortened(
+                {**self.case.expected.to_json(self.login), "folder_after": list(self.case.folder_after(self.login))}
+            ),
             "observed": self.observation.to_json(),
             "upload": self.case.upload.to_json(),
         }
 
 
-def skipped(case: Case, target: str, reason: str, *, safety: bool = False, login: str = "guest",
-            observation: Observation | None = None) -> Verdict:
+def skipped(
+    case: Case,
+    target: str,
+    reason: str,
+    *,
+    safety: bool = False,
+    login: str = "guest",
+    observation: Observation | None = None,
+) -> Verdict:
     outcome = Outcome.SKIPPED_SAFETY if safety else Outcome.SKIPPED
     return Verdict(case, outcome, reason, [], observation or Observation(target), login)
 
 
 # --- comparisons ---------------------------------------------------------------------------------------
-def _instant_matches(expected: datetime | AfterProcessing, observed: datetime,
-                     window: tuple[datetime, datetime] | None) -> bool:
+def _instant_matches(
+    expected: datetime | AfterProcessing, observed: datetime, window: tuple[datetime, datetime] | None
+) -> bool:
     if not isinstance(expected, AfterProcessing):
         return observed == expected
     if window is None:
@@ -183,8 +214,11 @@ def _message_matches(e: ExpectedMessage, o: dict[str, Any], window: tuple[dateti
     if "encoding" in o and o["encoding"] != e.encoding:
         return False
     # Both relative: the lifetime between them is exact, whatever the window.
-    if (isinstance(e.send_at, AfterProcessing) and isinstance(e.expires_at, AfterProcessing)
-            and expires_at - send_at != timedelta(minutes=e.expires_at.minutes - e.send_at.minutes)):
+    if (
+        isinstance(e.send_at, AfterProcessing)
+        and isinstance(e.expires_at, AfterProcessing)
+        and expires_at - send_at != timedelta(minutes=e.expires_at.minutes - e.send_at.minutes)
+    ):
         return False
     return _instant_matches(e.send_at, send_at, window) and _instant_matches(e.expires_at, expires_at, window)
 
@@ -205,8 +239,9 @@ def _shortened(expected: dict[str, Any]) -> dict[str, Any]:
     return expected
 
 
-def compare_messages(expected: Sequence[ExpectedMessage], observed: Sequence[dict[str, Any]],
-                     window: tuple[datetime, datetime] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def compare_messages(
+    expected: Sequence[ExpectedMessage], observed: Sequence[dict[str, Any]], window: tuple[datetime, datetime] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(expected messages not seen, seen messages not expected); both empty means an exact match."""
     left = list(observed)
     missing: list[dict[str, Any]] = []
@@ -238,18 +273,38 @@ def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> 
         found.append(Finding(f"{label} status", "match" if o.status == e.status else "mismatch", e.status, o.status))
     if o.codes is not None and e.codes:
         missing = _codes_missing(e.codes, o.codes)
-        found.append(Finding(f"{label} diagnostic codes", "mismatch" if missing else "match", list(e.codes),
-                             list(o.codes), f"missing {', '.join(missing)}" if missing else ""))
+        found.append(
+            Finding(
+                f"{label} diagnostic codes",
+                "mismatch" if missing else "match",
+                list(e.codes),
+                list(o.codes),
+                f"missing {', '.join(missing)}" if missing else "",
+            )
+        )
     if o.messages is None:
         if e.status == "accepted":
-            found.append(Finding(f"{label} messages", "unverifiable", e.message_count, None,
-                                 "content not verifiable on this target (no outcome source)"))
+            found.append(
+                Finding(
+                    f"{label} messages",
+                    "unverifiable",
+                    e.message_count,
+                    None,
+                    "content not verifiable on this target (no outcome source)",
+                )
+            )
         return found
     if e.messages is not None:
         missing_m, unexpected = compare_messages(e.messages, o.messages, o.window)
         kind = "mismatch" if missing_m or unexpected else "match"
-        found.append(Finding(f"{label} messages", kind, {"missing": missing_m} if missing_m else len(e.messages),
-                             {"unexpected": unexpected} if unexpected else len(o.messages)))
+        found.append(
+            Finding(
+                f"{label} messages",
+                kind,
+                {"missing": missing_m} if missing_m else len(e.messages),
+                {"unexpected": unexpected} if unexpected else len(o.messages),
+            )
+        )
     elif e.count is not None:
         kind = "match" if len(o.messages) == e.count else "mismatch"
         found.append(Finding(f"{label} message count", kind, e.count, len(o.messages)))
@@ -265,8 +320,13 @@ def _order_finding(case: Case, observation: Observation) -> Finding | None:
         return Finding("processing order (P3)", "unverifiable", list(order), None, "order not observable")
     seen = sorted(range(len(keys)), key=lambda i: keys[i] or 0.0)
     if len(set(keys)) < len(keys):
-        return Finding("processing order (P3)", "unverifiable", list(order), seen,
-                       "the archives' processing could not be told apart")
+        return Finding(
+            "processing order (P3)",
+            "unverifiable",
+            list(order),
+            seen,
+            "the archives' processing could not be told apart",
+        )
     return Finding("processing order (P3)", "match" if tuple(seen) == order else "mismatch", list(order), seen)
 
 
@@ -292,8 +352,7 @@ def judge(case: Case, observation: Observation, *, login: str = "guest", duratio
     """Compare every aspect and decide the verdict; the evidence travels with it."""
     refused = [a for a in observation.archives if a.refused]
     if refused:
-        return Verdict(case, Outcome.SKIPPED_SAFETY, refused[0].refused or "refused", [], observation, login,
-                       duration)
+        return Verdict(case, Outcome.SKIPPED_SAFETY, refused[0].refused or "refused", [], observation, login, duration)
     findings: list[Finding] = []
     for index, (expected, observed) in enumerate(zip(case.expected.archives, observation.archives, strict=False)):
         if observed.upload_error:

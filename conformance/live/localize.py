@@ -67,8 +67,9 @@ for _index, _number in enumerate(SAMPLE_NUMBERS):
         if _shown is not None:
             _SPELT.setdefault(_shown, (_index, _name))
 # Longest first, and never inside a longer run of digits: 79031234567 is not found in 779031234567.
-_FIND = re.compile("(?<![0-9])(?:" + "|".join(re.escape(s) for s in sorted(_SPELT, key=len, reverse=True))
-                   + ")(?![0-9])")
+_FIND = re.compile(
+    "(?<![0-9])(?:" + "|".join(re.escape(s) for s in sorted(_SPELT, key=len, reverse=True)) + ")(?![0-9])"
+)
 _DIGIT = re.compile(r"\d")
 
 
@@ -146,8 +147,9 @@ class _Rewrite:
         self.used.setdefault(index, set()).add(name)
         shown = SPELLINGS[name](self.number(index))
         if shown is None:
-            self.problems.append(f"it writes a number in the {name} spelling, which your number "
-                                 f"{self.number(index)} does not have")
+            self.problems.append(
+                f"it writes a number in the {name} spelling, which your number {self.number(index)} does not have"
+            )
             return match.group(0)
         return shown
 
@@ -179,8 +181,9 @@ class _Rewrite:
 
     # --- recipes --------------------------------------------------------------------------------
     def rows(self, rows: Iterable[tuple[str, ...]], phone_column: int | None) -> tuple[tuple[str, ...], ...]:
-        return tuple(tuple(self.phone(v) if i == phone_column else self.text(v) for i, v in enumerate(row))
-                     for row in rows)
+        return tuple(
+            tuple(self.phone(v) if i == phone_column else self.text(v) for i, v in enumerate(row)) for row in rows
+        )
 
     def raw(self, data: bytes) -> bytes:
         if isinstance(data, RawRows):
@@ -204,7 +207,8 @@ class _Rewrite:
             plain_rows=self.rows(spec.plain_rows, 0),
             plain_header=self.text(spec.plain_header) if spec.plain_header is not None else None,
             template=tuple((k, self.template_value(k, v)) for k, v in spec.template_items),
-            contacts_raw=self.raw_or_none(spec.contacts_raw), template_raw=self.raw_or_none(spec.template_raw),
+            contacts_raw=self.raw_or_none(spec.contacts_raw),
+            template_raw=self.raw_or_none(spec.template_raw),
             plain_raw=self.raw_or_none(spec.plain_raw),
             extra_entries=tuple((name, self.raw(data)) for name, data in spec.extra_entries),
         )
@@ -213,15 +217,19 @@ class _Rewrite:
     def message(self, message: ExpectedMessage) -> ExpectedMessage:
         text = self.text(message.text)
         if len(text) != len(message.text):
-            self.problems.append("a message text embeds a number whose length differs from yours, which "
-                                 "changes its part count (Q20)")
-        return replace(message, phone=self.text(message.phone), text=text,
-                       sender=self.sender_value(message.sender))
+            self.problems.append(
+                "a message text embeds a number whose length differs from yours, which changes its part count (Q20)"
+            )
+        return replace(message, phone=self.text(message.phone), text=text, sender=self.sender_value(message.sender))
 
     def expected(self, expected: Expected) -> Expected:
-        return replace(expected, archives=tuple(
-            replace(a, messages=tuple(self.message(m) for m in a.messages) if a.messages is not None else None)
-            for a in expected.archives))
+        return replace(
+            expected,
+            archives=tuple(
+                replace(a, messages=tuple(self.message(m) for m in a.messages) if a.messages is not None else None)
+                for a in expected.archives
+            ),
+        )
 
     def account(self, settings: tuple[tuple[str, object], ...]) -> tuple[tuple[str, object], ...]:
         out: list[tuple[str, object]] = []
@@ -244,7 +252,8 @@ class Localization:
     @property
     def identity(self) -> bool:
         numbers_kept = not self.numbers or all(
-            self.numbers[i % len(self.numbers)] == n for i, n in enumerate(SAMPLE_NUMBERS))
+            self.numbers[i % len(self.numbers)] == n for i, n in enumerate(SAMPLE_NUMBERS)
+        )
         return numbers_kept and self.sender in (None, DEMO_SENDER)
 
     def apply(self, case: Case, login: str) -> Localized:
@@ -257,8 +266,14 @@ class Localization:
         rewrite = _Rewrite(self.numbers, self.sender)
         recipes = tuple(rewrite.spec(r) if isinstance(r, ArchiveSpec) else r for r in case.recipes)
         expected = rewrite.expected(case.expected)
-        moved = replace(case, recipes=recipes, expected=expected, account=rewrite.account(case.account),
-                        sender=rewrite.sender_value(case.sender), _cache={})
+        moved = replace(
+            case,
+            recipes=recipes,
+            expected=expected,
+            account=rewrite.account(case.account),
+            sender=rewrite.sender_value(case.sender),
+            _cache={},
+        )
         reason = self._numbers_problem(case, rewrite) or (rewrite.problems[0] if rewrite.problems else None)
         if reason is not None:
             return Localized(None, reason)
@@ -267,8 +282,10 @@ class Localization:
         if moved.sender != case.sender:
             out.append(f"sender: {case.sender} -> {moved.sender}")
         if rewrite.as_written:
-            out.append("left as written (no sample number's spelling): "
-                       + ", ".join(repr(v) for v in dict.fromkeys(rewrite.as_written)))
+            out.append(
+                "left as written (no sample number's spelling): "
+                + ", ".join(repr(v) for v in dict.fromkeys(rewrite.as_written))
+            )
         return Localized(moved, None, tuple(out))
 
     def _numbers_problem(self, case: Case, rewrite: _Rewrite) -> str | None:
@@ -280,18 +297,24 @@ class Localization:
             return f"needs {len(used)} distinct numbers, have {have}"
         mine = [rewrite.number(i) for i in used]
         if len(set(mine)) < len(mine):
-            return (f"needs {len(used)} distinct numbers: samples {', '.join(SAMPLE_NUMBERS[i] for i in used)} "
-                    f"would become {', '.join(mine)} (sample i -> your number i mod {have})")
+            return (
+                f"needs {len(used)} distinct numbers: samples {', '.join(SAMPLE_NUMBERS[i] for i in used)} "
+                f"would become {', '.join(mine)} (sample i -> your number i mod {have})"
+            )
         if any(_zone_matters(r) for r in case.recipes if isinstance(r, ArchiveSpec)):
             for index, number in zip(used, mine, strict=True):
                 sample = SAMPLE_NUMBERS[index]
                 zones, yours = _zones(sample), _zones(number)
                 if len(zones) == 1 and yours != zones:
-                    return (f"its outcome depends on the recipient's time zone (M6): sample {sample} is in "
-                            f"{next(iter(zones))}, your number {number} is not (phonenumbers' data)")
+                    return (
+                        f"its outcome depends on the recipient's time zone (M6): sample {sample} is in "
+                        f"{next(iter(zones))}, your number {number} is not (phonenumbers' data)"
+                    )
                 if len(zones) != 1 and len(yours) == 1:
-                    return (f"its outcome depends on the recipient's time zone (M6, Q13): sample {sample} has "
-                            f"no single zone, your number {number} has one ({next(iter(yours))})")
+                    return (
+                        f"its outcome depends on the recipient's time zone (M6, Q13): sample {sample} has "
+                        f"no single zone, your number {number} has one ({next(iter(yours))})"
+                    )
         return None
 
 
@@ -307,4 +330,3 @@ def login_problem(case: Case, login: str) -> str | None:
             if named is not None and named.login.casefold() == login.casefold():
                 return f"the case names {named.login!r} as another login, but it is the login of this run (Q3)"
     return None
-

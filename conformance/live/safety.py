@@ -113,7 +113,7 @@ def _forms(digits: str) -> set[str]:
     forms = {digits}
     for prefix in ("00", "810"):
         if digits.startswith(prefix):
-            forms.add(digits[len(prefix):])
+            forms.add(digits[len(prefix) :])
     if len(digits) == 11 and digits.startswith("8"):
         forms.add("7" + digits[1:])
     if len(digits) == 10:
@@ -231,7 +231,7 @@ def _inflate(raw: bytes, limit: int) -> tuple[bytes, bool, bool]:
     while position < len(raw) and size <= limit and not inflater.eof:
         saved = inflater.copy()
         try:
-            chunk = inflater.decompress(raw[position:position + step], limit + 1 - size)
+            chunk = inflater.decompress(raw[position : position + step], limit + 1 - size)
         except zlib.error:
             if step == 1:
                 return b"".join(out), False, True
@@ -248,7 +248,7 @@ def _local_parts(data: bytes, inspection: Inspection, cap: _Cap) -> Iterator[_Pa
     start = data.find(_LOCAL_SIGNATURE)
     while start != -1 and start + _LOCAL_HEADER.size <= len(data):
         (_, _, flags, method, _, _, _, csize, _, name_len, extra_len) = _LOCAL_HEADER.unpack_from(data, start)
-        name = data[start + 30:start + 30 + name_len].decode("cp437", "replace")
+        name = data[start + 30 : start + 30 + name_len].decode("cp437", "replace")
         body = start + 30 + name_len + extra_len
         following = data.find(_LOCAL_SIGNATURE, body)
         end = len(data) if following == -1 else following

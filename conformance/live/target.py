@@ -137,16 +137,27 @@ class LiveTarget:
         for name, data in files:
             spent += self.guard.check(name, data).messages  # raises SafetyRefusal
         if spent > self.guard.remaining:
-            raise SafetyRefusal(f"the case's archives hold up to {spent} messages; {self.guard.remaining} of "
-                                f"the budget remain")
+            raise SafetyRefusal(
+                f"the case's archives hold up to {spent} messages; {self.guard.remaining} of the budget remain"
+            )
 
     # --- FTP -------------------------------------------------------------------------------------
-    def uploader(self, login: str | None = None, *, tls: bool | None = None, passive: bool = True,
-                 password: str | None = None) -> Uploader:
+    def uploader(
+        self, login: str | None = None, *, tls: bool | None = None, passive: bool = True, password: str | None = None
+    ) -> Uploader:
         c = self.config
-        return Uploader(c.host, c.port, login or c.login, password if password is not None else c.password,
-                        tls=c.tls if tls is None else tls, passive=passive, timeout=c.timeout, guard=self.guard,
-                        cafile=c.cafile, verify=c.verify)
+        return Uploader(
+            c.host,
+            c.port,
+            login or c.login,
+            password if password is not None else c.password,
+            tls=c.tls if tls is None else tls,
+            passive=passive,
+            timeout=c.timeout,
+            guard=self.guard,
+            cafile=c.cafile,
+            verify=c.verify,
+        )
 
     def connect(self, login: str | None = None) -> ftplib.FTP:
         c = self.config
@@ -201,11 +212,21 @@ class LiveTarget:
         if self.outcomes is not None:
             self._snapshots[name] = self.outcomes.messages(name, login)
 
-    def upload(self, filename: str, data: bytes, *, binary: bool = True, temp_name: str | None = None,
-               tls: bool | None = None, passive: bool = True, login: str | None = None) -> UploadTranscript:
+    def upload(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        binary: bool = True,
+        temp_name: str | None = None,
+        tls: bool | None = None,
+        passive: bool = True,
+        login: str | None = None,
+    ) -> UploadTranscript:
         self._snapshot(filename, login or self.config.login)
         transcript = self.uploader(login, tls=tls, passive=passive).upload(
-            filename, data, binary=binary, temp_name=temp_name)
+            filename, data, binary=binary, temp_name=temp_name
+        )
         self._ended[filename] = (real_monotonic(), datetime.now(UTC))
         return transcript
 
@@ -299,5 +320,6 @@ class LiveTarget:
         return self.outcomes.messages(archive, login or self.config.login)
 
     def assert_client_conformant(self, fail_on: str = "error", login: str | None = None) -> None:
-        raise ClientNotConformant("client conformance is judged by the simulator (it journals every upload); "
-                                  "run with --target=sim")
+        raise ClientNotConformant(
+            "client conformance is judged by the simulator (it journals every upload); run with --target=sim"
+        )

@@ -23,8 +23,9 @@ from smsftp.simulator.app import Simulator
 # ---- the code under test: your exporter and your uploader ----------------------------------------
 
 
-def export_campaign(login: str, stamp: datetime, recipients: list[tuple[str, str]], message: str,
-                    sender: str, senddate: str = "") -> tuple[str, bytes]:
+def export_campaign(
+    login: str, stamp: datetime, recipients: list[tuple[str, str]], message: str, sender: str, senddate: str = ""
+) -> tuple[str, bytes]:
     """Our exporter: a template campaign as the platform's document describes it."""
     contacts = "phone;attr1\r\n" + "".join(f"{phone};{name}\r\n" for phone, name in recipients)
     template = f"message;sourceaddress;senddate\r\n{message};{sender};{senddate}\r\n"
@@ -35,8 +36,7 @@ def export_campaign(login: str, stamp: datetime, recipients: list[tuple[str, str
     return f"{login}_{stamp:%Y%m%d%H%M%S}.zip", buffer.getvalue()
 
 
-def upload(host: str, port: int, login: str, password: str, name: str, data: bytes,
-           cafile: Path | None) -> None:
+def upload(host: str, port: int, login: str, password: str, name: str, data: bytes, cafile: Path | None) -> None:
     """Our uploader: FTPS, binary, a temporary name renamed when complete."""
     with ftplib.FTP_TLS(context=ssl.create_default_context(cafile=cafile), timeout=30) as ftp:
         ftp.connect(host, port)
@@ -45,6 +45,8 @@ def upload(host: str, port: int, login: str, password: str, name: str, data: byt
         ftp.prot_p()
         ftp.storbinary(f"STOR {name}.part", io.BytesIO(data))
         ftp.rename(f"{name}.part", name)
+
+
 # --8<-- [end:client]
 
 
@@ -56,8 +58,9 @@ NOON_MOSCOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 12:00 in Europe/Moscow
 def test_campaign_renders_the_messages_we_meant(sms_simulator: Simulator) -> None:
     sim = sms_simulator  # frozen clock, demo account guest/guest with sender TESTSMS, empty folders
     sim.set_time(NOON_MOSCOW)
-    name, data = export_campaign("guest", NOON_MOSCOW, [("79031234567", "Анна"), ("79161234567", "Борис")],
-                                 "Здравствуйте, #attr1#!", "TESTSMS")
+    name, data = export_campaign(
+        "guest", NOON_MOSCOW, [("79031234567", "Анна"), ("79161234567", "Борис")], "Здравствуйте, #attr1#!", "TESTSMS"
+    )
     upload(sim.ftp_host, sim.ftp_port, "guest", "guest", name, data, sim.cert_path)
 
     sim.advance(10)  # past the next 10-second poll: it runs before advance() returns
@@ -78,8 +81,9 @@ def test_campaign_renders_the_messages_we_meant(sms_simulator: Simulator) -> Non
 def test_scheduled_campaign_is_sent_in_the_clients_time_zone(sms_simulator: Simulator) -> None:
     sim = sms_simulator
     sim.set_time(NOON_MOSCOW)
-    name, data = export_campaign("guest", NOON_MOSCOW, [("79031234567", "Анна")], "Скидка, #attr1#!",
-                                 "TESTSMS", senddate="20261126T10:00:00")
+    name, data = export_campaign(
+        "guest", NOON_MOSCOW, [("79031234567", "Анна")], "Скидка, #attr1#!", "TESTSMS", senddate="20261126T10:00:00"
+    )
     upload(sim.ftp_host, sim.ftp_port, "guest", "guest", name, data, sim.cert_path)
     sim.advance(10)
 
@@ -89,8 +93,9 @@ def test_scheduled_campaign_is_sent_in_the_clients_time_zone(sms_simulator: Simu
 
 def test_a_bad_number_is_diagnosed_and_only_its_row_dropped(sms_simulator: Simulator) -> None:
     sim = sms_simulator
-    name, data = export_campaign("guest", NOON_MOSCOW, [("89031234567", "Анна"), ("79161234567", "Борис")],
-                                 "Здравствуйте, #attr1#!", "TESTSMS")
+    name, data = export_campaign(
+        "guest", NOON_MOSCOW, [("89031234567", "Анна"), ("79161234567", "Борис")], "Здравствуйте, #attr1#!", "TESTSMS"
+    )
     upload(sim.ftp_host, sim.ftp_port, "guest", "guest", name, data, sim.cert_path)
     sim.advance(10)
 
@@ -104,8 +109,7 @@ def test_a_bad_number_is_diagnosed_and_only_its_row_dropped(sms_simulator: Simul
 
 def test_our_uploads_are_conformant(sms_simulator: Simulator, sms_platform: Platform) -> None:
     sim = sms_simulator  # sms_platform judges the uploads this simulator received
-    name, data = export_campaign("guest", NOON_MOSCOW, [("79031234567", "Анна")], "Привет, #attr1#!",
-                                 "TESTSMS")
+    name, data = export_campaign("guest", NOON_MOSCOW, [("79031234567", "Анна")], "Привет, #attr1#!", "TESTSMS")
     upload(sim.ftp_host, sim.ftp_port, "guest", "guest", name, data, sim.cert_path)
     sim.advance(10)
 
@@ -115,8 +119,7 @@ def test_our_uploads_are_conformant(sms_simulator: Simulator, sms_platform: Plat
 
 def test_a_careless_upload_is_caught(sms_simulator: Simulator, sms_platform: Platform) -> None:
     sim = sms_simulator
-    name, data = export_campaign("guest", NOON_MOSCOW, [("79031234567", "Анна")], "Привет, #attr1#!",
-                                 "TESTSMS")
+    name, data = export_campaign("guest", NOON_MOSCOW, [("79031234567", "Анна")], "Привет, #attr1#!", "TESTSMS")
     with ftplib.FTP() as ftp:  # plain FTP, straight to the final name
         ftp.connect(sim.ftp_host, sim.ftp_port)
         ftp.login("guest", "guest")
@@ -125,4 +128,6 @@ def test_a_careless_upload_is_caught(sms_simulator: Simulator, sms_platform: Pla
 
     with pytest.raises(AssertionError, match="SMS805"):  # no temporary name (and SMS806: no TLS)
         sms_platform.assert_client_conformant(fail_on="warning")
+
+
 # --8<-- [end:tests]

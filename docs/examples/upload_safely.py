@@ -14,8 +14,7 @@ import ssl
 from pathlib import Path
 
 
-def upload(archive: Path, *, host: str, port: int, login: str, password: str,
-           cafile: str | None) -> None:
+def upload(archive: Path, *, host: str, port: int, login: str, password: str, cafile: str | None) -> None:
     # Verify the server's certificate: the simulator's own is self-signed, so trust that file.
     context = ssl.create_default_context(cafile=cafile)
     with ftplib.FTP_TLS(context=context, timeout=30) as ftp:
@@ -44,8 +43,7 @@ def main() -> None:
     parser.add_argument("--password", default="guest")
     parser.add_argument("--cafile", help="the server's certificate, or a CA bundle that signed it")
     args = parser.parse_args()
-    upload(args.archive, host=args.host, port=args.port, login=args.login, password=args.password,
-           cafile=args.cafile)
+    upload(args.archive, host=args.host, port=args.port, login=args.login, password=args.password, cafile=args.cafile)
     print(f"uploaded {args.archive.name}")
 
 

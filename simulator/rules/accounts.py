@@ -4,11 +4,11 @@ The same TOML file feeds ``smsftp check --accounts`` and ``smsftp serve --accoun
 
     [accounts.guest]
     password = "guest"
-    mode = "auto"            # template | plain | auto
-    senders = ["TESTSMS"]    # approved sourceaddress values (M3)
+    mode = "auto"  # template | plain | auto
+    senders = ["TESTSMS"]  # approved sourceaddress values (M3)
     default_sender = "TESTSMS"  # plain mode's sender (N4)
-    validity = 1440          # minutes (M4, N5)
-    encoding = "utf-8"       # Z4
+    validity = 1440  # minutes (M4, N5)
+    encoding = "utf-8"  # Z4
     timezone = "Europe/Moscow"
 
 Processing settings that answer the open questions (Q9, Q11, Q16, Q20, Q26)
@@ -99,9 +99,17 @@ def _check(path: str, login: str, key: str, value: Any) -> Any:
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             raise AccountsFileError(f"{where}: unknown IANA time zone {value!r}") from None
         return value
-    expected = {"validity": int, "validity_cap": int, "max_parts": int, "max_uncompressed_bytes": int,
-                "max_compression_ratio": int, "duplicate_check_limit": int,
-                "reject_archive_on_bad_row": bool, "password": str, "default_sender": str}.get(key)
+    expected = {
+        "validity": int,
+        "validity_cap": int,
+        "max_parts": int,
+        "max_uncompressed_bytes": int,
+        "max_compression_ratio": int,
+        "duplicate_check_limit": int,
+        "reject_archive_on_bad_row": bool,
+        "password": str,
+        "default_sender": str,
+    }.get(key)
     if expected is not None and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
         raise AccountsFileError(f"{where}: must be {expected.__name__}, not {value!r}")
     if expected is int and value < 1:

@@ -47,13 +47,37 @@ _READ = 16 * 1024
 
 _FLAG_ENCRYPTED = 0x0001
 _SUPPORTED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_METHOD_NAMES = {1: "Shrink", 6: "Implode", 9: "Deflate64", 10: "PKWARE Implode", 12: "bzip2", 14: "LZMA",
-                 19: "IBM LZ77", 93: "Zstandard", 95: "XZ", 96: "JPEG", 97: "WavPack", 98: "PPMd", 99: "AES"}
+_METHOD_NAMES = {
+    1: "Shrink",
+    6: "Implode",
+    9: "Deflate64",
+    10: "PKWARE Implode",
+    12: "bzip2",
+    14: "LZMA",
+    19: "IBM LZ77",
+    93: "Zstandard",
+    95: "XZ",
+    96: "JPEG",
+    97: "WavPack",
+    98: "PPMd",
+    99: "AES",
+}
 _METHOD_AES = 99
 _EOCD = b"PK\x05\x06"
 _EOCD_SEARCH = 22 + 65535  # the record plus the longest possible comment
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-               NotImplementedError, RuntimeError, struct.error, zlib.error, IndexError, OverflowError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+    IndexError,
+    OverflowError,
+)
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
@@ -95,15 +119,21 @@ def _size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"
     exponent = min(3, (n.bit_length() - 1) // 10)
-    return f"{n / 1024 ** exponent:.1f} {('KiB', 'MiB', 'GiB')[exponent - 1]}"
+    return f"{n / 1024**exponent:.1f} {('KiB', 'MiB', 'GiB')[exponent - 1]}"
 
 
 # --- what kind of file a non-zip is -------------------------------------------------
 
-_MAGIC = ((b"Rar!\x1a\x07", "a RAR archive"), (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
-          (b"\x1f\x8b", "a gzip file"), (b"BZh", "a bzip2 file"), (b"\xfd7zXZ\x00", "an xz file"),
-          (b"%PDF", "a PDF document"), (b"\xd0\xcf\x11\xe0", "an old-format Office document (.xls/.doc)"),
-          (b"ustar", "a tar archive"))
+_MAGIC = (
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"BZh", "a bzip2 file"),
+    (b"\xfd7zXZ\x00", "an xz file"),
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "an old-format Office document (.xls/.doc)"),
+    (b"ustar", "a tar archive"),
+)
 
 
 def _sniff(head: bytes) -> str:
@@ -163,8 +193,9 @@ def _defect(name: str, exc: BaseException) -> Diagnostic:
     """The diagnostic for an exception zipfile raised while opening or reading an entry."""
     text = str(exc)
     if isinstance(exc, EOFError) or "Truncated" in text:
-        return diagnostic("SMS203", f"The data of {name} ends before its declared end: the archive was cut off.",
-                          file=name)
+        return diagnostic(
+            "SMS203", f"The data of {name} ends before its declared end: the archive was cut off.", file=name
+        )
     if isinstance(exc, RuntimeError) and "encrypted" in text:
         return diagnostic("SMS204", f"{name} is password-protected.", file=name)
     if isinstance(exc, NotImplementedError):
@@ -174,11 +205,18 @@ def _defect(name: str, exc: BaseException) -> Diagnostic:
     if isinstance(exc, zlib.error):
         return diagnostic("SMS206", f"The compressed data of {name} is damaged ({text}).", file=name)
     if "Overlapped entries" in text:
-        return diagnostic("SMS206", f"{name}'s compressed data runs into the next entry (overlapping "
-                          "entries are a zip-bomb technique).", file=name)
+        return diagnostic(
+            "SMS206",
+            f"{name}'s compressed data runs into the next entry (overlapping entries are a zip-bomb technique).",
+            file=name,
+        )
     if "Bad magic number for file header" in text:
-        return diagnostic("SMS206", f"{name}'s data is not where the central directory says: the archive's "
-                          "bytes were shifted (an ASCII-mode transfer or a broken copy).", file=name)
+        return diagnostic(
+            "SMS206",
+            f"{name}'s data is not where the central directory says: the archive's "
+            "bytes were shifted (an ASCII-mode transfer or a broken copy).",
+            file=name,
+        )
     return diagnostic("SMS206", f"{name} cannot be read: {text or type(exc).__name__}.", file=name)
 
 
@@ -214,20 +252,33 @@ class _EntryReader(io.RawIOBase):
         self._produced += n
         name = self._f.name
         if n == 0 and self._produced != self._f.size:
-            raise self._fail(diagnostic(
-                "SMS206", f"{name} holds {self._produced} bytes, its header declares {self._f.size}.", file=name))
+            raise self._fail(
+                diagnostic(
+                    "SMS206", f"{name} holds {self._produced} bytes, its header declares {self._f.size}.", file=name
+                )
+            )
         total = self._archive._record_output(self._f, self._produced)
         cap = self._archive.account.max_uncompressed_bytes
         if total > cap:
-            raise self._fail(diagnostic(
-                "SMS212", f"The data files uncompress to more than the cap of {_size(cap)} "
-                f"({_size(total)} so far, reading {name}), more than their headers declare.", file=name))
+            raise self._fail(
+                diagnostic(
+                    "SMS212",
+                    f"The data files uncompress to more than the cap of {_size(cap)} "
+                    f"({_size(total)} so far, reading {name}), more than their headers declare.",
+                    file=name,
+                )
+            )
         ratio = self._archive.account.max_compression_ratio
         if self._produced >= RATIO_MIN_BYTES and self._produced > ratio * max(self._consumed, 1):
-            raise self._fail(diagnostic(
-                "SMS213", f"{name} expanded {_size(self._consumed)} of compressed data into "
-                f"{_size(self._produced)} (more than {ratio}:1); its header claims "
-                f"{_size(self._f.compressed_size)} compressed.", file=name))
+            raise self._fail(
+                diagnostic(
+                    "SMS213",
+                    f"{name} expanded {_size(self._consumed)} of compressed data into "
+                    f"{_size(self._produced)} (more than {ratio}:1); its header claims "
+                    f"{_size(self._f.compressed_size)} compressed.",
+                    file=name,
+                )
+            )
         return n
 
     def close(self) -> None:
@@ -286,8 +337,9 @@ class ZipArchive:
     def __enter__(self) -> ZipArchive:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -354,8 +406,10 @@ class ZipArchive:
         zip_like = head.startswith((b"PK\x03\x04", b"PK\x07\x08")) or (head.startswith(b"PK") and size < 30)
         if zip_like and not has_eocd:
             return diagnostic(
-                "SMS203", f"The file starts like a zip archive but has no end-of-central-directory record: "
-                f"it was cut off after {size} bytes.")
+                "SMS203",
+                f"The file starts like a zip archive but has no end-of-central-directory record: "
+                f"it was cut off after {size} bytes.",
+            )
         if zip_like or has_eocd:
             return diagnostic("SMS206", f"The archive's central directory is damaged ({exc}).")
         return diagnostic("SMS201", f"The file is {_sniff(head)}.")
@@ -376,8 +430,9 @@ class ZipArchive:
                 self._check_headers(zf, layout, problems)
         return layout
 
-    def _entries(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
-                 problems: list[Diagnostic]) -> tuple[list[_Entry], list[str]]:
+    def _entries(
+        self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], problems: list[Diagnostic]
+    ) -> tuple[list[_Entry], list[str]]:
         """The archive's real files, after unsafe, linked, duplicate, junk and directory entries."""
         entries: list[_Entry] = []
         junk: dict[str, list[str]] = {}
@@ -393,15 +448,18 @@ class ZipArchive:
                 problems.append(diagnostic("SMS210", f"The entry name {name!r} {why}.", hint=hint, file=name))
                 continue
             if stat.S_ISLNK(mode):
-                problems.append(diagnostic("SMS211", f"{name} is a symbolic link{_link_target(zf, info)}.",
-                                           file=name))
+                problems.append(diagnostic("SMS211", f"{name} is a symbolic link{_link_target(zf, info)}.", file=name))
                 continue
             if name.endswith("/") or stat.S_ISDIR(mode):
                 continue
             if how == "cp866":
-                problems.append(diagnostic(
-                    "SMS216", f"The entry name {name!r} has no UTF-8 flag; it was read as cp866 (DOS Cyrillic).",
-                    file=name))
+                problems.append(
+                    diagnostic(
+                        "SMS216",
+                        f"The entry name {name!r} has no UTF-8 flag; it was read as cp866 (DOS Cyrillic).",
+                        file=name,
+                    )
+                )
             kind = junk_kind(name)
             if kind is not None:
                 junk.setdefault(kind, []).append(name)
@@ -413,13 +471,18 @@ class ZipArchive:
             entries.append(_Entry(name, info))
         for kind, names in junk.items():
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            problems.append(diagnostic(
-                "SMS208", f"Ignored {len(names)} entr{'y' if len(names) == 1 else 'ies'} of {kind}: {shown}.",
-                file=names[0]))
+            problems.append(
+                diagnostic(
+                    "SMS208",
+                    f"Ignored {len(names)} entr{'y' if len(names) == 1 else 'ies'} of {kind}: {shown}.",
+                    file=names[0],
+                )
+            )
         return entries, [n for names in junk.values() for n in names]
 
-    def _check_containers(self, entries: list[_Entry], infos: list[zipfile.ZipInfo],
-                          problems: list[Diagnostic]) -> None:
+    def _check_containers(
+        self, entries: list[_Entry], infos: list[zipfile.ZipInfo], problems: list[Diagnostic]
+    ) -> None:
         """Password, compression method and declared sizes: all known before any data is read."""
         cap, ratio = self.account.max_uncompressed_bytes, self.account.max_compression_ratio
         for e in entries:
@@ -431,25 +494,45 @@ class ZipArchive:
                 method = _METHOD_NAMES.get(info.compress_type, "unknown")
                 hint = None
                 if info.compress_type == 9:
-                    hint = ("Windows Explorer and 7-Zip write Deflate64 for large files; re-pack with plain "
-                            "Deflate: `zip -r`, 7-Zip with `-mm=Deflate`, Python's ZIP_DEFLATED.")
-                problems.append(diagnostic(
-                    "SMS205", f"{e.name} is compressed with method {info.compress_type} ({method}); "
-                    "only Stored (0) and Deflate (8) are read.", hint=hint, file=e.name))
+                    hint = (
+                        "Windows Explorer and 7-Zip write Deflate64 for large files; re-pack with plain "
+                        "Deflate: `zip -r`, 7-Zip with `-mm=Deflate`, Python's ZIP_DEFLATED."
+                    )
+                problems.append(
+                    diagnostic(
+                        "SMS205",
+                        f"{e.name} is compressed with method {info.compress_type} ({method}); "
+                        "only Stored (0) and Deflate (8) are read.",
+                        hint=hint,
+                        file=e.name,
+                    )
+                )
             if info.file_size > cap:
-                problems.append(diagnostic(
-                    "SMS212", f"{e.name} declares {_size(info.file_size)} uncompressed; the cap is {_size(cap)}.",
-                    file=e.name))
+                problems.append(
+                    diagnostic(
+                        "SMS212",
+                        f"{e.name} declares {_size(info.file_size)} uncompressed; the cap is {_size(cap)}.",
+                        file=e.name,
+                    )
+                )
             elif info.file_size >= RATIO_MIN_BYTES and info.file_size > ratio * max(info.compress_size, 1):
-                problems.append(diagnostic(
-                    "SMS213", f"{e.name} declares {_size(info.file_size)} from {_size(info.compress_size)} "
-                    f"compressed, a ratio of {info.file_size // max(info.compress_size, 1)}:1; "
-                    f"the cap is {ratio}:1.", file=e.name))
+                problems.append(
+                    diagnostic(
+                        "SMS213",
+                        f"{e.name} declares {_size(info.file_size)} from {_size(info.compress_size)} "
+                        f"compressed, a ratio of {info.file_size // max(info.compress_size, 1)}:1; "
+                        f"the cap is {ratio}:1.",
+                        file=e.name,
+                    )
+                )
         # Every entry counts, junk too: a bomb need not be named like data to fill a disk.
         total = sum(i.file_size for i in infos if not i.filename.endswith("/"))
         if total > cap and not any(p.code == "SMS212" for p in problems):
-            problems.append(diagnostic(
-                "SMS212", f"The entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}."))
+            problems.append(
+                diagnostic(
+                    "SMS212", f"The entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}."
+                )
+            )
 
     def _layout(self, entries: list[_Entry], problems: list[Diagnostic]) -> Layout | None:
         by_name = {e.name: e.file for e in entries}
@@ -457,6 +540,7 @@ class ZipArchive:
         problems.extend(found)
         if roles is None:
             return None
+
         def pick(name: str | None) -> DataFile | None:
             return by_name[name] if name is not None else None
 
@@ -479,10 +563,15 @@ class ZipArchive:
             data_start = offset + 30 + name_length + extra_length
             end = next((start for start in starts if start > offset), zf.start_dir)
             if data_start + f.compressed_size > end:
-                problems.append(diagnostic(
-                    "SMS206", f"{f.name} declares {f.compressed_size} compressed bytes, but the next entry "
-                    f"starts {end - data_start} bytes after its data begins: the sizes in its header are "
-                    "false (overlapping entries are a zip-bomb technique).", file=f.name))
+                problems.append(
+                    diagnostic(
+                        "SMS206",
+                        f"{f.name} declares {f.compressed_size} compressed bytes, but the next entry "
+                        f"starts {end - data_start} bytes after its data begins: the sizes in its header are "
+                        "false (overlapping entries are a zip-bomb technique).",
+                        file=f.name,
+                    )
+                )
 
     def _check_headers(self, zf: zipfile.ZipFile, layout: Layout, problems: list[Diagnostic]) -> None:
         # Opening reads the local header: a mismatch with the central directory shows now, not mid-stream.

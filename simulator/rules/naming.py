@@ -60,8 +60,9 @@ def _basename(filename: str) -> str:
 def _instant(stamp: str) -> datetime | None:
     # Fixed-width slices, not strptime: its patterns accept one-digit fields and could split differently.
     try:
-        return datetime(int(stamp[0:4]), int(stamp[4:6]), int(stamp[6:8]),
-                        int(stamp[8:10]), int(stamp[10:12]), int(stamp[12:14]))
+        return datetime(
+            int(stamp[0:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[8:10]), int(stamp[10:12]), int(stamp[12:14])
+        )
     except ValueError:
         return None
 
@@ -107,21 +108,31 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
     """SMS101 for everything about the stem's shape; empty when it is fine."""
     login, sep, stamp = stem.rpartition("_")
     if not sep:
-        return [diagnostic(
-            "SMS101", f"The name {name!r} has no `_` between a login and a timestamp.",
-            hint=f"Name the file `<login>_<YYYYMMDDhhmmss>.zip`, for example `{_EXAMPLE}`.")]
+        return [
+            diagnostic(
+                "SMS101",
+                f"The name {name!r} has no `_` between a login and a timestamp.",
+                hint=f"Name the file `<login>_<YYYYMMDDhhmmss>.zip`, for example `{_EXAMPLE}`.",
+            )
+        ]
     problems: list[Diagnostic] = []
     if not login:
-        problems.append(diagnostic(
-            "SMS101", f"The name {name!r} has no login before the `_`.",
-            hint=f"Put your FTP login before the timestamp, for example `{_EXAMPLE}`."))
+        problems.append(
+            diagnostic(
+                "SMS101",
+                f"The name {name!r} has no login before the `_`.",
+                hint=f"Put your FTP login before the timestamp, for example `{_EXAMPLE}`.",
+            )
+        )
     if _STAMP.fullmatch(stamp):
         return problems
     hint = f"The timestamp is 14 digits, `YYYYMMDDhhmmss`, for example `{_EXAMPLE}`."
     copy = _COPY_SUFFIX.search(stamp)
     if copy and _STAMP.fullmatch(stamp[: copy.start()]):
-        hint = (f"{stamp[copy.start():].strip()!r} after the timestamp looks like a copy made by a browser or "
-                "file manager; rename the file to drop it.")
+        hint = (
+            f"{stamp[copy.start() :].strip()!r} after the timestamp looks like a copy made by a browser or "
+            "file manager; rename the file to drop it."
+        )
     elif stamp.isdigit() and len(stamp) == _STAMP_LENGTH - 2:
         hint = "The timestamp has 12 digits; the seconds are missing (`YYYYMMDDhhmmss`)."
     elif stamp.isdigit() and len(stamp) == 6 and re.fullmatch(r"[0-9]{8}", login.rsplit("_", 1)[-1]):
@@ -130,8 +141,9 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
         hint = "Write the timestamp as digits only, without separators: `YYYYMMDDhhmmss`."
     elif stamp.lower().endswith(EXTENSION):
         hint = "The name ends in `.zip` twice; a file manager may hide the first extension."
-    problems.append(diagnostic(
-        "SMS101", f"The timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`.", hint=hint))
+    problems.append(
+        diagnostic("SMS101", f"The timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`.", hint=hint)
+    )
     return problems
 
 
@@ -139,14 +151,21 @@ def _login_problems(name: str, written: str, login: str) -> list[Diagnostic]:
     if written == login:
         return []
     if written.casefold() == login.casefold():
-        return [diagnostic(
-            "SMS104", f"The name {name!r} is for login {written!r}; the account's login is {login!r}.",
-            hint=f"Logins are compared exactly: write `{login}` in the same case.")]
+        return [
+            diagnostic(
+                "SMS104",
+                f"The name {name!r} is for login {written!r}; the account's login is {login!r}.",
+                hint=f"Logins are compared exactly: write `{login}` in the same case.",
+            )
+        ]
     hint = f"Put exactly your FTP login `{login}` before the last `_` of the name."
     if "_" in login and written == login.rsplit("_", 1)[-1]:
         hint = f"Your login `{login}` contains `_`; write all of it before the timestamp."
-    return [diagnostic(
-        "SMS103", f"The name {name!r} is for login {written!r}, but it was uploaded by {login!r}.", hint=hint)]
+    return [
+        diagnostic(
+            "SMS103", f"The name {name!r} is for login {written!r}, but it was uploaded by {login!r}.", hint=hint
+        )
+    ]
 
 
 def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | None, list[Diagnostic]]:
@@ -164,11 +183,15 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
     if name.endswith(EXTENSION):
         stem = name[: -len(EXTENSION)]
     elif name.lower().endswith(EXTENSION):
-        ext = name[-len(EXTENSION):]
+        ext = name[-len(EXTENSION) :]
         stem = name[: -len(EXTENSION)]
-        problems.append(diagnostic(
-            "SMS101", f"The extension of {name!r} is {ext!r}, not `.zip`.",
-            hint=f"The extension must be `.zip` in lower case: rename to `{stem}.zip`."))
+        problems.append(
+            diagnostic(
+                "SMS101",
+                f"The extension of {name!r} is {ext!r}, not `.zip`.",
+                hint=f"The extension must be `.zip` in lower case: rename to `{stem}.zip`.",
+            )
+        )
     else:
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
         hint = f"Name the archive `<login>_<YYYYMMDDhhmmss>.zip`, for example `{_EXAMPLE}`."
@@ -185,8 +208,11 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
     if _STAMP.fullmatch(stamp):
         instant = _instant(stamp)
         if instant is None:
-            problems.append(diagnostic(
-                "SMS102", f"The timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}."))
+            problems.append(
+                diagnostic(
+                    "SMS102", f"The timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}."
+                )
+            )
     # A login read from a malformed name is a guess; judge it only when the timestamp has its shape.
     if login is not None and written and _STAMP.fullmatch(stamp):
         problems.extend(_login_problems(name, written, login))
@@ -197,6 +223,7 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
 
 
 # --- names of the entries inside the archive (Q23, Z3) ------------------------------
+
 
 def _plausible_name_char(c: str) -> bool:
     # Latin, Greek, Cyrillic, combining marks (macOS writes NFD), punctuation, `№`.
@@ -209,7 +236,7 @@ def _unicode_path(extra: bytes, raw: bytes) -> str | None:
     pos = 0
     while pos + 4 <= len(extra):
         tag, length = struct.unpack_from("<HH", extra, pos)
-        body = extra[pos + 4: pos + 4 + length]
+        body = extra[pos + 4 : pos + 4 + length]
         pos += 4 + length
         if tag == _EXTRA_UNICODE_PATH and len(body) >= 5 and body[0] == 1:
             (crc,) = struct.unpack_from("<I", body, 1)
@@ -256,8 +283,10 @@ def unsafe_entry_name(name: str) -> tuple[str, str | None] | None:
     if "\x00" in name:
         return "holds a NUL byte, which hides the rest of the name from some tools", None
     if "\\" in name:
-        return ("uses `\\` as a path separator; zip names use `/`",
-                "Re-create the archive with a zip tool that writes `/` (7-Zip, Windows 'Compressed folder', `zip`).")
+        return (
+            "uses `\\` as a path separator; zip names use `/`",
+            "Re-create the archive with a zip tool that writes `/` (7-Zip, Windows 'Compressed folder', `zip`).",
+        )
     if name.startswith("/"):
         return "is an absolute path", None
     if re.match(r"[A-Za-z]:", name):
@@ -285,6 +314,7 @@ def junk_kind(name: str) -> str | None:
 
 # --- which named files make the campaign (Q4, N1, C1, M1, Q21, Q24) -------------------------------
 
+
 @dataclass(frozen=True)
 class Roles:
     """The entry names that play each part; which ones are set follows from ``mode``."""
@@ -299,7 +329,7 @@ def _unexpected(name: str) -> Diagnostic:
     hint = None
     if name.lower().endswith((".xlsx", ".xls", ".ods")):
         hint = "Save the spreadsheet as CSV (`;`-separated, UTF-8) and zip the CSV instead."
-    elif name.startswith(SMS_FOLDER) and "/" in name[len(SMS_FOLDER):]:
+    elif name.startswith(SMS_FOLDER) and "/" in name[len(SMS_FOLDER) :]:
         hint = "Data files sit directly in `sms/`, not in a subfolder; remove the subfolder."
     return diagnostic("SMS209", f"{name} is not a data file of this archive.", hint=hint, file=name)
 
@@ -311,35 +341,56 @@ def _misplaced(name: str, data_in_sms: bool) -> Diagnostic:
     folders = name.split("/")[:-1]
     if not folders:
         return diagnostic(
-            "SMS207", f"{name} is at the archive's root, not in the folder `sms`.", file=name,
+            "SMS207",
+            f"{name} is at the archive's root, not in the folder `sms`.",
+            file=name,
             hint="Zip the folder, not its content: `zip -r archive.zip sms` (Windows: right-click the "
-            "`sms` folder itself > Send to > Compressed (zipped) folder).")
+            "`sms` folder itself > Send to > Compressed (zipped) folder).",
+        )
     if folders[0].lower() == "sms" and folders[0] != "sms":
-        return diagnostic("SMS207", f"{name} is in the folder `{folders[0]}/`; the folder must be named "
-                          "`sms` in lower case.", hint="Rename the folder to `sms` and zip it again.", file=name)
+        return diagnostic(
+            "SMS207",
+            f"{name} is in the folder `{folders[0]}/`; the folder must be named `sms` in lower case.",
+            hint="Rename the folder to `sms` and zip it again.",
+            file=name,
+        )
     if "sms" in folders:
         outer = "/".join(folders[: folders.index("sms")])
         return diagnostic(
-            "SMS207", f"{name} is in `{outer}/sms/`; the folder `sms` must be at the archive's root.",
-            hint=f"Zip the `sms` folder itself, not the folder `{outer}` that contains it.", file=name)
-    return diagnostic("SMS207", f"{name} is in `{'/'.join(folders)}/`, not in the folder `sms`.",
-                      hint="Put the data files into a folder named `sms` and zip that folder.", file=name)
+            "SMS207",
+            f"{name} is in `{outer}/sms/`; the folder `sms` must be at the archive's root.",
+            hint=f"Zip the `sms` folder itself, not the folder `{outer}` that contains it.",
+            file=name,
+        )
+    return diagnostic(
+        "SMS207",
+        f"{name} is in `{'/'.join(folders)}/`, not in the folder `sms`.",
+        hint="Put the data files into a folder named `sms` and zip that folder.",
+        file=name,
+    )
 
 
 def _mode_problem(mode: ArchiveMode, names: str, account: Account) -> list[Diagnostic]:
     if account.mode in ("auto", mode):
         return []
     what = "a template archive (contacts.csv + template.csv)" if mode == "template" else f"a plain archive ({names})"
-    hint = ("Your account takes template archives: `sms/contacts.csv` + `sms/template.csv`; "
-            "or ask support to allow plain mode." if account.mode == "template" else
-            "Your account takes plain archives: one `sms/*.csv` or `sms/*.txt` file (TELRN_LONG;TEXT); "
-            "or ask support to allow template mode.")
-    return [diagnostic("SMS219", f"This is {what}, but the account {account.login!r} is set up for "
-                       f"{account.mode} mode.", hint=hint)]
+    hint = (
+        "Your account takes template archives: `sms/contacts.csv` + `sms/template.csv`; "
+        "or ask support to allow plain mode."
+        if account.mode == "template"
+        else "Your account takes plain archives: one `sms/*.csv` or `sms/*.txt` file (TELRN_LONG;TEXT); "
+        "or ask support to allow template mode."
+    )
+    return [
+        diagnostic(
+            "SMS219", f"This is {what}, but the account {account.login!r} is set up for {account.mode} mode.", hint=hint
+        )
+    ]
 
 
-def assign_roles(names: Sequence[str], account: Account, *,
-                 sms_folder: bool = False) -> tuple[Roles | None, list[Diagnostic]]:
+def assign_roles(
+    names: Sequence[str], account: Account, *, sms_folder: bool = False
+) -> tuple[Roles | None, list[Diagnostic]]:
     """Which of the archive's files make the campaign, judged by their names alone.
 
     ``names`` are the real files (junk, unsafe, linked and duplicate entries
@@ -349,16 +400,21 @@ def assign_roles(names: Sequence[str], account: Account, *,
     the account does not take); None when it cannot.
     """
     problems: list[Diagnostic] = []
-    in_sms = [n for n in names if n.startswith(SMS_FOLDER) and "/" not in n[len(SMS_FOLDER):]]
+    in_sms = [n for n in names if n.startswith(SMS_FOLDER) and "/" not in n[len(SMS_FOLDER) :]]
     pair: dict[str, str] = {}
     plain: list[str] = []
     for name in in_sms:
-        base = name[len(SMS_FOLDER):]
+        base = name[len(SMS_FOLDER) :]
         if base.lower() in (CONTACTS, TEMPLATE):
             if base != base.lower():
-                problems.append(diagnostic(
-                    "SMS221", f"{name} is named {base!r}; the document names it exactly {base.lower()!r}.",
-                    hint=f"Rename it to `{base.lower()}`, lower case.", file=name))
+                problems.append(
+                    diagnostic(
+                        "SMS221",
+                        f"{name} is named {base!r}; the document names it exactly {base.lower()!r}.",
+                        hint=f"Rename it to `{base.lower()}`, lower case.",
+                        file=name,
+                    )
+                )
             if base.lower() not in pair or base == base.lower():
                 pair[base.lower()] = name
         elif base.lower().endswith(PLAIN_EXTENSIONS):
@@ -374,17 +430,25 @@ def assign_roles(names: Sequence[str], account: Account, *,
         missing = TEMPLATE if present == CONTACTS else CONTACTS
         hint = None
         if account.mode == "plain" and not plain:
-            hint = (f"Your account is in plain mode: `{present}` is reserved for template archives; "
-                    "name the one data file otherwise, e.g. `sms/list.csv`.")
-        problems.append(diagnostic(
-            "SMS218", f"The archive holds sms/{present} but no sms/{missing}.", hint=hint, file=name))
+            hint = (
+                f"Your account is in plain mode: `{present}` is reserved for template archives; "
+                "name the one data file otherwise, e.g. `sms/list.csv`."
+            )
+        problems.append(
+            diagnostic("SMS218", f"The archive holds sms/{present} but no sms/{missing}.", hint=hint, file=name)
+        )
     if len(plain) > 1 and not pair:
         problems.append(diagnostic("SMS217", f"The folder `sms` holds {len(plain)} plain files: {shown}."))
     if not pair and not plain:
         if not any(p.code == "SMS207" for p in problems):
-            problems.append(diagnostic(
-                "SMS215", "The folder `sms` holds no `.csv` or `.txt` file." if sms_folder or in_sms
-                else "The archive has no folder `sms` with a `.csv` or `.txt` file."))
+            problems.append(
+                diagnostic(
+                    "SMS215",
+                    "The folder `sms` holds no `.csv` or `.txt` file."
+                    if sms_folder or in_sms
+                    else "The archive has no folder `sms` with a `.csv` or `.txt` file.",
+                )
+            )
         return None, problems
     if pair and plain:
         return None, problems

@@ -66,11 +66,12 @@ _MAX_DIGITS = 249
 _MIN_NSN, _MAX_NSN = 2, 17
 # Number types in the order _number_type_helper tries them; the first match decides the type,
 # and an alternation in a regular expression also takes the first branch that matches.
-_NON_GEO_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-                  "voicemail")
-_NOT_STRIPPED = (phonenumberutil.ValidationResult.TOO_SHORT,
-                 phonenumberutil.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
-                 phonenumberutil.ValidationResult.INVALID_LENGTH)
+_NON_GEO_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
+_NOT_STRIPPED = (
+    phonenumberutil.ValidationResult.TOO_SHORT,
+    phonenumberutil.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    phonenumberutil.ValidationResult.INVALID_LENGTH,
+)
 
 
 def _ascii_digits(text: str) -> bool:
@@ -120,8 +121,12 @@ class _Plan:
             source = _calling_code_pattern(int(self.cc), geo_names)
             typed = re.compile(source)
             whole = re.compile(f"{self._head}(?:{source})")
-            self._typed = (typed, frozenset(typed.groupindex[n] for n in geo_names),
-                           whole, frozenset(whole.groupindex[n] for n in geo_names))
+            self._typed = (
+                typed,
+                frozenset(typed.groupindex[n] for n in geo_names),
+                whole,
+                frozenset(whole.groupindex[n] for n in geo_names),
+            )
         return self._typed
 
     @property
@@ -189,8 +194,10 @@ def _calling_code_pattern(cc: int, geo_names: list[str] | None, length: int | No
 
 def _region_pattern(cc: int, region: str, meta: Any, geo_names: list[str] | None, length: int | None) -> str:
     """is_valid_number_for_region as a pattern; with ``geo_names``, type branches end in marker groups."""
-    if meta is None or (region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
-                        and cc != phonenumberutil.country_code_for_valid_region(region)):
+    if meta is None or (
+        region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+        and cc != phonenumberutil.country_code_for_valid_region(region)
+    ):
         return _NEVER
     general = _desc_pattern(meta.general_desc, length)
     if general is None:
@@ -346,7 +353,7 @@ def national_number(digits: str) -> NationalNumber | None:
         return None
     match = plan.whole_typed.fullmatch(digits)
     if match is not None:
-        return plan.cc, digits[len(plan.cc):], match.lastindex in plan.whole_geo_groups
+        return plan.cc, digits[len(plan.cc) :], match.lastindex in plan.whole_geo_groups
     if plan.prefix is None:
         return None
     parts = _split(digits)
@@ -413,8 +420,8 @@ def _repair(digits: str) -> tuple[str, str] | None:
     if fixed is not None:
         return fixed, "replace the leading 8 with the country code 7"
     for idd in ("00", "810"):  # international dialling prefixes: the usual one, and Russia's old one
-        if digits.startswith(idd) and is_valid_international(digits[len(idd):]):
-            return digits[len(idd):], f"drop the international dialling prefix {idd}"
+        if digits.startswith(idd) and is_valid_international(digits[len(idd) :]):
+            return digits[len(idd) :], f"drop the international dialling prefix {idd}"
     if len(digits) == 10 and digits[0] == "9" and is_valid_international("7" + digits):
         return "7" + digits, "add the country code 7"  # a Russian mobile number without it
     return None
@@ -450,11 +457,9 @@ def phone_message(raw: str, code: str) -> str:
         "SMS502": f"phone `{shown}` starts with `+`; only digits are accepted; the row is not sent",
         "SMS503": f"phone `{shown}` starts with the Russian trunk prefix 8; the row is not sent",
         "SMS504": f"phone `{shown}` is in Excel's scientific notation; the row is not sent",
-        "SMS505": f"phone `{shown}` contains formatting (spaces, brackets, dashes or dots); "
-                  "the row is not sent",
+        "SMS505": f"phone `{shown}` contains formatting (spaces, brackets, dashes or dots); the row is not sent",
         "SMS506": f"phone `{shown}` is not a valid number in international format; the row is not sent",
-        "SMS507": f"phone `{shown}` contains letters or other characters that are not digits; "
-                  "the row is not sent",
+        "SMS507": f"phone `{shown}` contains letters or other characters that are not digits; the row is not sent",
     }
     return messages[code]
 
@@ -467,10 +472,14 @@ def phone_hint(raw: str, code: str) -> str:
     if code == "SMS504":
         scientific = _scientific_value(value)
         if scientific is not None and scientific[1]:
-            return (f"Excel turned the number into scientific notation; it was `{scientific[0]}`. Format the "
-                    "column as Text before saving, or export the numbers as strings.")
-        return ("Excel kept only the first digits of the number, the rest are lost; format the column as "
-                "Text and export the numbers again from the source.")
+            return (
+                f"Excel turned the number into scientific notation; it was `{scientific[0]}`. Format the "
+                "column as Text before saving, or export the numbers as strings."
+            )
+        return (
+            "Excel kept only the first digits of the number, the rest are lost; format the column as "
+            "Text and export the numbers again from the source."
+        )
     if code == "SMS503":
         return f"Replace the leading 8 with the country code 7: did you mean `{_leading_8_fix(value)}`?"
     if code in ("SMS502", "SMS505"):
@@ -485,19 +494,23 @@ def phone_hint(raw: str, code: str) -> str:
         repaired = _repair(value)
         if repaired is not None and repaired[1]:
             return f"{repaired[1].capitalize()}: did you mean `{repaired[0]}`?"
-        return ("Check the number: country code + network code + number, for example `79031234567`; the "
-                "country code, the network code or the length is wrong.")
+        return (
+            "Check the number: country code + network code + number, for example `79031234567`; the "
+            "country code, the network code or the length is wrong."
+        )
     if code == "SMS507":
-        return ("Check that the phone column holds numbers only and that the header matches the data: "
-                "a name or a date in the phone column usually means the columns are shifted.")
+        return (
+            "Check that the phone column holds numbers only and that the header matches the data: "
+            "a name or a date in the phone column usually means the columns are shifted."
+        )
     raise ValueError(f"not a phone diagnostic code: {code}")
 
 
-def phone_diagnostic(raw: str, *, file: str | None = None, line: int | None = None,
-                     column: int | None = None) -> Diagnostic | None:
+def phone_diagnostic(
+    raw: str, *, file: str | None = None, line: int | None = None, column: int | None = None
+) -> Diagnostic | None:
     """None when ``raw`` is accepted; else its diagnostic with a specific message and hint."""
     code = phone_problem(raw)
     if code is None:
         return None
-    return diagnostic(code, phone_message(raw, code), hint=phone_hint(raw, code),
-                      file=file, line=line, column=column)
+    return diagnostic(code, phone_message(raw, code), hint=phone_hint(raw, code), file=file, line=line, column=column)

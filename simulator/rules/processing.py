@@ -64,8 +64,15 @@ from smsftp.simulator.rules.template import (
 )
 from smsftp.simulator.rules.textio import CsvFile, Reporter, TextError, TextSource
 
-__all__ = ["PER_CODE_CAP", "ROWS_PER_BATCH", "ArchiveRun", "DiagnosticLog", "MessageRow", "check_archive",
-           "process_archive"]
+__all__ = [
+    "PER_CODE_CAP",
+    "ROWS_PER_BATCH",
+    "ArchiveRun",
+    "DiagnosticLog",
+    "MessageRow",
+    "check_archive",
+    "process_archive",
+]
 
 PER_CODE_CAP = 100
 ROWS_PER_BATCH = 1000  # small enough that a batch is no memory to speak of, big enough to be no time
@@ -115,16 +122,21 @@ class DiagnosticLog:
     def reporter(self, file: str, table: CsvFile | None = None) -> Reporter:
         """A row-level ``Reporter`` for one file: problems there reject rows, not the archive."""
 
-        def report(code: str, message: str | None = None, *, hint: str | None = None,
-                   line: int | None = None, field: int | None = None) -> None:
+        def report(
+            code: str,
+            message: str | None = None,
+            *,
+            hint: str | None = None,
+            line: int | None = None,
+            field: int | None = None,
+        ) -> None:
             if not self.room(code):
                 self.skip(code)
                 return
             column = None
             if table is not None and line is not None and field is not None:
                 line, column = table.locate(line, field)
-            self.add(diagnostic(code, message, hint=hint, file=file, line=line, column=column),
-                     archive_level=False)
+            self.add(diagnostic(code, message, hint=hint, file=file, line=line, column=column), archive_level=False)
 
         return report
 
@@ -133,9 +145,13 @@ class DiagnosticLog:
         for code, n in self.counts.items():
             if n > self.cap:
                 rule = REGISTRY[code]
-                self.items.append(diagnostic(
-                    code, f"{n - self.cap:,} more {code} ({rule.name}) like the above; only the first "
-                    f"{self.cap} are listed ({n:,} in all)."))
+                self.items.append(
+                    diagnostic(
+                        code,
+                        f"{n - self.cap:,} more {code} ({rule.name}) like the above; only the first "
+                        f"{self.cap} are listed ({n:,} in all).",
+                    )
+                )
 
 
 class Repeats:
@@ -189,8 +205,16 @@ class Repeats:
 class ArchiveRun:
     """Judging one archive as a stream: iterate to get messages; afterwards read the verdict."""
 
-    def __init__(self, name: str, source: Source, account: Account, at: datetime, *,
-                 upload: UploadFacts | None = None, resolver: ZoneLookup | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        source: Source,
+        account: Account,
+        at: datetime,
+        *,
+        upload: UploadFacts | None = None,
+        resolver: ZoneLookup | None = None,
+    ) -> None:
         self.name = name
         self.account = account
         self.at = utc(at)
@@ -252,8 +276,9 @@ class ArchiveRun:
                 pass
         if kept is not None and self.status == "rejected":
             kept = []
-        return ArchiveResult(self.name, self.status, self.mode, self.message_count, self.rejected_rows,
-                             list(self.diagnostics), kept)
+        return ArchiveResult(
+            self.name, self.status, self.mode, self.message_count, self.rejected_rows, list(self.diagnostics), kept
+        )
 
     # -- the run ---------------------------------------------------------------------
     def _run(self, size: int) -> Iterator[list[MessageRow]]:
@@ -276,8 +301,13 @@ class ArchiveRun:
     def _finish(self, layout: Layout | None) -> None:
         log, account = self._log, self.account
         if layout is not None and self.rejected_rows and account.reject_archive_on_bad_row:
-            log.add(diagnostic("SMS416", f"{self.rejected_rows:,} row(s) were rejected, and account "
-                               f"{account.login!r} rejects the whole archive when any row is bad."))
+            log.add(
+                diagnostic(
+                    "SMS416",
+                    f"{self.rejected_rows:,} row(s) were rejected, and account "
+                    f"{account.login!r} rejects the whole archive when any row is bad.",
+                )
+            )
         self._upload_facts()
         log.summarize()
         self.status = "rejected" if log.fatal else "accepted"
@@ -291,11 +321,20 @@ class ArchiveRun:
         codes = set(self._log.counts)
         lead: list[Diagnostic] = []
         if upload.transfer_type == "A" and codes & _CORRUPT:
-            lead.append(diagnostic("SMS801", "The archive was uploaded in ASCII mode (TYPE A), which rewrote its "
-                                   "line-end bytes; that is why it is corrupt."))
+            lead.append(
+                diagnostic(
+                    "SMS801",
+                    "The archive was uploaded in ASCII mode (TYPE A), which rewrote its "
+                    "line-end bytes; that is why it is corrupt.",
+                )
+            )
         if not upload.complete and codes & _CUT_OFF:
-            lead.append(diagnostic("SMS802", "The archive was taken while its upload was still in progress; "
-                                   "that is why it is incomplete."))
+            lead.append(
+                diagnostic(
+                    "SMS802",
+                    "The archive was taken while its upload was still in progress; that is why it is incomplete.",
+                )
+            )
         for d in lead:  # first: they explain the container errors that follow
             self._log.counts[d.code] = self._log.counts.get(d.code, 0) + 1
             self._log.fatal = True
@@ -330,8 +369,7 @@ class ArchiveRun:
             except TextError as exc:
                 log.add(exc.diagnostic)
 
-    def _contacts(self, table: CsvFile, settings: TemplateSettings | None,
-                  size: int) -> Iterator[list[MessageRow]]:
+    def _contacts(self, table: CsvFile, settings: TemplateSettings | None, size: int) -> Iterator[list[MessageRow]]:
         log, account, file = self._log, self.account, table.file
         header, found = table.read_header()
         log.extend(table.diagnostics)
@@ -346,8 +384,9 @@ class ArchiveRun:
         template_report = log.reporter("sms/template.csv")
         compiled = None
         if settings is not None:
-            compiled, found = compile_template(settings.message, header.names, line=settings.line,
-                                               column=settings.message_column)
+            compiled, found = compile_template(
+                settings.message, header.names, line=settings.line, column=settings.message_column
+            )
             log.extend(found)
         resolver = self._resolver
         if settings is not None and settings.localtime and resolver is None:
@@ -355,27 +394,47 @@ class ArchiveRun:
 
             resolver = default_resolver()
         schedule = Schedule(
-            at=self.at, zone=account.zone,
+            at=self.at,
+            zone=account.zone,
             validity=settings.validity if settings is not None else account.validity,
             senddate=settings.senddate if settings is not None else None,
             localtime=settings.localtime if settings is not None else False,
-            resolver=resolver, report=report, template_report=template_report, room=log.room)
+            resolver=resolver,
+            report=report,
+            template_report=template_report,
+            room=log.room,
+        )
         date_at = index.get("senddate", -1)
         self.sender = settings.sender if settings is not None else ""
         checks_text = settings is not None and bool(settings.message.strip())
-        dated = yield from self._rows(table, len(header.names), index["phone"], date_at, schedule, compiled,
-                                      checks_text, report, size)
+        dated = yield from self._rows(
+            table, len(header.names), index["phone"], date_at, schedule, compiled, checks_text, report, size
+        )
         if settings is not None and settings.localtime and settings.senddate is None and not dated:
-            log.add(diagnostic("SMS409", "`localtime=1` has no effect: no send date is given in template.csv "
-                               "or in any contact, so every message goes out at once.",
-                               file="sms/template.csv", line=settings.line))
+            log.add(
+                diagnostic(
+                    "SMS409",
+                    "`localtime=1` has no effect: no send date is given in template.csv "
+                    "or in any contact, so every message goes out at once.",
+                    file="sms/template.csv",
+                    line=settings.line,
+                )
+            )
         if not self.data_rows:
-            log.add(diagnostic("SMS410", "contacts.csv has a header but no recipients.", file=file,
-                               line=header.line))
+            log.add(diagnostic("SMS410", "contacts.csv has a header but no recipients.", file=file, line=header.line))
 
-    def _rows(self, table: CsvFile, width: int, phone_at: int, date_at: int, schedule: Schedule,
-              compiled: CompiledTemplate | None, checks_text: bool, report: Reporter,
-              size: int) -> Generator[list[MessageRow], None, bool]:
+    def _rows(
+        self,
+        table: CsvFile,
+        width: int,
+        phone_at: int,
+        date_at: int,
+        schedule: Schedule,
+        compiled: CompiledTemplate | None,
+        checks_text: bool,
+        report: Reporter,
+        size: int,
+    ) -> Generator[list[MessageRow], None, bool]:
         """The hot loop of template mode (``CsvFile.records`` inlined).  Returns whether any row had a date."""
         log, account = self._log, self.account
         render = compiled.renderer if compiled is not None and compiled.constant is None else None
@@ -491,8 +550,7 @@ class ArchiveRun:
         table.done(last, start)
         return dated
 
-    def _duplicate(self, report: Reporter, phone: str, repeats: Repeats, number: int, line: int,
-                   field: int) -> None:
+    def _duplicate(self, report: Reporter, phone: str, repeats: Repeats, number: int, line: int, field: int) -> None:
         if self._log.room("SMS414"):
             first = repeats.first_line(number)
             where = f"the row on line {first}" if first is not None else "an earlier row"
@@ -503,9 +561,15 @@ class ArchiveRun:
     def _limit_reached(self, line: int, file: str) -> None:
         """Past the duplicate-check limit (Q26): numbers already seen are still found, new ones not kept."""
         limit = self.account.duplicate_check_limit
-        self._log.add(diagnostic(
-            "SMS415", f"The check for repeated phone numbers stopped at {limit:,} distinct numbers "
-            f"(line {line}); repeats of later numbers are not reported.", file=file, line=line))
+        self._log.add(
+            diagnostic(
+                "SMS415",
+                f"The check for repeated phone numbers stopped at {limit:,} distinct numbers "
+                f"(line {line}); repeats of later numbers are not reported.",
+                file=file,
+                line=line,
+            )
+        )
 
     def _bad_phone(self, code: str, phone: str, table: CsvFile, line: int, field: int) -> None:
         log = self._log
@@ -514,13 +578,26 @@ class ArchiveRun:
             return
         line, column = table.locate(line, field)
         message = phone_message(phone, code)
-        log.add(diagnostic(code, message[:1].upper() + message[1:] + ".", hint=phone_hint(phone, code),
-                           file=table.file, line=line, column=column), archive_level=False)
+        log.add(
+            diagnostic(
+                code,
+                message[:1].upper() + message[1:] + ".",
+                hint=phone_hint(phone, code),
+                file=table.file,
+                line=line,
+                column=column,
+            ),
+            archive_level=False,
+        )
 
     def _bad_text(self, report: Reporter, text: str, parts: int, line: int) -> None:
         if parts > self.account.max_parts:
-            report("SMS405", f"The message takes {parts} SMS parts ({len(text):,} characters); the cap is "
-                   f"{self.account.max_parts}. The row is not sent.", line=line)
+            report(
+                "SMS405",
+                f"The message takes {parts} SMS parts ({len(text):,} characters); the cap is "
+                f"{self.account.max_parts}. The row is not sent.",
+                line=line,
+            )
         else:
             report("SMS404", "The message is empty after substitution; the row is not sent.", line=line)
 
@@ -552,22 +629,41 @@ class ArchiveRun:
         names = [h.strip().casefold() for h in head]
         if names[:2] == ["telrn_long", "text"]:
             if len(names) > 2:
-                log.add(diagnostic(
-                    "SMS417", f"The header names {len(names)} columns ({';'.join(h.strip() for h in head)}); "
-                    "plain mode reads only TELRN_LONG and TEXT, the other columns are ignored.",
-                    file=file, line=line))
+                log.add(
+                    diagnostic(
+                        "SMS417",
+                        f"The header names {len(names)} columns ({';'.join(h.strip() for h in head)}); "
+                        "plain mode reads only TELRN_LONG and TEXT, the other columns are ignored.",
+                        file=file,
+                        line=line,
+                    )
+                )
             return line, len(names)
         if len(head) == 1:
             for sep, label in ((",", "`,`"), ("\t", "tabs")):
                 parts = [p.strip().casefold() for p in head[0].split(sep)]
                 if parts[:2] == ["telrn_long", "text"]:
-                    log.add(diagnostic("SMS304", f"The header {head[0].strip()!r} is separated by {label}, "
-                                       "not `;`.", file=file, line=line, column=1))
+                    log.add(
+                        diagnostic(
+                            "SMS304",
+                            f"The header {head[0].strip()!r} is separated by {label}, not `;`.",
+                            file=file,
+                            line=line,
+                            column=1,
+                        )
+                    )
                     return None
         shown = ";".join(head)
         shown = shown if len(shown) <= 60 else shown[:60] + "…"
-        log.add(diagnostic("SMS411", f"The first line {shown!r} does not look like `TELRN_LONG;TEXT`; it was "
-                           "skipped as the header all the same.", file=file, line=line))
+        log.add(
+            diagnostic(
+                "SMS411",
+                f"The first line {shown!r} does not look like `TELRN_LONG;TEXT`; it was "
+                "skipped as the header all the same.",
+                file=file,
+                line=line,
+            )
+        )
         return line, 2
 
     def _plain_rows(self, table: CsvFile, size: int) -> Iterator[list[MessageRow]]:
@@ -606,13 +702,19 @@ class ArchiveRun:
                     continue
                 elif width == 2:
                     phone, text = fields[0], ";".join(fields[1:])
-                    report("SMS412", f"TEXT holds {n - 2} unquoted `;`; the {n - 1} fields after the number were "
-                           "joined back with `;`.", line=start, field=2)
+                    report(
+                        "SMS412",
+                        f"TEXT holds {n - 2} unquoted `;`; the {n - 1} fields after the number were "
+                        "joined back with `;`.",
+                        line=start,
+                        field=2,
+                    )
                 else:
                     phone, text = fields[0], fields[1]
                     if n > width:
-                        report("SMS309", f"The record has {n} fields; the header names {width}.", line=start,
-                               field=width)
+                        report(
+                            "SMS309", f"The record has {n} fields; the header names {width}.", line=start, field=width
+                        )
                 try:
                     matched = quick[phone[:3]](phone)
                 except KeyError:  # a calling code not met yet
@@ -646,8 +748,17 @@ class ArchiveRun:
                     continue
                 count += 1
                 if emit:
-                    append((number if number <= _STORED else phone, text, send_at, expires_at, bits_of[encoding], parts,
-                            start))
+                    append(
+                        (
+                            number if number <= _STORED else phone,
+                            text,
+                            send_at,
+                            expires_at,
+                            bits_of[encoding],
+                            parts,
+                            start,
+                        )
+                    )
                     left -= 1
                     if not left:
                         yield out
@@ -661,12 +772,22 @@ class ArchiveRun:
             self.data_rows, self.rejected_rows, self.message_count = count + rejected, rejected, count
         table.done(last, start)
         if not count + rejected:
-            log.add(diagnostic("SMS410", "The plain file has a header line but no recipients.", file=table.file,
-                               line=header_line))
+            log.add(
+                diagnostic(
+                    "SMS410", "The plain file has a header line but no recipients.", file=table.file, line=header_line
+                )
+            )
 
 
-def process_archive(name: str, source: Source, account: Account, at: datetime, *,
-                    upload: UploadFacts | None = None, resolver: ZoneLookup | None = None) -> ArchiveRun:
+def process_archive(
+    name: str,
+    source: Source,
+    account: Account,
+    at: datetime,
+    *,
+    upload: UploadFacts | None = None,
+    resolver: ZoneLookup | None = None,
+) -> ArchiveRun:
     """Start judging one archive; iterate the run for its messages, then read its verdict.
 
     ``name`` is the archive's file name (its login and timestamp are checked),
@@ -678,8 +799,15 @@ def process_archive(name: str, source: Source, account: Account, at: datetime, *
     return ArchiveRun(name, source, account, at, upload=upload, resolver=resolver)
 
 
-def check_archive(name: str, source: Source, account: Account, at: datetime, *,
-                  upload: UploadFacts | None = None, resolver: ZoneLookup | None = None,
-                  keep_messages: bool = False) -> ArchiveResult:
+def check_archive(
+    name: str,
+    source: Source,
+    account: Account,
+    at: datetime,
+    *,
+    upload: UploadFacts | None = None,
+    resolver: ZoneLookup | None = None,
+    keep_messages: bool = False,
+) -> ArchiveResult:
     """The verdict on one archive at once: ``process_archive(...).result()``."""
     return process_archive(name, source, account, at, upload=upload, resolver=resolver).result(keep_messages)

@@ -136,17 +136,45 @@ REGION_ZONES: dict[str, tuple[str, ...]] = {
     "Чукотский автономный округ": ("Asia/Anadyr",),
     # Ranges assigned for the whole country (M2M, virtual operators): any of Russia's clocks.
     "Российская Федерация": (
-        "Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Europe/Samara", "Asia/Krasnoyarsk",
-        "Asia/Irkutsk", "Asia/Vladivostok", "Asia/Omsk", "Europe/Kaliningrad", "Asia/Yakutsk",
-        "Asia/Magadan", "Asia/Kamchatka",
+        "Europe/Moscow",
+        "Asia/Yekaterinburg",
+        "Asia/Novosibirsk",
+        "Europe/Samara",
+        "Asia/Krasnoyarsk",
+        "Asia/Irkutsk",
+        "Asia/Vladivostok",
+        "Asia/Omsk",
+        "Europe/Kaliningrad",
+        "Asia/Yakutsk",
+        "Asia/Magadan",
+        "Asia/Kamchatka",
     ),
 }
 
 # Words that say what kind of place a name is, not which one.
-_GENERIC = frozenset({
-    "г", "гор", "город", "обл", "область", "край", "респ", "республика", "автономный", "автономная",
-    "ао", "округ", "р", "н", "ны", "рн", "район", "районы", "и",
-})
+_GENERIC = frozenset(
+    {
+        "г",
+        "гор",
+        "город",
+        "обл",
+        "область",
+        "край",
+        "респ",
+        "республика",
+        "автономный",
+        "автономная",
+        "ао",
+        "округ",
+        "р",
+        "н",
+        "ны",
+        "рн",
+        "район",
+        "районы",
+        "и",
+    }
+)
 _PLACES = re.compile(r"\s*(?:[|*,;]|\bи\b)\s*")
 _WORD = re.compile(r"[0-9a-zа-я]+")
 

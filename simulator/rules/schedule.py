@@ -104,8 +104,9 @@ def senddate_message(raw: str) -> str:
     return f"senddate {shown!r} is not {SENDDATE_FORMS[0]} or {SENDDATE_FORMS[1]} with a real date and time."
 
 
-def parse_validity(raw: str, account: Account, *, file: str | None = None, line: int | None = None,
-                   column: int | None = None) -> tuple[int | None, list[Diagnostic]]:
+def parse_validity(
+    raw: str, account: Account, *, file: str | None = None, line: int | None = None, column: int | None = None
+) -> tuple[int | None, list[Diagnostic]]:
     """Minutes of life (M4, N5, Q11): empty is the account's default; else a whole number from 1 to the cap.
 
     None (with SMS406 or SMS407) when the value rejects the archive.
@@ -115,13 +116,19 @@ def parse_validity(raw: str, account: Account, *, file: str | None = None, line:
     if not value:
         return account.validity, []
     if not _digits(value) or int(value) < 1:
-        return None, [diagnostic(
-            "SMS406", f"validity {value!r} is not a whole number of minutes of at least 1.", **where)]
+        return None, [
+            diagnostic("SMS406", f"validity {value!r} is not a whole number of minutes of at least 1.", **where)
+        ]
     minutes = int(value)
     if minutes > account.validity_cap:
-        return None, [diagnostic(
-            "SMS407", f"validity {minutes} minutes is above the cap of {account.validity_cap} minutes.",
-            hint=f"Use at most {account.validity_cap} minutes ({account.validity_cap / 1440:g} days).", **where)]
+        return None, [
+            diagnostic(
+                "SMS407",
+                f"validity {minutes} minutes is above the cap of {account.validity_cap} minutes.",
+                hint=f"Use at most {account.validity_cap} minutes ({account.validity_cap / 1440:g} days).",
+                **where,
+            )
+        ]
     return minutes, []
 
 
@@ -146,10 +153,19 @@ class Schedule:
     of a million-row file costs a counter, not a formatted string).
     """
 
-    def __init__(self, *, at: datetime, zone: ZoneInfo, validity: int, senddate: datetime | None = None,
-                 localtime: bool = False, resolver: ZoneLookup | None = None,
-                 report: Reporter | None = None, template_report: Reporter | None = None,
-                 room: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        at: datetime,
+        zone: ZoneInfo,
+        validity: int,
+        senddate: datetime | None = None,
+        localtime: bool = False,
+        resolver: ZoneLookup | None = None,
+        report: Reporter | None = None,
+        template_report: Reporter | None = None,
+        room: Callable[[str], bool] | None = None,
+    ) -> None:
         self.at = utc(at)
         self.zone = zone
         self.lifetime = timedelta(minutes=validity)
@@ -213,8 +229,10 @@ class Schedule:
             return
         self._template_past_told = True
         self._template_report(
-            "SMS602", f"The template's senddate {local:%Y-%m-%dT%H:%M:%S} ({zone.key}) is before the processing "
-            f"time {self.at:%Y-%m-%dT%H:%M:%SZ}; its messages are sent at once.")
+            "SMS602",
+            f"The template's senddate {local:%Y-%m-%dT%H:%M:%S} ({zone.key}) is before the processing "
+            f"time {self.at:%Y-%m-%dT%H:%M:%SZ}; its messages are sent at once.",
+        )
 
     def _zone(self, name: str) -> ZoneInfo:
         zone = self._zones.get(name)
@@ -240,11 +258,18 @@ class Schedule:
                 report(code, line=line)  # counted, not kept: no message to write
             elif zones:
                 shown = ", ".join(zones[:_SHOWN_ZONES]) + (" …" if len(zones) > _SHOWN_ZONES else "")
-                report(code, f"Phone {phone} maps to {len(zones)} time zones ({shown}); the "
-                       f"client's zone {self.zone.key} was used.", line=line)
+                report(
+                    code,
+                    f"Phone {phone} maps to {len(zones)} time zones ({shown}); the "
+                    f"client's zone {self.zone.key} was used.",
+                    line=line,
+                )
             else:
-                report(code, f"No time zone is known for phone {phone}; the client's zone "
-                       f"{self.zone.key} was used.", line=line)
+                report(
+                    code,
+                    f"No time zone is known for phone {phone}; the client's zone {self.zone.key} was used.",
+                    line=line,
+                )
         return self.zone
 
     def row_window(self, raw: str, phone: str, line: int | None = None, field: int | None = None) -> Window | None:
@@ -265,14 +290,17 @@ class Schedule:
         send = self._to_utc(local, zone)
         if send < self._at_us:
             if self._report is not None:
-                self._report("SMS602", f"senddate {local:%Y-%m-%dT%H:%M:%S} ({zone.key}) is before the "
-                             f"processing time {self.at:%Y-%m-%dT%H:%M:%SZ}; the message is sent at once.",
-                             line=line, field=field)
+                self._report(
+                    "SMS602",
+                    f"senddate {local:%Y-%m-%dT%H:%M:%S} ({zone.key}) is before the "
+                    f"processing time {self.at:%Y-%m-%dT%H:%M:%SZ}; the message is sent at once.",
+                    line=line,
+                    field=field,
+                )
             send = self._at_us
         return send, send + self._life_us
 
-    def recipient_window(self, phone: str, line: int | None = None,
-                         zones: tuple[str, ...] | None = None) -> Window:
+    def recipient_window(self, phone: str, line: int | None = None, zones: tuple[str, ...] | None = None) -> Window:
         """The window of a row without its own date: ``default_window``, or with ``per_recipient`` the
         template's date read in the recipient's zone, remembered in ``by_zones`` per zone."""
         if not self.per_recipient or self.resolver is None:
@@ -310,8 +338,9 @@ class Schedule:
                     return window
         return self.recipient_window(phone, line)
 
-    def times(self, raw: str, phone: str, line: int | None = None,
-              field: int | None = None) -> tuple[datetime, datetime] | None:
+    def times(
+        self, raw: str, phone: str, line: int | None = None, field: int | None = None
+    ) -> tuple[datetime, datetime] | None:
         """(send_at, expires_at) for a row whose own senddate is ``raw`` (not empty).
 
         None when ``raw`` is not a valid date (SMS601): the row is rejected.

@@ -31,25 +31,31 @@ def sender_shape_problem(value: str) -> tuple[str, str] | None:
         return "SMS701", "`sourceaddress` is empty."
     if value.isascii() and value.isdigit():
         if len(value) > MAX_DIGITS:
-            return "SMS702", (f"The sender {_shown(value)!r} has {len(value)} digits; a numeric sender has at "
-                              f"most {MAX_DIGITS}.")
+            return "SMS702", (
+                f"The sender {_shown(value)!r} has {len(value)} digits; a numeric sender has at most {MAX_DIGITS}."
+            )
         return None
     bad = sorted({c for c in value if c not in _NAME_CHARS})
     if bad:
         shown = " ".join(repr(c) for c in bad[:8])
-        return "SMS703", (f"The sender {_shown(value)!r} has characters other than Latin letters, digits, `-`, "
-                          f"`.` and space: {shown}.")
+        return "SMS703", (
+            f"The sender {_shown(value)!r} has characters other than Latin letters, digits, `-`, "
+            f"`.` and space: {shown}."
+        )
     if not any(c.isalpha() for c in value):
-        return "SMS703", (f"The sender {_shown(value)!r} is neither a name with a Latin letter nor a number of "
-                          "digits only.")
+        return "SMS703", (
+            f"The sender {_shown(value)!r} is neither a name with a Latin letter nor a number of digits only."
+        )
     if len(value) > MAX_NAME:
-        return "SMS702", (f"The sender {_shown(value)!r} has {len(value)} characters; a letter sender has at "
-                          f"most {MAX_NAME}.")
+        return "SMS702", (
+            f"The sender {_shown(value)!r} has {len(value)} characters; a letter sender has at most {MAX_NAME}."
+        )
     return None
 
 
-def sender_problems(value: str, account: Account, *, file: str | None = None, line: int | None = None,
-                    column: int | None = None) -> list[Diagnostic]:
+def sender_problems(
+    value: str, account: Account, *, file: str | None = None, line: int | None = None, column: int | None = None
+) -> list[Diagnostic]:
     """Everything wrong with ``value`` as this account's sender; errors reject the archive.
 
     SMS701 empty, SMS702 too long, SMS703 characters, SMS704 not approved,
@@ -64,31 +70,45 @@ def sender_problems(value: str, account: Account, *, file: str | None = None, li
             hint = "Remove the spaces around the sender."
         return [diagnostic(code, message, hint=hint, **where)]
     if not account.senders_known:
-        return [diagnostic(
-            "SMS705", f"The sender {value!r} could not be checked against the account's approved senders: "
-            "none are known here.", **where)]
+        return [
+            diagnostic(
+                "SMS705",
+                f"The sender {value!r} could not be checked against the account's approved senders: "
+                "none are known here.",
+                **where,
+            )
+        ]
     if value in account.senders:
         return []
     twins = [s for s in account.senders if s.casefold() == value.casefold()]
     if twins:
-        return [diagnostic(
-            "SMS706", f"The sender {value!r} differs from the approved sender {twins[0]!r} only by letter case.",
-            hint=f"Write the sender exactly as approved: {twins[0]!r}.", **where)]
+        return [
+            diagnostic(
+                "SMS706",
+                f"The sender {value!r} differs from the approved sender {twins[0]!r} only by letter case.",
+                hint=f"Write the sender exactly as approved: {twins[0]!r}.",
+                **where,
+            )
+        ]
     trimmed = [s for s in account.senders if s == value.strip()]
     if trimmed:
         hint = f"Remove the spaces around the sender: {trimmed[0]!r}."
     elif account.senders:
-        hint = (f"Approved for this account: {', '.join(account.senders)}. Use one of them, or request "
-                f"{value!r} in the cabinet.")
+        hint = (
+            f"Approved for this account: {', '.join(account.senders)}. Use one of them, or request "
+            f"{value!r} in the cabinet."
+        )
     else:
         hint = "The account has no approved senders yet: request one in the cabinet."
-    return [diagnostic("SMS704", f"The sender {value!r} is not approved for account {account.login!r}.",
-                       hint=hint, **where)]
+    return [
+        diagnostic("SMS704", f"The sender {value!r} is not approved for account {account.login!r}.", hint=hint, **where)
+    ]
 
 
 def default_sender_problems(account: Account) -> tuple[str | None, list[Diagnostic]]:
     """Plain mode's sender (N4): the account's default, or SMS707 when it has none."""
     if account.default_sender:
         return account.default_sender, []
-    return None, [diagnostic(
-        "SMS707", f"Account {account.login!r} has no default sender, which a plain archive needs.")]
+    return None, [
+        diagnostic("SMS707", f"Account {account.login!r} has no default sender, which a plain archive needs.")
+    ]

@@ -36,14 +36,9 @@ STATEMENTS: dict[str, str] = {
     "Z1": ("Archive name: `[client_login]_[YYYYMMDDhhmmss].zip`, for example `guest_20120207231932.zip`."),
     "Z2": "A `.zip` archive without a password.",
     "Z3": "Files sit inside a folder `sms` in the archive.",
-    "Z4": (
-        "All files are UTF-8 unless another encoding is arranged with support (so: a per-account setting)."
-    ),
+    "Z4": ("All files are UTF-8 unless another encoding is arranged with support (so: a per-account setting)."),
     "Z5": "CSV data is separated by `;`.",
-    "C1": (
-        "The first file is named exactly `contacts.csv`; one row per recipient; its first row names"
-        " the columns."
-    ),
+    "C1": ("The first file is named exactly `contacts.csv`; one row per recipient; its first row names the columns."),
     "C2": (
         "`phone`, required: the recipient in international format, country code + network code + "
         "number, for example `79031234567`."
@@ -56,9 +51,7 @@ STATEMENTS: dict[str, str] = {
         "`template.csv`."
     ),
     "C4": "`attr1` ... `attrN`, optional: text fields for substitution into the template.",
-    "M1": (
-        "The second file is named exactly `template.csv` and holds exactly one data row under its header."
-    ),
+    "M1": ("The second file is named exactly `template.csv` and holds exactly one data row under its header."),
     "M2": (
         "`message`, required: the message template. A substitution field is a column name enclosed "
         "in `#`, for example `Уважаемый #attr1# #attr2# #attr3#!`; its value comes from that column"
@@ -68,10 +61,7 @@ STATEMENTS: dict[str, str] = {
         "`sourceaddress`, required: the sender, up to 11 Latin characters or up to 15 digits, "
         "requested beforehand in the cabinet and approved by support; case matters (`TESTSMS`)."
     ),
-    "M4": (
-        "`validity`, optional: the message's lifetime in minutes, for example `180`; default `1440`"
-        " (24 hours)."
-    ),
+    "M4": ("`validity`, optional: the message's lifetime in minutes, for example `180`; default `1440` (24 hours)."),
     "M5": "`senddate`, optional: as C3; a contact's own `senddate` overrides it.",
     "M6": (
         "`localtime`, optional: `1` to send by the recipient's time zone, `0` not to. It applies "
@@ -100,10 +90,7 @@ OPEN_QUESTIONS: dict[str, tuple[str, str]] = {
     ),
     "Q3": (
         "Must the login in the archive name equal the FTP login? Case?",
-        (
-            "Must equal it exactly, else the archive is rejected. A login may itself contain `_`: "
-            "split at the last `_`."
-        ),
+        ("Must equal it exactly, else the archive is rejected. A login may itself contain `_`: split at the last `_`."),
     ),
     "Q4": (
         "Files at the archive's root, without `sms/`?",
@@ -170,10 +157,7 @@ OPEN_QUESTIONS: dict[str, tuple[str, str]] = {
     ),
     "Q18": (
         "Plain mode: the first line is skipped whatever it holds (N2)?",
-        (
-            "Skipped; a warning when it does not look like `TELRN_LONG;TEXT`, because a real row "
-            "may have been lost."
-        ),
+        ("Skipped; a warning when it does not look like `TELRN_LONG;TEXT`, because a real row may have been lost."),
     ),
     "Q19": (
         "Plain mode: `TEXT` with unquoted `;`?",

@@ -75,10 +75,7 @@ def make_renderer(pieces: Sequence[str | int]) -> Renderer:
             body.append(f"{{_{len(values)}}}")
             values.append(piece)
     names = ", ".join(f"_{i}" for i in range(len(values)))
-    source = (f"def make({names}):\n"
-              f"    def render(row):\n"
-              f"        return f\"{''.join(body)}\"\n"
-              f"    return render\n")
+    source = f'def make({names}):\n    def render(row):\n        return f"{"".join(body)}"\n    return render\n'
     namespace: dict[str, Callable[..., Renderer]] = {}
     exec(compile(source, "<template>", "exec"), namespace)
     return namespace["make"](*values)
@@ -100,7 +97,7 @@ def split_template(message: str, columns: Sequence[str]) -> list[tuple[bool, str
         if k < 0:
             literal.append(message[i:])
             break
-        name = message[j + 1:k]
+        name = message[j + 1 : k]
         if name and (name in known or _NAME.fullmatch(name)):
             literal.append(message[i:j])
             if any(literal):
@@ -109,15 +106,16 @@ def split_template(message: str, columns: Sequence[str]) -> list[tuple[bool, str
             pieces.append((True, name))
             i = k + 1
         else:
-            literal.append(message[i:j + 1])
+            literal.append(message[i : j + 1])
             i = j + 1
     if any(literal):
         pieces.append((False, "".join(literal)))
     return pieces
 
 
-def compile_template(message: str, columns: Sequence[str], *, file: str | None = FILE, line: int | None = None,
-                     column: int | None = None) -> tuple[CompiledTemplate, list[Diagnostic]]:
+def compile_template(
+    message: str, columns: Sequence[str], *, file: str | None = FILE, line: int | None = None, column: int | None = None
+) -> tuple[CompiledTemplate, list[Diagnostic]]:
     """Bind ``message`` to the contacts' ``columns``; SMS403 once per field that names no column."""
     index: dict[str, int] = {}
     for i, name in enumerate(columns):
@@ -142,21 +140,33 @@ def compile_template(message: str, columns: Sequence[str], *, file: str | None =
         if text not in missing:
             missing.append(text)
             twin = folded.get(text.casefold())
-            hint = (f"Column names are case-sensitive: contacts.csv has {twin!r}; write #{twin}#." if twin
-                    else f"contacts.csv has the columns {'; '.join(columns)}; spell the field as one of them "
-                    "or add the column.")
-            diags.append(diagnostic(
-                "SMS403", f"The field #{text}# names no column of contacts.csv; it is replaced by an empty string.",
-                hint=hint, file=file, line=line, column=column))
+            hint = (
+                f"Column names are case-sensitive: contacts.csv has {twin!r}; write #{twin}#."
+                if twin
+                else f"contacts.csv has the columns {'; '.join(columns)}; spell the field as one of them "
+                "or add the column."
+            )
+            diags.append(
+                diagnostic(
+                    "SMS403",
+                    f"The field #{text}# names no column of contacts.csv; it is replaced by an empty string.",
+                    hint=hint,
+                    file=file,
+                    line=line,
+                    column=column,
+                )
+            )
     source = "".join(pattern)
     literal = "".join(p for p in pieces if isinstance(p, str))
     constant = literal if not used else None
-    return CompiledTemplate(message, source, tuple(used), tuple(missing), constant, literal,
-                            make_renderer(pieces)), diags
+    return CompiledTemplate(
+        message, source, tuple(used), tuple(missing), constant, literal, make_renderer(pieces)
+    ), diags
 
 
-def check_columns(header: Header, required: Sequence[str], optional: Sequence[str], file: str,
-                  numbered: str = "") -> list[Diagnostic]:
+def check_columns(
+    header: Header, required: Sequence[str], optional: Sequence[str], file: str, numbered: str = ""
+) -> list[Diagnostic]:
     """SMS305 for a missing required column (hint when only the case differs), SMS307 for unknown ones.
 
     ``optional`` lists the other standard names; ``numbered`` followed by digits
@@ -171,31 +181,42 @@ def check_columns(header: Header, required: Sequence[str], optional: Sequence[st
             continue
         near = by_fold.get(want.casefold())
         if near is not None:
-            diags.append(diagnostic(
-                "SMS305", f"The required column {want!r} is missing; the header has {near!r}, which differs "
-                "only by letter case.",
-                hint=f"Column names are case-sensitive: rename {near!r} to {want!r}.",
-                file=file, line=header.line))
+            diags.append(
+                diagnostic(
+                    "SMS305",
+                    f"The required column {want!r} is missing; the header has {near!r}, which differs "
+                    "only by letter case.",
+                    hint=f"Column names are case-sensitive: rename {near!r} to {want!r}.",
+                    file=file,
+                    line=header.line,
+                )
+            )
         else:
             listed = "; ".join(names) or "no names"
-            diags.append(diagnostic(
-                "SMS305", f"The required column {want!r} is missing (the header is {listed!r}).",
-                file=file, line=header.line))
+            diags.append(
+                diagnostic(
+                    "SMS305",
+                    f"The required column {want!r} is missing (the header is {listed!r}).",
+                    file=file,
+                    line=header.line,
+                )
+            )
     standard = {*required, *optional}
     folded = {s.casefold(): s for s in standard}
     for i, name in enumerate(names):
-        if name in standard or (numbered and name.startswith(numbered) and name[len(numbered):].isdigit()):
+        if name in standard or (numbered and name.startswith(numbered) and name[len(numbered) :].isdigit()):
             continue
         twin = folded.get(name.casefold())
         if twin is not None and twin in required:
             continue  # already reported as SMS305 with its hint
         if twin is not None:
-            message = (f"The column {name!r} differs from the standard column {twin!r} only by letter case; "
-                       f"it is not read as {twin!r}, only kept as #{name}#.")
+            message = (
+                f"The column {name!r} differs from the standard column {twin!r} only by letter case; "
+                f"it is not read as {twin!r}, only kept as #{name}#."
+            )
         else:
             message = f"The column {name!r} is not a standard column; it is kept and may be used as #{name}#."
-        diags.append(diagnostic("SMS307", message, file=file, line=header.line,
-                                column=header.columns[i] or None))
+        diags.append(diagnostic("SMS307", message, file=file, line=header.line, column=header.columns[i] or None))
     return diags
 
 
@@ -239,9 +260,15 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
         count = len(rows) + extra
         lines = ", ".join(str(line) for line, _ in rows) + (", …" if extra else "")
         what = "no data row" if not count else f"{count} data rows (lines {lines})"
-        return None, [*diags, diagnostic(
-            "SMS401", f"template.csv holds {what}; it must hold exactly one.", file=file,
-            line=rows[1][0] if count > 1 else header.line)]
+        return None, [
+            *diags,
+            diagnostic(
+                "SMS401",
+                f"template.csv holds {what}; it must hold exactly one.",
+                file=file,
+                line=rows[1][0] if count > 1 else header.line,
+            ),
+        ]
     line, fields = rows[0]
 
     def value(name: str) -> str:
@@ -266,12 +293,17 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
     if raw_date.strip():
         senddate = parse_senddate(raw_date)
         if senddate is None:
-            diags.append(diagnostic("SMS603", senddate_message(raw_date) + " No message can be scheduled.",
-                                    **where("senddate")))
+            diags.append(
+                diagnostic("SMS603", senddate_message(raw_date) + " No message can be scheduled.", **where("senddate"))
+            )
     localtime = parse_localtime(value("localtime"))
     if localtime is None:
-        diags.append(diagnostic("SMS408", f"localtime {value('localtime')!r} is neither `1`, `0` nor empty.",
-                                **where("localtime")))
-    settings = TemplateSettings(message, sender, validity or account.validity, senddate, bool(localtime), line,
-                                where("message").get("column"))
+        diags.append(
+            diagnostic(
+                "SMS408", f"localtime {value('localtime')!r} is neither `1`, `0` nor empty.", **where("localtime")
+            )
+        )
+    settings = TemplateSettings(
+        message, sender, validity or account.validity, senddate, bool(localtime), line, where("message").get("column")
+    )
     return settings, diags

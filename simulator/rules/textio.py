@@ -54,8 +54,15 @@ class Where(TypedDict, total=False):
 class Reporter(Protocol):
     """Where per-row problems go; the receiver decides whether to keep them (caps)."""
 
-    def __call__(self, code: str, message: str | None = None, *, hint: str | None = None,
-                 line: int | None = None, field: int | None = None) -> None: ...
+    def __call__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        hint: str | None = None,
+        line: int | None = None,
+        field: int | None = None,
+    ) -> None: ...
 
 
 class TextError(Exception):
@@ -148,7 +155,7 @@ class TextSource:
         for chunk in self._window:
             lines = chunk.split()
             if first < chunk.first + len(lines):
-                out.extend(lines[max(first - chunk.first, 0):])
+                out.extend(lines[max(first - chunk.first, 0) :])
         return out
 
     def _hand_out(self, text: str) -> Iterator[str]:
@@ -167,22 +174,37 @@ class TextSource:
         encoding = self.encoding
         if data.startswith(codecs.BOM_UTF8) and not encoding.startswith(("utf-16", "utf-32")):
             data = data[3:] or read(size)
-            note = "" if _is_utf8(encoding) else (
-                f" The account's encoding is {encoding}, but a byte-order mark means UTF-8: "
-                "the file was read as UTF-8.")
-            self.diagnostics.append(diagnostic(
-                "SMS301", "The file starts with a UTF-8 byte-order mark (EF BB BF); it was stripped." + note,
-                file=self.file, line=1, column=1))
+            note = (
+                ""
+                if _is_utf8(encoding)
+                else (
+                    f" The account's encoding is {encoding}, but a byte-order mark means UTF-8: "
+                    "the file was read as UTF-8."
+                )
+            )
+            self.diagnostics.append(
+                diagnostic(
+                    "SMS301",
+                    "The file starts with a UTF-8 byte-order mark (EF BB BF); it was stripped." + note,
+                    file=self.file,
+                    line=1,
+                    column=1,
+                )
+            )
             encoding = "utf-8"
         elif encoding == "utf-8-sig":
             encoding = "utf-8"
         try:
             decoder = codecs.getincrementaldecoder(encoding)("strict")
         except LookupError:
-            raise TextError(diagnostic(
-                "SMS302", f"The account's encoding {encoding!r} is not known.",
-                hint="Set the account's encoding to a known codec such as utf-8 or cp1251.",
-                file=self.file)) from None
+            raise TextError(
+                diagnostic(
+                    "SMS302",
+                    f"The account's encoding {encoding!r} is not known.",
+                    hint="Set the account's encoding to a known codec such as utf-8 or cp1251.",
+                    file=self.file,
+                )
+            ) from None
         decode = decoder.decode
         utf8 = _is_utf8(encoding)
         tail = ""
@@ -207,14 +229,19 @@ class TextSource:
                 end = len(text) - 1 if text.endswith("\r") else len(text)
                 cut = text.rfind("\n", 0, end)
                 cut = max(cut, text.rfind("\r", cut + 1, end))
-                body, tail = text[:cut + 1], text[cut + 1:]
+                body, tail = text[: cut + 1], text[cut + 1 :]
             if body:
                 yield from self._hand_out(body)
             if len(tail) > MAX_LINE_CHARS:
                 line = self._taken() + 1
-                raise TextError(diagnostic(
-                    "SMS311", f"Line {line} is longer than {MAX_LINE_CHARS:,} characters; the file was not "
-                    "read further.", file=self.file, line=line))
+                raise TextError(
+                    diagnostic(
+                        "SMS311",
+                        f"Line {line} is longer than {MAX_LINE_CHARS:,} characters; the file was not read further.",
+                        file=self.file,
+                        line=line,
+                    )
+                )
             if final:
                 return
             data = read(size)
@@ -223,41 +250,59 @@ class TextSource:
         """Hand out the complete lines before a problem, then raise SMS302 at the problem's position."""
         end = max(before.rfind("\n"), before.rfind("\r"))
         if end >= 0:
-            yield from self._hand_out(before[:end + 1])
+            yield from self._hand_out(before[: end + 1])
         line, column = self._taken() + 1, len(before) - end
-        raise TextError(diagnostic("SMS302", code_message.format(line=line, column=column), hint=hint,
-                                   file=self.file, line=line, column=column))
+        raise TextError(
+            diagnostic(
+                "SMS302",
+                code_message.format(line=line, column=column),
+                hint=hint,
+                file=self.file,
+                line=line,
+                column=column,
+            )
+        )
 
     def _fail_decoding(self, exc: UnicodeDecodeError, tail: str, encoding: str) -> Iterator[str]:
         raw: bytes = exc.object
-        good = raw[:exc.start].decode(encoding, "replace")
-        shown = " ".join(f"{b:02X}" for b in raw[exc.start:exc.end][:4])
-        message = f"Bytes {shown} at line {{line}}, column {{column}} are not valid {encoding}; " \
-                  "the file was not read further."
+        good = raw[: exc.start].decode(encoding, "replace")
+        shown = " ".join(f"{b:02X}" for b in raw[exc.start : exc.end][:4])
+        message = (
+            f"Bytes {shown} at line {{line}}, column {{column}} are not valid {encoding}; "
+            "the file was not read further."
+        )
         hint = None
-        sample = _sample(raw[exc.start:exc.start + 240])
+        sample = _sample(raw[exc.start : exc.start + 240])
         if not tail and not good and raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            hint = ("The file starts with a UTF-16 byte-order mark (Excel's 'Unicode Text'). Save it as "
-                    "'CSV UTF-8' instead.")
+            hint = (
+                "The file starts with a UTF-16 byte-order mark (Excel's 'Unicode Text'). Save it as "
+                "'CSV UTF-8' instead."
+            )
         elif _is_utf8(encoding):
             try:
                 as_cp1251 = sample.decode("cp1251")
             except UnicodeDecodeError:
                 as_cp1251 = ""
             if _looks_cyrillic(as_cp1251):
-                hint = (f"The bytes read as Windows Cyrillic (cp1251): {as_cp1251.strip()!r}. The file looks "
-                        "like cp1251: save it as UTF-8 (Excel: 'CSV UTF-8'; iconv -f cp1251 -t utf-8), or ask "
-                        "support to set the account's encoding to cp1251.")
+                hint = (
+                    f"The bytes read as Windows Cyrillic (cp1251): {as_cp1251.strip()!r}. The file looks "
+                    "like cp1251: save it as UTF-8 (Excel: 'CSV UTF-8'; iconv -f cp1251 -t utf-8), or ask "
+                    "support to set the account's encoding to cp1251."
+                )
         yield from self._fail_at(tail + good, message, hint)
 
     def _fail_nul(self, text: str) -> Iterator[str]:
         at = text.index("\x00")
-        near = text[max(at - 20, 0):at + 20]
+        near = text[max(at - 20, 0) : at + 20]
         utf16 = near.count("\x00") * 3 >= len(near)
-        hint = ("The file looks like UTF-16 (NUL after every ASCII letter; Excel's 'Unicode Text'). Save it as "
-                "'CSV UTF-8'." if utf16 else "A CSV file never holds NUL; check that the right file was packed.")
-        yield from self._fail_at(text[:at], "A NUL character at line {line}, column {column}: the file is not "
-                                 "text.", hint)
+        hint = (
+            "The file looks like UTF-16 (NUL after every ASCII letter; Excel's 'Unicode Text'). Save it as 'CSV UTF-8'."
+            if utf16
+            else "A CSV file never holds NUL; check that the right file was packed."
+        )
+        yield from self._fail_at(
+            text[:at], "A NUL character at line {line}, column {column}: the file is not text.", hint
+        )
 
 
 def _split_csv_lines(text: str) -> list[str]:
@@ -336,8 +381,7 @@ class CsvFile:
     def __init__(self, source: TextSource) -> None:
         self.source = source
         self.file = source.file
-        self.reader = reader = csv.reader(source.lines(), delimiter=";", quotechar='"', doublequote=True,
-                                          strict=False)
+        self.reader = reader = csv.reader(source.lines(), delimiter=";", quotechar='"', doublequote=True, strict=False)
         source.consumed = lambda: reader.line_num
         self.last_line = 0  # the physical line where the latest record ended
         self.last_start = 0
@@ -362,8 +406,9 @@ class CsvFile:
             if fields or not skip_blank:
                 return start, fields
 
-    def records(self, width: int, report: Reporter | None = None, *,
-                pad: bool = True) -> Iterator[tuple[int, list[str]]]:
+    def records(
+        self, width: int, report: Reporter | None = None, *, pad: bool = True
+    ) -> Iterator[tuple[int, list[str]]]:
         """Data records, blank lines skipped; SMS309 to ``report`` for records not ``width`` fields wide.
 
         Short records are padded with empty fields (missing trailing values are
@@ -387,15 +432,20 @@ class CsvFile:
             raise self.error(exc, last) from None
         self.done(last, start)
 
-    def fit(self, fields: list[str], width: int, start: int, report: Reporter | None,
-            pad: bool = True) -> list[str] | None:
+    def fit(
+        self, fields: list[str], width: int, start: int, report: Reporter | None, pad: bool = True
+    ) -> list[str] | None:
         """A record that is not ``width`` fields wide: None for a blank line, else SMS309 and padding."""
         n = len(fields)
         if n == 0 or (n == 1 and not fields[0].strip()):
             return None
         if report is not None:
-            report("SMS309", f"The record has {n} field{'s' if n != 1 else ''}; the header names {width}.",
-                   line=start, field=width if n > width else None)
+            report(
+                "SMS309",
+                f"The record has {n} field{'s' if n != 1 else ''}; the header names {width}.",
+                line=start,
+                field=width if n > width else None,
+            )
         if n < width and pad:
             fields.extend([""] * (width - n))
         return fields
@@ -417,21 +467,33 @@ class CsvFile:
             return
         _, open_quote = _scan(lines)
         if open_quote:
-            raise TextError(diagnostic(
-                "SMS303", f"A quoted field that starts in the record on line {self.last_start} is never "
-                "closed; everything after it up to the end of the file was read as that field.",
-                file=self.file, line=self.last_start))
+            raise TextError(
+                diagnostic(
+                    "SMS303",
+                    f"A quoted field that starts in the record on line {self.last_start} is never "
+                    "closed; everything after it up to the end of the file was read as that field.",
+                    file=self.file,
+                    line=self.last_start,
+                )
+            )
 
     def _csv_error(self, exc: csv.Error) -> Diagnostic:
         start = self.last_line + 1
         lines = self.source.window(start)
         if lines and '"' in lines[0]:
             return diagnostic(
-                "SMS303", f"A quoted field that starts in the record on line {start} runs on for more than "
+                "SMS303",
+                f"A quoted field that starts in the record on line {start} runs on for more than "
                 f"{csv.field_size_limit():,} characters; its closing quote is most likely missing.",
-                file=self.file, line=start)
-        return diagnostic("SMS311", f"A field in the record on line {start} is longer than "
-                          f"{csv.field_size_limit():,} characters ({exc}).", file=self.file, line=start)
+                file=self.file,
+                line=start,
+            )
+        return diagnostic(
+            "SMS311",
+            f"A field in the record on line {start} is longer than {csv.field_size_limit():,} characters ({exc}).",
+            file=self.file,
+            line=start,
+        )
 
     def locate(self, line: int, index: int) -> tuple[int, int | None]:
         """The physical line and column where field ``index`` of the record at ``line`` starts."""
@@ -457,9 +519,15 @@ class CsvFile:
         if len(raw) == 1:
             for sep, label in ((",", "`,`"), ("\t", "tabs")):
                 if sep in raw[0]:
-                    return None, [diagnostic(
-                        "SMS304", f"The header {raw[0].strip()!r} has no `;` but is separated by {label}.",
-                        file=self.file, line=line, column=1)]
+                    return None, [
+                        diagnostic(
+                            "SMS304",
+                            f"The header {raw[0].strip()!r} has no `;` but is separated by {label}.",
+                            file=self.file,
+                            line=line,
+                            column=1,
+                        )
+                    ]
         starts, _ = _scan(self.source.window(line) or [])
         names: list[str] = []
         columns: list[int] = []
@@ -467,13 +535,26 @@ class CsvFile:
             name = unicodedata.normalize("NFC", value.strip())
             column = starts[i][1] if i < len(starts) and starts[i][0] == 0 else None
             if name != value:
-                diags.append(diagnostic(
-                    "SMS308", f"The column name {value!r} has surrounding spaces; read as {name!r}.",
-                    file=self.file, line=line, column=column))
+                diags.append(
+                    diagnostic(
+                        "SMS308",
+                        f"The column name {value!r} has surrounding spaces; read as {name!r}.",
+                        file=self.file,
+                        line=line,
+                        column=column,
+                    )
+                )
             if name in names:
-                diags.append(diagnostic(
-                    "SMS306", f"The header names the column {name!r} twice (columns {names.index(name) + 1} "
-                    f"and {i + 1}); the first is used.", file=self.file, line=line, column=column))
+                diags.append(
+                    diagnostic(
+                        "SMS306",
+                        f"The header names the column {name!r} twice (columns {names.index(name) + 1} "
+                        f"and {i + 1}); the first is used.",
+                        file=self.file,
+                        line=line,
+                        column=column,
+                    )
+                )
             names.append(name)
             columns.append(column or 0)
         return Header(names, line, columns), diags

@@ -156,8 +156,13 @@ def _parse(rows: Iterator[list[str]], source: str) -> NumberingRegister:
             unmapped[region] = unmapped.get(region, 0) + 1
         zones.append(found)
     return NumberingRegister(
-        starts=array("q", [e[0] for e in entries]), ends=array("q", [e[1] for e in entries]), zones=zones,
-        regions=[e[2] for e in entries], source=source, skipped=skipped, unmapped=unmapped,
+        starts=array("q", [e[0] for e in entries]),
+        ends=array("q", [e[1] for e in entries]),
+        zones=zones,
+        regions=[e[2] for e in entries],
+        source=source,
+        skipped=skipped,
+        unmapped=unmapped,
     )
 
 
@@ -307,19 +312,24 @@ class SendZone:
     candidates: tuple[str, ...]
     phone: str
 
-    def diagnostic(self, *, file: str | None = None, line: int | None = None,
-                   column: int | None = None) -> Diagnostic | None:
+    def diagnostic(
+        self, *, file: str | None = None, line: int | None = None, column: int | None = None
+    ) -> Diagnostic | None:
         """The info diagnostic for this choice, or None when the number settled the zone."""
         if self.code is None:
             return None
         if self.code == "SMS508":
             more = len(self.candidates) - _NAMED
             shown = ", ".join(self.candidates[:_NAMED]) + (f" and {more} more" if more > 0 else "")
-            message = (f"phone `{self.phone}` maps to {len(self.candidates)} time zones ({shown}); "
-                       f"the send date was read in the client's time zone {self.zone.key}")
+            message = (
+                f"phone `{self.phone}` maps to {len(self.candidates)} time zones ({shown}); "
+                f"the send date was read in the client's time zone {self.zone.key}"
+            )
         else:
-            message = (f"no time zone is known for phone `{self.phone}`; "
-                       f"the send date was read in the client's time zone {self.zone.key}")
+            message = (
+                f"no time zone is known for phone `{self.phone}`; "
+                f"the send date was read in the client's time zone {self.zone.key}"
+            )
         return diagnostic(self.code, message, file=file, line=line, column=column)
 
 

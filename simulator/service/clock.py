@@ -128,15 +128,19 @@ class FrozenClock:
 
     def _next_stop(self, target: datetime) -> datetime | None:
         """The earliest instant in (now, target] that a listener is due at."""
-        dues = [d for d in (listener.due() for listener in self._listeners)
-                if d is not None and self._now < d <= target]
+        dues = [
+            d for d in (listener.due() for listener in self._listeners) if d is not None and self._now < d <= target
+        ]
         return min(dues, default=None)
 
     def _stop_at(self, stop: datetime, target: datetime) -> None:
         before, self._now = self._now, stop
         for listener in list(self._listeners):
-            others = [d for d in (other.due() for other in self._listeners if other is not listener)
-                      if d is not None and d >= stop]
+            others = [
+                d
+                for d in (other.due() for other in self._listeners if other is not listener)
+                if d is not None and d >= stop
+            ]
             listener.clock_moved(before, stop, min([target, *others]))
 
 

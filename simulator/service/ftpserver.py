@@ -77,8 +77,11 @@ class AccountAuthorizer:
     def validate_authentication(self, username: str, password: str, handler: Any) -> None:
         account = self._accounts().get(username)
         # An account without a password cannot log in: there is no anonymous access.
-        if account is None or not account.password or not hmac.compare_digest(
-                password.encode("utf-8", "surrogateescape"), account.password.encode("utf-8")):
+        if (
+            account is None
+            or not account.password
+            or not hmac.compare_digest(password.encode("utf-8", "surrogateescape"), account.password.encode("utf-8"))
+        ):
             raise AuthenticationFailed("Authentication failed.")
 
     def get_home_dir(self, username: str) -> str:
@@ -329,9 +332,15 @@ class _JournallingHandler:
     def _start(self, path: str, command: str) -> None:
         name = self._relative(path)
         upload_id = self.journal.upload_started(
-            login=self.username, filename=name, command=command,
-            transfer_type="A" if self._current_type == "a" else "I", control_tls=self._control_tls(),
-            data_tls=bool(getattr(self, "_prot", False)), passive=self._passive, client=self.client)
+            login=self.username,
+            filename=name,
+            command=command,
+            transfer_type="A" if self._current_type == "a" else "I",
+            control_tls=self._control_tls(),
+            data_tls=bool(getattr(self, "_prot", False)),
+            passive=self._passive,
+            client=self.client,
+        )
         self._upload = (upload_id, name)
 
     def upload_ended(self, dtp: Any, state: UploadState, ending: str) -> None:
@@ -345,9 +354,16 @@ class _JournallingHandler:
             size = os.fstat(dtp.file_obj.fileno()).st_size
         except (OSError, ValueError):
             size = None
-        self.journal.upload_ended(upload_id, login=self.username, filename=name, state=state, ending=ending,
-                                  path=dtp.file_obj.name, size=size,
-                                  data_tls=bool(getattr(dtp, "_ssl_requested", False)))
+        self.journal.upload_ended(
+            upload_id,
+            login=self.username,
+            filename=name,
+            state=state,
+            ending=ending,
+            path=dtp.file_obj.name,
+            size=size,
+            data_tls=bool(getattr(dtp, "_ssl_requested", False)),
+        )
 
     def _end_unstarted(self, ending: str) -> None:
         """A STOR whose data connection never came: the client gave up or issued another command."""
@@ -357,8 +373,16 @@ class _JournallingHandler:
         self._upload = None
         path = os.path.join(self.fs.root, name)
         size = os.path.getsize(path) if os.path.isfile(path) else None
-        self.journal.upload_ended(upload_id, login=self.username, filename=name, state="aborted",
-                                  ending=ending, path=path, size=size, data_tls=False)
+        self.journal.upload_ended(
+            upload_id,
+            login=self.username,
+            filename=name,
+            state="aborted",
+            ending=ending,
+            path=path,
+            size=size,
+            data_tls=False,
+        )
 
     def ftp_ABOR(self, line: str) -> Any:
         self._aborting = True
@@ -384,23 +408,45 @@ class _JournallingHandler:
             self._upload = None
             path = os.path.join(root, name)
             size = os.path.getsize(path) if os.path.isfile(path) else None
-            self.journal.upload_ended(upload_id, login=self.username, filename=name, state="aborted",
-                                      ending="control-lost", path=path, size=size, data_tls=False)
+            self.journal.upload_ended(
+                upload_id,
+                login=self.username,
+                filename=name,
+                state="aborted",
+                ending="control-lost",
+                path=path,
+                size=size,
+                data_tls=False,
+            )
 
 
 class FtpService:
     """One pyftpdlib server on its own IOLoop and thread; ``port`` is known once constructed."""
 
-    def __init__(self, *, host: str, port: int, root: Path, accounts: Callable[[], Mapping[str, Account]],
-                 journal: Journal, tls: TlsPolicy = "optional", ssl_context: Any = None,
-                 auth_failed_delay: float = 0.5, errors: list[BaseException] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        root: Path,
+        accounts: Callable[[], Mapping[str, Account]],
+        journal: Journal,
+        tls: TlsPolicy = "optional",
+        ssl_context: Any = None,
+        auth_failed_delay: float = 0.5,
+        errors: list[BaseException] | None = None,
+    ) -> None:
         self.root = root
         self.tls: TlsPolicy = tls
         self.errors: list[BaseException] = errors if errors is not None else []
         attributes: dict[str, Any] = {
-            "authorizer": AccountAuthorizer(accounts, root), "abstracted_fs": FolderFS, "journal": journal,
+            "authorizer": AccountAuthorizer(accounts, root),
+            "abstracted_fs": FolderFS,
+            "journal": journal,
             "errors": self.errors,
-            "banner": BANNER, "auth_failed_timeout": auth_failed_delay, "permit_foreign_addresses": False,
+            "banner": BANNER,
+            "auth_failed_timeout": auth_failed_delay,
+            "permit_foreign_addresses": False,
         }
         if tls == "off":
             handler_base: type = FTPHandler
@@ -409,8 +455,9 @@ class FtpService:
             from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
 
             handler_base, dtp_base = TLS_FTPHandler, TLS_DTPHandler
-            attributes.update(ssl_context=ssl_context, tls_control_required=tls == "required",
-                              tls_data_required=tls == "required")
+            attributes.update(
+                ssl_context=ssl_context, tls_control_required=tls == "required", tls_data_required=tls == "required"
+            )
         attributes["dtp_handler"] = type("SmsftpDTP", (_EmptyWriteSafeDTP, _JournallingDTP, dtp_base), {})
         handler = type("SmsftpHandler", (_JournallingHandler, handler_base), attributes)
         self._ioloop = _pyftpdlib_ioloop.IOLoop()

@@ -98,26 +98,74 @@ class Journal:
             self._jobs.join()
 
     # --- reported by the FTP handler (pyftpdlib's thread) -------------------------------------------
-    def upload_started(self, *, login: str, filename: str, command: str, transfer_type: str,
-                       control_tls: bool, data_tls: bool, passive: bool, client: str) -> int:
+    def upload_started(
+        self,
+        *,
+        login: str,
+        filename: str,
+        command: str,
+        transfer_type: str,
+        control_tls: bool,
+        data_tls: bool,
+        passive: bool,
+        client: str,
+    ) -> int:
         upload_id = self.store.upload_started(
-            login=login, filename=filename, command=command, transfer_type=transfer_type,
-            control_tls=control_tls, data_tls=data_tls, passive=passive, client=client, at=self.clock.now())
+            login=login,
+            filename=filename,
+            command=command,
+            transfer_type=transfer_type,
+            control_tls=control_tls,
+            data_tls=data_tls,
+            passive=passive,
+            client=client,
+            at=self.clock.now(),
+        )
         with self._open_lock:
             self._open[upload_id] = (login, filename)
-        log_event("upload-start", login=login, file=filename, command=command, type=transfer_type,
-                  control_tls=control_tls, data_tls=data_tls, passive=passive, client=client, upload=upload_id)
+        log_event(
+            "upload-start",
+            login=login,
+            file=filename,
+            command=command,
+            type=transfer_type,
+            control_tls=control_tls,
+            data_tls=data_tls,
+            passive=passive,
+            client=client,
+            upload=upload_id,
+        )
         return upload_id
 
-    def upload_ended(self, upload_id: int, *, login: str, filename: str, state: UploadState, ending: str,
-                     path: str, size: int | None, data_tls: bool) -> None:
-        self.store.upload_ended(upload_id, state=state, ending=ending, size=size, data_tls=data_tls,
-                                at=self.clock.now())
+    def upload_ended(
+        self,
+        upload_id: int,
+        *,
+        login: str,
+        filename: str,
+        state: UploadState,
+        ending: str,
+        path: str,
+        size: int | None,
+        data_tls: bool,
+    ) -> None:
+        self.store.upload_ended(
+            upload_id, state=state, ending=ending, size=size, data_tls=data_tls, at=self.clock.now()
+        )
         with self._open_lock:
             self._open.pop(upload_id, None)
         level = logging.INFO if state == "complete" else logging.WARNING
-        log_event("upload", level, login=login, file=filename, state=state, ending=ending, size=size,
-                  data_tls=data_tls, upload=upload_id)
+        log_event(
+            "upload",
+            level,
+            login=login,
+            file=filename,
+            state=state,
+            ending=ending,
+            size=size,
+            data_tls=data_tls,
+            upload=upload_id,
+        )
         if self._worker is None:
             return
         try:

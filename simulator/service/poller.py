@@ -91,9 +91,18 @@ class PollOutcome:
 
 
 class Poller:
-    def __init__(self, *, store: Store, journal: Journal, root: Path,
-                 accounts: Callable[[], Mapping[str, Account]], clock: Clock, interval: float = 10.0,
-                 naive: bool = False, errors: list[BaseException] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        journal: Journal,
+        root: Path,
+        accounts: Callable[[], Mapping[str, Account]],
+        clock: Clock,
+        interval: float = 10.0,
+        naive: bool = False,
+        errors: list[BaseException] | None = None,
+    ) -> None:
         if interval <= 0:
             raise ValueError("the poll interval must be positive")
         self.store, self.journal, self.root = store, journal, root
@@ -231,7 +240,8 @@ class Poller:
             in_progress = self.journal.in_progress(login, entry.name)
             if not entry.name.endswith(ARCHIVE_EXTENSION):
                 if not in_progress and self.store.note(
-                        login, entry.name, "SMS803", f"{entry.name} is not a .zip archive; it was left alone.", at):
+                    login, entry.name, "SMS803", f"{entry.name} is not a .zip archive; it was left alone.", at
+                ):
                     log_event("not-zip", login=login, file=entry.name)
                 continue
             if in_progress and not self.naive:
@@ -242,8 +252,17 @@ class Poller:
             if completed is None:
                 completed = datetime.fromtimestamp(entry.stat(follow_symlinks=False).st_mtime, UTC)
             parsed = parse_archive_name(entry.name)
-            candidates.append(_Candidate(login, entry.name, Path(entry.path), parsed.stamp if parsed else None,
-                                         completed, upload, in_progress))
+            candidates.append(
+                _Candidate(
+                    login,
+                    entry.name,
+                    Path(entry.path),
+                    parsed.stamp if parsed else None,
+                    completed,
+                    upload,
+                    in_progress,
+                )
+            )
         self.store.prune_notes(login, {e.name for e in entries})
         return candidates, waiting
 
@@ -264,9 +283,15 @@ class Poller:
                 return "gone"
             repeats = self.store.times_processed(c.login, c.name)
             received_at = c.completed
-            archive_id = self.store.claim(login=c.login, name=c.name, upload_id=c.upload.id if c.upload else None,
-                                          size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256,
-                                          received_at=received_at)
+            archive_id = self.store.claim(
+                login=c.login,
+                name=c.name,
+                upload_id=c.upload.id if c.upload else None,
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                sha256=sha256,
+                received_at=received_at,
+            )
             self._crash("after-claim")
             try:
                 verdict = self._judge(c, account, at, source, archive_id)
@@ -274,17 +299,38 @@ class Poller:
                 self.errors.append(exc)
                 log.exception("internal error while processing %s/%s", c.login, c.name)
                 # Rejected, its messages dropped and the file deleted: nothing half-sent, nothing twice.
-                verdict = ("rejected", None, 0, 0, [diagnostic(
-                    "SMS222", f"The simulator failed while judging {c.name}: {type(exc).__name__}: {exc}")])
+                verdict = (
+                    "rejected",
+                    None,
+                    0,
+                    0,
+                    [diagnostic("SMS222", f"The simulator failed while judging {c.name}: {type(exc).__name__}: {exc}")],
+                )
             status, mode, count, rejected_rows, diagnostics = verdict
             diagnostics += self._upload_diagnostics(c, repeats)
             self._crash("before-commit")
-            self.store.finish(archive_id, status=status, mode=mode, message_count=count,
-                              rejected_rows=rejected_rows, diagnostics=diagnostics, processed_at=at)
+            self.store.finish(
+                archive_id,
+                status=status,
+                mode=mode,
+                message_count=count,
+                rejected_rows=rejected_rows,
+                diagnostics=diagnostics,
+                processed_at=at,
+            )
             self._crash("after-commit")
         _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)
-        log_event("archive", login=c.login, archive=c.name, status=status, mode=mode, messages=count,
-                  rejected_rows=rejected_rows, errors=sum(d.is_error for d in diagnostics), id=archive_id)
+        log_event(
+            "archive",
+            login=c.login,
+            archive=c.name,
+            status=status,
+            mode=mode,
+            messages=count,
+            rejected_rows=rejected_rows,
+            errors=sum(d.is_error for d in diagnostics),
+            id=archive_id,
+        )
         return "processed"
 
     def _changed_since_listing(self, c: _Candidate, st: os.stat_result) -> bool:
@@ -304,12 +350,12 @@ class Poller:
             return True
         return (now.st_ino, now.st_size, now.st_mtime_ns) != (st.st_ino, st.st_size, st.st_mtime_ns)
 
-    def _judge(self, c: _Candidate, account: Account, at: datetime, source: BinaryIO,
-               archive_id: int) -> tuple[Status, str | None, int, int, list[Diagnostic]]:
+    def _judge(
+        self, c: _Candidate, account: Account, at: datetime, source: BinaryIO, archive_id: int
+    ) -> tuple[Status, str | None, int, int, list[Diagnostic]]:
         from smsftp.simulator.rules.processing import process_archive
 
-        facts = UploadFacts(transfer_type=c.upload.transfer_type if c.upload else "I",
-                            complete=not c.in_progress)
+        facts = UploadFacts(transfer_type=c.upload.transfer_type if c.upload else "I", complete=not c.in_progress)
         run = process_archive(c.name, source, account, at, upload=facts)
         for batch in run.batches(BATCH):  # plain rows, straight into executemany
             self.store.append_rows(archive_id, batch, run.sender or "")
@@ -320,17 +366,30 @@ class Poller:
     def _upload_diagnostics(c: _Candidate, repeats: int) -> list[Diagnostic]:
         found: list[Diagnostic] = []
         if repeats:
-            found.append(diagnostic("SMS804", f"An archive named {c.name} was processed {repeats} time(s) "
-                                              "before; it is processed again."))
+            found.append(
+                diagnostic(
+                    "SMS804",
+                    f"An archive named {c.name} was processed {repeats} time(s) before; it is processed again.",
+                )
+            )
         upload = c.upload
         if upload is None:
             return found
         if upload.state in ("aborted", "cut_off"):
-            found.append(diagnostic("SMS807", f"The upload of {c.name} ended {upload.state.replace('_', ' ')} "
-                                              f"({upload.ending}) after {upload.size or 0:,} bytes."))
+            found.append(
+                diagnostic(
+                    "SMS807",
+                    f"The upload of {c.name} ended {upload.state.replace('_', ' ')} "
+                    f"({upload.ending}) after {upload.size or 0:,} bytes.",
+                )
+            )
         if upload.temp_name is None:
-            found.append(diagnostic("SMS805", f"{c.name} was written directly under its final name ("
-                                              f"{upload.command} {upload.filename})."))
+            found.append(
+                diagnostic(
+                    "SMS805",
+                    f"{c.name} was written directly under its final name ({upload.command} {upload.filename}).",
+                )
+            )
         if not (upload.control_tls and upload.data_tls):
             found.append(diagnostic("SMS806"))
         return found
@@ -360,6 +419,7 @@ def _remove_if_unchanged(path: Path, st: os.stat_result, *, same_inode_only: boo
     except FileNotFoundError:
         return
     same = now.st_ino == st.st_ino and (
-        same_inode_only or (now.st_size, now.st_mtime_ns) == (st.st_size, st.st_mtime_ns))
+        same_inode_only or (now.st_size, now.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    )
     if same:
         path.unlink(missing_ok=True)

@@ -164,10 +164,17 @@ class MessageRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "archive": self.archive, "login": self.login, "phone": self.phone,
-            "text": self.text, "sender": self.sender, "send_at": format_instant(self.send_at),
-            "expires_at": format_instant(self.expires_at), "encoding": self.encoding,
-            "segments": self.segments, "row": self.row,
+            "id": self.id,
+            "archive": self.archive,
+            "login": self.login,
+            "phone": self.phone,
+            "text": self.text,
+            "sender": self.sender,
+            "send_at": format_instant(self.send_at),
+            "expires_at": format_instant(self.expires_at),
+            "encoding": self.encoding,
+            "segments": self.segments,
+            "row": self.row,
         }
 
 
@@ -207,9 +214,9 @@ def _where(*fixed: str, **equal: Any) -> tuple[str, list[Any]]:
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), [v for v in equal.values() if v is not None]
 
 
-
 class StoreError(Exception):
     """The state folder cannot be used (another schema version); the message says what to do."""
+
 
 class Store:
     """SQLite behind one lock; ``changed`` is notified after every write that readers wait for."""
@@ -236,8 +243,9 @@ class Store:
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
-                raise StoreError(f"{self.path}: store schema {row[0]}, this smsftp needs {SCHEMA_VERSION}; "
-                                   "use a new --state-dir")
+                raise StoreError(
+                    f"{self.path}: store schema {row[0]}, this smsftp needs {SCHEMA_VERSION}; use a new --state-dir"
+                )
 
     def close(self) -> None:
         with self._lock:
@@ -260,21 +268,35 @@ class Store:
             return [make(*row) for row in self._db.execute(sql, params)]
 
     # --- uploads ------------------------------------------------------------------------------
-    def upload_started(self, *, login: str, filename: str, command: str, transfer_type: str,
-                       control_tls: bool, data_tls: bool, passive: bool, client: str, at: datetime) -> int:
+    def upload_started(
+        self,
+        *,
+        login: str,
+        filename: str,
+        command: str,
+        transfer_type: str,
+        control_tls: bool,
+        data_tls: bool,
+        passive: bool,
+        client: str,
+        at: datetime,
+    ) -> int:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO uploads (login, filename, final_name, command, transfer_type, control_tls, "
                 "data_tls, passive, state, client, started_at) VALUES (?,?,?,?,?,?,?,?,'in_progress',?,?)",
-                (login, filename, filename, command, transfer_type, control_tls, data_tls, passive, client,
-                 _iso(at)))
+                (login, filename, filename, command, transfer_type, control_tls, data_tls, passive, client, _iso(at)),
+            )
             return int(cur.lastrowid or 0)
 
-    def upload_ended(self, upload_id: int, *, state: UploadState, ending: str, size: int | None,
-                     data_tls: bool, at: datetime) -> None:
+    def upload_ended(
+        self, upload_id: int, *, state: UploadState, ending: str, size: int | None, data_tls: bool, at: datetime
+    ) -> None:
         with self._tx() as db:
-            db.execute("UPDATE uploads SET state=?, ending=?, size=?, data_tls=?, ended_at=? WHERE id=?",
-                       (state, ending, size, data_tls, _iso(at), upload_id))
+            db.execute(
+                "UPDATE uploads SET state=?, ending=?, size=?, data_tls=?, ended_at=? WHERE id=?",
+                (state, ending, size, data_tls, _iso(at), upload_id),
+            )
 
     def upload_hashed(self, upload_id: int, sha256: str) -> None:
         with self._tx() as db:
@@ -288,44 +310,68 @@ class Store:
     def upload_renamed(self, login: str, src: str, dst: str) -> int | None:
         """Follow a file's upload through RNFR/RNTO; the first name is kept as the temporary one."""
         with self._tx() as db:
-            row = db.execute("SELECT id FROM uploads WHERE login=? AND final_name=? AND archive_id IS NULL "
-                             "ORDER BY id DESC LIMIT 1", (login, src)).fetchone()
+            row = db.execute(
+                "SELECT id FROM uploads WHERE login=? AND final_name=? AND archive_id IS NULL ORDER BY id DESC LIMIT 1",
+                (login, src),
+            ).fetchone()
             if row is None:
                 return None
-            db.execute("UPDATE uploads SET final_name=?, renamed_to=?, temp_name=COALESCE(temp_name, filename) "
-                       "WHERE id=?", (dst, dst, row[0]))
+            db.execute(
+                "UPDATE uploads SET final_name=?, renamed_to=?, temp_name=COALESCE(temp_name, filename) WHERE id=?",
+                (dst, dst, row[0]),
+            )
             return int(row[0])
 
     def upload_in_progress(self, login: str, name: str) -> bool:
         with self._lock:
-            return self._db.execute("SELECT 1 FROM uploads WHERE login=? AND final_name=? AND "
-                                    "state='in_progress' LIMIT 1", (login, name)).fetchone() is not None
+            return (
+                self._db.execute(
+                    "SELECT 1 FROM uploads WHERE login=? AND final_name=? AND state='in_progress' LIMIT 1",
+                    (login, name),
+                ).fetchone()
+                is not None
+            )
 
     def current_upload(self, login: str, name: str) -> UploadRecord | None:
         """The latest upload that left ``name`` in the folder and has not been processed yet."""
-        found = self._query("SELECT * FROM uploads WHERE login=? AND final_name=? AND archive_id IS NULL "
-                            "ORDER BY id DESC LIMIT 1", (login, name), _upload)
+        found = self._query(
+            "SELECT * FROM uploads WHERE login=? AND final_name=? AND archive_id IS NULL ORDER BY id DESC LIMIT 1",
+            (login, name),
+            _upload,
+        )
         return found[0] if found else None
 
     def abandon_in_progress(self, at: datetime) -> int:
         """After a restart no transfer can still be running: mark those left open as cut off."""
         with self._tx() as db:
-            return db.execute("UPDATE uploads SET state='cut_off', ending='restart', ended_at=? "
-                              "WHERE state='in_progress'", (_iso(at),)).rowcount
+            return db.execute(
+                "UPDATE uploads SET state='cut_off', ending='restart', ended_at=? WHERE state='in_progress'",
+                (_iso(at),),
+            ).rowcount
 
     def uploads(self, login: str | None = None) -> list[UploadRecord]:
         where, params = _where(login=login)
         return self._query(f"SELECT * FROM uploads{where} ORDER BY id", params, _upload)
 
     # --- archives and messages ------------------------------------------------------------------
-    def claim(self, *, login: str, name: str, upload_id: int | None, size: int, mtime_ns: int,
-              sha256: str, received_at: datetime) -> int:
+    def claim(
+        self,
+        *,
+        login: str,
+        name: str,
+        upload_id: int | None,
+        size: int,
+        mtime_ns: int,
+        sha256: str,
+        received_at: datetime,
+    ) -> int:
         """Record that the poller took this file, before any processing (crash safety)."""
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO archives (login, name, status, received_at, upload_id, size, mtime_ns, sha256) "
-                "VALUES (?,?,'pending',?,?,?,?,?)", (login, name, _iso(received_at), upload_id, size, mtime_ns,
-                                                     sha256))
+                "VALUES (?,?,'pending',?,?,?,?,?)",
+                (login, name, _iso(received_at), upload_id, size, mtime_ns, sha256),
+            )
             archive_id = int(cur.lastrowid or 0)
             if upload_id is not None:
                 db.execute("UPDATE uploads SET archive_id=? WHERE id=?", (archive_id, upload_id))
@@ -333,22 +379,30 @@ class Store:
 
     def settled_claim(self, login: str, name: str, size: int, mtime_ns: int, sha256: str) -> ArchiveRecord | None:
         """A final archive made from exactly this file: it was processed, only its deletion was lost."""
-        found = self._query("SELECT * FROM archives WHERE login=? AND name=? AND size=? AND mtime_ns=? AND "
-                            "sha256=? AND status!='pending' ORDER BY id DESC LIMIT 1",
-                            (login, name, size, mtime_ns, sha256), _archive)
+        found = self._query(
+            "SELECT * FROM archives WHERE login=? AND name=? AND size=? AND mtime_ns=? AND "
+            "sha256=? AND status!='pending' ORDER BY id DESC LIMIT 1",
+            (login, name, size, mtime_ns, sha256),
+            _archive,
+        )
         return found[0] if found else None
 
     def times_processed(self, login: str, name: str) -> int:
         with self._lock:
-            row = self._db.execute("SELECT COUNT(*) FROM archives WHERE login=? AND name=? AND "
-                                   "status!='pending'", (login, name)).fetchone()
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM archives WHERE login=? AND name=? AND status!='pending'", (login, name)
+            ).fetchone()
             return int(row[0])
 
     def append_rows(self, archive_id: int, rows: Sequence[MessageRow], sender: str) -> None:
         """One batch of ``ArchiveRun.batches`` (every message from ``sender``), one short transaction;
         invisible until ``finish`` accepts the archive."""
-        self._append(archive_id, "INSERT INTO messages (phone, text, send_at, expires_at, encoding, segments, row) "
-                     "VALUES (?,?,?,?,?,?,?)", rows, sender)
+        self._append(
+            archive_id,
+            "INSERT INTO messages (phone, text, send_at, expires_at, encoding, segments, row) VALUES (?,?,?,?,?,?,?)",
+            rows,
+            sender,
+        )
 
     def append_messages(self, archive_id: int, messages: Sequence[Message]) -> None:
         """``append_rows`` for ``Message`` objects; a sender other than the archive's is kept per message."""
@@ -357,10 +411,25 @@ class Store:
         with self._lock:
             stored = self._db.execute("SELECT sender FROM archives WHERE id=?", (archive_id,)).fetchone()
         sender = stored[0] if stored is not None and stored[0] is not None else messages[0].sender
-        self._append(archive_id, "INSERT INTO messages (phone, text, send_at, expires_at, encoding, segments, row, "
-                     "sender) VALUES (?,?,?,?,?,?,?,?)",
-                     [(_phone_key(m.phone), m.text, micros(m.send_at), micros(m.expires_at), BITS[m.encoding],
-                       m.segments, m.row, None if m.sender == sender else m.sender) for m in messages], sender)
+        self._append(
+            archive_id,
+            "INSERT INTO messages (phone, text, send_at, expires_at, encoding, segments, row, "
+            "sender) VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (
+                    _phone_key(m.phone),
+                    m.text,
+                    micros(m.send_at),
+                    micros(m.expires_at),
+                    BITS[m.encoding],
+                    m.segments,
+                    m.row,
+                    None if m.sender == sender else m.sender,
+                )
+                for m in messages
+            ],
+            sender,
+        )
 
     def _append(self, archive_id: int, sql: str, rows: Sequence[tuple[Any, ...]], sender: str) -> None:
         if not rows:
@@ -369,29 +438,52 @@ class Store:
             # One writer at a time, no AUTOINCREMENT: SQLite hands out MAX(id)+1, +2, ... in order.
             first = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").fetchone()[0])
             db.executemany(sql, rows)
-            db.execute("UPDATE archives SET first_message_id=COALESCE(first_message_id, ?), last_message_id=?, "
-                       "sender=COALESCE(sender, ?) WHERE id=?", (first, first + len(rows) - 1, sender, archive_id))
+            db.execute(
+                "UPDATE archives SET first_message_id=COALESCE(first_message_id, ?), last_message_id=?, "
+                "sender=COALESCE(sender, ?) WHERE id=?",
+                (first, first + len(rows) - 1, sender, archive_id),
+            )
 
-    def finish(self, archive_id: int, *, status: Literal["accepted", "rejected"], mode: str | None,
-               message_count: int, rejected_rows: int, diagnostics: Sequence[Diagnostic],
-               processed_at: datetime) -> None:
+    def finish(
+        self,
+        archive_id: int,
+        *,
+        status: Literal["accepted", "rejected"],
+        mode: str | None,
+        message_count: int,
+        rejected_rows: int,
+        diagnostics: Sequence[Diagnostic],
+        processed_at: datetime,
+    ) -> None:
         """The verdict and the messages' visibility in one commit; rejected drops its messages."""
         payload = json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False)
         with self._tx() as db:
             if status == "rejected":
                 self._drop_messages(db, archive_id)
-            db.execute("UPDATE archives SET status=?, mode=?, message_count=?, rejected_rows=?, diagnostics=?, "
-                       "processed_at=? WHERE id=?", (status, mode, message_count if status == "accepted" else 0,
-                                                    rejected_rows, payload, _iso(processed_at), archive_id))
+            db.execute(
+                "UPDATE archives SET status=?, mode=?, message_count=?, rejected_rows=?, diagnostics=?, "
+                "processed_at=? WHERE id=?",
+                (
+                    status,
+                    mode,
+                    message_count if status == "accepted" else 0,
+                    rejected_rows,
+                    payload,
+                    _iso(processed_at),
+                    archive_id,
+                ),
+            )
 
     @staticmethod
     def _drop_messages(db: sqlite3.Connection, archive_id: int) -> None:
-        first, last = db.execute("SELECT first_message_id, last_message_id FROM archives WHERE id=?",
-                                 (archive_id,)).fetchone()
+        first, last = db.execute(
+            "SELECT first_message_id, last_message_id FROM archives WHERE id=?", (archive_id,)
+        ).fetchone()
         if first is not None:
             db.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (first, last))
-        db.execute("UPDATE archives SET first_message_id=NULL, last_message_id=NULL, sender=NULL WHERE id=?",
-                   (archive_id,))
+        db.execute(
+            "UPDATE archives SET first_message_id=NULL, last_message_id=NULL, sender=NULL WHERE id=?", (archive_id,)
+        )
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database after an archive, on a thread of its own.
@@ -419,8 +511,14 @@ class Store:
         found = self.archives(login, name)
         return found[-1] if found else None
 
-    def messages(self, login: str | None = None, archive: str | None = None, phone: str | None = None,
-                 limit: int | None = None, offset: int = 0) -> list[MessageRecord]:
+    def messages(
+        self,
+        login: str | None = None,
+        archive: str | None = None,
+        phone: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[MessageRecord]:
         out: list[MessageRecord] = []
         for record, first, last, sender in self._accepted_ranges(login, archive):
             if limit is not None and len(out) >= limit:
@@ -442,18 +540,22 @@ class Store:
             out += self._query(sql, params, lambda *row, r=record, s=sender: _message(r, s, *row))
         return out
 
-    def count_messages(self, login: str | None = None, archive: str | None = None,
-                       phone: str | None = None) -> int:
+    def count_messages(self, login: str | None = None, archive: str | None = None, phone: str | None = None) -> int:
         ranges = self._accepted_ranges(login, archive)
         if phone is None:
             return sum(record.message_count for record, _, _, _ in ranges)
         key = _phone_key(phone)
         with self._lock:
-            return sum(int(self._db.execute("SELECT COUNT(*) FROM messages WHERE id BETWEEN ? AND ? AND phone=?",
-                                            (first, last, key)).fetchone()[0]) for _, first, last, _ in ranges)
+            return sum(
+                int(
+                    self._db.execute(
+                        "SELECT COUNT(*) FROM messages WHERE id BETWEEN ? AND ? AND phone=?", (first, last, key)
+                    ).fetchone()[0]
+                )
+                for _, first, last, _ in ranges
+            )
 
-    def _accepted_ranges(self, login: str | None,
-                         archive: str | None) -> list[tuple[ArchiveRecord, int, int, str]]:
+    def _accepted_ranges(self, login: str | None, archive: str | None) -> list[tuple[ArchiveRecord, int, int, str]]:
         """Accepted archives with messages: the record, its first and last message id, its sender."""
         where, params = _where("status='accepted'", "first_message_id IS NOT NULL", login=login, name=archive)
         with self._lock:
@@ -463,27 +565,37 @@ class Store:
     # --- polls, failed logins, folder notes --------------------------------------------------------
     def poll_recorded(self, at: datetime, *, found: int, processed: int, skipped: int, seconds: float) -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO polls (at, found, processed, skipped, seconds) VALUES (?,?,?,?,?)",
-                       (_iso(at), found, processed, skipped, seconds))
+            db.execute(
+                "INSERT INTO polls (at, found, processed, skipped, seconds) VALUES (?,?,?,?,?)",
+                (_iso(at), found, processed, skipped, seconds),
+            )
 
     def polls(self, limit: int = 100) -> list[PollRecord]:
         return self._query("SELECT * FROM polls ORDER BY id DESC LIMIT ?", (limit,), _poll)[::-1]
 
     def login_failed(self, login: str, client: str, tls: bool, at: datetime) -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO failed_logins (login, client, tls, at) VALUES (?,?,?,?)",
-                       (login, client, tls, _iso(at)))
+            db.execute(
+                "INSERT INTO failed_logins (login, client, tls, at) VALUES (?,?,?,?)", (login, client, tls, _iso(at))
+            )
 
     def failed_logins(self, login: str | None = None) -> list[FailedLogin]:
         where, params = _where(login=login)
-        return self._query(f"SELECT * FROM failed_logins{where} ORDER BY id", params,
-                           lambda i, lg, c, t, a: FailedLogin(i, lg, c, bool(t), _dt(a)))
+        return self._query(
+            f"SELECT * FROM failed_logins{where} ORDER BY id",
+            params,
+            lambda i, lg, c, t, a: FailedLogin(i, lg, c, bool(t), _dt(a)),
+        )
 
     def note(self, login: str, name: str, code: str, message: str, at: datetime) -> bool:
         """Report a left-alone file once; True when it is new."""
         with self._tx() as db:
-            return db.execute("INSERT OR IGNORE INTO folder_notes VALUES (?,?,?,?,?)",
-                              (login, name, code, message, _iso(at))).rowcount > 0
+            return (
+                db.execute(
+                    "INSERT OR IGNORE INTO folder_notes VALUES (?,?,?,?,?)", (login, name, code, message, _iso(at))
+                ).rowcount
+                > 0
+            )
 
     def prune_notes(self, login: str, present: set[str]) -> None:
         """Forget notes of files that are gone, so a file put back is reported again."""
@@ -496,8 +608,11 @@ class Store:
 
     def notes(self, login: str | None = None) -> list[FolderNote]:
         where, params = _where(login=login)
-        return self._query(f"SELECT * FROM folder_notes{where} ORDER BY login, name", params,
-                           lambda lg, n, c, m, a: FolderNote(lg, n, c, m, _dt(a)))
+        return self._query(
+            f"SELECT * FROM folder_notes{where} ORDER BY login, name",
+            params,
+            lambda lg, n, c, m, a: FolderNote(lg, n, c, m, _dt(a)),
+        )
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -519,24 +634,102 @@ def _checkpoint(path: str) -> None:
 
 
 def _upload(*row: Any) -> UploadRecord:
-    (i, login, filename, final_name, command, size, sha, ttype, ctls, dtls, passive, temp, renamed, state,
-     ending, client, started, ended, _archive_id) = row
-    return UploadRecord(i, login, filename, final_name, command, size, sha, ttype, bool(ctls), bool(dtls),
-                        bool(passive), temp, renamed, state, ending, client, _dt(started), _instant(ended))
+    (
+        i,
+        login,
+        filename,
+        final_name,
+        command,
+        size,
+        sha,
+        ttype,
+        ctls,
+        dtls,
+        passive,
+        temp,
+        renamed,
+        state,
+        ending,
+        client,
+        started,
+        ended,
+        _archive_id,
+    ) = row
+    return UploadRecord(
+        i,
+        login,
+        filename,
+        final_name,
+        command,
+        size,
+        sha,
+        ttype,
+        bool(ctls),
+        bool(dtls),
+        bool(passive),
+        temp,
+        renamed,
+        state,
+        ending,
+        client,
+        _dt(started),
+        _instant(ended),
+    )
 
 
 def _archive(*row: Any) -> ArchiveRecord:
-    (i, login, name, status, mode, received, processed, count, rejected, diags, upload_id, size, _mtime, sha,
-     _first, _last, _sender) = row
-    return ArchiveRecord(i, login, name, status, mode, _dt(received), _instant(processed), count, rejected,
-                         [Diagnostic.from_json(d) for d in json.loads(diags)], upload_id, size, sha)
+    (
+        i,
+        login,
+        name,
+        status,
+        mode,
+        received,
+        processed,
+        count,
+        rejected,
+        diags,
+        upload_id,
+        size,
+        _mtime,
+        sha,
+        _first,
+        _last,
+        _sender,
+    ) = row
+    return ArchiveRecord(
+        i,
+        login,
+        name,
+        status,
+        mode,
+        _dt(received),
+        _instant(processed),
+        count,
+        rejected,
+        [Diagnostic.from_json(d) for d in json.loads(diags)],
+        upload_id,
+        size,
+        sha,
+    )
 
 
 def _message(record: ArchiveRecord, sender: str, *row: Any) -> MessageRecord:
     i, phone, text, send_at, expires_at, bits, segments, line, own_sender = row
-    return MessageRecord(i, record.id, record.name, record.login, str(phone), text,
-                         sender if own_sender is None else own_sender, instant(send_at), instant(expires_at),
-                         ENCODING_OF_BITS[bits], segments, line)
+    return MessageRecord(
+        i,
+        record.id,
+        record.name,
+        record.login,
+        str(phone),
+        text,
+        sender if own_sender is None else own_sender,
+        instant(send_at),
+        instant(expires_at),
+        ENCODING_OF_BITS[bits],
+        segments,
+        line,
+    )
 
 
 def _phone_key(phone: str) -> int | str:

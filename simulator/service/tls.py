@@ -50,10 +50,12 @@ def generate_certificate(
     from cryptography.x509.oid import NameOID
 
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "smsftp simulator"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "smsftp simulator"),
+        ]
+    )
     alt_names: list[x509.GeneralName] = []
     for host in hosts:
         try:

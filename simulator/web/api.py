@@ -44,8 +44,11 @@ class ClockSet(BaseModel):
 
 
 class ClockAdvance(BaseModel):
-    seconds: float = Field(ge=0, description="how far to move the clock (a frozen one, or the system clock "
-                                             "pushed forward); due polls run before the reply")
+    seconds: float = Field(
+        ge=0,
+        description="how far to move the clock (a frozen one, or the system clock "
+        "pushed forward); due polls run before the reply",
+    )
 
 
 class AccountIn(BaseModel):
@@ -67,9 +70,13 @@ def account_json(account: Account) -> dict[str, Any]:
 
 def _clock_json(sim: Simulator) -> dict[str, Any]:
     due = sim.poller.next_due
-    return {"now": format_instant(sim.clock.now()), "frozen": sim.clock.frozen,
-            "poll_interval": sim.poll_interval, "next_poll": format_instant(due) if due else None,
-            "polls": sim.poller.polls}
+    return {
+        "now": format_instant(sim.clock.now()),
+        "frozen": sim.clock.frozen,
+        "poll_interval": sim.poll_interval,
+        "next_poll": format_instant(due) if due else None,
+        "polls": sim.poller.polls,
+    }
 
 
 def create_app(sim: Simulator) -> FastAPI:
@@ -80,10 +87,10 @@ def create_app(sim: Simulator) -> FastAPI:
         if sim.api_token is None:
             return
         scheme, _, offered = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(offered.strip().encode(),
-                                                                    sim.api_token.encode()):
-            raise HTTPException(401, "an API token is required: Authorization: Bearer TOKEN",
-                                headers={"WWW-Authenticate": "Bearer"})
+        if scheme.lower() != "bearer" or not secrets.compare_digest(offered.strip().encode(), sim.api_token.encode()):
+            raise HTTPException(
+                401, "an API token is required: Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"}
+            )
 
     api = APIRouter(prefix="/api", dependencies=[Depends(authorize)])
 
@@ -93,9 +100,15 @@ def create_app(sim: Simulator) -> FastAPI:
 
     @api.get("/health", summary="Liveness, addresses and counts")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "ftp": {"host": sim.ftp_host, "port": sim.ftp_port, "tls": sim.tls},
-                "clock": _clock_json(sim), "naive_poller": sim.naive_poller, "counts": sim.store.counts(),
-                "internal_errors": len(sim.errors), "cert_path": str(sim.cert_path) if sim.cert_path else None}
+        return {
+            "status": "ok",
+            "ftp": {"host": sim.ftp_host, "port": sim.ftp_port, "tls": sim.tls},
+            "clock": _clock_json(sim),
+            "naive_poller": sim.naive_poller,
+            "counts": sim.store.counts(),
+            "internal_errors": len(sim.errors),
+            "cert_path": str(sim.cert_path) if sim.cert_path else None,
+        }
 
     @api.get("/accounts", summary="Accounts the FTP server accepts")
     def list_accounts() -> dict[str, Any]:
@@ -123,8 +136,11 @@ def create_app(sim: Simulator) -> FastAPI:
     def archives(login: str | None = None) -> dict[str, Any]:
         return {"archives": [a.to_json() for a in sim.archives(login)]}
 
-    @api.get("/archives/{name}", summary="The latest archive of that name; ?wait=SECONDS waits for its verdict",
-             responses={404: {"description": "no such archive"}, 408: {"description": "not processed in time"}})
+    @api.get(
+        "/archives/{name}",
+        summary="The latest archive of that name; ?wait=SECONDS waits for its verdict",
+        responses={404: {"description": "no such archive"}, 408: {"description": "not processed in time"}},
+    )
     def archive(name: str, login: str | None = None, wait: float = 0) -> dict[str, Any]:
         if wait > 0:
             record = sim.wait_for_archive(name, min(wait, MAX_WAIT), login)
@@ -140,12 +156,21 @@ def create_app(sim: Simulator) -> FastAPI:
         return record.to_json()
 
     @api.get("/messages", summary="Rendered messages (same fields as smsftp check --format json --messages)")
-    def messages(login: str | None = None, archive: str | None = None, phone: str | None = None,
-                 limit: int = 10000, offset: int = 0) -> dict[str, Any]:
+    def messages(
+        login: str | None = None,
+        archive: str | None = None,
+        phone: str | None = None,
+        limit: int = 10000,
+        offset: int = 0,
+    ) -> dict[str, Any]:
         limit, offset = max(0, min(limit, 1_000_000)), max(0, offset)
         found = sim.messages(login, archive, phone, limit=limit, offset=offset)
-        return {"messages": [m.to_json() for m in found], "total": sim.store.count_messages(login, archive, phone),
-                "limit": limit, "offset": offset}
+        return {
+            "messages": [m.to_json() for m in found],
+            "total": sim.store.count_messages(login, archive, phone),
+            "limit": limit,
+            "offset": offset,
+        }
 
     @api.get("/clock", summary="The simulator's clock and the poll schedule")
     def get_clock() -> dict[str, Any]:
@@ -232,8 +257,16 @@ class ApiServer:
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         self.url = f"http://{shown}:{self.port}"
         # A client still waiting in ?wait= must not hold the shutdown up for long.
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
-                                http="h11", ws="none", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            timeout_graceful_shutdown=2,
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None

@@ -54,7 +54,7 @@ PAGE_SIZE = 100
 # Our pages load nothing from elsewhere and run only our own script file.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -83,8 +83,7 @@ class Cabinet:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(utc_time=views.utc_time, iso=views.iso, where=views.where,
-                                code=views.inline_code)
+        self.env.filters.update(utc_time=views.utc_time, iso=views.iso, where=views.where, code=views.inline_code)
         self.env.globals.update(severity_counts=views.severity_counts, upload_state=views.upload_state)
         # Keyed by more than the id: a reset store hands out the same ids again.
         self._parts_cache: dict[tuple[int, str, datetime | None], int] = {}
@@ -109,10 +108,13 @@ class Cabinet:
         api: dict[str, Any] = {"tags": ["cabinet"], "methods": ["GET"]}
         add("/cabinet/api/version", self.api_version, summary="Change stamp of the viewer's records", **api)
         add("/cabinet/api/archives", self.api_archives, summary="The viewer's archives", **api)
-        add("/cabinet/api/archives/{archive_id}", self.api_archive, summary="One of the viewer's archives",
-            **api)
-        add("/cabinet/api/archives/{archive_id}/messages", self.api_messages,
-            summary="Messages of one of the viewer's archives", **api)
+        add("/cabinet/api/archives/{archive_id}", self.api_archive, summary="One of the viewer's archives", **api)
+        add(
+            "/cabinet/api/archives/{archive_id}/messages",
+            self.api_messages,
+            summary="Messages of one of the viewer's archives",
+            **api,
+        )
         add("/cabinet/api/uploads", self.api_uploads, summary="The viewer's uploads", **api)
         # Last, so that it only catches what nothing above matched: an HTML 404, same for all.
         add("/cabinet/{rest:path}", self.not_found, methods=["GET", "POST"], **page)
@@ -135,26 +137,35 @@ class Cabinet:
             return None  # the account was removed since sign-in
         return session
 
-    def _render(self, name: str, request: Request, session: Session | None, *, status: int = 200,
-                **context: Any) -> HTMLResponse:
+    def _render(
+        self, name: str, request: Request, session: Session | None, *, status: int = 200, **context: Any
+    ) -> HTMLResponse:
         context.setdefault("live", None)
         html = self.env.get_template(name).render(
-            session=session, path=request.url.path, csrf=session.csrf if session else "", **context)
+            session=session, path=request.url.path, csrf=session.csrf if session else "", **context
+        )
         response = HTMLResponse(html, status_code=status)
         response.headers.update(SECURITY_HEADERS)
         return response
 
     def _set_cookie(self, response: Response, session: Session) -> None:
-        response.set_cookie(COOKIE_NAME, self.codec.dumps(session), max_age=MAX_AGE, path="/cabinet",
-                            httponly=True, samesite="lax")
+        response.set_cookie(
+            COOKIE_NAME, self.codec.dumps(session), max_age=MAX_AGE, path="/cabinet", httponly=True, samesite="lax"
+        )
 
     def _to_login(self, request: Request) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/cabinet/login?next={quote(target, safe='')}", status_code=303)
 
     def not_found(self, request: Request) -> HTMLResponse:
-        return self._render("cabinet/error.html", request, self._session(request), status=404,
-                            title="Not found", detail="There is nothing at this address for your account.")
+        return self._render(
+            "cabinet/error.html",
+            request,
+            self._session(request),
+            status=404,
+            title="Not found",
+            detail="There is nothing at this address for your account.",
+        )
 
     # --- what a session may see ----------------------------------------------------------------
 
@@ -174,15 +185,13 @@ class Cabinet:
         if not _is_id(archive_id):
             return None
         number = int(archive_id)
-        return next((a for a in self.sim.archives(session.scope) if a.id == number and session.sees(a.login)),
-                    None)
+        return next((a for a in self.sim.archives(session.scope) if a.id == number and session.sees(a.login)), None)
 
     def _upload(self, session: Session, upload_id: str) -> UploadRecord | None:
         if not _is_id(upload_id):
             return None
         number = int(upload_id)
-        return next((u for u in self.sim.uploads(session.scope) if u.id == number and session.sees(u.login)),
-                    None)
+        return next((u for u in self.sim.uploads(session.scope) if u.id == number and session.sees(u.login)), None)
 
     def _messages(self, archive: ArchiveRecord) -> list[MessageRecord]:
         return [m for m in self.sim.messages(archive.login, archive=archive.name) if m.archive_id == archive.id]
@@ -215,20 +224,32 @@ class Cabinet:
     def root(self) -> Response:
         return RedirectResponse("/cabinet/", status_code=307)
 
-    def _list_page(self, request: Request, login: str, template: str, fragment: str,
-                   context: Callable[[Session, str | None], dict[str, Any]]) -> Response:
+    def _list_page(
+        self,
+        request: Request,
+        login: str,
+        template: str,
+        fragment: str,
+        context: Callable[[Session, str | None], dict[str, Any]],
+    ) -> Response:
         """A list page (archives, uploads) whose live part reloads from ``fragment``."""
         session = self._session(request)
         if session is None:
             return self._to_login(request)
         scope = self._scope(session, login)
         query = f"?{urlencode({'login': scope})}" if session.operator and scope else ""
-        return self._render(template, request, session, live=f"{fragment}{query}",
-                            accounts=sorted(self._accounts()) if session.operator else [],
-                            **context(session, scope))
+        return self._render(
+            template,
+            request,
+            session,
+            live=f"{fragment}{query}",
+            accounts=sorted(self._accounts()) if session.operator else [],
+            **context(session, scope),
+        )
 
-    def _list_fragment(self, request: Request, login: str, template: str,
-                       context: Callable[[Session, str | None], dict[str, Any]]) -> Response:
+    def _list_fragment(
+        self, request: Request, login: str, template: str, context: Callable[[Session, str | None], dict[str, Any]]
+    ) -> Response:
         session = self._session(request)
         if session is None:
             return Response(status_code=401)
@@ -238,14 +259,16 @@ class Cabinet:
         return response
 
     def overview(self, request: Request, login: str = "") -> Response:
-        return self._list_page(request, login, "cabinet/overview.html", "/cabinet/fragment/archives",
-                               self._live_context)
+        return self._list_page(
+            request, login, "cabinet/overview.html", "/cabinet/fragment/archives", self._live_context
+        )
 
     def overview_fragment(self, request: Request, login: str = "") -> Response:
         return self._list_fragment(request, login, "cabinet/_overview_live.html", self._live_context)
 
-    def archive_page(self, request: Request, archive_id: str, phone: str = "", text: str = "",
-                     page: int = 1) -> Response:
+    def archive_page(
+        self, request: Request, archive_id: str, phone: str = "", text: str = "", page: int = 1
+    ) -> Response:
         session = self._session(request)
         if session is None:
             return self._to_login(request)
@@ -256,7 +279,7 @@ class Cabinet:
         found = views.filter_messages(everything, phone, text)
         pages = max(1, -(-len(found) // PAGE_SIZE))
         page = min(max(page, 1), pages)
-        shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         upload = self._upload(session, str(archive.upload_id)) if archive.upload_id is not None else None
 
         def page_link(number: int) -> str:
@@ -265,22 +288,41 @@ class Cabinet:
             return f"{request.url.path}?{urlencode(params)}#messages"
 
         return self._render(
-            "cabinet/archive.html", request, session, archive=archive, upload=upload, messages=shown,
-            total=len(everything), matched=len(found), phone=phone, text=text, page=page, pages=pages,
-            page_link=page_link, zone=self._zone(archive.login), local=views.local_time,
+            "cabinet/archive.html",
+            request,
+            session,
+            archive=archive,
+            upload=upload,
+            messages=shown,
+            total=len(everything),
+            matched=len(found),
+            phone=phone,
+            text=text,
+            page=page,
+            pages=pages,
+            page_link=page_link,
+            zone=self._zone(archive.login),
+            local=views.local_time,
             parts=sum(m.segments for m in everything),
             live=None if archive.status != "pending" else request.url.path,
-            version=views.change_stamp(self._archives(session.scope), self._uploads(session.scope)))
+            version=views.change_stamp(self._archives(session.scope), self._uploads(session.scope)),
+        )
 
     def _uploads_context(self, session: Session, scope: str | None) -> dict[str, Any]:
         uploads = self._uploads(scope)
-        return {"uploads": uploads, "transcript": lambda u: views.transcript(u, self._zone(u.login)),
-                "zone_of": self._zone, "local": views.local_time, "scope": scope,
-                "version": views.change_stamp(self._archives(scope), uploads)}
+        return {
+            "uploads": uploads,
+            "transcript": lambda u: views.transcript(u, self._zone(u.login)),
+            "zone_of": self._zone,
+            "local": views.local_time,
+            "scope": scope,
+            "version": views.change_stamp(self._archives(scope), uploads),
+        }
 
     def uploads_page(self, request: Request, login: str = "") -> Response:
-        return self._list_page(request, login, "cabinet/uploads.html", "/cabinet/fragment/uploads",
-                               self._uploads_context)
+        return self._list_page(
+            request, login, "cabinet/uploads.html", "/cabinet/fragment/uploads", self._uploads_context
+        )
 
     def uploads_fragment(self, request: Request, login: str = "") -> Response:
         return self._list_fragment(request, login, "cabinet/_uploads_live.html", self._uploads_context)
@@ -293,9 +335,16 @@ class Cabinet:
         if upload is None:
             return self.not_found(request)
         archives = [a for a in self._archives(upload.login) if a.upload_id == upload.id]
-        return self._render("cabinet/upload.html", request, session, upload=upload, archives=archives,
-                            lines=views.transcript(upload, self._zone(upload.login)),
-                            zone=self._zone(upload.login), local=views.local_time)
+        return self._render(
+            "cabinet/upload.html",
+            request,
+            session,
+            upload=upload,
+            archives=archives,
+            lines=views.transcript(upload, self._zone(upload.login)),
+            zone=self._zone(upload.login),
+            local=views.local_time,
+        )
 
     # --- signing in and out --------------------------------------------------------------------
 
@@ -305,8 +354,14 @@ class Cabinet:
             if not token_matches(self.sim.api_token, token):
                 log.warning("cabinet: operator sign-in with a wrong token from %s", _client(request))
                 anonymous = new_session()
-                response = self._render("cabinet/login.html", request, anonymous, status=401, next=target,
-                                        error="That is not the simulator's API token.")
+                response = self._render(
+                    "cabinet/login.html",
+                    request,
+                    anonymous,
+                    status=401,
+                    next=target,
+                    error="That is not the simulator's API token.",
+                )
                 self._set_cookie(response, anonymous)
                 return response
             # Redirect so that the token does not stay in the address bar or the history.
@@ -321,23 +376,41 @@ class Cabinet:
         self._set_cookie(response, anonymous)
         return response
 
-    def login(self, request: Request, login: Annotated[str, Form()] = "",
-              password: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
-              next: Annotated[str, Form()] = "") -> Response:
+    def login(
+        self,
+        request: Request,
+        login: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "",
+    ) -> Response:
         target = safe_next(next)
         current = self.codec.loads(request.cookies.get(COOKIE_NAME))
         if not csrf_ok(current, csrf):
             anonymous = new_session()
-            response = self._render("cabinet/login.html", request, anonymous, status=400, next=target,
-                                    error="The form expired. Please sign in again.")
+            response = self._render(
+                "cabinet/login.html",
+                request,
+                anonymous,
+                status=400,
+                next=target,
+                error="The form expired. Please sign in again.",
+            )
             self._set_cookie(response, anonymous)
             return response
         account = check_password(self._accounts(), login.strip(), password)
         if account is None:
             log.warning("cabinet: failed sign-in for %r from %s", login, _client(request))
             anonymous = new_session()
-            response = self._render("cabinet/login.html", request, anonymous, status=401, next=target,
-                                    error="Wrong login or password.", login=login)
+            response = self._render(
+                "cabinet/login.html",
+                request,
+                anonymous,
+                status=401,
+                next=target,
+                error="Wrong login or password.",
+                login=login,
+            )
             self._set_cookie(response, anonymous)
             return response
         log.info("cabinet: %s signed in from %s", account.login, _client(request))
@@ -348,8 +421,14 @@ class Cabinet:
     def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
         current = self.codec.loads(request.cookies.get(COOKIE_NAME))
         if not csrf_ok(current, csrf):
-            return self._render("cabinet/error.html", request, self._session(request), status=400,
-                                title="Form expired", detail="Reload the page and sign out again.")
+            return self._render(
+                "cabinet/error.html",
+                request,
+                self._session(request),
+                status=400,
+                title="Form expired",
+                detail="Reload the page and sign out again.",
+            )
         redirect = RedirectResponse("/cabinet/login", status_code=303)
         self._set_cookie(redirect, new_session())
         return redirect

@@ -114,11 +114,21 @@ def transcript(upload: UploadRecord, zone: tzinfo) -> list[TranscriptLine]:
     if upload.control_tls:
         lines.append(TranscriptLine("AUTH TLS: control channel encrypted"))
     else:
-        lines.append(TranscriptLine("control channel in plain text", "the password crossed the network "
-                                    "unencrypted; explicit FTPS (AUTH TLS) protects it", "warning"))
+        lines.append(
+            TranscriptLine(
+                "control channel in plain text",
+                "the password crossed the network unencrypted; explicit FTPS (AUTH TLS) protects it",
+                "warning",
+            )
+        )
     if upload.transfer_type == "A":
-        lines.append(TranscriptLine("TYPE A (ASCII)", "ASCII mode rewrites line endings and corrupts zip "
-                                    "archives; switch to binary (TYPE I) — Q27", "error"))
+        lines.append(
+            TranscriptLine(
+                "TYPE A (ASCII)",
+                "ASCII mode rewrites line endings and corrupts zip archives; switch to binary (TYPE I) — Q27",
+                "error",
+            )
+        )
     else:
         lines.append(TranscriptLine("TYPE I (binary)"))
     channel = "PASV (passive)" if upload.passive else "PORT (active)"
@@ -130,21 +140,34 @@ def transcript(upload: UploadRecord, zone: tzinfo) -> list[TranscriptLine]:
         digest = f", sha256 {upload.sha256}" if upload.sha256 else ""
         lines.append(TranscriptLine(f"transfer complete: {_bytes(upload.size)}{digest}"))
     elif upload.state == "in_progress":
-        lines.append(TranscriptLine("transfer in progress", "the poller leaves a file alone until its "
-                                    "upload ends — Q22"))
+        lines.append(
+            TranscriptLine("transfer in progress", "the poller leaves a file alone until its upload ends — Q22")
+        )
     else:
         why = ENDINGS.get(upload.ending or "", upload.ending or "the transfer did not finish")
-        lines.append(TranscriptLine(f"transfer cut off after {_bytes(upload.size)}: {why}",
-                                    "the file in the folder is incomplete; as an archive it is truncated",
-                                    "error"))
+        lines.append(
+            TranscriptLine(
+                f"transfer cut off after {_bytes(upload.size)}: {why}",
+                "the file in the folder is incomplete; as an archive it is truncated",
+                "error",
+            )
+        )
     if upload.renamed_to:
-        lines.append(TranscriptLine(f"RNFR {stored_as} / RNTO {upload.renamed_to}",
-                                    "uploaded under a temporary name, then renamed: the poller never "
-                                    "sees a half-written archive"))
+        lines.append(
+            TranscriptLine(
+                f"RNFR {stored_as} / RNTO {upload.renamed_to}",
+                "uploaded under a temporary name, then renamed: the poller never sees a half-written archive",
+            )
+        )
     elif upload.filename.lower().endswith(".zip"):
-        lines.append(TranscriptLine("no rename: written under its final name",
-                                    "a poller that lists the folder mid-transfer could take a half-written "
-                                    "file; upload under a temporary name and rename — Q22", "warning"))
+        lines.append(
+            TranscriptLine(
+                "no rename: written under its final name",
+                "a poller that lists the folder mid-transfer could take a half-written "
+                "file; upload under a temporary name and rename — Q22",
+                "warning",
+            )
+        )
     if upload.ended_at is not None:
         lines.append(TranscriptLine(f"{local_time(upload.ended_at, zone)}  end of transfer"))
     return lines
@@ -173,8 +196,9 @@ class DayTotals:
         return self.rejected_archives + self.rejected_rows
 
 
-def daily_totals(archives: Sequence[ArchiveRecord], parts_by_archive: dict[int, int], zone: tzinfo,
-                 *, days: int = CHART_DAYS) -> list[DayTotals]:
+def daily_totals(
+    archives: Sequence[ArchiveRecord], parts_by_archive: dict[int, int], zone: tzinfo, *, days: int = CHART_DAYS
+) -> list[DayTotals]:
     """Totals per calendar day of receipt in the client's zone, the latest ``days`` days that had any."""
     by_day: dict[date, DayTotals] = {}
     for a in archives:
