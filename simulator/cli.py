@@ -20,7 +20,7 @@ from typing import IO, Any
 import click
 
 from smsftp.simulator.rules.accounts import Account, AccountsFileError, load_accounts, unknown_account
-from smsftp.simulator.rules.diagnostics import Diagnostic, Severity
+from smsftp.simulator.rules.diagnostics import ARCHIVE_NOT_ZIP, Diagnostic, Severity
 from smsftp.simulator.rules.instants import format_instant, parse_instant, utc
 from smsftp.simulator.rules.outcome import ArchiveResult, Message
 from smsftp.simulator.serve import serve
@@ -134,7 +134,9 @@ def _check_one(path: Path, account: Account, at: datetime, keep: bool, progress:
         from smsftp.simulator.rules.diagnostics import diagnostic
 
         missing = diagnostic(
-            "SMS201", f"{path}: no such file, or not a regular file", hint="Check the path you passed to smsftp check."
+            ARCHIVE_NOT_ZIP,
+            f"{path}: no such file, or not a regular file",
+            hint="Check the path you passed to smsftp check.",
         )
         return ArchiveResult(path.name, "rejected", None, 0, 0, [missing], [] if keep else None)
     run = process_archive(path.name, path, account, at)

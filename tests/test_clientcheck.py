@@ -15,7 +15,7 @@ from smsftp.conformance.client.uploader import Uploader
 from smsftp.conformance.commands import report
 from smsftp.conformance.judge.clientcheck import client_report, failing, judge_uploads
 from smsftp.simulator.app import Simulator
-from smsftp.simulator.rules.diagnostics import Severity, diagnostic
+from smsftp.simulator.rules.diagnostics import REGISTRY, Severity, diagnostic
 
 
 def _upload(uid: int = 1, **changes: Any) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def _archive(uid: int = 1, *codes: str, status: str = "accepted") -> dict[str, A
         "message_count": 1,
         "rejected_rows": 0,
         "upload_id": uid,
-        "diagnostics": [diagnostic(c).to_json() for c in codes],
+        "diagnostics": [diagnostic(REGISTRY[c]).to_json() for c in codes],
     }
 
 

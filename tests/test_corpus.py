@@ -23,7 +23,7 @@ from smsftp.conformance.judge.corpus import (
     offline_reason,
     verify_corpus,
 )
-from smsftp.simulator.rules.diagnostics import diagnostic
+from smsftp.simulator.rules.diagnostics import ENCODING_BOM_STRIPPED, diagnostic
 from smsftp.simulator.rules.outcome import ArchiveResult, Message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -226,7 +226,9 @@ def _message(send_at: datetime, text: str = TEXT) -> Message:
 def test_compare_outcome_resolves_processing_instants_and_finds_differences() -> None:
     message = sms("79031234567", TEXT, 1, "UCS-2", at=AT_ONCE)
     expected = ExpectedArchive("accepted", ("SMS414|SMS301",), (message,))
-    good = ArchiveResult("a.zip", "accepted", "template", 1, 0, [diagnostic("SMS301")], [_message(PROCESSING_AT)])
+    good = ArchiveResult(
+        "a.zip", "accepted", "template", 1, 0, [diagnostic(ENCODING_BOM_STRIPPED)], [_message(PROCESSING_AT)]
+    )
     assert compare_outcome(expected, good) == []
     late = ArchiveResult(
         "a.zip",
@@ -234,7 +236,7 @@ def test_compare_outcome_resolves_processing_instants_and_finds_differences() ->
         "template",
         1,
         0,
-        [diagnostic("SMS301")],
+        [diagnostic(ENCODING_BOM_STRIPPED)],
         [_message(datetime(2026, 11, 25, 10, tzinfo=UTC))],
     )
     assert any(p.startswith("message 1:") for p in compare_outcome(expected, late))

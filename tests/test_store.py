@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smsftp.simulator.rules.diagnostics import diagnostic
+from smsftp.simulator.rules.diagnostics import UPLOAD_NO_TEMPORARY_NAME, diagnostic
 from smsftp.simulator.rules.outcome import Message
 from smsftp.simulator.service.store import Store, StoreError
 
@@ -52,7 +52,7 @@ def test_p2_messages_are_invisible_until_the_verdict(store: Store) -> None:
         mode="template",
         message_count=5,
         rejected_rows=0,
-        diagnostics=[diagnostic("SMS805")],
+        diagnostics=[diagnostic(UPLOAD_NO_TEMPORARY_NAME)],
         processed_at=AT,
     )
     found = store.messages(login="guest")

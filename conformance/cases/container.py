@@ -9,6 +9,28 @@ from dataclasses import replace
 
 from smsftp.conformance.cases.model import Case, RawRows, one, sms
 from smsftp.conformance.cases.samples import IVAN, PHONE_A, PHONE_B, TEMPLATE, ivan, maria
+from smsftp.simulator.rules.diagnostics import (
+    ARCHIVE_DUPLICATE_ENTRY,
+    ARCHIVE_EMPTY,
+    ARCHIVE_ENCRYPTED,
+    ARCHIVE_ENTRY_CORRUPT,
+    ARCHIVE_ENTRY_NAMES_CP866,
+    ARCHIVE_JUNK_ENTRY,
+    ARCHIVE_MIXED_MODES,
+    ARCHIVE_NAME_LOGIN_CASE,
+    ARCHIVE_NAME_LOGIN_MISMATCH,
+    ARCHIVE_NAME_PATTERN,
+    ARCHIVE_NAME_TIMESTAMP_INVALID,
+    ARCHIVE_NO_SMS_FOLDER,
+    ARCHIVE_NOT_ZIP,
+    ARCHIVE_SEVERAL_PLAIN_FILES,
+    ARCHIVE_TRUNCATED,
+    ARCHIVE_UNEXPECTED_ENTRY,
+    ARCHIVE_UNSAFE_ENTRY_NAME,
+    ARCHIVE_UNSUPPORTED_COMPRESSION,
+    CSV_WRONG_DELIMITER,
+    ENCODING_INVALID_BYTES,
+)
 
 _CSV_COMMAS = RawRows((("phone", "attr1", "attr2"), IVAN), separator=",")
 _SECOND_PLAIN = ("sms/second.txt", RawRows((("TELRN_LONG", "TEXT"), (PHONE_B, "Hi"))))
@@ -39,7 +61,7 @@ CASES: tuple[Case, ...] = (
         "Z1-name-not-pattern",
         "An archive named campaign.zip is rejected and deleted",
         ("Z1",),
-        "SMS101",
+        ARCHIVE_NAME_PATTERN.code,
         informational=False,
         filename="campaign.zip",
     ),
@@ -47,7 +69,7 @@ CASES: tuple[Case, ...] = (
         "Z1-name-short-stamp",
         "An archive whose timestamp has 12 digits is rejected",
         ("Z1",),
-        "SMS101",
+        ARCHIVE_NAME_PATTERN.code,
         informational=False,
         filename="{login}_202611251200.zip",
     ),
@@ -55,7 +77,7 @@ CASES: tuple[Case, ...] = (
         "Z1-name-impossible-date",
         "An archive whose timestamp names no real date (month 13) is rejected",
         ("Z1",),
-        "SMS102",
+        ARCHIVE_NAME_TIMESTAMP_INVALID.code,
         informational=False,
         filename="{login}_20261341120000.zip",
     ),
@@ -63,12 +85,17 @@ CASES: tuple[Case, ...] = (
         "Z2-encrypted",
         "A password-protected zip is rejected",
         ("Z2", "Q16"),
-        "SMS204",
+        ARCHIVE_ENCRYPTED.code,
         informational=False,
         faults=("encrypted",),
     ),
     _rejected(
-        "Z2-not-a-zip", "A bare CSV named .zip is rejected", ("Z2",), "SMS201", informational=False, faults=("not-zip",)
+        "Z2-not-a-zip",
+        "A bare CSV named .zip is rejected",
+        ("Z2",),
+        ARCHIVE_NOT_ZIP.code,
+        informational=False,
+        faults=("not-zip",),
     ),
     Case(
         "Z3-zip-r-directory-entries",
@@ -81,14 +108,14 @@ CASES: tuple[Case, ...] = (
         "Z3-Q4-files-at-root",
         "Files at the archive's root, without the sms/ folder, are rejected",
         ("Z3", "Q4"),
-        "SMS207",
+        ARCHIVE_NO_SMS_FOLDER.code,
         folder="",
     ),
     _rejected(
         "Z3-zip-slip",
         "An entry whose name climbs out of the archive (sms/../../evil.csv) rejects it",
         ("Z3",),
-        "SMS210",
+        ARCHIVE_UNSAFE_ENTRY_NAME.code,
         faults=("zip-slip",),
     ),
     _rejected(
@@ -109,7 +136,7 @@ CASES: tuple[Case, ...] = (
         "Z4-cp1251-not-arranged",
         "cp1251 text for an account without an arranged encoding is rejected",
         ("Z4",),
-        "SMS302",
+        ENCODING_INVALID_BYTES.code,
         informational=False,
         encoding="cp1251",
     ),
@@ -127,7 +154,7 @@ CASES: tuple[Case, ...] = (
         "A contacts file separated by commas instead of ; is rejected",
         ("Z5",),
         (replace(TEMPLATE, contacts_raw=_CSV_COMMAS),),
-        one("rejected", "SMS304"),
+        one("rejected", CSV_WRONG_DELIMITER.code),
     ),
     Case(
         "Z5-quoted-separator",
@@ -158,14 +185,14 @@ CASES: tuple[Case, ...] = (
         "Q3-login-mismatch",
         "An archive named for another login is rejected",
         ("Q3", "Z1"),
-        "SMS103",
+        ARCHIVE_NAME_LOGIN_MISMATCH.code,
         filename="someoneelse_20261125120000.zip",
     ),
     _rejected(
         "Q3-login-case",
         "An archive named for the login in other letter case is rejected",
         ("Q3",),
-        "SMS104",
+        ARCHIVE_NAME_LOGIN_CASE.code,
         filename="{login_swapcase}_20261125120000.zip",
     ),
     Case(
@@ -178,25 +205,39 @@ CASES: tuple[Case, ...] = (
         informational=True,
         sim_only="needs an account whose login contains _",
     ),
-    _rejected("Q16-empty-file", "A 0-byte .zip is rejected and deleted", ("Q16",), "SMS202", faults=("empty",)),
-    _rejected("Q16-empty-zip", "A zip with no entries is rejected", ("Q16",), "SMS202", faults=("empty-zip",)),
-    _rejected("Q16-truncated", "A zip cut at 60% of its length is rejected", ("Q16",), "SMS203", faults=("truncate",)),
+    _rejected(
+        "Q16-empty-file", "A 0-byte .zip is rejected and deleted", ("Q16",), ARCHIVE_EMPTY.code, faults=("empty",)
+    ),
+    _rejected(
+        "Q16-empty-zip", "A zip with no entries is rejected", ("Q16",), ARCHIVE_EMPTY.code, faults=("empty-zip",)
+    ),
+    _rejected(
+        "Q16-truncated",
+        "A zip cut at 60% of its length is rejected",
+        ("Q16",),
+        ARCHIVE_TRUNCATED.code,
+        faults=("truncate",),
+    ),
     _rejected(
         "Q16-bad-crc",
         "A zip whose checksum does not match its data is rejected",
         ("Q16",),
-        "SMS206",
+        ARCHIVE_ENTRY_CORRUPT.code,
         faults=("corrupt-crc",),
     ),
     _rejected(
         "Q16-corrupt-data",
         "A zip with a damaged byte in its compressed data is rejected",
         ("Q16",),
-        "SMS206",
+        ARCHIVE_ENTRY_CORRUPT.code,
         faults=("corrupt-data",),
     ),
     _rejected(
-        "Q16-deflate64", "A zip compressed with Deflate64 is rejected", ("Q16",), "SMS205", faults=("deflate64",)
+        "Q16-deflate64",
+        "A zip compressed with Deflate64 is rejected",
+        ("Q16",),
+        ARCHIVE_UNSUPPORTED_COMPRESSION.code,
+        faults=("deflate64",),
     ),
     _rejected(
         "Q16-zip-bomb",
@@ -216,7 +257,7 @@ CASES: tuple[Case, ...] = (
         "Q16-duplicate-entry",
         "A zip holding sms/contacts.csv twice is rejected",
         ("Q16",),
-        "SMS220",
+        ARCHIVE_DUPLICATE_ENTRY.code,
         faults=("duplicate-entry",),
     ),
     Case(
@@ -232,7 +273,7 @@ CASES: tuple[Case, ...] = (
                 plain_rows=((PHONE_A, "Hello, Ivan!"),),
             ),
         ),
-        one("accepted", "SMS216", messages=(sms(PHONE_A, "Hello, Ivan!", 1, "GSM-7"),)),
+        one("accepted", ARCHIVE_ENTRY_NAMES_CP866.code, messages=(sms(PHONE_A, "Hello, Ivan!", 1, "GSM-7"),)),
         informational=True,
     ),
     Case(
@@ -240,7 +281,7 @@ CASES: tuple[Case, ...] = (
         "macOS Finder's __MACOSX/ and .DS_Store entries are ignored",
         ("Q23",),
         (replace(TEMPLATE, faults=("macos-junk",)),),
-        one("accepted", "SMS208", messages=(ivan(),)),
+        one("accepted", ARCHIVE_JUNK_ENTRY.code, messages=(ivan(),)),
         informational=True,
     ),
     Case(
@@ -248,24 +289,28 @@ CASES: tuple[Case, ...] = (
         "A Windows Thumbs.db entry is ignored",
         ("Q23",),
         (replace(TEMPLATE, faults=("thumbs-db",)),),
-        one("accepted", "SMS208", messages=(ivan(),)),
+        one("accepted", ARCHIVE_JUNK_ENTRY.code, messages=(ivan(),)),
         informational=True,
     ),
     _rejected(
-        "Q23-extra-file", "An extra sms/readme.docx rejects the archive", ("Q23",), "SMS209", faults=("extra-file",)
+        "Q23-extra-file",
+        "An extra sms/readme.docx rejects the archive",
+        ("Q23",),
+        ARCHIVE_UNEXPECTED_ENTRY.code,
+        faults=("extra-file",),
     ),
     _rejected(
         "Q24-template-and-plain",
         "A template pair and a plain file in one archive are rejected",
         ("Q24",),
-        "SMS214",
+        ARCHIVE_MIXED_MODES.code,
         faults=("mixed",),
     ),
     _rejected(
         "N1-two-plain-files",
         "Two plain files in sms/ are rejected",
         ("N1",),
-        "SMS217",
+        ARCHIVE_SEVERAL_PLAIN_FILES.code,
         informational=False,
         mode="plain",
         plain_rows=((PHONE_A, "Hello, Ivan!"),),

@@ -9,6 +9,14 @@ from dataclasses import replace
 
 from smsftp.conformance.cases.model import Case, RawRows, one, sms
 from smsftp.conformance.cases.samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, SENDER, hello_ivan
+from smsftp.simulator.rules.diagnostics import (
+    ARCHIVE_MODE_NOT_ALLOWED,
+    PLAIN_EXTRA_COLUMNS,
+    PLAIN_HEADER_UNEXPECTED,
+    PLAIN_TEXT_MISSING,
+    PLAIN_TEXT_UNQUOTED_SEPARATOR,
+    SENDER_NO_DEFAULT,
+)
 
 _EVERY_N = ("N1", "N2", "N3", "N4", "N5", "N6")
 
@@ -42,7 +50,7 @@ CASES: tuple[Case, ...] = (
         "A line without TEXT is not sent",
         ("N3",),
         (replace(PLAIN, plain_rows=((PHONE_A,), (PHONE_B, "Hi"))),),
-        one("accepted", "SMS413", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
+        one("accepted", PLAIN_TEXT_MISSING.code, messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
     ),
     Case(
         "N4-account-sender",
@@ -58,7 +66,7 @@ CASES: tuple[Case, ...] = (
         "Without a default sender a plain archive cannot be sent",
         ("N4",),
         (PLAIN,),
-        one("rejected", "SMS707"),
+        one("rejected", SENDER_NO_DEFAULT.code),
         account=(("login", "nosender"), ("senders", (SENDER,)), ("default_sender", None)),
         sim_only="needs an account without a default sender",
     ),
@@ -76,7 +84,7 @@ CASES: tuple[Case, ...] = (
         "A senddate column in a plain file does not schedule: sent at once",
         ("N6",),
         (replace(PLAIN, plain_header="TELRN_LONG;TEXT;senddate", plain_rows=((PHONE_A, "Hello, Ivan!", SENDDATE),)),),
-        one("accepted", "SMS417", messages=(hello_ivan(),)),
+        one("accepted", PLAIN_EXTRA_COLUMNS.code, messages=(hello_ivan(),)),
         needs_clock=True,
     ),
     Case(
@@ -84,7 +92,7 @@ CASES: tuple[Case, ...] = (
         "The first line is skipped even when it holds a recipient",
         ("Q18", "N2"),
         (replace(PLAIN, plain_header=None, plain_rows=((PHONE_A, "Hello, Ivan!"), (PHONE_B, "Hi"))),),
-        one("accepted", "SMS411", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
+        one("accepted", PLAIN_HEADER_UNEXPECTED.code, messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
         informational=True,
     ),
     Case(
@@ -92,7 +100,7 @@ CASES: tuple[Case, ...] = (
         "TEXT with an unquoted ; keeps the whole text",
         ("Q19", "Z5"),
         (replace(PLAIN, plain_raw=RawRows((("TELRN_LONG", "TEXT"), (PHONE_A, "Hello; world")))),),
-        one("accepted", "SMS412", messages=(sms(PHONE_A, "Hello; world", 1, "GSM-7"),)),
+        one("accepted", PLAIN_TEXT_UNQUOTED_SEPARATOR.code, messages=(sms(PHONE_A, "Hello; world", 1, "GSM-7"),)),
         informational=True,
     ),
     Case(
@@ -100,7 +108,7 @@ CASES: tuple[Case, ...] = (
         "A plain archive for an account arranged for templates only is rejected",
         ("Q21",),
         (PLAIN,),
-        one("rejected", "SMS219"),
+        one("rejected", ARCHIVE_MODE_NOT_ALLOWED.code),
         account=(("login", "tplonly"), ("mode", "template"), ("senders", (SENDER,)), ("default_sender", SENDER)),
         informational=True,
         sim_only="needs an account arranged for template integration only",

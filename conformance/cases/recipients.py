@@ -18,6 +18,17 @@ from smsftp.conformance.cases.spellings import (
     scientific_comma,
     spell,
 )
+from smsftp.simulator.rules.diagnostics import (
+    CSV_MISSING_COLUMN,
+    PHONE_EMPTY,
+    PHONE_FORMATTING,
+    PHONE_INVALID,
+    PHONE_LEADING_8,
+    PHONE_LEADING_PLUS,
+    PHONE_NOT_DIGITS,
+    PHONE_SCIENTIFIC_NOTATION,
+    ROW_REJECTS_ARCHIVE,
+)
 
 _MARIA_NAME = ("Мария", "Сидорова")
 
@@ -43,16 +54,16 @@ CASES: tuple[Case, ...] = (
         "A number one digit short (7903123456) rejects its row",
         ("C2", "Q9"),
         TOO_SHORT,
-        "SMS506",
+        PHONE_INVALID.code,
         informational=False,
     ),
-    _bad_phone("C2-Q8-phone-empty", "An empty phone rejects its row", ("C2", "Q8"), "", "SMS501"),
+    _bad_phone("C2-Q8-phone-empty", "An empty phone rejects its row", ("C2", "Q8"), "", PHONE_EMPTY.code),
     _bad_phone(
         "C2-phone-letters",
         "A name in the phone column rejects its row",
         ("C2",),
         "Sidorova",
-        "SMS507",
+        PHONE_NOT_DIGITS.code,
         informational=False,
     ),
     Case(
@@ -60,13 +71,21 @@ CASES: tuple[Case, ...] = (
         "A contacts.csv without a phone column is rejected",
         ("C2", "C1"),
         (replace(TEMPLATE, contacts_header=("tel", "attr1", "attr2")),),
-        one("rejected", "SMS305"),
+        one("rejected", CSV_MISSING_COLUMN.code),
     ),
-    _bad_phone("Q8-leading-plus", "+79161234567 rejects its row", ("Q8",), spell(plus, PHONE_B), "SMS502"),
     _bad_phone(
-        "Q8-leading-8", "89161234567 (Russian domestic) rejects its row", ("Q8",), spell(domestic, PHONE_B), "SMS503"
+        "Q8-leading-plus", "+79161234567 rejects its row", ("Q8",), spell(plus, PHONE_B), PHONE_LEADING_PLUS.code
     ),
-    _bad_phone("Q8-formatted", "7 (916) 123-45-67 rejects its row", ("Q8",), spell(formatted, PHONE_B), "SMS505"),
+    _bad_phone(
+        "Q8-leading-8",
+        "89161234567 (Russian domestic) rejects its row",
+        ("Q8",),
+        spell(domestic, PHONE_B),
+        PHONE_LEADING_8.code,
+    ),
+    _bad_phone(
+        "Q8-formatted", "7 (916) 123-45-67 rejects its row", ("Q8",), spell(formatted, PHONE_B), PHONE_FORMATTING.code
+    ),
     _bad_phone(
         "Q8-formatted-leading-8",
         "8 (916) 123-45-67 rejects its row",
@@ -75,21 +94,25 @@ CASES: tuple[Case, ...] = (
         "SMS505|SMS503",
     ),
     _bad_phone(
-        "Q8-scientific", "Excel's 7.9161234567E+10 rejects its row", ("Q8",), spell(scientific, PHONE_B), "SMS504"
+        "Q8-scientific",
+        "Excel's 7.9161234567E+10 rejects its row",
+        ("Q8",),
+        spell(scientific, PHONE_B),
+        PHONE_SCIENTIFIC_NOTATION.code,
     ),
     _bad_phone(
         "Q8-scientific-comma",
         "Excel's Russian-locale 7,9161234567E+10 rejects its row",
         ("Q8",),
         spell(scientific_comma, PHONE_B),
-        "SMS504",
+        PHONE_SCIENTIFIC_NOTATION.code,
     ),
     Case(
         "Q9-bad-row-skipped",
         "A bad row between two good ones: the good ones are sent",
         ("Q9", "Q8"),
         (replace(TEMPLATE, contacts=(IVAN, (spell(domestic, PHONE_B), *_MARIA_NAME), OLGA)),),
-        one("accepted", "SMS503", messages=(ivan(), olga())),
+        one("accepted", PHONE_LEADING_8.code, messages=(ivan(), olga())),
         informational=True,
     ),
     Case(
@@ -97,7 +120,7 @@ CASES: tuple[Case, ...] = (
         "With reject_archive_on_bad_row one bad row rejects the archive",
         ("Q9",),
         (replace(TEMPLATE, contacts=(IVAN, (spell(domestic, PHONE_B), *_MARIA_NAME))),),
-        one("rejected", "SMS416", "SMS503"),
+        one("rejected", ROW_REJECTS_ARCHIVE.code, PHONE_LEADING_8.code),
         account=(("login", "strict"), ("reject_archive_on_bad_row", True)),
         informational=True,
         sim_only="needs an account set to reject archives with a bad row",
@@ -107,6 +130,6 @@ CASES: tuple[Case, ...] = (
         "A plain row with 89031234567 is not sent; the others are",
         ("N3", "Q8"),
         (replace(TEMPLATE, mode="plain", plain_rows=((spell(domestic, PHONE_A), "Hi"), (PHONE_B, "Hi"))),),
-        one("accepted", "SMS503", messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
+        one("accepted", PHONE_LEADING_8.code, messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
     ),
 )

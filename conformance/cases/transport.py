@@ -23,6 +23,7 @@ from smsftp.conformance.cases.samples import (
     olga,
 )
 from smsftp.conformance.client.builder import ArchiveSpec
+from smsftp.simulator.rules.diagnostics import ARCHIVE_ENTRY_CORRUPT, UPLOAD_ASCII_MODE, UPLOAD_REPEATED_NAME
 
 ACCEPTED_IVAN = ExpectedArchive("accepted", messages=(ivan(),))
 NOTE = RawFile("notes.txt", "Заметки к рассылке: не архив, платформа его не трогает.\r\n".encode())
@@ -99,7 +100,7 @@ CASES: tuple[Case, ...] = (
         "An accepted and a corrupt archive are both deleted after processing",
         ("P2", "Q16"),
         (TEMPLATE, replace(TEMPLATE, stamp=LATER_STAMP, faults=("corrupt-crc",))),
-        Expected((ACCEPTED_IVAN, ExpectedArchive("rejected", ("SMS206",)))),
+        Expected((ACCEPTED_IVAN, ExpectedArchive("rejected", (ARCHIVE_ENTRY_CORRUPT.code,)))),
     ),
     Case(
         "P3-earliest-first",
@@ -151,7 +152,7 @@ CASES: tuple[Case, ...] = (
         "An archive uploaded again under a name already processed is processed again (and warned about)",
         ("Q17",),
         (TEMPLATE, TEMPLATE),
-        Expected((ACCEPTED_IVAN, ExpectedArchive("accepted", ("SMS804",), messages=(ivan(),)))),
+        Expected((ACCEPTED_IVAN, ExpectedArchive("accepted", (UPLOAD_REPEATED_NAME.code,), messages=(ivan(),)))),
         scenario="sequential",
         informational=True,
     ),
@@ -178,7 +179,7 @@ CASES: tuple[Case, ...] = (
         "A zip uploaded in ASCII mode (TYPE A) arrives corrupt and is rejected, naming the transfer type",
         ("Q27", "T4"),
         (ArchiveSpec(contacts=(IVAN, MARIA), method="stored", stamp=STAMP),),
-        one("rejected", "SMS801"),
+        one("rejected", UPLOAD_ASCII_MODE.code),
         upload=UploadOptions(binary=False),
         informational=True,
     ),

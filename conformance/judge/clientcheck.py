@@ -18,7 +18,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from smsftp.simulator.rules.diagnostics import Diagnostic, Severity, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    UPLOAD_ABORTED,
+    UPLOAD_ASCII_MODE,
+    UPLOAD_NO_TEMPORARY_NAME,
+    UPLOAD_NOT_ENCRYPTED,
+    UPLOAD_NOT_ZIP,
+    Diagnostic,
+    Severity,
+    diagnostic,
+)
 from smsftp.simulator.rules.naming import check_archive_name
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
@@ -70,27 +79,27 @@ def _upload_findings(upload: Record) -> Iterable[Diagnostic]:
     name = final_name(upload)
     if not name.lower().endswith(".zip"):
         if upload.get("state") == "complete":
-            yield diagnostic("SMS803", f"{name} is not a `.zip` archive; the platform leaves it alone")
+            yield diagnostic(UPLOAD_NOT_ZIP, f"{name} is not a `.zip` archive; the platform leaves it alone")
         if upload.get("state") != "aborted":
             return
     else:
         yield from check_archive_name(name, upload.get("login"))[1]
     if upload.get("transfer_type") == "A":
-        yield diagnostic("SMS801", f"{name} was uploaded in ASCII mode (TYPE A); a zip is binary data")
+        yield diagnostic(UPLOAD_ASCII_MODE, f"{name} was uploaded in ASCII mode (TYPE A); a zip is binary data")
     if name.lower().endswith(".zip") and not upload.get("temp_name"):
-        yield diagnostic("SMS805", f"{name} was written directly under its final name (STOR {name})")
+        yield diagnostic(UPLOAD_NO_TEMPORARY_NAME, f"{name} was written directly under its final name (STOR {name})")
     if not upload.get("control_tls"):
-        yield diagnostic("SMS806")
+        yield diagnostic(UPLOAD_NOT_ENCRYPTED)
     elif not upload.get("data_tls"):
         yield diagnostic(
-            "SMS806",
+            UPLOAD_NOT_ENCRYPTED,
             "The login was encrypted (AUTH TLS) but the data channel was not "
             "(no PROT P): the recipients crossed the network in clear text.",
         )
     if upload.get("state") == "aborted":
         ending = upload.get("ending")
         yield diagnostic(
-            "SMS807",
+            UPLOAD_ABORTED,
             f"the upload of {name} was aborted or cut off"
             + (f" ({ending})" if ending else "")
             + " before it completed",

@@ -34,6 +34,14 @@ from typing import Any
 from smsftp.conformance.cases.model import AfterProcessing, Case, ExpectedArchive, ExpectedMessage
 from smsftp.conformance.client.builder import ascii_mangle
 from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.diagnostics import (
+    UPLOAD_ABORTED,
+    UPLOAD_INCOMPLETE,
+    UPLOAD_NO_TEMPORARY_NAME,
+    UPLOAD_NOT_ENCRYPTED,
+    UPLOAD_NOT_ZIP,
+    UPLOAD_REPEATED_NAME,
+)
 from smsftp.simulator.rules.instants import format_instant
 from smsftp.simulator.rules.outcome import ArchiveResult, UploadFacts
 
@@ -44,7 +52,14 @@ VERSION = 1
 PROCESSING_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 MAX_STORED_BYTES = 256 * 1024  # a bigger archive is listed with its sha256 and recipe, not stored
 OFFLINE_SCENARIOS = ("standard", "side-channel", "sequential", "p1-timing")
-SERVICE_CODES = ("SMS802", "SMS803", "SMS804", "SMS805", "SMS806", "SMS807")  # only an FTP server sees them
+SERVICE_CODES = (
+    UPLOAD_INCOMPLETE.code,
+    UPLOAD_NOT_ZIP.code,
+    UPLOAD_REPEATED_NAME.code,
+    UPLOAD_NO_TEMPORARY_NAME.code,
+    UPLOAD_NOT_ENCRYPTED.code,
+    UPLOAD_ABORTED.code,
+)  # only an FTP server sees them
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _ACCOUNT_FIELDS = {f.name for f in fields(Account)} - {"extra"}
 

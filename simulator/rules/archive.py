@@ -34,7 +34,23 @@ from types import TracebackType
 from typing import IO, BinaryIO, cast
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    ARCHIVE_COMPRESSION_RATIO,
+    ARCHIVE_DUPLICATE_ENTRY,
+    ARCHIVE_EMPTY,
+    ARCHIVE_ENCRYPTED,
+    ARCHIVE_ENTRY_CORRUPT,
+    ARCHIVE_ENTRY_NAMES_CP866,
+    ARCHIVE_JUNK_ENTRY,
+    ARCHIVE_NOT_ZIP,
+    ARCHIVE_SYMLINK_ENTRY,
+    ARCHIVE_TOO_LARGE,
+    ARCHIVE_TRUNCATED,
+    ARCHIVE_UNSAFE_ENTRY_NAME,
+    ARCHIVE_UNSUPPORTED_COMPRESSION,
+    Diagnostic,
+    diagnostic,
+)
 from smsftp.simulator.rules.naming import SMS_FOLDER, assign_roles, decode_entry_name, junk_kind, unsafe_entry_name
 from smsftp.simulator.rules.outcome import ArchiveMode
 
@@ -194,30 +210,34 @@ def _defect(name: str, exc: BaseException) -> Diagnostic:
     text = str(exc)
     if isinstance(exc, EOFError) or "Truncated" in text:
         return diagnostic(
-            "SMS203", f"The data of {name} ends before its declared end: the archive was cut off.", file=name
+            ARCHIVE_TRUNCATED, f"The data of {name} ends before its declared end: the archive was cut off.", file=name
         )
     if isinstance(exc, RuntimeError) and "encrypted" in text:
-        return diagnostic("SMS204", f"{name} is password-protected.", file=name)
+        return diagnostic(ARCHIVE_ENCRYPTED, f"{name} is password-protected.", file=name)
     if isinstance(exc, NotImplementedError):
-        return diagnostic("SMS205", f"{name} needs a zip feature the platform does not read ({text}).", file=name)
+        return diagnostic(
+            ARCHIVE_UNSUPPORTED_COMPRESSION,
+            f"{name} needs a zip feature the platform does not read ({text}).",
+            file=name,
+        )
     if "CRC" in text:
-        return diagnostic("SMS206", f"The data of {name} does not match its CRC-32 checksum.", file=name)
+        return diagnostic(ARCHIVE_ENTRY_CORRUPT, f"The data of {name} does not match its CRC-32 checksum.", file=name)
     if isinstance(exc, zlib.error):
-        return diagnostic("SMS206", f"The compressed data of {name} is damaged ({text}).", file=name)
+        return diagnostic(ARCHIVE_ENTRY_CORRUPT, f"The compressed data of {name} is damaged ({text}).", file=name)
     if "Overlapped entries" in text:
         return diagnostic(
-            "SMS206",
+            ARCHIVE_ENTRY_CORRUPT,
             f"{name}'s compressed data runs into the next entry (overlapping entries are a zip-bomb technique).",
             file=name,
         )
     if "Bad magic number for file header" in text:
         return diagnostic(
-            "SMS206",
+            ARCHIVE_ENTRY_CORRUPT,
             f"{name}'s data is not where the central directory says: the archive's "
             "bytes were shifted (an ASCII-mode transfer or a broken copy).",
             file=name,
         )
-    return diagnostic("SMS206", f"{name} cannot be read: {text or type(exc).__name__}.", file=name)
+    return diagnostic(ARCHIVE_ENTRY_CORRUPT, f"{name} cannot be read: {text or type(exc).__name__}.", file=name)
 
 
 class _EntryReader(io.RawIOBase):
@@ -254,7 +274,9 @@ class _EntryReader(io.RawIOBase):
         if n == 0 and self._produced != self._f.size:
             raise self._fail(
                 diagnostic(
-                    "SMS206", f"{name} holds {self._produced} bytes, its header declares {self._f.size}.", file=name
+                    ARCHIVE_ENTRY_CORRUPT,
+                    f"{name} holds {self._produced} bytes, its header declares {self._f.size}.",
+                    file=name,
                 )
             )
         total = self._archive._record_output(self._f, self._produced)
@@ -262,7 +284,7 @@ class _EntryReader(io.RawIOBase):
         if total > cap:
             raise self._fail(
                 diagnostic(
-                    "SMS212",
+                    ARCHIVE_TOO_LARGE,
                     f"The data files uncompress to more than the cap of {_size(cap)} "
                     f"({_size(total)} so far, reading {name}), more than their headers declare.",
                     file=name,
@@ -272,7 +294,7 @@ class _EntryReader(io.RawIOBase):
         if self._produced >= RATIO_MIN_BYTES and self._produced > ratio * max(self._consumed, 1):
             raise self._fail(
                 diagnostic(
-                    "SMS213",
+                    ARCHIVE_COMPRESSION_RATIO,
                     f"{name} expanded {_size(self._consumed)} of compressed data into "
                     f"{_size(self._produced)} (more than {ratio}:1); its header claims "
                     f"{_size(self._f.compressed_size)} compressed.",
@@ -390,7 +412,7 @@ class ZipArchive:
     def _open_zip(self, problems: list[Diagnostic]) -> zipfile.ZipFile | None:
         size = self._fp.seek(0, io.SEEK_END)
         if size == 0:
-            problems.append(diagnostic("SMS202", "The archive is 0 bytes long."))
+            problems.append(diagnostic(ARCHIVE_EMPTY, "The archive is 0 bytes long."))
             return None
         try:
             return zipfile.ZipFile(cast(IO[bytes], self._counter))
@@ -402,22 +424,24 @@ class ZipArchive:
         head = self._read_at(0, 512)
         has_eocd = _EOCD in self._read_at(max(0, size - _EOCD_SEARCH), _EOCD_SEARCH)
         if isinstance(exc, NotImplementedError):
-            return diagnostic("SMS205", f"The archive needs a zip feature the platform does not read ({exc}).")
+            return diagnostic(
+                ARCHIVE_UNSUPPORTED_COMPRESSION, f"The archive needs a zip feature the platform does not read ({exc})."
+            )
         zip_like = head.startswith((b"PK\x03\x04", b"PK\x07\x08")) or (head.startswith(b"PK") and size < 30)
         if zip_like and not has_eocd:
             return diagnostic(
-                "SMS203",
+                ARCHIVE_TRUNCATED,
                 f"The file starts like a zip archive but has no end-of-central-directory record: "
                 f"it was cut off after {size} bytes.",
             )
         if zip_like or has_eocd:
-            return diagnostic("SMS206", f"The archive's central directory is damaged ({exc}).")
-        return diagnostic("SMS201", f"The file is {_sniff(head)}.")
+            return diagnostic(ARCHIVE_ENTRY_CORRUPT, f"The archive's central directory is damaged ({exc}).")
+        return diagnostic(ARCHIVE_NOT_ZIP, f"The file is {_sniff(head)}.")
 
     def _judge(self, zf: zipfile.ZipFile, problems: list[Diagnostic]) -> Layout | None:
         infos = zf.infolist()
         if not infos:
-            problems.append(diagnostic("SMS202", "The zip archive holds no entries."))
+            problems.append(diagnostic(ARCHIVE_EMPTY, "The zip archive holds no entries."))
             return None
         entries, junk = self._entries(zf, infos, problems)
         self._check_containers(entries, infos, problems)
@@ -445,17 +469,21 @@ class ZipArchive:
             unsafe = unsafe_entry_name(name)
             if unsafe is not None:
                 why, hint = unsafe
-                problems.append(diagnostic("SMS210", f"The entry name {name!r} {why}.", hint=hint, file=name))
+                problems.append(
+                    diagnostic(ARCHIVE_UNSAFE_ENTRY_NAME, f"The entry name {name!r} {why}.", hint=hint, file=name)
+                )
                 continue
             if stat.S_ISLNK(mode):
-                problems.append(diagnostic("SMS211", f"{name} is a symbolic link{_link_target(zf, info)}.", file=name))
+                problems.append(
+                    diagnostic(ARCHIVE_SYMLINK_ENTRY, f"{name} is a symbolic link{_link_target(zf, info)}.", file=name)
+                )
                 continue
             if name.endswith("/") or stat.S_ISDIR(mode):
                 continue
             if how == "cp866":
                 problems.append(
                     diagnostic(
-                        "SMS216",
+                        ARCHIVE_ENTRY_NAMES_CP866,
                         f"The entry name {name!r} has no UTF-8 flag; it was read as cp866 (DOS Cyrillic).",
                         file=name,
                     )
@@ -465,7 +493,9 @@ class ZipArchive:
                 junk.setdefault(kind, []).append(name)
                 continue
             if name in seen:
-                problems.append(diagnostic("SMS220", f"The archive holds {name} more than once.", file=name))
+                problems.append(
+                    diagnostic(ARCHIVE_DUPLICATE_ENTRY, f"The archive holds {name} more than once.", file=name)
+                )
                 continue
             seen.add(name)
             entries.append(_Entry(name, info))
@@ -473,7 +503,7 @@ class ZipArchive:
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             problems.append(
                 diagnostic(
-                    "SMS208",
+                    ARCHIVE_JUNK_ENTRY,
                     f"Ignored {len(names)} entr{'y' if len(names) == 1 else 'ies'} of {kind}: {shown}.",
                     file=names[0],
                 )
@@ -489,7 +519,7 @@ class ZipArchive:
             info = e.info
             if info.flag_bits & _FLAG_ENCRYPTED or info.compress_type == _METHOD_AES:
                 how = "AES" if info.compress_type == _METHOD_AES else "ZipCrypto"
-                problems.append(diagnostic("SMS204", f"{e.name} is password-protected ({how}).", file=e.name))
+                problems.append(diagnostic(ARCHIVE_ENCRYPTED, f"{e.name} is password-protected ({how}).", file=e.name))
             elif info.compress_type not in _SUPPORTED_METHODS:
                 method = _METHOD_NAMES.get(info.compress_type, "unknown")
                 hint = None
@@ -500,7 +530,7 @@ class ZipArchive:
                     )
                 problems.append(
                     diagnostic(
-                        "SMS205",
+                        ARCHIVE_UNSUPPORTED_COMPRESSION,
                         f"{e.name} is compressed with method {info.compress_type} ({method}); "
                         "only Stored (0) and Deflate (8) are read.",
                         hint=hint,
@@ -510,7 +540,7 @@ class ZipArchive:
             if info.file_size > cap:
                 problems.append(
                     diagnostic(
-                        "SMS212",
+                        ARCHIVE_TOO_LARGE,
                         f"{e.name} declares {_size(info.file_size)} uncompressed; the cap is {_size(cap)}.",
                         file=e.name,
                     )
@@ -518,7 +548,7 @@ class ZipArchive:
             elif info.file_size >= RATIO_MIN_BYTES and info.file_size > ratio * max(info.compress_size, 1):
                 problems.append(
                     diagnostic(
-                        "SMS213",
+                        ARCHIVE_COMPRESSION_RATIO,
                         f"{e.name} declares {_size(info.file_size)} from {_size(info.compress_size)} "
                         f"compressed, a ratio of {info.file_size // max(info.compress_size, 1)}:1; "
                         f"the cap is {ratio}:1.",
@@ -527,10 +557,11 @@ class ZipArchive:
                 )
         # Every entry counts, junk too: a bomb need not be named like data to fill a disk.
         total = sum(i.file_size for i in infos if not i.filename.endswith("/"))
-        if total > cap and not any(p.code == "SMS212" for p in problems):
+        if total > cap and not any(p.code == ARCHIVE_TOO_LARGE.code for p in problems):
             problems.append(
                 diagnostic(
-                    "SMS212", f"The entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}."
+                    ARCHIVE_TOO_LARGE,
+                    f"The entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}.",
                 )
             )
 
@@ -565,7 +596,7 @@ class ZipArchive:
             if data_start + f.compressed_size > end:
                 problems.append(
                     diagnostic(
-                        "SMS206",
+                        ARCHIVE_ENTRY_CORRUPT,
                         f"{f.name} declares {f.compressed_size} compressed bytes, but the next entry "
                         f"starts {end - data_start} bytes after its data begins: the sizes in its header are "
                         "false (overlapping entries are a zip-bomb technique).",

@@ -96,835 +96,989 @@ class Diagnostic:
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: a note (info)
 
+# --- SMS1xx naming -------------------------------------------------------------
+ARCHIVE_NAME_PATTERN = Rule(
+    "SMS101",
+    "archive-name-pattern",
+    E,
+    "Z1",
+    "The archive's name is not `[login]_[YYYYMMDDhhmmss].zip`.",
+    "The platform finds the account and the campaign's timestamp in the name; a name of any other "
+    "shape is not processed as a campaign.",
+    "Name the file `<your login>_<YYYYMMDDhhmmss>.zip`, for example `guest_20120207231932.zip`.",
+    "campaign.zip",
+)
+
+ARCHIVE_NAME_TIMESTAMP_INVALID = Rule(
+    "SMS102",
+    "archive-name-timestamp-invalid",
+    E,
+    "Z1",
+    "The timestamp in the archive's name is not a real calendar instant.",
+    "`20261331250000` has the right digits but names no real date; exporters that build the name by hand "
+    "often swap month and day or use a 12-hour clock.",
+    "Format the time with a real date formatter: `%Y%m%d%H%M%S` (strftime), `yyyyMMddHHmmss` (Java).",
+    "guest_20261341250000.zip",
+)
+
+ARCHIVE_NAME_LOGIN_MISMATCH = Rule(
+    "SMS103",
+    "archive-name-login-mismatch",
+    E,
+    "Q3",
+    "The login in the archive's name is not the FTP account's login.",
+    "The platform ties the archive to an account by the login in its name; an archive named for "
+    "another login is not processed for this one.",
+    "Put exactly your FTP login before the last `_` of the name.",
+    "other_20261125120000.zip uploaded by guest",
+)
+
+ARCHIVE_NAME_LOGIN_CASE = Rule(
+    "SMS104",
+    "archive-name-login-case",
+    E,
+    "Q3",
+    "The login in the archive's name differs from the FTP login only by letter case.",
+    "Logins are compared exactly; `Guest` is not `guest`.",
+    "Use the login exactly as support gave it, in the same case.",
+    "Guest_20261125120000.zip uploaded by guest",
+)
+
+# --- SMS2xx archive -----------------------------------------------------------
+ARCHIVE_NOT_ZIP = Rule(
+    "SMS201",
+    "archive-not-zip",
+    E,
+    "Z2",
+    "The file is not a zip archive.",
+    "Only `.zip` archives are processed; other containers (rar, 7z, gzip) or a bare CSV renamed to "
+    "`.zip` cannot be read.",
+    "Pack the `sms` folder with a zip tool (`zip -r`, Windows 'Send to > Compressed folder').",
+    "a CSV file renamed to guest_20261125120000.zip",
+)
+
+ARCHIVE_EMPTY = Rule(
+    "SMS202",
+    "archive-empty",
+    E,
+    "Q16",
+    "The archive is empty: zero bytes, or a zip with no entries.",
+    "An empty file usually means the exporter crashed or the upload was cut off before any data.",
+    "Check that the exporter wrote the files before zipping, and that the upload completed.",
+    "a 0-byte guest_20261125120000.zip",
+)
+
+ARCHIVE_TRUNCATED = Rule(
+    "SMS203",
+    "archive-truncated",
+    E,
+    "Q16",
+    "The archive ends before its central directory or in the middle of an entry.",
+    "A truncated zip comes from an upload that was cut off, or from a poller that picked the file up "
+    "while it was still being written.",
+    "Upload under a temporary name and rename to `.zip` when the transfer has completed.",
+    "the first 60% of a valid archive",
+)
+
+ARCHIVE_ENCRYPTED = Rule(
+    "SMS204",
+    "archive-encrypted",
+    E,
+    "Z2",
+    "An entry of the archive is password-protected.",
+    "The document requires a zip without a password; the platform cannot read encrypted entries.",
+    "Create the archive without a password (no `zip -P`, no 'Encrypt' in the GUI).",
+    "zip -P secret guest_20261125120000.zip sms/*",
+)
+
+ARCHIVE_UNSUPPORTED_COMPRESSION = Rule(
+    "SMS205",
+    "archive-unsupported-compression",
+    E,
+    "Q16",
+    "An entry uses a compression method the platform cannot read (Deflate64, LZMA, bzip2, ...).",
+    "Windows Explorer writes Deflate64 for large files and 7-Zip can write LZMA; only Stored and Deflate are portable.",
+    "Use plain Deflate: `zip`, Python's zipfile with ZIP_DEFLATED, 7-Zip with `-mm=Deflate`.",
+    "an entry compressed with Deflate64 (method 9)",
+)
+
+ARCHIVE_ENTRY_CORRUPT = Rule(
+    "SMS206",
+    "archive-entry-corrupt",
+    E,
+    "Q16",
+    "An entry's data does not match its checksum or cannot be decompressed.",
+    "The archive was damaged after it was written: most often an upload in ASCII mode or a broken copy.",
+    "Re-create the archive and upload it in binary mode (TYPE I).",
+    "an archive with a flipped byte inside contacts.csv's data",
+)
+
+ARCHIVE_NO_SMS_FOLDER = Rule(
+    "SMS207",
+    "archive-no-sms-folder",
+    E,
+    "Z3",
+    "The data files are not inside a folder `sms` in the archive.",
+    "The platform looks for its files under `sms/`; zipping the files themselves instead of the folder "
+    "puts them at the archive's root.",
+    "Zip the folder, not its content: `zip -r archive.zip sms`.",
+    "contacts.csv and template.csv at the archive's root",
+)
+
+ARCHIVE_JUNK_ENTRY = Rule(
+    "SMS208",
+    "archive-junk-entry",
+    W,
+    "Q23",
+    "An entry that archivers add on their own (`__MACOSX/`, `.DS_Store`, `Thumbs.db`) was ignored.",
+    "macOS Finder and Windows Explorer add these files; they are harmless, but show that the archive was made by hand.",
+    "Nothing is required; to silence the warning zip with `zip -r -X archive.zip sms -x '*.DS_Store'`.",
+    "__MACOSX/sms/._contacts.csv",
+)
+
+ARCHIVE_UNEXPECTED_ENTRY = Rule(
+    "SMS209",
+    "archive-unexpected-entry",
+    E,
+    "Q23",
+    "The archive holds a file that is neither a data file of its mode nor known junk.",
+    "An extra file means the platform cannot tell which file holds the campaign.",
+    "Leave only `sms/contacts.csv` + `sms/template.csv`, or one plain `sms/*.csv`/`sms/*.txt` file.",
+    "sms/contacts.csv, sms/template.csv and sms/readme.docx",
+)
+
+ARCHIVE_UNSAFE_ENTRY_NAME = Rule(
+    "SMS210",
+    "archive-unsafe-entry-name",
+    E,
+    "Z3",
+    "An entry's name is absolute or climbs out of the archive (`../`).",
+    "Such names (zip-slip) can overwrite files outside the target folder when extracted; they are never "
+    "produced by honest exporters.",
+    "Build the archive with relative names under `sms/`.",
+    "../../etc/passwd",
+)
+
+ARCHIVE_SYMLINK_ENTRY = Rule(
+    "SMS211",
+    "archive-symlink-entry",
+    E,
+    "Z3",
+    "An entry is a symbolic link.",
+    "A link is not a data file and may point outside the archive.",
+    "Zip the files themselves (`zip` without `-y`).",
+    "sms/contacts.csv -> /etc/passwd",
+)
+
+ARCHIVE_TOO_LARGE = Rule(
+    "SMS212",
+    "archive-too-large",
+    E,
+    "Q16",
+    "The archive's entries uncompress to more than the size cap.",
+    "A cap on the total uncompressed size keeps a zip bomb from filling memory or disk.",
+    "Split the campaign into several archives, or ask support for a larger cap (setting `max_uncompressed_bytes`).",
+    "a 42 KB archive that claims 4 GB",
+)
+
+ARCHIVE_COMPRESSION_RATIO = Rule(
+    "SMS213",
+    "archive-compression-ratio",
+    E,
+    "Q16",
+    "An entry compresses better than any real CSV does (compression ratio above the cap).",
+    "An extreme ratio is the signature of a zip bomb.",
+    "If the data is real, split it or ask support to raise `max_compression_ratio`.",
+    "1 GB of zeros compressed to 1 MB",
+)
+
+ARCHIVE_MIXED_MODES = Rule(
+    "SMS214",
+    "archive-mixed-modes",
+    E,
+    "Q24",
+    "The archive holds both a template pair and a plain file.",
+    "The platform cannot tell whether to send the template campaign or the plain list.",
+    "Send the two campaigns in two archives.",
+    "sms/contacts.csv, sms/template.csv and sms/list.txt",
+)
+
+ARCHIVE_NO_DATA_FILE = Rule(
+    "SMS215",
+    "archive-no-data-file",
+    E,
+    "N1",
+    "The `sms` folder holds no data file.",
+    "Without `contacts.csv` + `template.csv` or one `.csv`/`.txt` file there is nothing to send.",
+    "Put the campaign's files into `sms/` before zipping.",
+    "an archive with only an empty sms/ folder",
+)
+
+ARCHIVE_ENTRY_NAMES_CP866 = Rule(
+    "SMS216",
+    "archive-entry-names-cp866",
+    N,
+    "Q23",
+    "Entry names carry no UTF-8 flag and were decoded as cp866, as Windows tools write them.",
+    "Windows Explorer and old archivers store names in the DOS code page; this is legal and was read correctly.",
+    "Nothing is required.",
+    "an entry named sms/контакты.txt written by Windows Explorer",
+)
+
+ARCHIVE_SEVERAL_PLAIN_FILES = Rule(
+    "SMS217",
+    "archive-several-plain-files",
+    E,
+    "N1",
+    "The `sms` folder holds more than one plain data file.",
+    "Plain mode takes exactly one `.csv` or `.txt` file; with several, which one to send is a guess.",
+    "Merge the files, or send one archive per file.",
+    "sms/part1.txt and sms/part2.txt",
+)
+
+ARCHIVE_TEMPLATE_PAIR_INCOMPLETE = Rule(
+    "SMS218",
+    "archive-template-pair-incomplete",
+    E,
+    "C1",
+    "`contacts.csv` or `template.csv` is missing from a template archive.",
+    "Template mode needs both files: recipients and the message.",
+    "Put both `sms/contacts.csv` and `sms/template.csv` into the archive, named exactly so.",
+    "sms/contacts.csv without sms/template.csv",
+)
+
+ARCHIVE_MODE_NOT_ALLOWED = Rule(
+    "SMS219",
+    "archive-mode-not-allowed",
+    E,
+    "Q21",
+    "The archive's mode (template or plain) is not the one arranged for the account.",
+    "Each account is set up with support for template integration, plain integration or both.",
+    "Send the kind of archive arranged for your account, or ask support to change its mode.",
+    "a plain sms/list.txt for an account in template mode",
+)
+
+ARCHIVE_DUPLICATE_ENTRY = Rule(
+    "SMS220",
+    "archive-duplicate-entry",
+    E,
+    "Q16",
+    "The archive holds two entries with the same name.",
+    "Which of the two copies is read depends on the tool; the result is unpredictable.",
+    "Re-create the archive from a clean folder.",
+    "sms/contacts.csv twice",
+)
+
+ARCHIVE_DATA_FILE_NAME_CASE = Rule(
+    "SMS221",
+    "archive-data-file-name-case",
+    E,
+    "C1",
+    "A data file's name differs from `contacts.csv` / `template.csv` only by letter case.",
+    "The document names the files exactly; `Contacts.CSV` is not `contacts.csv`.",
+    "Rename the files to `contacts.csv` and `template.csv`, lower case.",
+    "sms/Contacts.csv",
+)
+
+ARCHIVE_INTERNAL_ERROR = Rule(
+    "SMS222",
+    "archive-internal-error",
+    E,
+    "P2",
+    "The simulator failed while judging this archive; it was rejected and deleted so that nothing is processed twice.",
+    "This is a bug in smsftp, not in the archive.",
+    "Report it with the archive attached.",
+    "The simulator failed while judging guest_20261125120000.zip: KeyError: 'phone'",
+)
+
+# --- SMS3xx csv -----------------------------------------------------------------
+ENCODING_BOM_STRIPPED = Rule(
+    "SMS301",
+    "encoding-bom-stripped",
+    W,
+    "Q5",
+    "The file starts with a UTF-8 byte-order mark; it was stripped.",
+    "Excel's 'CSV UTF-8' adds a BOM; a platform that does not strip it sees the first column as "
+    "`\\ufeffphone` and misses it.",
+    "Save as UTF-8 without BOM, or keep it if the platform accepts it (see the conformance report).",
+    "EF BB BF before 'phone;attr1'",
+)
+
+ENCODING_INVALID_BYTES = Rule(
+    "SMS302",
+    "encoding-invalid-bytes",
+    E,
+    "Z4",
+    "The file is not valid text in the account's encoding.",
+    "All files must be UTF-8 unless another encoding is arranged with support; Windows programs often write cp1251.",
+    "Save the file as UTF-8 (Excel: 'CSV UTF-8'), or ask support to set your account's encoding.",
+    "'Иван' written in cp1251: C8 E2 E0 ED",
+)
+
+CSV_UNTERMINATED_QUOTE = Rule(
+    "SMS303",
+    "csv-unterminated-quote",
+    E,
+    "Z5",
+    "A quoted field is never closed.",
+    'Everything after an unbalanced `"` is read as one field, swallowing the following rows.',
+    'Double the quotes inside quoted fields (`""`), or quote the whole field.',
+    '79031234567;"Hello',
+)
+
+CSV_WRONG_DELIMITER = Rule(
+    "SMS304",
+    "csv-wrong-delimiter",
+    E,
+    "Z5",
+    "The header is not `;`-separated; it looks separated by another character.",
+    "CSV data must be separated by `;`; Excel in an English locale writes `,`, some tools write tabs.",
+    "Export with `;` as the separator.",
+    "phone,attr1,attr2",
+)
+
+CSV_MISSING_COLUMN = Rule(
+    "SMS305",
+    "csv-missing-column",
+    E,
+    "C2",
+    "A required column is missing from the header.",
+    "Columns are found by their exact names: `phone` in contacts.csv, `message` and `sourceaddress` in "
+    "template.csv, `TELRN_LONG` and `TEXT` in plain mode.",
+    "Name the header's columns exactly as the document does (lower case where it uses lower case).",
+    "Phone;attr1",
+)
+
+CSV_DUPLICATE_COLUMN = Rule(
+    "SMS306",
+    "csv-duplicate-column",
+    E,
+    "Q6",
+    "The header names the same column twice.",
+    "With two `phone` columns it is unknown which one holds the number.",
+    "Give each column its own name.",
+    "phone;attr1;attr1",
+)
+
+CSV_UNKNOWN_COLUMN = Rule(
+    "SMS307",
+    "csv-unknown-column",
+    N,
+    "Q6",
+    "The header has a column the document does not name; it is kept and may be used as a `#name#` field.",
+    "Unknown columns are legal; the note helps to spot a misspelled standard column.",
+    "Nothing is required; rename it if it was meant to be a standard column.",
+    "phone;city",
+)
+
+CSV_COLUMN_NAME_SPACES = Rule(
+    "SMS308",
+    "csv-column-name-spaces",
+    W,
+    "Q6",
+    "A column name has surrounding spaces; they were trimmed.",
+    "A platform that compares names exactly may not find ` phone`.",
+    "Remove the spaces from the header.",
+    "phone ; attr1",
+)
+
+CSV_ROW_FIELD_COUNT = Rule(
+    "SMS309",
+    "csv-row-field-count",
+    W,
+    "Z5",
+    "A row has a different number of fields than the header.",
+    "Missing trailing fields are read as empty and surplus fields are ignored; usually a `;` inside an "
+    "unquoted value or a lost column.",
+    "Quote values that contain `;`, and write every column in every row.",
+    "79031234567;Ivan;Petrov;extra",
+)
+
+CSV_EMPTY_FILE = Rule(
+    "SMS310",
+    "csv-empty-file",
+    E,
+    "C1",
+    "A data file is empty: it has no header line.",
+    "Without a header the columns cannot be found.",
+    "Write the header line first.",
+    "a 0-byte sms/contacts.csv",
+)
+
+CSV_LINE_TOO_LONG = Rule(
+    "SMS311",
+    "csv-line-too-long",
+    E,
+    "Z5",
+    "A line or field is longer than any real CSV row; the file was not read further.",
+    "A line of a megabyte, or an unquoted field over 131,072 characters, means a binary file, a "
+    "missing line break or a broken export; reading on would make memory grow with the input.",
+    "Check that the file is a CSV export with one recipient per line.",
+    "a 5 MB sms/contacts.csv with no line breaks",
+)
+
+# --- SMS4xx template and content ---------------------------------------------
+TEMPLATE_ROW_COUNT = Rule(
+    "SMS401",
+    "template-row-count",
+    E,
+    "M1",
+    "`template.csv` does not hold exactly one data row under its header.",
+    "The template file describes one message; zero or several rows leave the campaign undefined.",
+    "Write the header and exactly one data row.",
+    "template.csv with two message rows",
+)
+
+TEMPLATE_MESSAGE_MISSING = Rule(
+    "SMS402",
+    "template-message-missing",
+    E,
+    "M2",
+    "The template's `message` is empty.",
+    "There is no text to send.",
+    "Fill the `message` column.",
+    "message;sourceaddress / ;TESTSMS",
+)
+
+TEMPLATE_UNKNOWN_FIELD = Rule(
+    "SMS403",
+    "template-unknown-field",
+    W,
+    "Q7",
+    "A `#name#` field names a column that `contacts.csv` does not have; it is replaced by an empty string.",
+    "The document replaces missing values with an empty string, so the message goes out with a hole; "
+    "it is almost always a misspelled column name.",
+    "Spell the field as the column is named in contacts.csv (`#attr1#`), or add the column.",
+    "Dear #name#! with no column `name`",
+)
+
+MESSAGE_EMPTY = Rule(
+    "SMS404",
+    "message-empty",
+    E,
+    "Q20",
+    "The message is empty after substitution; the row is not sent.",
+    "An empty SMS cannot be sent.",
+    "Fill the fields the template uses, or the TEXT column.",
+    "#attr1# with an empty attr1",
+)
+
+MESSAGE_TOO_LONG = Rule(
+    "SMS405",
+    "message-too-long",
+    E,
+    "Q20",
+    "The message needs more SMS parts than the cap; the row is not sent.",
+    "The platform sends at most 255 parts (17,085 Cyrillic characters); the account may have a lower cap.",
+    "Shorten the message.",
+    "a 20,000-character message",
+)
+
+VALIDITY_INVALID = Rule(
+    "SMS406",
+    "validity-invalid",
+    E,
+    "Q11",
+    "`validity` is not a whole number of minutes of at least 1.",
+    "The message's lifetime is a whole number of minutes.",
+    "Write minutes as digits, for example `180`, or leave it empty for the default 1440.",
+    "validity = 1.5 or 0 or 3h",
+)
+
+VALIDITY_OUT_OF_RANGE = Rule(
+    "SMS407",
+    "validity-out-of-range",
+    E,
+    "Q11",
+    "`validity` is above the cap (default 4320 minutes, 3 days).",
+    "The platform keeps a message for at most 3 days.",
+    "Use at most 4320 minutes.",
+    "validity = 10080",
+)
+
+LOCALTIME_INVALID = Rule(
+    "SMS408",
+    "localtime-invalid",
+    E,
+    "M6",
+    "`localtime` is neither `0`, `1` nor empty.",
+    "Only 1 (send by the recipient's time zone) and 0 are defined.",
+    "Write `1`, `0`, or leave it empty.",
+    "localtime = yes",
+)
+
+LOCALTIME_WITHOUT_SENDDATE = Rule(
+    "SMS409",
+    "localtime-without-senddate",
+    N,
+    "M6",
+    "`localtime=1` has no effect: no send date is given, so messages go out at once.",
+    "The recipient's time zone applies only to a scheduled send date.",
+    "Give a `senddate` in template.csv or per contact, or drop `localtime`.",
+    "localtime=1 with empty senddate everywhere",
+)
+
+CONTACTS_NO_ROWS = Rule(
+    "SMS410",
+    "contacts-no-rows",
+    E,
+    "Q25",
+    "`contacts.csv` (or the plain file) has a header but no recipients.",
+    "A campaign with no recipients is almost always an export that went wrong.",
+    "Check the exporter's query; the file must hold one row per recipient.",
+    "contacts.csv with only 'phone;attr1'",
+)
+
+PLAIN_HEADER_UNEXPECTED = Rule(
+    "SMS411",
+    "plain-header-unexpected",
+    W,
+    "Q18",
+    "The plain file's first line does not look like `TELRN_LONG;TEXT`; it was skipped all the same.",
+    "The first line is always skipped as a header; if it held a real recipient, that message is lost.",
+    "Start the file with the header line `TELRN_LONG;TEXT`.",
+    "79031234567;Hello as the first line",
+)
+
+PLAIN_TEXT_UNQUOTED_SEPARATOR = Rule(
+    "SMS412",
+    "plain-text-unquoted-separator",
+    W,
+    "Q19",
+    "The TEXT of a plain row holds unquoted `;`; the surplus fields were joined back with `;`.",
+    "A platform that splits at every `;` would cut the message.",
+    'Quote TEXT values that contain `;` (`"Hello; world"`).',
+    "79031234567;Hello; world",
+)
+
+PLAIN_TEXT_MISSING = Rule(
+    "SMS413",
+    "plain-text-missing",
+    E,
+    "N3",
+    "A plain row has no TEXT field; the row is not sent.",
+    "Each line is `TELRN_LONG;TEXT`.",
+    "Write the message after the number, separated by `;`.",
+    "79031234567",
+)
+
+DUPLICATE_PHONE = Rule(
+    "SMS414",
+    "duplicate-phone",
+    W,
+    "Q26",
+    "The same phone number appears more than once; each row is sent.",
+    "The recipient gets the message twice and you pay twice; usually an export join that went wrong.",
+    "Deduplicate the recipients, unless two messages are intended.",
+    "79031234567 in rows 2 and 10",
+)
+
+DUPLICATE_CHECK_LIMIT = Rule(
+    "SMS415",
+    "duplicate-check-limit",
+    N,
+    "Q26",
+    "The check for repeated phone numbers stopped after its limit of distinct numbers.",
+    "Duplicates are tracked exactly with bounded memory; past the limit (setting "
+    "`duplicate_check_limit`) further repeats are not reported.",
+    "Nothing is required; raise the limit to check very large archives completely.",
+    "an archive with 1,000,000 recipients",
+)
+
+ROW_REJECTS_ARCHIVE = Rule(
+    "SMS416",
+    "row-rejects-archive",
+    E,
+    "Q9",
+    "The account rejects the whole archive when any row is bad, and a row was bad.",
+    "By default a bad row is skipped and the rest is sent; this account is set to reject the archive.",
+    "Fix the rows reported above.",
+    "reject_archive_on_bad_row = true and one bad phone",
+)
+
+PLAIN_EXTRA_COLUMNS = Rule(
+    "SMS417",
+    "plain-extra-columns",
+    W,
+    "N6",
+    "The plain file has more columns than `TELRN_LONG;TEXT`; scheduling and other columns are not "
+    "available in plain mode.",
+    "Plain mode ignores send dates and time zones; a `senddate` column there is silently lost.",
+    "Use template mode for scheduled sending.",
+    "TELRN_LONG;TEXT;senddate",
+)
+
+# --- SMS5xx phone ------------------------------------------------------------
+PHONE_EMPTY = Rule(
+    "SMS501",
+    "phone-empty",
+    E,
+    "C2",
+    "The phone number is empty; the row is not sent.",
+    "Every message needs a recipient.",
+    "Fill the phone column, or drop the row.",
+    ";Ivan",
+)
+
+PHONE_LEADING_PLUS = Rule(
+    "SMS502",
+    "phone-leading-plus",
+    E,
+    "Q8",
+    "The phone number starts with `+`; only digits are accepted; the row is not sent.",
+    "The document's international format is digits only: country code, network code, number.",
+    "Drop the `+`: `79031234567`.",
+    "+79031234567",
+)
+
+PHONE_LEADING_8 = Rule(
+    "SMS503",
+    "phone-leading-8",
+    E,
+    "Q8",
+    "The number looks like a Russian domestic number with a leading 8; the row is not sent.",
+    "Russian users write 8 for the trunk prefix; internationally the number starts with 7.",
+    "Replace the leading 8 with the country code 7: `79031234567`.",
+    "89031234567",
+)
+
+PHONE_SCIENTIFIC_NOTATION = Rule(
+    "SMS504",
+    "phone-scientific-notation",
+    E,
+    "Q8",
+    "The phone number is in scientific notation; the row is not sent.",
+    "Excel shows long numbers as `7.9031234567E+10` and saves them so when the column is not text.",
+    "Format the column as Text in Excel before saving, or export numbers as strings.",
+    "7.9031234567E+10",
+)
+
+PHONE_FORMATTING = Rule(
+    "SMS505",
+    "phone-formatting",
+    E,
+    "Q8",
+    "The phone number contains spaces, brackets or dashes; the row is not sent.",
+    "Only digits are accepted; formatting for people is not stripped.",
+    "Write the number as digits only: `79031234567`.",
+    "7 (903) 123-45-67",
+)
+
+PHONE_INVALID = Rule(
+    "SMS506",
+    "phone-invalid",
+    E,
+    "C2",
+    "The phone number is not a valid number in international format; the row is not sent.",
+    "Validated against libphonenumber's numbering plans: the country code, the network code or the length is wrong.",
+    "Check the number: country code + network code + number, for example `79031234567`.",
+    "7903123456 (one digit short)",
+)
+
+PHONE_NOT_DIGITS = Rule(
+    "SMS507",
+    "phone-not-digits",
+    E,
+    "C2",
+    "The phone number contains letters or other characters; the row is not sent.",
+    "Usually a column shift: a name or a date ended up in the phone column.",
+    "Check that the phone column holds numbers only and that the header matches the data.",
+    "Ivanov",
+)
+
+TIMEZONE_AMBIGUOUS = Rule(
+    "SMS508",
+    "timezone-ambiguous",
+    N,
+    "Q13",
+    "The recipient's number maps to several time zones; the client's time zone was used.",
+    "With `localtime=1` the send time is read in the recipient's zone, which this number does not determine uniquely.",
+    "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
+    "a Russian mobile number without a numbering-plan register loaded",
+)
+
+TIMEZONE_UNKNOWN = Rule(
+    "SMS509",
+    "timezone-unknown",
+    N,
+    "Q13",
+    "No time zone is known for the recipient's number; the client's time zone was used.",
+    "With `localtime=1` the send time is read in the recipient's zone, which is unknown for this number.",
+    "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
+    "a number outside the loaded register",
+)
+
+# --- SMS6xx schedule ---------------------------------------------------------
+SENDDATE_INVALID = Rule(
+    "SMS601",
+    "senddate-invalid",
+    E,
+    "Q2",
+    "`senddate` is not `YYYYMMDDThh:mm:ss` or `YYYY-MM-DDThh:mm:ss` with a real date and time.",
+    "The document gives the two forms; anything else cannot be scheduled.",
+    "Write the date as `20261125T19:14:00` or `2026-11-25T19:14:00`.",
+    "25.11.2026 19:14",
+)
+
+SENDDATE_PAST = Rule(
+    "SMS602",
+    "senddate-past",
+    W,
+    "Q12",
+    "The send date is already in the past; the message is sent at once.",
+    "A past date usually means a stale export or a time zone mix-up.",
+    "Check the exporter's clock and time zone; leave `senddate` empty to send at once.",
+    "senddate 2020-01-01T10:00:00",
+)
+
+SENDDATE_IN_TEMPLATE_INVALID = Rule(
+    "SMS603",
+    "senddate-in-template-invalid",
+    E,
+    "M5",
+    "The template's `senddate` is invalid, so no message of the archive can be scheduled.",
+    "The template's send date applies to every contact without its own date.",
+    "Write the date as `20261125T19:14:00` or `2026-11-25T19:14:00`, or leave it empty.",
+    "senddate = tomorrow",
+)
+
+# --- SMS7xx sender -----------------------------------------------------------
+SENDER_MISSING = Rule(
+    "SMS701",
+    "sender-missing",
+    E,
+    "M3",
+    "`sourceaddress` is empty or missing.",
+    "Every template campaign names its approved sender.",
+    "Write the sender name approved for your account, for example `TESTSMS`.",
+    "message;sourceaddress / Hello;",
+)
+
+SENDER_TOO_LONG = Rule(
+    "SMS702",
+    "sender-too-long",
+    E,
+    "Q10",
+    "The sender is longer than 11 characters (letters) or 15 digits (digits only).",
+    "Operators truncate or refuse longer alphanumeric senders.",
+    "Shorten the sender to at most 11 Latin characters or 15 digits.",
+    "MYCOMPANYNAME",
+)
+
+SENDER_INVALID_CHARACTERS = Rule(
+    "SMS703",
+    "sender-invalid-characters",
+    E,
+    "Q10",
+    "The sender has characters other than Latin letters, digits, `-`, `.` and space.",
+    "Cyrillic and punctuation cannot be shown as a sender by operators.",
+    "Use Latin letters and digits only.",
+    "МАГАЗИН",
+)
+
+SENDER_NOT_APPROVED = Rule(
+    "SMS704",
+    "sender-not-approved",
+    E,
+    "M3",
+    "The sender is not among the senders approved for the account.",
+    "Senders are requested in the cabinet and approved by support beforehand.",
+    "Use an approved sender, or request this one in the cabinet.",
+    "NEWSENDER for an account with TESTSMS approved",
+)
+
+SENDER_APPROVAL_UNCHECKED = Rule(
+    "SMS705",
+    "sender-approval-unchecked",
+    W,
+    "M3",
+    "No account settings were given, so the sender's approval could not be checked.",
+    "The linter runs without the platform's list of approved senders.",
+    "Pass `--accounts accounts.toml` with your account's `senders` to check approval.",
+    "smsftp check archive.zip without --accounts",
+)
+
+SENDER_CASE_MISMATCH = Rule(
+    "SMS706",
+    "sender-case-mismatch",
+    E,
+    "M3",
+    "The sender differs from an approved sender only by letter case.",
+    "Case matters in sender names (`TESTSMS` is not `TestSms`).",
+    "Write the sender exactly as approved.",
+    "TestSms for approved TESTSMS",
+)
+
+SENDER_NO_DEFAULT = Rule(
+    "SMS707",
+    "sender-no-default",
+    E,
+    "N4",
+    "The account has no default sender, which plain mode needs.",
+    "Plain archives carry no sender; the account's default, arranged with support, is used.",
+    "Ask support to set a default sender (setting `default_sender`).",
+    "a plain archive for an account without default_sender",
+)
+
+# --- SMS8xx upload -----------------------------------------------------------
+UPLOAD_ASCII_MODE = Rule(
+    "SMS801",
+    "upload-ascii-mode",
+    E,
+    "Q27",
+    "The archive was uploaded in ASCII mode (TYPE A) and is corrupt.",
+    "ASCII mode rewrites line endings inside the binary zip; Windows' command-line ftp uses it by default.",
+    "Switch to binary mode before the upload (`binary` / `TYPE I`; curl and most libraries do so).",
+    "ftp> put guest_20261125120000.zip without 'binary'",
+)
+
+UPLOAD_INCOMPLETE = Rule(
+    "SMS802",
+    "upload-incomplete",
+    E,
+    "Q22",
+    "The archive was taken while its upload was still in progress.",
+    "A poller that sees the final name before the transfer ends reads a half-written file.",
+    "Upload under a temporary name (`.part`, `.tmp`) and rename to `.zip` when the transfer is complete.",
+    "STOR guest_20261125120000.zip held open across a poll",
+)
+
+UPLOAD_NOT_ZIP = Rule(
+    "SMS803",
+    "upload-not-zip",
+    N,
+    "Q15",
+    "A file in the folder is not a `.zip` archive; it was left alone.",
+    "The platform only takes `.zip` archives; anything else stays in the folder and is never deleted.",
+    "Remove the file, or rename it to `.zip` if it is an archive.",
+    "notes.txt in the folder",
+)
+
+UPLOAD_REPEATED_NAME = Rule(
+    "SMS804",
+    "upload-repeated-name",
+    W,
+    "Q17",
+    "An archive with this name was processed before; it is processed again.",
+    "A retried upload sends the campaign twice.",
+    "Give every campaign a new timestamp in its name; do not retry an upload that completed.",
+    "guest_20261125120000.zip uploaded twice",
+)
+
+UPLOAD_NO_TEMPORARY_NAME = Rule(
+    "SMS805",
+    "upload-no-temporary-name",
+    W,
+    "Q22",
+    "The archive was written directly under its final `.zip` name.",
+    "A poller may pick up the file before the upload completes.",
+    "Upload under a temporary name and rename (`RNFR`/`RNTO`) when complete.",
+    "STOR guest_20261125120000.zip",
+)
+
+UPLOAD_NOT_ENCRYPTED = Rule(
+    "SMS806",
+    "upload-not-encrypted",
+    W,
+    "T1",
+    "The upload used plain FTP; the password and the recipients crossed the network in clear text.",
+    "The platform offers FTP over TLS; personal data should not travel unencrypted.",
+    "Use explicit FTPS: `AUTH TLS`, then `PROT P` (curl `--ssl-reqd`, Python `FTP_TLS.prot_p()`).",
+    "curl -T archive.zip ftp://...",
+)
+
+UPLOAD_ABORTED = Rule(
+    "SMS807",
+    "upload-aborted",
+    W,
+    "Q22",
+    "An upload was aborted or cut off before it completed.",
+    "The partial file is not a campaign; with a temporary name it never reaches the poller.",
+    "Retry the upload; upload under a temporary name so that partial files are never picked up.",
+    "the data connection dropped mid-transfer",
+)
+
 _RULES: tuple[Rule, ...] = (
-    # --- SMS1xx naming -------------------------------------------------------------
-    Rule(
-        "SMS101",
-        "archive-name-pattern",
-        E,
-        "Z1",
-        "The archive's name is not `[login]_[YYYYMMDDhhmmss].zip`.",
-        "The platform finds the account and the campaign's timestamp in the name; a name of any other "
-        "shape is not processed as a campaign.",
-        "Name the file `<your login>_<YYYYMMDDhhmmss>.zip`, for example `guest_20120207231932.zip`.",
-        "campaign.zip",
-    ),
-    Rule(
-        "SMS102",
-        "archive-name-timestamp-invalid",
-        E,
-        "Z1",
-        "The timestamp in the archive's name is not a real calendar instant.",
-        "`20261331250000` has the right digits but names no real date; exporters that build the name by hand "
-        "often swap month and day or use a 12-hour clock.",
-        "Format the time with a real date formatter: `%Y%m%d%H%M%S` (strftime), `yyyyMMddHHmmss` (Java).",
-        "guest_20261341250000.zip",
-    ),
-    Rule(
-        "SMS103",
-        "archive-name-login-mismatch",
-        E,
-        "Q3",
-        "The login in the archive's name is not the FTP account's login.",
-        "The platform ties the archive to an account by the login in its name; an archive named for "
-        "another login is not processed for this one.",
-        "Put exactly your FTP login before the last `_` of the name.",
-        "other_20261125120000.zip uploaded by guest",
-    ),
-    Rule(
-        "SMS104",
-        "archive-name-login-case",
-        E,
-        "Q3",
-        "The login in the archive's name differs from the FTP login only by letter case.",
-        "Logins are compared exactly; `Guest` is not `guest`.",
-        "Use the login exactly as support gave it, in the same case.",
-        "Guest_20261125120000.zip uploaded by guest",
-    ),
-    # --- SMS2xx archive -----------------------------------------------------------
-    Rule(
-        "SMS201",
-        "archive-not-zip",
-        E,
-        "Z2",
-        "The file is not a zip archive.",
-        "Only `.zip` archives are processed; other containers (rar, 7z, gzip) or a bare CSV renamed to "
-        "`.zip` cannot be read.",
-        "Pack the `sms` folder with a zip tool (`zip -r`, Windows 'Send to > Compressed folder').",
-        "a CSV file renamed to guest_20261125120000.zip",
-    ),
-    Rule(
-        "SMS202",
-        "archive-empty",
-        E,
-        "Q16",
-        "The archive is empty: zero bytes, or a zip with no entries.",
-        "An empty file usually means the exporter crashed or the upload was cut off before any data.",
-        "Check that the exporter wrote the files before zipping, and that the upload completed.",
-        "a 0-byte guest_20261125120000.zip",
-    ),
-    Rule(
-        "SMS203",
-        "archive-truncated",
-        E,
-        "Q16",
-        "The archive ends before its central directory or in the middle of an entry.",
-        "A truncated zip comes from an upload that was cut off, or from a poller that picked the file up "
-        "while it was still being written.",
-        "Upload under a temporary name and rename to `.zip` when the transfer has completed.",
-        "the first 60% of a valid archive",
-    ),
-    Rule(
-        "SMS204",
-        "archive-encrypted",
-        E,
-        "Z2",
-        "An entry of the archive is password-protected.",
-        "The document requires a zip without a password; the platform cannot read encrypted entries.",
-        "Create the archive without a password (no `zip -P`, no 'Encrypt' in the GUI).",
-        "zip -P secret guest_20261125120000.zip sms/*",
-    ),
-    Rule(
-        "SMS205",
-        "archive-unsupported-compression",
-        E,
-        "Q16",
-        "An entry uses a compression method the platform cannot read (Deflate64, LZMA, bzip2, ...).",
-        "Windows Explorer writes Deflate64 for large files and 7-Zip can write LZMA; only Stored and Deflate "
-        "are portable.",
-        "Use plain Deflate: `zip`, Python's zipfile with ZIP_DEFLATED, 7-Zip with `-mm=Deflate`.",
-        "an entry compressed with Deflate64 (method 9)",
-    ),
-    Rule(
-        "SMS206",
-        "archive-entry-corrupt",
-        E,
-        "Q16",
-        "An entry's data does not match its checksum or cannot be decompressed.",
-        "The archive was damaged after it was written: most often an upload in ASCII mode or a broken copy.",
-        "Re-create the archive and upload it in binary mode (TYPE I).",
-        "an archive with a flipped byte inside contacts.csv's data",
-    ),
-    Rule(
-        "SMS207",
-        "archive-no-sms-folder",
-        E,
-        "Z3",
-        "The data files are not inside a folder `sms` in the archive.",
-        "The platform looks for its files under `sms/`; zipping the files themselves instead of the folder "
-        "puts them at the archive's root.",
-        "Zip the folder, not its content: `zip -r archive.zip sms`.",
-        "contacts.csv and template.csv at the archive's root",
-    ),
-    Rule(
-        "SMS208",
-        "archive-junk-entry",
-        W,
-        "Q23",
-        "An entry that archivers add on their own (`__MACOSX/`, `.DS_Store`, `Thumbs.db`) was ignored.",
-        "macOS Finder and Windows Explorer add these files; they are harmless, but show that the archive "
-        "was made by hand.",
-        "Nothing is required; to silence the warning zip with `zip -r -X archive.zip sms -x '*.DS_Store'`.",
-        "__MACOSX/sms/._contacts.csv",
-    ),
-    Rule(
-        "SMS209",
-        "archive-unexpected-entry",
-        E,
-        "Q23",
-        "The archive holds a file that is neither a data file of its mode nor known junk.",
-        "An extra file means the platform cannot tell which file holds the campaign.",
-        "Leave only `sms/contacts.csv` + `sms/template.csv`, or one plain `sms/*.csv`/`sms/*.txt` file.",
-        "sms/contacts.csv, sms/template.csv and sms/readme.docx",
-    ),
-    Rule(
-        "SMS210",
-        "archive-unsafe-entry-name",
-        E,
-        "Z3",
-        "An entry's name is absolute or climbs out of the archive (`../`).",
-        "Such names (zip-slip) can overwrite files outside the target folder when extracted; they are never "
-        "produced by honest exporters.",
-        "Build the archive with relative names under `sms/`.",
-        "../../etc/passwd",
-    ),
-    Rule(
-        "SMS211",
-        "archive-symlink-entry",
-        E,
-        "Z3",
-        "An entry is a symbolic link.",
-        "A link is not a data file and may point outside the archive.",
-        "Zip the files themselves (`zip` without `-y`).",
-        "sms/contacts.csv -> /etc/passwd",
-    ),
-    Rule(
-        "SMS212",
-        "archive-too-large",
-        E,
-        "Q16",
-        "The archive's entries uncompress to more than the size cap.",
-        "A cap on the total uncompressed size keeps a zip bomb from filling memory or disk.",
-        "Split the campaign into several archives, or ask support for a larger cap (setting `max_uncompressed_bytes`).",
-        "a 42 KB archive that claims 4 GB",
-    ),
-    Rule(
-        "SMS213",
-        "archive-compression-ratio",
-        E,
-        "Q16",
-        "An entry compresses better than any real CSV does (compression ratio above the cap).",
-        "An extreme ratio is the signature of a zip bomb.",
-        "If the data is real, split it or ask support to raise `max_compression_ratio`.",
-        "1 GB of zeros compressed to 1 MB",
-    ),
-    Rule(
-        "SMS214",
-        "archive-mixed-modes",
-        E,
-        "Q24",
-        "The archive holds both a template pair and a plain file.",
-        "The platform cannot tell whether to send the template campaign or the plain list.",
-        "Send the two campaigns in two archives.",
-        "sms/contacts.csv, sms/template.csv and sms/list.txt",
-    ),
-    Rule(
-        "SMS215",
-        "archive-no-data-file",
-        E,
-        "N1",
-        "The `sms` folder holds no data file.",
-        "Without `contacts.csv` + `template.csv` or one `.csv`/`.txt` file there is nothing to send.",
-        "Put the campaign's files into `sms/` before zipping.",
-        "an archive with only an empty sms/ folder",
-    ),
-    Rule(
-        "SMS216",
-        "archive-entry-names-cp866",
-        N,
-        "Q23",
-        "Entry names carry no UTF-8 flag and were decoded as cp866, as Windows tools write them.",
-        "Windows Explorer and old archivers store names in the DOS code page; this is legal and was read correctly.",
-        "Nothing is required.",
-        "an entry named sms/контакты.txt written by Windows Explorer",
-    ),
-    Rule(
-        "SMS217",
-        "archive-several-plain-files",
-        E,
-        "N1",
-        "The `sms` folder holds more than one plain data file.",
-        "Plain mode takes exactly one `.csv` or `.txt` file; with several, which one to send is a guess.",
-        "Merge the files, or send one archive per file.",
-        "sms/part1.txt and sms/part2.txt",
-    ),
-    Rule(
-        "SMS218",
-        "archive-template-pair-incomplete",
-        E,
-        "C1",
-        "`contacts.csv` or `template.csv` is missing from a template archive.",
-        "Template mode needs both files: recipients and the message.",
-        "Put both `sms/contacts.csv` and `sms/template.csv` into the archive, named exactly so.",
-        "sms/contacts.csv without sms/template.csv",
-    ),
-    Rule(
-        "SMS219",
-        "archive-mode-not-allowed",
-        E,
-        "Q21",
-        "The archive's mode (template or plain) is not the one arranged for the account.",
-        "Each account is set up with support for template integration, plain integration or both.",
-        "Send the kind of archive arranged for your account, or ask support to change its mode.",
-        "a plain sms/list.txt for an account in template mode",
-    ),
-    Rule(
-        "SMS220",
-        "archive-duplicate-entry",
-        E,
-        "Q16",
-        "The archive holds two entries with the same name.",
-        "Which of the two copies is read depends on the tool; the result is unpredictable.",
-        "Re-create the archive from a clean folder.",
-        "sms/contacts.csv twice",
-    ),
-    Rule(
-        "SMS221",
-        "archive-data-file-name-case",
-        E,
-        "C1",
-        "A data file's name differs from `contacts.csv` / `template.csv` only by letter case.",
-        "The document names the files exactly; `Contacts.CSV` is not `contacts.csv`.",
-        "Rename the files to `contacts.csv` and `template.csv`, lower case.",
-        "sms/Contacts.csv",
-    ),
-    Rule(
-        "SMS222",
-        "archive-internal-error",
-        E,
-        "P2",
-        "The simulator failed while judging this archive; it was rejected and deleted so that nothing is "
-        "processed twice.",
-        "This is a bug in smsftp, not in the archive.",
-        "Report it with the archive attached.",
-        "The simulator failed while judging guest_20261125120000.zip: KeyError: 'phone'",
-    ),
-    # --- SMS3xx csv -----------------------------------------------------------------
-    Rule(
-        "SMS301",
-        "encoding-bom-stripped",
-        W,
-        "Q5",
-        "The file starts with a UTF-8 byte-order mark; it was stripped.",
-        "Excel's 'CSV UTF-8' adds a BOM; a platform that does not strip it sees the first column as "
-        "`\\ufeffphone` and misses it.",
-        "Save as UTF-8 without BOM, or keep it if the platform accepts it (see the conformance report).",
-        "EF BB BF before 'phone;attr1'",
-    ),
-    Rule(
-        "SMS302",
-        "encoding-invalid-bytes",
-        E,
-        "Z4",
-        "The file is not valid text in the account's encoding.",
-        "All files must be UTF-8 unless another encoding is arranged with support; Windows programs often "
-        "write cp1251.",
-        "Save the file as UTF-8 (Excel: 'CSV UTF-8'), or ask support to set your account's encoding.",
-        "'Иван' written in cp1251: C8 E2 E0 ED",
-    ),
-    Rule(
-        "SMS303",
-        "csv-unterminated-quote",
-        E,
-        "Z5",
-        "A quoted field is never closed.",
-        'Everything after an unbalanced `"` is read as one field, swallowing the following rows.',
-        'Double the quotes inside quoted fields (`""`), or quote the whole field.',
-        '79031234567;"Hello',
-    ),
-    Rule(
-        "SMS304",
-        "csv-wrong-delimiter",
-        E,
-        "Z5",
-        "The header is not `;`-separated; it looks separated by another character.",
-        "CSV data must be separated by `;`; Excel in an English locale writes `,`, some tools write tabs.",
-        "Export with `;` as the separator.",
-        "phone,attr1,attr2",
-    ),
-    Rule(
-        "SMS305",
-        "csv-missing-column",
-        E,
-        "C2",
-        "A required column is missing from the header.",
-        "Columns are found by their exact names: `phone` in contacts.csv, `message` and `sourceaddress` in "
-        "template.csv, `TELRN_LONG` and `TEXT` in plain mode.",
-        "Name the header's columns exactly as the document does (lower case where it uses lower case).",
-        "Phone;attr1",
-    ),
-    Rule(
-        "SMS306",
-        "csv-duplicate-column",
-        E,
-        "Q6",
-        "The header names the same column twice.",
-        "With two `phone` columns it is unknown which one holds the number.",
-        "Give each column its own name.",
-        "phone;attr1;attr1",
-    ),
-    Rule(
-        "SMS307",
-        "csv-unknown-column",
-        N,
-        "Q6",
-        "The header has a column the document does not name; it is kept and may be used as a `#name#` field.",
-        "Unknown columns are legal; the note helps to spot a misspelled standard column.",
-        "Nothing is required; rename it if it was meant to be a standard column.",
-        "phone;city",
-    ),
-    Rule(
-        "SMS308",
-        "csv-column-name-spaces",
-        W,
-        "Q6",
-        "A column name has surrounding spaces; they were trimmed.",
-        "A platform that compares names exactly may not find ` phone`.",
-        "Remove the spaces from the header.",
-        "phone ; attr1",
-    ),
-    Rule(
-        "SMS309",
-        "csv-row-field-count",
-        W,
-        "Z5",
-        "A row has a different number of fields than the header.",
-        "Missing trailing fields are read as empty and surplus fields are ignored; usually a `;` inside an "
-        "unquoted value or a lost column.",
-        "Quote values that contain `;`, and write every column in every row.",
-        "79031234567;Ivan;Petrov;extra",
-    ),
-    Rule(
-        "SMS310",
-        "csv-empty-file",
-        E,
-        "C1",
-        "A data file is empty: it has no header line.",
-        "Without a header the columns cannot be found.",
-        "Write the header line first.",
-        "a 0-byte sms/contacts.csv",
-    ),
-    Rule(
-        "SMS311",
-        "csv-line-too-long",
-        E,
-        "Z5",
-        "A line or field is longer than any real CSV row; the file was not read further.",
-        "A line of a megabyte, or an unquoted field over 131,072 characters, means a binary file, a "
-        "missing line break or a broken export; reading on would make memory grow with the input.",
-        "Check that the file is a CSV export with one recipient per line.",
-        "a 5 MB sms/contacts.csv with no line breaks",
-    ),
-    # --- SMS4xx template and content ---------------------------------------------
-    Rule(
-        "SMS401",
-        "template-row-count",
-        E,
-        "M1",
-        "`template.csv` does not hold exactly one data row under its header.",
-        "The template file describes one message; zero or several rows leave the campaign undefined.",
-        "Write the header and exactly one data row.",
-        "template.csv with two message rows",
-    ),
-    Rule(
-        "SMS402",
-        "template-message-missing",
-        E,
-        "M2",
-        "The template's `message` is empty.",
-        "There is no text to send.",
-        "Fill the `message` column.",
-        "message;sourceaddress / ;TESTSMS",
-    ),
-    Rule(
-        "SMS403",
-        "template-unknown-field",
-        W,
-        "Q7",
-        "A `#name#` field names a column that `contacts.csv` does not have; it is replaced by an empty string.",
-        "The document replaces missing values with an empty string, so the message goes out with a hole; "
-        "it is almost always a misspelled column name.",
-        "Spell the field as the column is named in contacts.csv (`#attr1#`), or add the column.",
-        "Dear #name#! with no column `name`",
-    ),
-    Rule(
-        "SMS404",
-        "message-empty",
-        E,
-        "Q20",
-        "The message is empty after substitution; the row is not sent.",
-        "An empty SMS cannot be sent.",
-        "Fill the fields the template uses, or the TEXT column.",
-        "#attr1# with an empty attr1",
-    ),
-    Rule(
-        "SMS405",
-        "message-too-long",
-        E,
-        "Q20",
-        "The message needs more SMS parts than the cap; the row is not sent.",
-        "The platform sends at most 255 parts (17,085 Cyrillic characters); the account may have a lower cap.",
-        "Shorten the message.",
-        "a 20,000-character message",
-    ),
-    Rule(
-        "SMS406",
-        "validity-invalid",
-        E,
-        "Q11",
-        "`validity` is not a whole number of minutes of at least 1.",
-        "The message's lifetime is a whole number of minutes.",
-        "Write minutes as digits, for example `180`, or leave it empty for the default 1440.",
-        "validity = 1.5 or 0 or 3h",
-    ),
-    Rule(
-        "SMS407",
-        "validity-out-of-range",
-        E,
-        "Q11",
-        "`validity` is above the cap (default 4320 minutes, 3 days).",
-        "The platform keeps a message for at most 3 days.",
-        "Use at most 4320 minutes.",
-        "validity = 10080",
-    ),
-    Rule(
-        "SMS408",
-        "localtime-invalid",
-        E,
-        "M6",
-        "`localtime` is neither `0`, `1` nor empty.",
-        "Only 1 (send by the recipient's time zone) and 0 are defined.",
-        "Write `1`, `0`, or leave it empty.",
-        "localtime = yes",
-    ),
-    Rule(
-        "SMS409",
-        "localtime-without-senddate",
-        N,
-        "M6",
-        "`localtime=1` has no effect: no send date is given, so messages go out at once.",
-        "The recipient's time zone applies only to a scheduled send date.",
-        "Give a `senddate` in template.csv or per contact, or drop `localtime`.",
-        "localtime=1 with empty senddate everywhere",
-    ),
-    Rule(
-        "SMS410",
-        "contacts-no-rows",
-        E,
-        "Q25",
-        "`contacts.csv` (or the plain file) has a header but no recipients.",
-        "A campaign with no recipients is almost always an export that went wrong.",
-        "Check the exporter's query; the file must hold one row per recipient.",
-        "contacts.csv with only 'phone;attr1'",
-    ),
-    Rule(
-        "SMS411",
-        "plain-header-unexpected",
-        W,
-        "Q18",
-        "The plain file's first line does not look like `TELRN_LONG;TEXT`; it was skipped all the same.",
-        "The first line is always skipped as a header; if it held a real recipient, that message is lost.",
-        "Start the file with the header line `TELRN_LONG;TEXT`.",
-        "79031234567;Hello as the first line",
-    ),
-    Rule(
-        "SMS412",
-        "plain-text-unquoted-separator",
-        W,
-        "Q19",
-        "The TEXT of a plain row holds unquoted `;`; the surplus fields were joined back with `;`.",
-        "A platform that splits at every `;` would cut the message.",
-        'Quote TEXT values that contain `;` (`"Hello; world"`).',
-        "79031234567;Hello; world",
-    ),
-    Rule(
-        "SMS413",
-        "plain-text-missing",
-        E,
-        "N3",
-        "A plain row has no TEXT field; the row is not sent.",
-        "Each line is `TELRN_LONG;TEXT`.",
-        "Write the message after the number, separated by `;`.",
-        "79031234567",
-    ),
-    Rule(
-        "SMS414",
-        "duplicate-phone",
-        W,
-        "Q26",
-        "The same phone number appears more than once; each row is sent.",
-        "The recipient gets the message twice and you pay twice; usually an export join that went wrong.",
-        "Deduplicate the recipients, unless two messages are intended.",
-        "79031234567 in rows 2 and 10",
-    ),
-    Rule(
-        "SMS415",
-        "duplicate-check-limit",
-        N,
-        "Q26",
-        "The check for repeated phone numbers stopped after its limit of distinct numbers.",
-        "Duplicates are tracked exactly with bounded memory; past the limit (setting "
-        "`duplicate_check_limit`) further repeats are not reported.",
-        "Nothing is required; raise the limit to check very large archives completely.",
-        "an archive with 1,000,000 recipients",
-    ),
-    Rule(
-        "SMS416",
-        "row-rejects-archive",
-        E,
-        "Q9",
-        "The account rejects the whole archive when any row is bad, and a row was bad.",
-        "By default a bad row is skipped and the rest is sent; this account is set to reject the archive.",
-        "Fix the rows reported above.",
-        "reject_archive_on_bad_row = true and one bad phone",
-    ),
-    Rule(
-        "SMS417",
-        "plain-extra-columns",
-        W,
-        "N6",
-        "The plain file has more columns than `TELRN_LONG;TEXT`; scheduling and other columns are not "
-        "available in plain mode.",
-        "Plain mode ignores send dates and time zones; a `senddate` column there is silently lost.",
-        "Use template mode for scheduled sending.",
-        "TELRN_LONG;TEXT;senddate",
-    ),
-    # --- SMS5xx phone ------------------------------------------------------------
-    Rule(
-        "SMS501",
-        "phone-empty",
-        E,
-        "C2",
-        "The phone number is empty; the row is not sent.",
-        "Every message needs a recipient.",
-        "Fill the phone column, or drop the row.",
-        ";Ivan",
-    ),
-    Rule(
-        "SMS502",
-        "phone-leading-plus",
-        E,
-        "Q8",
-        "The phone number starts with `+`; only digits are accepted; the row is not sent.",
-        "The document's international format is digits only: country code, network code, number.",
-        "Drop the `+`: `79031234567`.",
-        "+79031234567",
-    ),
-    Rule(
-        "SMS503",
-        "phone-leading-8",
-        E,
-        "Q8",
-        "The number looks like a Russian domestic number with a leading 8; the row is not sent.",
-        "Russian users write 8 for the trunk prefix; internationally the number starts with 7.",
-        "Replace the leading 8 with the country code 7: `79031234567`.",
-        "89031234567",
-    ),
-    Rule(
-        "SMS504",
-        "phone-scientific-notation",
-        E,
-        "Q8",
-        "The phone number is in scientific notation; the row is not sent.",
-        "Excel shows long numbers as `7.9031234567E+10` and saves them so when the column is not text.",
-        "Format the column as Text in Excel before saving, or export numbers as strings.",
-        "7.9031234567E+10",
-    ),
-    Rule(
-        "SMS505",
-        "phone-formatting",
-        E,
-        "Q8",
-        "The phone number contains spaces, brackets or dashes; the row is not sent.",
-        "Only digits are accepted; formatting for people is not stripped.",
-        "Write the number as digits only: `79031234567`.",
-        "7 (903) 123-45-67",
-    ),
-    Rule(
-        "SMS506",
-        "phone-invalid",
-        E,
-        "C2",
-        "The phone number is not a valid number in international format; the row is not sent.",
-        "Validated against libphonenumber's numbering plans: the country code, the network code or the "
-        "length is wrong.",
-        "Check the number: country code + network code + number, for example `79031234567`.",
-        "7903123456 (one digit short)",
-    ),
-    Rule(
-        "SMS507",
-        "phone-not-digits",
-        E,
-        "C2",
-        "The phone number contains letters or other characters; the row is not sent.",
-        "Usually a column shift: a name or a date ended up in the phone column.",
-        "Check that the phone column holds numbers only and that the header matches the data.",
-        "Ivanov",
-    ),
-    Rule(
-        "SMS508",
-        "timezone-ambiguous",
-        N,
-        "Q13",
-        "The recipient's number maps to several time zones; the client's time zone was used.",
-        "With `localtime=1` the send time is read in the recipient's zone, which this number does not "
-        "determine uniquely.",
-        "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
-        "a Russian mobile number without a numbering-plan register loaded",
-    ),
-    Rule(
-        "SMS509",
-        "timezone-unknown",
-        N,
-        "Q13",
-        "No time zone is known for the recipient's number; the client's time zone was used.",
-        "With `localtime=1` the send time is read in the recipient's zone, which is unknown for this number.",
-        "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
-        "a number outside the loaded register",
-    ),
-    # --- SMS6xx schedule ---------------------------------------------------------
-    Rule(
-        "SMS601",
-        "senddate-invalid",
-        E,
-        "Q2",
-        "`senddate` is not `YYYYMMDDThh:mm:ss` or `YYYY-MM-DDThh:mm:ss` with a real date and time.",
-        "The document gives the two forms; anything else cannot be scheduled.",
-        "Write the date as `20261125T19:14:00` or `2026-11-25T19:14:00`.",
-        "25.11.2026 19:14",
-    ),
-    Rule(
-        "SMS602",
-        "senddate-past",
-        W,
-        "Q12",
-        "The send date is already in the past; the message is sent at once.",
-        "A past date usually means a stale export or a time zone mix-up.",
-        "Check the exporter's clock and time zone; leave `senddate` empty to send at once.",
-        "senddate 2020-01-01T10:00:00",
-    ),
-    Rule(
-        "SMS603",
-        "senddate-in-template-invalid",
-        E,
-        "M5",
-        "The template's `senddate` is invalid, so no message of the archive can be scheduled.",
-        "The template's send date applies to every contact without its own date.",
-        "Write the date as `20261125T19:14:00` or `2026-11-25T19:14:00`, or leave it empty.",
-        "senddate = tomorrow",
-    ),
-    # --- SMS7xx sender -----------------------------------------------------------
-    Rule(
-        "SMS701",
-        "sender-missing",
-        E,
-        "M3",
-        "`sourceaddress` is empty or missing.",
-        "Every template campaign names its approved sender.",
-        "Write the sender name approved for your account, for example `TESTSMS`.",
-        "message;sourceaddress / Hello;",
-    ),
-    Rule(
-        "SMS702",
-        "sender-too-long",
-        E,
-        "Q10",
-        "The sender is longer than 11 characters (letters) or 15 digits (digits only).",
-        "Operators truncate or refuse longer alphanumeric senders.",
-        "Shorten the sender to at most 11 Latin characters or 15 digits.",
-        "MYCOMPANYNAME",
-    ),
-    Rule(
-        "SMS703",
-        "sender-invalid-characters",
-        E,
-        "Q10",
-        "The sender has characters other than Latin letters, digits, `-`, `.` and space.",
-        "Cyrillic and punctuation cannot be shown as a sender by operators.",
-        "Use Latin letters and digits only.",
-        "МАГАЗИН",
-    ),
-    Rule(
-        "SMS704",
-        "sender-not-approved",
-        E,
-        "M3",
-        "The sender is not among the senders approved for the account.",
-        "Senders are requested in the cabinet and approved by support beforehand.",
-        "Use an approved sender, or request this one in the cabinet.",
-        "NEWSENDER for an account with TESTSMS approved",
-    ),
-    Rule(
-        "SMS705",
-        "sender-approval-unchecked",
-        W,
-        "M3",
-        "No account settings were given, so the sender's approval could not be checked.",
-        "The linter runs without the platform's list of approved senders.",
-        "Pass `--accounts accounts.toml` with your account's `senders` to check approval.",
-        "smsftp check archive.zip without --accounts",
-    ),
-    Rule(
-        "SMS706",
-        "sender-case-mismatch",
-        E,
-        "M3",
-        "The sender differs from an approved sender only by letter case.",
-        "Case matters in sender names (`TESTSMS` is not `TestSms`).",
-        "Write the sender exactly as approved.",
-        "TestSms for approved TESTSMS",
-    ),
-    Rule(
-        "SMS707",
-        "sender-no-default",
-        E,
-        "N4",
-        "The account has no default sender, which plain mode needs.",
-        "Plain archives carry no sender; the account's default, arranged with support, is used.",
-        "Ask support to set a default sender (setting `default_sender`).",
-        "a plain archive for an account without default_sender",
-    ),
-    # --- SMS8xx upload -----------------------------------------------------------
-    Rule(
-        "SMS801",
-        "upload-ascii-mode",
-        E,
-        "Q27",
-        "The archive was uploaded in ASCII mode (TYPE A) and is corrupt.",
-        "ASCII mode rewrites line endings inside the binary zip; Windows' command-line ftp uses it by default.",
-        "Switch to binary mode before the upload (`binary` / `TYPE I`; curl and most libraries do so).",
-        "ftp> put guest_20261125120000.zip without 'binary'",
-    ),
-    Rule(
-        "SMS802",
-        "upload-incomplete",
-        E,
-        "Q22",
-        "The archive was taken while its upload was still in progress.",
-        "A poller that sees the final name before the transfer ends reads a half-written file.",
-        "Upload under a temporary name (`.part`, `.tmp`) and rename to `.zip` when the transfer is complete.",
-        "STOR guest_20261125120000.zip held open across a poll",
-    ),
-    Rule(
-        "SMS803",
-        "upload-not-zip",
-        N,
-        "Q15",
-        "A file in the folder is not a `.zip` archive; it was left alone.",
-        "The platform only takes `.zip` archives; anything else stays in the folder and is never deleted.",
-        "Remove the file, or rename it to `.zip` if it is an archive.",
-        "notes.txt in the folder",
-    ),
-    Rule(
-        "SMS804",
-        "upload-repeated-name",
-        W,
-        "Q17",
-        "An archive with this name was processed before; it is processed again.",
-        "A retried upload sends the campaign twice.",
-        "Give every campaign a new timestamp in its name; do not retry an upload that completed.",
-        "guest_20261125120000.zip uploaded twice",
-    ),
-    Rule(
-        "SMS805",
-        "upload-no-temporary-name",
-        W,
-        "Q22",
-        "The archive was written directly under its final `.zip` name.",
-        "A poller may pick up the file before the upload completes.",
-        "Upload under a temporary name and rename (`RNFR`/`RNTO`) when complete.",
-        "STOR guest_20261125120000.zip",
-    ),
-    Rule(
-        "SMS806",
-        "upload-not-encrypted",
-        W,
-        "T1",
-        "The upload used plain FTP; the password and the recipients crossed the network in clear text.",
-        "The platform offers FTP over TLS; personal data should not travel unencrypted.",
-        "Use explicit FTPS: `AUTH TLS`, then `PROT P` (curl `--ssl-reqd`, Python `FTP_TLS.prot_p()`).",
-        "curl -T archive.zip ftp://...",
-    ),
-    Rule(
-        "SMS807",
-        "upload-aborted",
-        W,
-        "Q22",
-        "An upload was aborted or cut off before it completed.",
-        "The partial file is not a campaign; with a temporary name it never reaches the poller.",
-        "Retry the upload; upload under a temporary name so that partial files are never picked up.",
-        "the data connection dropped mid-transfer",
-    ),
+    ARCHIVE_NAME_PATTERN,
+    ARCHIVE_NAME_TIMESTAMP_INVALID,
+    ARCHIVE_NAME_LOGIN_MISMATCH,
+    ARCHIVE_NAME_LOGIN_CASE,
+    ARCHIVE_NOT_ZIP,
+    ARCHIVE_EMPTY,
+    ARCHIVE_TRUNCATED,
+    ARCHIVE_ENCRYPTED,
+    ARCHIVE_UNSUPPORTED_COMPRESSION,
+    ARCHIVE_ENTRY_CORRUPT,
+    ARCHIVE_NO_SMS_FOLDER,
+    ARCHIVE_JUNK_ENTRY,
+    ARCHIVE_UNEXPECTED_ENTRY,
+    ARCHIVE_UNSAFE_ENTRY_NAME,
+    ARCHIVE_SYMLINK_ENTRY,
+    ARCHIVE_TOO_LARGE,
+    ARCHIVE_COMPRESSION_RATIO,
+    ARCHIVE_MIXED_MODES,
+    ARCHIVE_NO_DATA_FILE,
+    ARCHIVE_ENTRY_NAMES_CP866,
+    ARCHIVE_SEVERAL_PLAIN_FILES,
+    ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+    ARCHIVE_MODE_NOT_ALLOWED,
+    ARCHIVE_DUPLICATE_ENTRY,
+    ARCHIVE_DATA_FILE_NAME_CASE,
+    ARCHIVE_INTERNAL_ERROR,
+    ENCODING_BOM_STRIPPED,
+    ENCODING_INVALID_BYTES,
+    CSV_UNTERMINATED_QUOTE,
+    CSV_WRONG_DELIMITER,
+    CSV_MISSING_COLUMN,
+    CSV_DUPLICATE_COLUMN,
+    CSV_UNKNOWN_COLUMN,
+    CSV_COLUMN_NAME_SPACES,
+    CSV_ROW_FIELD_COUNT,
+    CSV_EMPTY_FILE,
+    CSV_LINE_TOO_LONG,
+    TEMPLATE_ROW_COUNT,
+    TEMPLATE_MESSAGE_MISSING,
+    TEMPLATE_UNKNOWN_FIELD,
+    MESSAGE_EMPTY,
+    MESSAGE_TOO_LONG,
+    VALIDITY_INVALID,
+    VALIDITY_OUT_OF_RANGE,
+    LOCALTIME_INVALID,
+    LOCALTIME_WITHOUT_SENDDATE,
+    CONTACTS_NO_ROWS,
+    PLAIN_HEADER_UNEXPECTED,
+    PLAIN_TEXT_UNQUOTED_SEPARATOR,
+    PLAIN_TEXT_MISSING,
+    DUPLICATE_PHONE,
+    DUPLICATE_CHECK_LIMIT,
+    ROW_REJECTS_ARCHIVE,
+    PLAIN_EXTRA_COLUMNS,
+    PHONE_EMPTY,
+    PHONE_LEADING_PLUS,
+    PHONE_LEADING_8,
+    PHONE_SCIENTIFIC_NOTATION,
+    PHONE_FORMATTING,
+    PHONE_INVALID,
+    PHONE_NOT_DIGITS,
+    TIMEZONE_AMBIGUOUS,
+    TIMEZONE_UNKNOWN,
+    SENDDATE_INVALID,
+    SENDDATE_PAST,
+    SENDDATE_IN_TEMPLATE_INVALID,
+    SENDER_MISSING,
+    SENDER_TOO_LONG,
+    SENDER_INVALID_CHARACTERS,
+    SENDER_NOT_APPROVED,
+    SENDER_APPROVAL_UNCHECKED,
+    SENDER_CASE_MISMATCH,
+    SENDER_NO_DEFAULT,
+    UPLOAD_ASCII_MODE,
+    UPLOAD_INCOMPLETE,
+    UPLOAD_NOT_ZIP,
+    UPLOAD_REPEATED_NAME,
+    UPLOAD_NO_TEMPORARY_NAME,
+    UPLOAD_NOT_ENCRYPTED,
+    UPLOAD_ABORTED,
 )
 
 del E, W, N
@@ -932,13 +1086,8 @@ del E, W, N
 REGISTRY: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
-def rule(code: str) -> Rule:
-    """The registered rule for ``code``; a KeyError is our bug, not the input's."""
-    return REGISTRY[code]
-
-
 def diagnostic(
-    code: str,
+    rule: Rule,
     message: str | None = None,
     *,
     hint: str | None = None,
@@ -951,7 +1100,7 @@ def diagnostic(
     ``message`` defaults to the rule's summary and ``hint`` to its fix; pass
     specific text when the input tells more (the value seen, the likely cause).
     """
-    r = REGISTRY[code]
+    r = rule
     return Diagnostic(
         code=r.code,
         name=r.name,

@@ -23,7 +23,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    ARCHIVE_DATA_FILE_NAME_CASE,
+    ARCHIVE_MIXED_MODES,
+    ARCHIVE_MODE_NOT_ALLOWED,
+    ARCHIVE_NAME_LOGIN_CASE,
+    ARCHIVE_NAME_LOGIN_MISMATCH,
+    ARCHIVE_NAME_PATTERN,
+    ARCHIVE_NAME_TIMESTAMP_INVALID,
+    ARCHIVE_NO_DATA_FILE,
+    ARCHIVE_NO_SMS_FOLDER,
+    ARCHIVE_SEVERAL_PLAIN_FILES,
+    ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+    ARCHIVE_UNEXPECTED_ENTRY,
+    Diagnostic,
+    diagnostic,
+)
 from smsftp.simulator.rules.outcome import ArchiveMode
 
 EXTENSION = ".zip"
@@ -110,7 +125,7 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
     if not sep:
         return [
             diagnostic(
-                "SMS101",
+                ARCHIVE_NAME_PATTERN,
                 f"The name {name!r} has no `_` between a login and a timestamp.",
                 hint=f"Name the file `<login>_<YYYYMMDDhhmmss>.zip`, for example `{_EXAMPLE}`.",
             )
@@ -119,7 +134,7 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
     if not login:
         problems.append(
             diagnostic(
-                "SMS101",
+                ARCHIVE_NAME_PATTERN,
                 f"The name {name!r} has no login before the `_`.",
                 hint=f"Put your FTP login before the timestamp, for example `{_EXAMPLE}`.",
             )
@@ -142,7 +157,9 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
     elif stamp.lower().endswith(EXTENSION):
         hint = "The name ends in `.zip` twice; a file manager may hide the first extension."
     problems.append(
-        diagnostic("SMS101", f"The timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`.", hint=hint)
+        diagnostic(
+            ARCHIVE_NAME_PATTERN, f"The timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`.", hint=hint
+        )
     )
     return problems
 
@@ -153,7 +170,7 @@ def _login_problems(name: str, written: str, login: str) -> list[Diagnostic]:
     if written.casefold() == login.casefold():
         return [
             diagnostic(
-                "SMS104",
+                ARCHIVE_NAME_LOGIN_CASE,
                 f"The name {name!r} is for login {written!r}; the account's login is {login!r}.",
                 hint=f"Logins are compared exactly: write `{login}` in the same case.",
             )
@@ -163,7 +180,9 @@ def _login_problems(name: str, written: str, login: str) -> list[Diagnostic]:
         hint = f"Your login `{login}` contains `_`; write all of it before the timestamp."
     return [
         diagnostic(
-            "SMS103", f"The name {name!r} is for login {written!r}, but it was uploaded by {login!r}.", hint=hint
+            ARCHIVE_NAME_LOGIN_MISMATCH,
+            f"The name {name!r} is for login {written!r}, but it was uploaded by {login!r}.",
+            hint=hint,
         )
     ]
 
@@ -187,7 +206,7 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
         stem = name[: -len(EXTENSION)]
         problems.append(
             diagnostic(
-                "SMS101",
+                ARCHIVE_NAME_PATTERN,
                 f"The extension of {name!r} is {ext!r}, not `.zip`.",
                 hint=f"The extension must be `.zip` in lower case: rename to `{stem}.zip`.",
             )
@@ -200,7 +219,7 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
         elif ext.lower() in (".rar", ".7z", ".gz", ".tgz", ".tar"):
             hint = "Only zip archives are processed: pack the `sms` folder with a zip tool."
         what = f"ends in {ext!r}" if ext else "has no extension"
-        problems.append(diagnostic("SMS101", f"The name {name!r} {what}, not `.zip`.", hint=hint))
+        problems.append(diagnostic(ARCHIVE_NAME_PATTERN, f"The name {name!r} {what}, not `.zip`.", hint=hint))
         stem = name.rsplit(".", 1)[0] if ext else name
     problems.extend(_shape_problems(name, stem))
     written, _, stamp = stem.rpartition("_")
@@ -210,13 +229,14 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
         if instant is None:
             problems.append(
                 diagnostic(
-                    "SMS102", f"The timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}."
+                    ARCHIVE_NAME_TIMESTAMP_INVALID,
+                    f"The timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}.",
                 )
             )
     # A login read from a malformed name is a guess; judge it only when the timestamp has its shape.
     if login is not None and written and _STAMP.fullmatch(stamp):
         problems.extend(_login_problems(name, written, login))
-    shape_ok = not any(p.code in ("SMS101", "SMS102") for p in problems)
+    shape_ok = not any(p.code in (ARCHIVE_NAME_PATTERN.code, ARCHIVE_NAME_TIMESTAMP_INVALID.code) for p in problems)
     if shape_ok and instant is not None:
         return ArchiveName(written, instant), problems
     return None, problems
@@ -331,7 +351,7 @@ def _unexpected(name: str) -> Diagnostic:
         hint = "Save the spreadsheet as CSV (`;`-separated, UTF-8) and zip the CSV instead."
     elif name.startswith(SMS_FOLDER) and "/" in name[len(SMS_FOLDER) :]:
         hint = "Data files sit directly in `sms/`, not in a subfolder; remove the subfolder."
-    return diagnostic("SMS209", f"{name} is not a data file of this archive.", hint=hint, file=name)
+    return diagnostic(ARCHIVE_UNEXPECTED_ENTRY, f"{name} is not a data file of this archive.", hint=hint, file=name)
 
 
 def _misplaced(name: str, data_in_sms: bool) -> Diagnostic:
@@ -341,7 +361,7 @@ def _misplaced(name: str, data_in_sms: bool) -> Diagnostic:
     folders = name.split("/")[:-1]
     if not folders:
         return diagnostic(
-            "SMS207",
+            ARCHIVE_NO_SMS_FOLDER,
             f"{name} is at the archive's root, not in the folder `sms`.",
             file=name,
             hint="Zip the folder, not its content: `zip -r archive.zip sms` (Windows: right-click the "
@@ -349,7 +369,7 @@ def _misplaced(name: str, data_in_sms: bool) -> Diagnostic:
         )
     if folders[0].lower() == "sms" and folders[0] != "sms":
         return diagnostic(
-            "SMS207",
+            ARCHIVE_NO_SMS_FOLDER,
             f"{name} is in the folder `{folders[0]}/`; the folder must be named `sms` in lower case.",
             hint="Rename the folder to `sms` and zip it again.",
             file=name,
@@ -357,13 +377,13 @@ def _misplaced(name: str, data_in_sms: bool) -> Diagnostic:
     if "sms" in folders:
         outer = "/".join(folders[: folders.index("sms")])
         return diagnostic(
-            "SMS207",
+            ARCHIVE_NO_SMS_FOLDER,
             f"{name} is in `{outer}/sms/`; the folder `sms` must be at the archive's root.",
             hint=f"Zip the `sms` folder itself, not the folder `{outer}` that contains it.",
             file=name,
         )
     return diagnostic(
-        "SMS207",
+        ARCHIVE_NO_SMS_FOLDER,
         f"{name} is in `{'/'.join(folders)}/`, not in the folder `sms`.",
         hint="Put the data files into a folder named `sms` and zip that folder.",
         file=name,
@@ -383,7 +403,9 @@ def _mode_problem(mode: ArchiveMode, names: str, account: Account) -> list[Diagn
     )
     return [
         diagnostic(
-            "SMS219", f"This is {what}, but the account {account.login!r} is set up for {account.mode} mode.", hint=hint
+            ARCHIVE_MODE_NOT_ALLOWED,
+            f"This is {what}, but the account {account.login!r} is set up for {account.mode} mode.",
+            hint=hint,
         )
     ]
 
@@ -409,7 +431,7 @@ def assign_roles(
             if base != base.lower():
                 problems.append(
                     diagnostic(
-                        "SMS221",
+                        ARCHIVE_DATA_FILE_NAME_CASE,
                         f"{name} is named {base!r}; the document names it exactly {base.lower()!r}.",
                         hint=f"Rename it to `{base.lower()}`, lower case.",
                         file=name,
@@ -424,7 +446,7 @@ def assign_roles(
     problems.extend(_misplaced(n, bool(pair or plain)) for n in names if n not in in_sms)
     shown = ", ".join([*pair.values(), *plain])
     if pair and plain:
-        problems.append(diagnostic("SMS214", f"The archive holds both template and plain files: {shown}."))
+        problems.append(diagnostic(ARCHIVE_MIXED_MODES, f"The archive holds both template and plain files: {shown}."))
     if len(pair) == 1:
         ((present, name),) = pair.items()
         missing = TEMPLATE if present == CONTACTS else CONTACTS
@@ -435,15 +457,22 @@ def assign_roles(
                 "name the one data file otherwise, e.g. `sms/list.csv`."
             )
         problems.append(
-            diagnostic("SMS218", f"The archive holds sms/{present} but no sms/{missing}.", hint=hint, file=name)
+            diagnostic(
+                ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+                f"The archive holds sms/{present} but no sms/{missing}.",
+                hint=hint,
+                file=name,
+            )
         )
     if len(plain) > 1 and not pair:
-        problems.append(diagnostic("SMS217", f"The folder `sms` holds {len(plain)} plain files: {shown}."))
+        problems.append(
+            diagnostic(ARCHIVE_SEVERAL_PLAIN_FILES, f"The folder `sms` holds {len(plain)} plain files: {shown}.")
+        )
     if not pair and not plain:
-        if not any(p.code == "SMS207" for p in problems):
+        if not any(p.code == ARCHIVE_NO_SMS_FOLDER.code for p in problems):
             problems.append(
                 diagnostic(
-                    "SMS215",
+                    ARCHIVE_NO_DATA_FILE,
                     "The folder `sms` holds no `.csv` or `.txt` file."
                     if sms_folder or in_sms
                     else "The archive has no folder `sms` with a `.csv` or `.txt` file.",

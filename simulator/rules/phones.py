@@ -38,7 +38,18 @@ from typing import Any
 import phonenumbers
 from phonenumbers import PhoneMetadata, phonenumberutil
 
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    PHONE_EMPTY,
+    PHONE_FORMATTING,
+    PHONE_INVALID,
+    PHONE_LEADING_8,
+    PHONE_LEADING_PLUS,
+    PHONE_NOT_DIGITS,
+    PHONE_SCIENTIFIC_NOTATION,
+    REGISTRY,
+    Diagnostic,
+    diagnostic,
+)
 
 __all__ = [
     "QUICK",
@@ -390,18 +401,18 @@ def phone_problem(raw: str) -> str | None:
     if raw.isascii() and raw.isdigit():
         if _valid_digits(raw):
             return None
-        return "SMS503" if _leading_8_fix(raw) is not None else "SMS506"
+        return PHONE_LEADING_8.code if _leading_8_fix(raw) is not None else PHONE_INVALID.code
     value = raw.strip()
     if not value:
-        return "SMS501"
+        return PHONE_EMPTY.code
     if _SCIENTIFIC.fullmatch(value):
-        return "SMS504"
+        return PHONE_SCIENTIFIC_NOTATION.code
     if value[0] in "+\uff0b":
-        return "SMS502"
+        return PHONE_LEADING_PLUS.code
     bare = _FORMATTING.sub("", value)
     if bare and _ascii_digits(bare):
-        return "SMS505"
-    return "SMS507"
+        return PHONE_FORMATTING.code
+    return PHONE_NOT_DIGITS.code
 
 
 def _leading_8_fix(digits: str) -> str | None:
@@ -453,13 +464,17 @@ def phone_message(raw: str, code: str) -> str:
     """The diagnostic's message for ``raw``, naming the value seen."""
     shown = _shown(raw)
     messages = {
-        "SMS501": "the phone number is empty; the row is not sent",
-        "SMS502": f"phone `{shown}` starts with `+`; only digits are accepted; the row is not sent",
-        "SMS503": f"phone `{shown}` starts with the Russian trunk prefix 8; the row is not sent",
-        "SMS504": f"phone `{shown}` is in Excel's scientific notation; the row is not sent",
-        "SMS505": f"phone `{shown}` contains formatting (spaces, brackets, dashes or dots); the row is not sent",
-        "SMS506": f"phone `{shown}` is not a valid number in international format; the row is not sent",
-        "SMS507": f"phone `{shown}` contains letters or other characters that are not digits; the row is not sent",
+        PHONE_EMPTY.code: "the phone number is empty; the row is not sent",
+        PHONE_LEADING_PLUS.code: f"phone `{shown}` starts with `+`; only digits are accepted; the row is not sent",
+        PHONE_LEADING_8.code: f"phone `{shown}` starts with the Russian trunk prefix 8; the row is not sent",
+        PHONE_SCIENTIFIC_NOTATION.code: f"phone `{shown}` is in Excel's scientific notation; the row is not sent",
+        PHONE_FORMATTING.code: (
+            f"phone `{shown}` contains formatting (spaces, brackets, dashes or dots); the row is not sent"
+        ),
+        PHONE_INVALID.code: f"phone `{shown}` is not a valid number in international format; the row is not sent",
+        PHONE_NOT_DIGITS.code: (
+            f"phone `{shown}` contains letters or other characters that are not digits; the row is not sent"
+        ),
     }
     return messages[code]
 
@@ -467,9 +482,9 @@ def phone_message(raw: str, code: str) -> str:
 def phone_hint(raw: str, code: str) -> str:
     """A hint for ``raw`` that names the corrected value wherever it can be derived."""
     value = raw.strip()
-    if code == "SMS501":
+    if code == PHONE_EMPTY.code:
         return "Fill the phone column with the recipient's number, for example `79031234567`, or drop the row."
-    if code == "SMS504":
+    if code == PHONE_SCIENTIFIC_NOTATION.code:
         scientific = _scientific_value(value)
         if scientific is not None and scientific[1]:
             return (
@@ -480,17 +495,17 @@ def phone_hint(raw: str, code: str) -> str:
             "Excel kept only the first digits of the number, the rest are lost; format the column as "
             "Text and export the numbers again from the source."
         )
-    if code == "SMS503":
+    if code == PHONE_LEADING_8.code:
         return f"Replace the leading 8 with the country code 7: did you mean `{_leading_8_fix(value)}`?"
-    if code in ("SMS502", "SMS505"):
+    if code in (PHONE_LEADING_PLUS.code, PHONE_FORMATTING.code):
         bare = _FORMATTING.sub("", value.lstrip("+\uff0b"))
-        what = "Drop the `+`" if code == "SMS502" else "Write the number as digits only"
+        what = "Drop the `+`" if code == PHONE_LEADING_PLUS.code else "Write the number as digits only"
         repaired = _repair(bare) if _ascii_digits(bare) else None
         if repaired is None:
             return f"{what}, country code first, for example `79031234567`; `{_shown(bare)}` is not valid either."
         fixed, fix = repaired
         return f"{what}{' and ' + fix if fix else ''}: did you mean `{fixed}`?"
-    if code == "SMS506":
+    if code == PHONE_INVALID.code:
         repaired = _repair(value)
         if repaired is not None and repaired[1]:
             return f"{repaired[1].capitalize()}: did you mean `{repaired[0]}`?"
@@ -498,7 +513,7 @@ def phone_hint(raw: str, code: str) -> str:
             "Check the number: country code + network code + number, for example `79031234567`; the "
             "country code, the network code or the length is wrong."
         )
-    if code == "SMS507":
+    if code == PHONE_NOT_DIGITS.code:
         return (
             "Check that the phone column holds numbers only and that the header matches the data: "
             "a name or a date in the phone column usually means the columns are shifted."
@@ -513,4 +528,6 @@ def phone_diagnostic(
     code = phone_problem(raw)
     if code is None:
         return None
-    return diagnostic(code, phone_message(raw, code), hint=phone_hint(raw, code), file=file, line=line, column=column)
+    return diagnostic(
+        REGISTRY[code], phone_message(raw, code), hint=phone_hint(raw, code), file=file, line=line, column=column
+    )

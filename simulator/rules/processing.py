@@ -39,7 +39,34 @@ from typing import BinaryIO
 
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.rules.archive import ArchiveDefect, DataFile, Layout, Source, ZipArchive
-from smsftp.simulator.rules.diagnostics import REGISTRY, Diagnostic, Severity, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    ARCHIVE_EMPTY,
+    ARCHIVE_ENTRY_CORRUPT,
+    ARCHIVE_NO_DATA_FILE,
+    ARCHIVE_NOT_ZIP,
+    ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+    ARCHIVE_TRUNCATED,
+    CONTACTS_NO_ROWS,
+    CSV_EMPTY_FILE,
+    CSV_ROW_FIELD_COUNT,
+    CSV_WRONG_DELIMITER,
+    DUPLICATE_CHECK_LIMIT,
+    DUPLICATE_PHONE,
+    LOCALTIME_WITHOUT_SENDDATE,
+    MESSAGE_EMPTY,
+    MESSAGE_TOO_LONG,
+    PLAIN_EXTRA_COLUMNS,
+    PLAIN_HEADER_UNEXPECTED,
+    PLAIN_TEXT_MISSING,
+    PLAIN_TEXT_UNQUOTED_SEPARATOR,
+    REGISTRY,
+    ROW_REJECTS_ARCHIVE,
+    UPLOAD_ASCII_MODE,
+    UPLOAD_INCOMPLETE,
+    Diagnostic,
+    Severity,
+    diagnostic,
+)
 from smsftp.simulator.rules.instants import utc
 from smsftp.simulator.rules.naming import check_archive_name
 from smsftp.simulator.rules.outcome import ArchiveMode, ArchiveResult, Message, Status, UploadFacts
@@ -87,8 +114,12 @@ bits, which no calling plan reaches today); the instants are microseconds since 
 epoch, UTC (``schedule.instant`` makes a datetime of one); the encoding is bits per character
 (``segments.BITS``).  The sender is the run's, ``ArchiveRun.sender``."""
 CONTACTS_OPTIONAL = ("senddate",)
-_CORRUPT = frozenset({"SMS201", "SMS203", "SMS206"})  # what an ASCII-mode upload does to a zip (Q27)
-_CUT_OFF = frozenset({"SMS201", "SMS202", "SMS203", "SMS206"})  # what a half-written file looks like (Q22)
+_CORRUPT = frozenset(
+    {ARCHIVE_NOT_ZIP.code, ARCHIVE_TRUNCATED.code, ARCHIVE_ENTRY_CORRUPT.code}
+)  # what an ASCII-mode upload does to a zip (Q27)
+_CUT_OFF = frozenset(
+    {ARCHIVE_NOT_ZIP.code, ARCHIVE_EMPTY.code, ARCHIVE_TRUNCATED.code, ARCHIVE_ENTRY_CORRUPT.code}
+)  # what a half-written file looks like (Q22)
 
 
 class DiagnosticLog:
@@ -136,7 +167,9 @@ class DiagnosticLog:
             column = None
             if table is not None and line is not None and field is not None:
                 line, column = table.locate(line, field)
-            self.add(diagnostic(code, message, hint=hint, file=file, line=line, column=column), archive_level=False)
+            self.add(
+                diagnostic(REGISTRY[code], message, hint=hint, file=file, line=line, column=column), archive_level=False
+            )
 
         return report
 
@@ -147,7 +180,7 @@ class DiagnosticLog:
                 rule = REGISTRY[code]
                 self.items.append(
                     diagnostic(
-                        code,
+                        rule,
                         f"{n - self.cap:,} more {code} ({rule.name}) like the above; only the first "
                         f"{self.cap} are listed ({n:,} in all).",
                     )
@@ -303,7 +336,7 @@ class ArchiveRun:
         if layout is not None and self.rejected_rows and account.reject_archive_on_bad_row:
             log.add(
                 diagnostic(
-                    "SMS416",
+                    ROW_REJECTS_ARCHIVE,
                     f"{self.rejected_rows:,} row(s) were rejected, and account "
                     f"{account.login!r} rejects the whole archive when any row is bad.",
                 )
@@ -323,7 +356,7 @@ class ArchiveRun:
         if upload.transfer_type == "A" and codes & _CORRUPT:
             lead.append(
                 diagnostic(
-                    "SMS801",
+                    UPLOAD_ASCII_MODE,
                     "The archive was uploaded in ASCII mode (TYPE A), which rewrote its "
                     "line-end bytes; that is why it is corrupt.",
                 )
@@ -331,7 +364,7 @@ class ArchiveRun:
         if not upload.complete and codes & _CUT_OFF:
             lead.append(
                 diagnostic(
-                    "SMS802",
+                    UPLOAD_INCOMPLETE,
                     "The archive was taken while its upload was still in progress; that is why it is incomplete.",
                 )
             )
@@ -348,7 +381,7 @@ class ArchiveRun:
     def _template(self, archive: ZipArchive, layout: Layout, size: int) -> Iterator[list[MessageRow]]:
         log, account = self._log, self.account
         if layout.template is None or layout.contacts is None:  # inspect() reports this; belt and braces
-            log.add(diagnostic("SMS218"))
+            log.add(diagnostic(ARCHIVE_TEMPLATE_PAIR_INCOMPLETE))
             return
         settings = None
         stream, tcsv = self._open_csv(archive, layout.template)
@@ -413,7 +446,7 @@ class ArchiveRun:
         if settings is not None and settings.localtime and settings.senddate is None and not dated:
             log.add(
                 diagnostic(
-                    "SMS409",
+                    LOCALTIME_WITHOUT_SENDDATE,
                     "`localtime=1` has no effect: no send date is given in template.csv "
                     "or in any contact, so every message goes out at once.",
                     file="sms/template.csv",
@@ -421,7 +454,11 @@ class ArchiveRun:
                 )
             )
         if not self.data_rows:
-            log.add(diagnostic("SMS410", "contacts.csv has a header but no recipients.", file=file, line=header.line))
+            log.add(
+                diagnostic(
+                    CONTACTS_NO_ROWS, "contacts.csv has a header but no recipients.", file=file, line=header.line
+                )
+            )
 
     def _rows(
         self,
@@ -551,19 +588,21 @@ class ArchiveRun:
         return dated
 
     def _duplicate(self, report: Reporter, phone: str, repeats: Repeats, number: int, line: int, field: int) -> None:
-        if self._log.room("SMS414"):
+        if self._log.room(DUPLICATE_PHONE.code):
             first = repeats.first_line(number)
             where = f"the row on line {first}" if first is not None else "an earlier row"
-            report("SMS414", f"Phone {phone} was already in {where}; both are sent.", line=line, field=field)
+            report(
+                DUPLICATE_PHONE.code, f"Phone {phone} was already in {where}; both are sent.", line=line, field=field
+            )
         else:
-            self._log.skip("SMS414")
+            self._log.skip(DUPLICATE_PHONE.code)
 
     def _limit_reached(self, line: int, file: str) -> None:
         """Past the duplicate-check limit (Q26): numbers already seen are still found, new ones not kept."""
         limit = self.account.duplicate_check_limit
         self._log.add(
             diagnostic(
-                "SMS415",
+                DUPLICATE_CHECK_LIMIT,
                 f"The check for repeated phone numbers stopped at {limit:,} distinct numbers "
                 f"(line {line}); repeats of later numbers are not reported.",
                 file=file,
@@ -580,7 +619,7 @@ class ArchiveRun:
         message = phone_message(phone, code)
         log.add(
             diagnostic(
-                code,
+                REGISTRY[code],
                 message[:1].upper() + message[1:] + ".",
                 hint=phone_hint(phone, code),
                 file=table.file,
@@ -593,13 +632,13 @@ class ArchiveRun:
     def _bad_text(self, report: Reporter, text: str, parts: int, line: int) -> None:
         if parts > self.account.max_parts:
             report(
-                "SMS405",
+                MESSAGE_TOO_LONG.code,
                 f"The message takes {parts} SMS parts ({len(text):,} characters); the cap is "
                 f"{self.account.max_parts}. The row is not sent.",
                 line=line,
             )
         else:
-            report("SMS404", "The message is empty after substitution; the row is not sent.", line=line)
+            report(MESSAGE_EMPTY.code, "The message is empty after substitution; the row is not sent.", line=line)
 
     # -- plain mode ----------------------------------------------------------------------
     def _plain(self, archive: ZipArchive, layout: Layout, size: int) -> Iterator[list[MessageRow]]:
@@ -607,7 +646,7 @@ class ArchiveRun:
         sender, found = default_sender_problems(self.account)
         log.extend(found)
         if layout.plain is None:  # inspect() reports this; belt and braces
-            log.add(diagnostic("SMS215"))
+            log.add(diagnostic(ARCHIVE_NO_DATA_FILE))
             return
         self.sender = sender or ""
         stream, table = self._open_csv(archive, layout.plain)
@@ -623,7 +662,7 @@ class ArchiveRun:
         first = table.next_record(skip_blank=False)
         log.extend(table.diagnostics)
         if first is None:
-            log.add(diagnostic("SMS310", "The file is empty: it has no header line.", file=file))
+            log.add(diagnostic(CSV_EMPTY_FILE, "The file is empty: it has no header line.", file=file))
             return None
         line, head = first
         names = [h.strip().casefold() for h in head]
@@ -631,7 +670,7 @@ class ArchiveRun:
             if len(names) > 2:
                 log.add(
                     diagnostic(
-                        "SMS417",
+                        PLAIN_EXTRA_COLUMNS,
                         f"The header names {len(names)} columns ({';'.join(h.strip() for h in head)}); "
                         "plain mode reads only TELRN_LONG and TEXT, the other columns are ignored.",
                         file=file,
@@ -645,7 +684,7 @@ class ArchiveRun:
                 if parts[:2] == ["telrn_long", "text"]:
                     log.add(
                         diagnostic(
-                            "SMS304",
+                            CSV_WRONG_DELIMITER,
                             f"The header {head[0].strip()!r} is separated by {label}, not `;`.",
                             file=file,
                             line=line,
@@ -657,7 +696,7 @@ class ArchiveRun:
         shown = shown if len(shown) <= 60 else shown[:60] + "…"
         log.add(
             diagnostic(
-                "SMS411",
+                PLAIN_HEADER_UNEXPECTED,
                 f"The first line {shown!r} does not look like `TELRN_LONG;TEXT`; it was "
                 "skipped as the header all the same.",
                 file=file,
@@ -698,12 +737,12 @@ class ArchiveRun:
                 elif n == 1:
                     rejected += 1
                     emit = emit and not strict
-                    report("SMS413", "The line has no TEXT field; the row is not sent.", line=start)
+                    report(PLAIN_TEXT_MISSING.code, "The line has no TEXT field; the row is not sent.", line=start)
                     continue
                 elif width == 2:
                     phone, text = fields[0], ";".join(fields[1:])
                     report(
-                        "SMS412",
+                        PLAIN_TEXT_UNQUOTED_SEPARATOR.code,
                         f"TEXT holds {n - 2} unquoted `;`; the {n - 1} fields after the number were "
                         "joined back with `;`.",
                         line=start,
@@ -713,7 +752,10 @@ class ArchiveRun:
                     phone, text = fields[0], fields[1]
                     if n > width:
                         report(
-                            "SMS309", f"The record has {n} fields; the header names {width}.", line=start, field=width
+                            CSV_ROW_FIELD_COUNT.code,
+                            f"The record has {n} fields; the header names {width}.",
+                            line=start,
+                            field=width,
                         )
                 try:
                     matched = quick[phone[:3]](phone)
@@ -774,7 +816,10 @@ class ArchiveRun:
         if not count + rejected:
             log.add(
                 diagnostic(
-                    "SMS410", "The plain file has a header line but no recipients.", file=table.file, line=header_line
+                    CONTACTS_NO_ROWS,
+                    "The plain file has a header line but no recipients.",
+                    file=table.file,
+                    line=header_line,
                 )
             )
 

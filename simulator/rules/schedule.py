@@ -27,7 +27,16 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    SENDDATE_INVALID,
+    SENDDATE_PAST,
+    TIMEZONE_AMBIGUOUS,
+    TIMEZONE_UNKNOWN,
+    VALIDITY_INVALID,
+    VALIDITY_OUT_OF_RANGE,
+    Diagnostic,
+    diagnostic,
+)
 from smsftp.simulator.rules.instants import utc
 from smsftp.simulator.rules.textio import Reporter, Where
 
@@ -117,13 +126,13 @@ def parse_validity(
         return account.validity, []
     if not _digits(value) or int(value) < 1:
         return None, [
-            diagnostic("SMS406", f"validity {value!r} is not a whole number of minutes of at least 1.", **where)
+            diagnostic(VALIDITY_INVALID, f"validity {value!r} is not a whole number of minutes of at least 1.", **where)
         ]
     minutes = int(value)
     if minutes > account.validity_cap:
         return None, [
             diagnostic(
-                "SMS407",
+                VALIDITY_OUT_OF_RANGE,
                 f"validity {minutes} minutes is above the cap of {account.validity_cap} minutes.",
                 hint=f"Use at most {account.validity_cap} minutes ({account.validity_cap / 1440:g} days).",
                 **where,
@@ -229,7 +238,7 @@ class Schedule:
             return
         self._template_past_told = True
         self._template_report(
-            "SMS602",
+            SENDDATE_PAST.code,
             f"The template's senddate {local:%Y-%m-%dT%H:%M:%S} ({zone.key}) is before the processing "
             f"time {self.at:%Y-%m-%dT%H:%M:%SZ}; its messages are sent at once.",
         )
@@ -253,7 +262,7 @@ class Schedule:
             return self._zone(zones[0])
         report = self._report
         if report is not None:
-            code = "SMS508" if zones else "SMS509"
+            code = TIMEZONE_AMBIGUOUS.code if zones else TIMEZONE_UNKNOWN.code
             if self._room is not None and not self._room(code):
                 report(code, line=line)  # counted, not kept: no message to write
             elif zones:
@@ -284,14 +293,16 @@ class Schedule:
             local = parsed[raw] = parse_senddate(raw)
         if local is None:
             if self._report is not None:
-                self._report("SMS601", senddate_message(raw) + " The row is not sent.", line=line, field=field)
+                self._report(
+                    SENDDATE_INVALID.code, senddate_message(raw) + " The row is not sent.", line=line, field=field
+                )
             return None
         zone = self.recipient_zone(phone, line) if self.localtime else self.zone
         send = self._to_utc(local, zone)
         if send < self._at_us:
             if self._report is not None:
                 self._report(
-                    "SMS602",
+                    SENDDATE_PAST.code,
                     f"senddate {local:%Y-%m-%dT%H:%M:%S} ({zone.key}) is before the "
                     f"processing time {self.at:%Y-%m-%dT%H:%M:%SZ}; the message is sent at once.",
                     line=line,

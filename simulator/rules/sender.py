@@ -13,7 +13,18 @@ sent under the right name.
 from __future__ import annotations
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    REGISTRY,
+    SENDER_APPROVAL_UNCHECKED,
+    SENDER_CASE_MISMATCH,
+    SENDER_INVALID_CHARACTERS,
+    SENDER_MISSING,
+    SENDER_NO_DEFAULT,
+    SENDER_NOT_APPROVED,
+    SENDER_TOO_LONG,
+    Diagnostic,
+    diagnostic,
+)
 from smsftp.simulator.rules.textio import Where
 
 MAX_NAME = 11
@@ -28,26 +39,26 @@ def _shown(value: str) -> str:
 def sender_shape_problem(value: str) -> tuple[str, str] | None:
     """(code, message) when ``value`` is not a possible sender at all; None when its shape is right."""
     if not value.strip():
-        return "SMS701", "`sourceaddress` is empty."
+        return SENDER_MISSING.code, "`sourceaddress` is empty."
     if value.isascii() and value.isdigit():
         if len(value) > MAX_DIGITS:
-            return "SMS702", (
+            return SENDER_TOO_LONG.code, (
                 f"The sender {_shown(value)!r} has {len(value)} digits; a numeric sender has at most {MAX_DIGITS}."
             )
         return None
     bad = sorted({c for c in value if c not in _NAME_CHARS})
     if bad:
         shown = " ".join(repr(c) for c in bad[:8])
-        return "SMS703", (
+        return SENDER_INVALID_CHARACTERS.code, (
             f"The sender {_shown(value)!r} has characters other than Latin letters, digits, `-`, "
             f"`.` and space: {shown}."
         )
     if not any(c.isalpha() for c in value):
-        return "SMS703", (
+        return SENDER_INVALID_CHARACTERS.code, (
             f"The sender {_shown(value)!r} is neither a name with a Latin letter nor a number of digits only."
         )
     if len(value) > MAX_NAME:
-        return "SMS702", (
+        return SENDER_TOO_LONG.code, (
             f"The sender {_shown(value)!r} has {len(value)} characters; a letter sender has at most {MAX_NAME}."
         )
     return None
@@ -66,13 +77,17 @@ def sender_problems(
     if shape is not None:
         code, message = shape
         hint = None
-        if code == "SMS703" and value.strip() != value and sender_shape_problem(value.strip()) is None:
+        if (
+            code == SENDER_INVALID_CHARACTERS.code
+            and value.strip() != value
+            and sender_shape_problem(value.strip()) is None
+        ):
             hint = "Remove the spaces around the sender."
-        return [diagnostic(code, message, hint=hint, **where)]
+        return [diagnostic(REGISTRY[code], message, hint=hint, **where)]
     if not account.senders_known:
         return [
             diagnostic(
-                "SMS705",
+                SENDER_APPROVAL_UNCHECKED,
                 f"The sender {value!r} could not be checked against the account's approved senders: "
                 "none are known here.",
                 **where,
@@ -84,7 +99,7 @@ def sender_problems(
     if twins:
         return [
             diagnostic(
-                "SMS706",
+                SENDER_CASE_MISMATCH,
                 f"The sender {value!r} differs from the approved sender {twins[0]!r} only by letter case.",
                 hint=f"Write the sender exactly as approved: {twins[0]!r}.",
                 **where,
@@ -101,7 +116,12 @@ def sender_problems(
     else:
         hint = "The account has no approved senders yet: request one in the cabinet."
     return [
-        diagnostic("SMS704", f"The sender {value!r} is not approved for account {account.login!r}.", hint=hint, **where)
+        diagnostic(
+            SENDER_NOT_APPROVED,
+            f"The sender {value!r} is not approved for account {account.login!r}.",
+            hint=hint,
+            **where,
+        )
     ]
 
 
@@ -110,5 +130,5 @@ def default_sender_problems(account: Account) -> tuple[str | None, list[Diagnost
     if account.default_sender:
         return account.default_sender, []
     return None, [
-        diagnostic("SMS707", f"Account {account.login!r} has no default sender, which a plain archive needs.")
+        diagnostic(SENDER_NO_DEFAULT, f"Account {account.login!r} has no default sender, which a plain archive needs.")
     ]

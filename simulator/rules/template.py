@@ -28,7 +28,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    CSV_MISSING_COLUMN,
+    CSV_UNKNOWN_COLUMN,
+    LOCALTIME_INVALID,
+    SENDDATE_IN_TEMPLATE_INVALID,
+    TEMPLATE_MESSAGE_MISSING,
+    TEMPLATE_ROW_COUNT,
+    TEMPLATE_UNKNOWN_FIELD,
+    Diagnostic,
+    diagnostic,
+)
 from smsftp.simulator.rules.schedule import parse_localtime, parse_senddate, parse_validity, senddate_message
 from smsftp.simulator.rules.sender import sender_problems
 from smsftp.simulator.rules.textio import CsvFile, Header, Where
@@ -148,7 +158,7 @@ def compile_template(
             )
             diags.append(
                 diagnostic(
-                    "SMS403",
+                    TEMPLATE_UNKNOWN_FIELD,
                     f"The field #{text}# names no column of contacts.csv; it is replaced by an empty string.",
                     hint=hint,
                     file=file,
@@ -183,7 +193,7 @@ def check_columns(
         if near is not None:
             diags.append(
                 diagnostic(
-                    "SMS305",
+                    CSV_MISSING_COLUMN,
                     f"The required column {want!r} is missing; the header has {near!r}, which differs "
                     "only by letter case.",
                     hint=f"Column names are case-sensitive: rename {near!r} to {want!r}.",
@@ -195,7 +205,7 @@ def check_columns(
             listed = "; ".join(names) or "no names"
             diags.append(
                 diagnostic(
-                    "SMS305",
+                    CSV_MISSING_COLUMN,
                     f"The required column {want!r} is missing (the header is {listed!r}).",
                     file=file,
                     line=header.line,
@@ -216,7 +226,9 @@ def check_columns(
             )
         else:
             message = f"The column {name!r} is not a standard column; it is kept and may be used as #{name}#."
-        diags.append(diagnostic("SMS307", message, file=file, line=header.line, column=header.columns[i] or None))
+        diags.append(
+            diagnostic(CSV_UNKNOWN_COLUMN, message, file=file, line=header.line, column=header.columns[i] or None)
+        )
     return diags
 
 
@@ -263,7 +275,7 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
         return None, [
             *diags,
             diagnostic(
-                "SMS401",
+                TEMPLATE_ROW_COUNT,
                 f"template.csv holds {what}; it must hold exactly one.",
                 file=file,
                 line=rows[1][0] if count > 1 else header.line,
@@ -281,7 +293,7 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
 
     message = value("message")
     if not message.strip():
-        diags.append(diagnostic("SMS402", "The template's `message` is empty.", **where("message")))
+        diags.append(diagnostic(TEMPLATE_MESSAGE_MISSING, "The template's `message` is empty.", **where("message")))
     sender = value("sourceaddress")
     diags += sender_problems(sender, account, **where("sourceaddress"))
     validity: int | None = account.validity
@@ -294,13 +306,19 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
         senddate = parse_senddate(raw_date)
         if senddate is None:
             diags.append(
-                diagnostic("SMS603", senddate_message(raw_date) + " No message can be scheduled.", **where("senddate"))
+                diagnostic(
+                    SENDDATE_IN_TEMPLATE_INVALID,
+                    senddate_message(raw_date) + " No message can be scheduled.",
+                    **where("senddate"),
+                )
             )
     localtime = parse_localtime(value("localtime"))
     if localtime is None:
         diags.append(
             diagnostic(
-                "SMS408", f"localtime {value('localtime')!r} is neither `1`, `0` nor empty.", **where("localtime")
+                LOCALTIME_INVALID,
+                f"localtime {value('localtime')!r} is neither `1`, `0` nor empty.",
+                **where("localtime"),
             )
         )
     settings = TemplateSettings(

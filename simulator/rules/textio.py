@@ -29,7 +29,19 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import BinaryIO, Protocol, TypedDict
 
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    CSV_COLUMN_NAME_SPACES,
+    CSV_DUPLICATE_COLUMN,
+    CSV_EMPTY_FILE,
+    CSV_LINE_TOO_LONG,
+    CSV_ROW_FIELD_COUNT,
+    CSV_UNTERMINATED_QUOTE,
+    CSV_WRONG_DELIMITER,
+    ENCODING_BOM_STRIPPED,
+    ENCODING_INVALID_BYTES,
+    Diagnostic,
+    diagnostic,
+)
 
 # Small chunks keep the decoded text, its StringIO copy (4 bytes a character) and the three chunks
 # kept for diagnostics to a few hundred kilobytes; 32 KiB reads as fast as 256 KiB did.
@@ -184,7 +196,7 @@ class TextSource:
             )
             self.diagnostics.append(
                 diagnostic(
-                    "SMS301",
+                    ENCODING_BOM_STRIPPED,
                     "The file starts with a UTF-8 byte-order mark (EF BB BF); it was stripped." + note,
                     file=self.file,
                     line=1,
@@ -199,7 +211,7 @@ class TextSource:
         except LookupError:
             raise TextError(
                 diagnostic(
-                    "SMS302",
+                    ENCODING_INVALID_BYTES,
                     f"The account's encoding {encoding!r} is not known.",
                     hint="Set the account's encoding to a known codec such as utf-8 or cp1251.",
                     file=self.file,
@@ -236,7 +248,7 @@ class TextSource:
                 line = self._taken() + 1
                 raise TextError(
                     diagnostic(
-                        "SMS311",
+                        CSV_LINE_TOO_LONG,
                         f"Line {line} is longer than {MAX_LINE_CHARS:,} characters; the file was not read further.",
                         file=self.file,
                         line=line,
@@ -254,7 +266,7 @@ class TextSource:
         line, column = self._taken() + 1, len(before) - end
         raise TextError(
             diagnostic(
-                "SMS302",
+                ENCODING_INVALID_BYTES,
                 code_message.format(line=line, column=column),
                 hint=hint,
                 file=self.file,
@@ -441,7 +453,7 @@ class CsvFile:
             return None
         if report is not None:
             report(
-                "SMS309",
+                CSV_ROW_FIELD_COUNT.code,
                 f"The record has {n} field{'s' if n != 1 else ''}; the header names {width}.",
                 line=start,
                 field=width if n > width else None,
@@ -469,7 +481,7 @@ class CsvFile:
         if open_quote:
             raise TextError(
                 diagnostic(
-                    "SMS303",
+                    CSV_UNTERMINATED_QUOTE,
                     f"A quoted field that starts in the record on line {self.last_start} is never "
                     "closed; everything after it up to the end of the file was read as that field.",
                     file=self.file,
@@ -482,14 +494,14 @@ class CsvFile:
         lines = self.source.window(start)
         if lines and '"' in lines[0]:
             return diagnostic(
-                "SMS303",
+                CSV_UNTERMINATED_QUOTE,
                 f"A quoted field that starts in the record on line {start} runs on for more than "
                 f"{csv.field_size_limit():,} characters; its closing quote is most likely missing.",
                 file=self.file,
                 line=start,
             )
         return diagnostic(
-            "SMS311",
+            CSV_LINE_TOO_LONG,
             f"A field in the record on line {start} is longer than {csv.field_size_limit():,} characters ({exc}).",
             file=self.file,
             line=start,
@@ -513,7 +525,7 @@ class CsvFile:
         """
         found = self.next_record()
         if found is None:
-            return None, [diagnostic("SMS310", "The file is empty: it has no header line.", file=self.file)]
+            return None, [diagnostic(CSV_EMPTY_FILE, "The file is empty: it has no header line.", file=self.file)]
         line, raw = found
         diags: list[Diagnostic] = []
         if len(raw) == 1:
@@ -521,7 +533,7 @@ class CsvFile:
                 if sep in raw[0]:
                     return None, [
                         diagnostic(
-                            "SMS304",
+                            CSV_WRONG_DELIMITER,
                             f"The header {raw[0].strip()!r} has no `;` but is separated by {label}.",
                             file=self.file,
                             line=line,
@@ -537,7 +549,7 @@ class CsvFile:
             if name != value:
                 diags.append(
                     diagnostic(
-                        "SMS308",
+                        CSV_COLUMN_NAME_SPACES,
                         f"The column name {value!r} has surrounding spaces; read as {name!r}.",
                         file=self.file,
                         line=line,
@@ -547,7 +559,7 @@ class CsvFile:
             if name in names:
                 diags.append(
                     diagnostic(
-                        "SMS306",
+                        CSV_DUPLICATE_COLUMN,
                         f"The header names the column {name!r} twice (columns {names.index(name) + 1} "
                         f"and {i + 1}); the first is used.",
                         file=self.file,

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from phonenumbers.timezone import UNKNOWN_TIMEZONE
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import REGISTRY, TIMEZONE_AMBIGUOUS, TIMEZONE_UNKNOWN, Diagnostic, diagnostic
 from smsftp.simulator.rules.phones import national_number
 from smsftp.simulator.rules.regions import region_zones
 
@@ -318,7 +318,7 @@ class SendZone:
         """The info diagnostic for this choice, or None when the number settled the zone."""
         if self.code is None:
             return None
-        if self.code == "SMS508":
+        if self.code == TIMEZONE_AMBIGUOUS.code:
             more = len(self.candidates) - _NAMED
             shown = ", ".join(self.candidates[:_NAMED]) + (f" and {more} more" if more > 0 else "")
             message = (
@@ -330,7 +330,7 @@ class SendZone:
                 f"no time zone is known for phone `{self.phone}`; "
                 f"the send date was read in the client's time zone {self.zone.key}"
             )
-        return diagnostic(self.code, message, file=file, line=line, column=column)
+        return diagnostic(REGISTRY[self.code], message, file=file, line=line, column=column)
 
 
 def zone_for_send(phone: str, client_zone: ZoneInfo, resolver: ZoneResolver | None = None) -> SendZone:
@@ -340,5 +340,5 @@ def zone_for_send(phone: str, client_zone: ZoneInfo, resolver: ZoneResolver | No
         zone = _zone(zones[0])
         if zone is not None:
             return SendZone(zone, None, zones, phone)
-        return SendZone(client_zone, "SMS509", (), phone)
-    return SendZone(client_zone, "SMS508" if zones else "SMS509", zones, phone)
+        return SendZone(client_zone, TIMEZONE_UNKNOWN.code, (), phone)
+    return SendZone(client_zone, TIMEZONE_AMBIGUOUS.code if zones else TIMEZONE_UNKNOWN.code, zones, phone)

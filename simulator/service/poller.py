@@ -52,7 +52,16 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic, diagnostic
+from smsftp.simulator.rules.diagnostics import (
+    ARCHIVE_INTERNAL_ERROR,
+    UPLOAD_ABORTED,
+    UPLOAD_NO_TEMPORARY_NAME,
+    UPLOAD_NOT_ENCRYPTED,
+    UPLOAD_NOT_ZIP,
+    UPLOAD_REPEATED_NAME,
+    Diagnostic,
+    diagnostic,
+)
 from smsftp.simulator.rules.outcome import Status, UploadFacts
 from smsftp.simulator.service.clock import Clock, FrozenClock, real_monotonic
 from smsftp.simulator.service.journal import Journal, log_event, recover
@@ -240,7 +249,11 @@ class Poller:
             in_progress = self.journal.in_progress(login, entry.name)
             if not entry.name.endswith(ARCHIVE_EXTENSION):
                 if not in_progress and self.store.note(
-                    login, entry.name, "SMS803", f"{entry.name} is not a .zip archive; it was left alone.", at
+                    login,
+                    entry.name,
+                    UPLOAD_NOT_ZIP.code,
+                    f"{entry.name} is not a .zip archive; it was left alone.",
+                    at,
                 ):
                     log_event("not-zip", login=login, file=entry.name)
                 continue
@@ -304,7 +317,12 @@ class Poller:
                     None,
                     0,
                     0,
-                    [diagnostic("SMS222", f"The simulator failed while judging {c.name}: {type(exc).__name__}: {exc}")],
+                    [
+                        diagnostic(
+                            ARCHIVE_INTERNAL_ERROR,
+                            f"The simulator failed while judging {c.name}: {type(exc).__name__}: {exc}",
+                        )
+                    ],
                 )
             status, mode, count, rejected_rows, diagnostics = verdict
             diagnostics += self._upload_diagnostics(c, repeats)
@@ -368,7 +386,7 @@ class Poller:
         if repeats:
             found.append(
                 diagnostic(
-                    "SMS804",
+                    UPLOAD_REPEATED_NAME,
                     f"An archive named {c.name} was processed {repeats} time(s) before; it is processed again.",
                 )
             )
@@ -378,7 +396,7 @@ class Poller:
         if upload.state in ("aborted", "cut_off"):
             found.append(
                 diagnostic(
-                    "SMS807",
+                    UPLOAD_ABORTED,
                     f"The upload of {c.name} ended {upload.state.replace('_', ' ')} "
                     f"({upload.ending}) after {upload.size or 0:,} bytes.",
                 )
@@ -386,12 +404,12 @@ class Poller:
         if upload.temp_name is None:
             found.append(
                 diagnostic(
-                    "SMS805",
+                    UPLOAD_NO_TEMPORARY_NAME,
                     f"{c.name} was written directly under its final name ({upload.command} {upload.filename}).",
                 )
             )
         if not (upload.control_tls and upload.data_tls):
-            found.append(diagnostic("SMS806"))
+            found.append(diagnostic(UPLOAD_NOT_ENCRYPTED))
         return found
 
     def _crash(self, point: str) -> None:
