@@ -13,7 +13,7 @@ own fresh interpreter so that peak RSS belongs to one measurement:
      with str.format, executemany of (row, phone, text) into SQLite in one transaction
   C  reading only: zipfile + csv.reader, counting rows
 
-Targets (issue 2): A's rate at least 0.6 of B's (0.8 the ambition); A's peak RSS under
+Targets: A's rate at least 0.6 of B's (0.8 the ambition); A's peak RSS under
 2x C's and flat from 100,000 to 1,000,000 rows.  A separate, untimed pass proves that
 the fast phone validation agrees with phonenumbers on every number in the archive.
 With ``--repeat N`` the measures run interleaved N times and the median counts.

@@ -1,7 +1,7 @@
 """Benchmark of the service around the rules: FTP throughput, end-to-end latency, start-up.
 
 Three comparisons, each measured in the same run against its bare baseline
-(targets from issue 3 in brackets):
+(targets in brackets):
 
   upload     MB/s of ``ftplib.storbinary`` of one file into ``smsftp serve`` vs a bare
              pyftpdlib server script, both in their own process, plain FTP and FTPS

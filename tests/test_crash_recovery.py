@@ -7,6 +7,7 @@ the test then restarts it on the same state directory without the hook.
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import io
 import os
@@ -53,8 +54,10 @@ class Served:
 
 
 def _pump(stream: Any, lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
+    # The test closes the pipe once the process has ended: reading then stops, quietly.
+    with contextlib.suppress(ValueError, OSError):
+        for line in stream:
+            lines.put(line)
 
 
 @pytest.fixture
@@ -107,6 +110,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         if served.process.poll() is None:
             served.process.kill()
             served.process.wait(10)
+        assert served.process.stderr is not None
+        served.process.stderr.close()
 
 
 def _advance_expecting_death(served: Served) -> None:

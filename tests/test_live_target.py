@@ -11,6 +11,7 @@ plain FTP and FTPS, scheduled and immediate messages, a rejected archive).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -94,13 +95,15 @@ def _banner(process: subprocess.Popen[str], timeout: float) -> dict[str, str]:
 
     def read() -> None:
         assert process.stderr is not None
-        for line in process.stderr:
-            for key, pattern in patterns.items():
-                match = re.match(pattern, line)
-                if match and key not in found:
-                    found[key] = match.group(1)
-            if len(found) == len(patterns):
-                done.set()
+        # The fixture closes the pipe once the process has ended: reading then stops, quietly.
+        with contextlib.suppress(ValueError, OSError):
+            for line in process.stderr:
+                for key, pattern in patterns.items():
+                    match = re.match(pattern, line)
+                    if match and key not in found:
+                        found[key] = match.group(1)
+                if len(found) == len(patterns):
+                    done.set()
         done.set()
 
     threading.Thread(target=read, daemon=True).start()
@@ -143,6 +146,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
 
 
 def _numbers(cases: list[Case], login: str = "guest") -> frozenset[str]:

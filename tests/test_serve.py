@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import queue
 import re
@@ -31,8 +32,10 @@ class Served:
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
+    # The test closes the pipe once the process has ended: reading then stops, quietly.
+    with contextlib.suppress(ValueError, OSError):
+        for line in stream:
+            lines.put(line)
 
 
 @pytest.fixture
@@ -81,6 +84,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+        process.stderr.close()
 
 
 def test_r1_the_banner_names_the_cabinet_and_the_root_leads_there(served: Served) -> None:

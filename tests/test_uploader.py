@@ -248,7 +248,7 @@ def test_q22_held_upload_reset_is_incomplete_for_the_server(ftp_server: Server) 
     transcript = held.abort("reset")
     # Bare pyftpdlib cannot tell a reset data connection from the end of the file: it usually answers
     # 226 and calls on_file_received, sometimes 426 or neither hook (when QUIT wins the race).  Only the
-    # size shows the cut; the simulator's journal has to know better (issue 3, tests/test_journal.py).
+    # size shows the cut; the simulator's journal has to know better (tests/test_journal.py).
     deadline = time.monotonic() + 30
     while not (ftp_server.seen.event.is_set() or "QUIT" in ftp_server.seen.commands):
         assert time.monotonic() < deadline, ftp_server.seen

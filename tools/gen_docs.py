@@ -13,7 +13,6 @@ runs on (no absolute paths, no current time), so the check is stable.
 from __future__ import annotations
 
 import argparse
-import importlib
 import inspect
 import json
 import re
@@ -119,20 +118,11 @@ class CaseInfo:
     sim_only: str
 
 
-def load_cases() -> list[CaseInfo] | None:
-    """The conformance cases, read duck-typed so that docs never constrain the suite's own design.
+def load_cases() -> list[CaseInfo]:
+    """The conformance cases, as the pages show them."""
+    from smsftp.conformance.cases import all_cases
 
-    ``None`` when the conformance package has no cases yet.
-    """
-    try:
-        module = importlib.import_module("smsftp.conformance.cases")
-    except ImportError:
-        return None
-    source: Any = getattr(module, "all_cases", None)
-    raw: Any = source() if callable(source) else getattr(module, "CASES", None)
-    if raw is None:
-        return None
-    items: Iterable[Any] = raw.values() if isinstance(raw, Mapping) else raw
+    items: Iterable[Any] = all_cases()
     cases: list[CaseInfo] = []
     for case in items:
         statements = getattr(case, "statements", ())
@@ -175,9 +165,9 @@ def _describe_expectation(case: Any) -> str:
     return "; then ".join(parts)
 
 
-def cases_by_statement(cases: list[CaseInfo] | None) -> dict[str, list[str]]:
+def cases_by_statement(cases: list[CaseInfo]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
-    for case in cases or ():
+    for case in cases:
         for statement_id in case.statements:
             found[statement_id].append(case.id)
     return found
@@ -287,9 +277,8 @@ def render_rules() -> str:
     rules = rules_by_statement()
     cases = load_cases()
     by_case = cases_by_statement(cases)
-    source = "`smsftp.simulator.rules.statements`, `smsftp.simulator.rules.diagnostics.REGISTRY`"
-    if cases is not None:
-        source += " and `smsftp.conformance.cases`"
+    sources = ["smsftp.simulator.rules.statements", "smsftp.simulator.rules.diagnostics.REGISTRY"]
+    source = ", ".join(f"`{s}`" for s in sources) + " and `smsftp.conformance.cases`"
     out = [
         "# Rules, statement by statement",
         "",
@@ -376,9 +365,6 @@ def render_open_questions() -> str:
 def render_cases() -> str:
     cases = load_cases()
     out = ["# Conformance cases", "", BANNER.format(source="`smsftp.conformance.cases`"), ""]
-    if cases is None:
-        out += ["The conformance package defines no cases yet.", ""]
-        return "\n".join(out)
     probes = sum(c.informational for c in cases)
     out += [
         f"The conformance suite's {len(cases)} cases. Every case has a permanent id (a retired id is "
@@ -417,13 +403,10 @@ def render_cases() -> str:
 # --------------------------------------------------------------------------- CLI
 
 
-def _cli_root() -> click.Command | None:
-    try:
-        module = importlib.import_module("smsftp.simulator.cli")
-    except ImportError:
-        return None
-    root = getattr(module, "main", None)
-    return root if isinstance(root, click.Command) else None
+def _cli_root() -> click.Command:
+    from smsftp.simulator.cli import main
+
+    return main
 
 
 def _help_markdown(text: str) -> list[str]:
@@ -514,9 +497,6 @@ def _render_command(command: click.Command, ctx: click.Context, level: int) -> l
 def render_cli() -> str:
     out = ["# Command line", "", BANNER.format(source="the click group `smsftp.simulator.cli.main`"), ""]
     root = _cli_root()
-    if root is None:
-        out += ["The command line (`smsftp.simulator.cli`) is not available in this build.", ""]
-        return "\n".join(out)
     out += [
         "Every command and option of `smsftp`, generated from the command line itself. "
         "Every command also takes `-h`/`--help`. `serve` and `check` belong to the simulator; "
@@ -532,24 +512,13 @@ def render_cli() -> str:
 # --------------------------------------------------------------------------- HTTP API
 
 
-def load_openapi() -> dict[str, Any] | None:
+def load_openapi() -> dict[str, Any]:
     """The HTTP API's OpenAPI description, from an app built without starting any server."""
-    try:
-        api = importlib.import_module("smsftp.simulator.web.api")
-    except ImportError:
-        return None
-    create_app: Any = getattr(api, "create_app", None)
-    if create_app is None:
-        return None
-    params = inspect.signature(create_app).parameters
-    if any(p.default is inspect.Parameter.empty for p in params.values()):
-        # The app wants a simulator to serve; one that is never started opens no socket.
-        simulator: Any = importlib.import_module("smsftp.simulator.app").Simulator(
-            state_dir=":memory:", api_port=None, tls="off"
-        )
-        spec = create_app(simulator).openapi()
-    else:
-        spec = create_app().openapi()
+    from smsftp.simulator.app import Simulator
+    from smsftp.simulator.web.api import create_app
+
+    # The app wants a simulator to serve; one that is never started opens no socket.
+    spec = create_app(Simulator(state_dir=":memory:", api_port=None, tls="off")).openapi()
     # A JSON round trip drops anything the page could render differently from run to run.
     result: dict[str, Any] = json.loads(json.dumps(spec, sort_keys=False))
     return result
@@ -578,9 +547,6 @@ def _schema_type(schema: Mapping[str, Any]) -> str:
 def render_http_api() -> str:
     out = ["# HTTP API", "", BANNER.format(source="the OpenAPI description of `smsftp.simulator.web.api`"), ""]
     spec = load_openapi()
-    if spec is None:
-        out += ["The HTTP API (`smsftp.simulator.web.api`) is not available in this build.", ""]
-        return "\n".join(out)
     out += [
         "The simulator's side channel: JSON over HTTP, served by `smsftp serve` on "
         "`http://127.0.0.1:8025` by default (option `--api-port`). The live OpenAPI description is at "
@@ -673,11 +639,8 @@ def render_http_api() -> str:
 
 def render_pytest_options() -> str:
     out = ["# pytest plugin options", "", BANNER.format(source="`smsftp.conformance.options.OPTIONS`"), ""]
-    try:
-        options: Any = importlib.import_module("smsftp.conformance.options").OPTIONS
-    except (ImportError, AttributeError):
-        out += ["The conformance package's pytest plugin is not available in this build.", ""]
-        return "\n".join(out)
+    from smsftp.conformance.options import OPTIONS as options
+
     out += [
         "The conformance package registers a pytest plugin (entry point `pytest11: smsftp`). Each of "
         "its settings is a command-line option, an ini key (under `[pytest]` or "

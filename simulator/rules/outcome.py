@@ -15,7 +15,8 @@ SmsEncoding = Literal["GSM-7", "UCS-2"]
 
 
 # Not frozen: a frozen dataclass's __init__ goes through object.__setattr__ per field, about
-# 0.8 µs more per message, which alone would miss issue 2's throughput target. Treat as read-only.
+# 0.8 µs more per message, which alone would miss the rules' throughput target (docs/performance.md).
+# Treat as read-only.
 @dataclass(slots=True)
 class Message:
     """One SMS the platform would send. Instants are aware UTC datetimes."""
