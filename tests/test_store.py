@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -275,3 +276,91 @@ def test_p2_any_phone_and_sender_is_stored_as_given(store: Store) -> None:
         again, status="accepted", mode="plain", message_count=2, rejected_rows=0, diagnostics=[], processed_at=AT
     )
     assert [m.sender for m in store.messages(archive="guest_20261125120001.zip")] == ["B", "A"]
+
+
+def _rows(n: int, first: int = 0) -> list[tuple[int | str, str, int, int, int, int, int]]:
+    return [(79031230000 + first + i, f"text {first + i}", 0, 86_400_000_000, 7, 1, first + i + 2) for i in range(n)]
+
+
+def test_p2_a_crashed_claim_is_dropped_in_batches_and_its_space_returned(tmp_path: Path) -> None:
+    """A claim killed after 60,000 rows: restart drops every row, batch by batch, and the file shrinks."""
+    path = tmp_path / "smsftp.sqlite3"
+    store = Store(path)
+    kept = _claim(store, "guest_20261125120000.zip")
+    store.append_rows(kept, _rows(10), "TESTSMS")
+    store.finish(
+        kept, status="accepted", mode="template", message_count=10, rejected_rows=0, diagnostics=[], processed_at=AT
+    )
+    crashed = _claim(store, "guest_20261125120001.zip")
+    for start in range(0, 60_000, 1000):
+        store.append_rows(crashed, _rows(1000, first=start), "TESTSMS")
+    store.close()  # kill -9: nothing more reaches the file
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    full = path.stat().st_size
+
+    reopened = Store(path)
+    assert reopened.forget_pending(batch=7000) == [("guest", "guest_20261125120001.zip")]
+    assert reopened.counts()["messages"] == 10
+    assert [m.row for m in reopened.messages()] == list(range(2, 12))
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    assert path.stat().st_size < full / 4
+
+
+def test_p2_rows_past_every_claim_are_orphans_and_go(tmp_path: Path) -> None:
+    """Message rows no archive owns (a store written by an older smsftp) are deleted at start-up."""
+    path = tmp_path / "smsftp.sqlite3"
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO messages (phone, text, send_at, expires_at, encoding, segments, row) VALUES (?,?,?,?,?,?,?)",
+            _rows(2500),
+        )
+    reopened = Store(path)
+    assert reopened.forget_pending(batch=1000) == []
+    assert reopened.counts()["messages"] == 0
+
+
+def test_rows_are_read_by_column_name_not_position(tmp_path: Path) -> None:
+    """A column added to every table (a later schema) shifts nothing: every field is read by name."""
+    path = tmp_path / "smsftp.sqlite3"
+    store = Store(path)
+    upload = store.upload_started(
+        login="guest",
+        filename="a.zip",
+        command="STOR",
+        transfer_type="I",
+        control_tls=True,
+        data_tls=False,
+        passive=True,
+        client="127.0.0.1",
+        at=AT,
+    )
+    archive_id = store.claim(
+        login="guest", name="a.zip", upload_id=upload, size=10, mtime_ns=1, sha256="ab", received_at=AT
+    )
+    store.append_rows(archive_id, _rows(3), "TESTSMS")
+    store.finish(
+        archive_id, status="accepted", mode="plain", message_count=3, rejected_rows=1, diagnostics=[], processed_at=AT
+    )
+    store.close()
+    with sqlite3.connect(path) as db:
+        for table in ("uploads", "archives", "messages"):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN zzz_added TEXT DEFAULT 'x'")
+    reopened = Store(path)
+    (u,) = reopened.uploads()
+    assert (u.filename, u.control_tls, u.data_tls, u.passive, u.client) == ("a.zip", True, False, True, "127.0.0.1")
+    (a,) = reopened.archives()
+    assert (a.status, a.mode, a.message_count, a.rejected_rows, a.sha256, a.upload_id) == (
+        "accepted",
+        "plain",
+        3,
+        1,
+        "ab",
+        upload,
+    )
+    first = reopened.messages()[0]
+    assert (first.phone, first.sender, first.encoding) == ("79031230000", "TESTSMS", "GSM-7")
+    assert [m.row for m in reopened.messages(limit=2, offset=1)] == [3, 4]
+    assert reopened.count_messages(phone="79031230001") == 1

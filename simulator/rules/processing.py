@@ -99,6 +99,7 @@ __all__ = [
     "MessageRow",
     "check_archive",
     "process_archive",
+    "stored_phone",
 ]
 
 PER_CODE_CAP = 100
@@ -113,6 +114,18 @@ with a calling code, never 0: ``str`` gives the text back; the text itself only 
 bits, which no calling plan reaches today); the instants are microseconds since the
 epoch, UTC (``schedule.instant`` makes a datetime of one); the encoding is bits per character
 (``segments.BITS``).  The sender is the run's, ``ArchiveRun.sender``."""
+
+
+def stored_phone(phone: str) -> int | str:
+    """A phone as ``MessageRow`` has it: the integer of a number in international form (ASCII digits,
+    no leading zero, within SQLite's 64 bits), anything else its text."""
+    if phone.isascii() and phone.isdigit() and phone[0] != "0" and len(phone) <= 19:
+        number = int(phone)
+        if number <= _STORED:
+            return number
+    return phone
+
+
 CONTACTS_OPTIONAL = ("senddate",)
 _CORRUPT = frozenset(
     {ARCHIVE_NOT_ZIP.code, ARCHIVE_TRUNCATED.code, ARCHIVE_ENTRY_CORRUPT.code}

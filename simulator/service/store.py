@@ -19,6 +19,7 @@ Integers cost SQLite less to bind and to store than text.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -32,6 +33,7 @@ from typing import Any, Literal, TypeVar
 from smsftp.simulator.rules.diagnostics import Diagnostic
 from smsftp.simulator.rules.instants import format_instant
 from smsftp.simulator.rules.outcome import Message
+from smsftp.simulator.rules.processing import MessageRow, stored_phone
 from smsftp.simulator.rules.schedule import instant, micros
 from smsftp.simulator.rules.segments import BITS, ENCODING_OF_BITS
 
@@ -39,9 +41,19 @@ UploadState = Literal["in_progress", "complete", "aborted", "cut_off"]
 ArchiveStatus = Literal["pending", "accepted", "rejected"]
 SCHEMA_VERSION = "2"
 T = TypeVar("T")
-MessageRow = tuple[int | str, str, int, int, int, int, int]
-"""``processing.MessageRow``: (phone, text, send_at, expires_at, encoding, segments, row) as integers
-but the text: see there."""
+DROP_BATCH = 20_000
+"""Message rows deleted a transaction when a claim is dropped: a crashed 15-million-row archive goes
+in short commits that keep the write-ahead log small, never in one that doubles the disk."""
+
+_UPLOAD_COLUMNS = (
+    "id, login, filename, final_name, command, size, sha256, transfer_type, control_tls, data_tls, passive, "
+    "temp_name, renamed_to, state, ending, client, started_at, ended_at"
+)
+_ARCHIVE_COLUMNS = (
+    "id, login, name, status, mode, received_at, processed_at, message_count, rejected_rows, diagnostics, "
+    "upload_id, size, sha256"
+)
+_MESSAGE_COLUMNS = "id, phone, text, send_at, expires_at, encoding, segments, row, sender"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,6 +69,7 @@ CREATE TABLE IF NOT EXISTS archives (id INTEGER PRIMARY KEY, login TEXT NOT NULL
     diagnostics TEXT NOT NULL DEFAULT '[]', upload_id INTEGER, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL, first_message_id INTEGER, last_message_id INTEGER, sender TEXT);
 CREATE INDEX IF NOT EXISTS archives_by_name ON archives (login, name);
+CREATE INDEX IF NOT EXISTS archives_by_status ON archives (status);
 CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, phone NOT NULL, text TEXT NOT NULL,
     send_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, encoding INTEGER NOT NULL, segments INTEGER NOT NULL,
     row INTEGER NOT NULL, sender TEXT);
@@ -224,9 +237,13 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)
         if self.path != ":memory:":
+            # Space of dropped claims goes back to the file system (``forget_pending``); only a new file
+            # takes it, before its first table.
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             # Big pages: messages are appended in bulk, and a 16 KiB page costs a sixth less per row to
             # write and to checkpoint than the default 4 KiB.  Only a new file takes it (before WAL).
             self._db.execute("PRAGMA page_size=16384")
@@ -242,9 +259,10 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-            elif row[0] != SCHEMA_VERSION:
+            elif row["value"] != SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.path}: store schema {row[0]}, this smsftp needs {SCHEMA_VERSION}; use a new --state-dir"
+                    f"{self.path}: store schema {row['value']}, this smsftp needs {SCHEMA_VERSION}; "
+                    "use a new --state-dir"
                 )
 
     def close(self) -> None:
@@ -263,9 +281,9 @@ class Store:
             self._db.execute("COMMIT")
             self.changed.notify_all()
 
-    def _query(self, sql: str, params: Sequence[Any], make: Callable[..., T]) -> list[T]:
+    def _query(self, sql: str, params: Sequence[Any], make: Callable[[sqlite3.Row], T]) -> list[T]:
         with self._lock:
-            return [make(*row) for row in self._db.execute(sql, params)]
+            return [make(row) for row in self._db.execute(sql, params)]
 
     # --- uploads ------------------------------------------------------------------------------
     def upload_started(
@@ -318,9 +336,9 @@ class Store:
                 return None
             db.execute(
                 "UPDATE uploads SET final_name=?, renamed_to=?, temp_name=COALESCE(temp_name, filename) WHERE id=?",
-                (dst, dst, row[0]),
+                (dst, dst, row["id"]),
             )
-            return int(row[0])
+            return int(row["id"])
 
     def upload_in_progress(self, login: str, name: str) -> bool:
         with self._lock:
@@ -335,7 +353,8 @@ class Store:
     def current_upload(self, login: str, name: str) -> UploadRecord | None:
         """The latest upload that left ``name`` in the folder and has not been processed yet."""
         found = self._query(
-            "SELECT * FROM uploads WHERE login=? AND final_name=? AND archive_id IS NULL ORDER BY id DESC LIMIT 1",
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE login=? AND final_name=? AND archive_id IS NULL "
+            "ORDER BY id DESC LIMIT 1",
             (login, name),
             _upload,
         )
@@ -351,7 +370,7 @@ class Store:
 
     def uploads(self, login: str | None = None) -> list[UploadRecord]:
         where, params = _where(login=login)
-        return self._query(f"SELECT * FROM uploads{where} ORDER BY id", params, _upload)
+        return self._query(f"SELECT {_UPLOAD_COLUMNS} FROM uploads{where} ORDER BY id", params, _upload)
 
     # --- archives and messages ------------------------------------------------------------------
     def claim(
@@ -380,7 +399,7 @@ class Store:
     def settled_claim(self, login: str, name: str, size: int, mtime_ns: int, sha256: str) -> ArchiveRecord | None:
         """A final archive made from exactly this file: it was processed, only its deletion was lost."""
         found = self._query(
-            "SELECT * FROM archives WHERE login=? AND name=? AND size=? AND mtime_ns=? AND "
+            f"SELECT {_ARCHIVE_COLUMNS} FROM archives WHERE login=? AND name=? AND size=? AND mtime_ns=? AND "
             "sha256=? AND status!='pending' ORDER BY id DESC LIMIT 1",
             (login, name, size, mtime_ns, sha256),
             _archive,
@@ -390,9 +409,9 @@ class Store:
     def times_processed(self, login: str, name: str) -> int:
         with self._lock:
             row = self._db.execute(
-                "SELECT COUNT(*) FROM archives WHERE login=? AND name=? AND status!='pending'", (login, name)
+                "SELECT COUNT(*) AS n FROM archives WHERE login=? AND name=? AND status!='pending'", (login, name)
             ).fetchone()
-            return int(row[0])
+            return int(row["n"])
 
     def append_rows(self, archive_id: int, rows: Sequence[MessageRow], sender: str) -> None:
         """One batch of ``ArchiveRun.batches`` (every message from ``sender``), one short transaction;
@@ -410,14 +429,14 @@ class Store:
             return
         with self._lock:
             stored = self._db.execute("SELECT sender FROM archives WHERE id=?", (archive_id,)).fetchone()
-        sender = stored[0] if stored is not None and stored[0] is not None else messages[0].sender
+        sender = stored["sender"] if stored is not None and stored["sender"] is not None else messages[0].sender
         self._append(
             archive_id,
             "INSERT INTO messages (phone, text, send_at, expires_at, encoding, segments, row, "
             "sender) VALUES (?,?,?,?,?,?,?,?)",
             [
                 (
-                    _phone_key(m.phone),
+                    stored_phone(m.phone),
                     m.text,
                     micros(m.send_at),
                     micros(m.expires_at),
@@ -436,7 +455,7 @@ class Store:
             return
         with self._tx() as db:
             # One writer at a time, no AUTOINCREMENT: SQLite hands out MAX(id)+1, +2, ... in order.
-            first = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").fetchone()[0])
+            first = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM messages").fetchone()["next"])
             db.executemany(sql, rows)
             db.execute(
                 "UPDATE archives SET first_message_id=COALESCE(first_message_id, ?), last_message_id=?, "
@@ -476,11 +495,11 @@ class Store:
 
     @staticmethod
     def _drop_messages(db: sqlite3.Connection, archive_id: int) -> None:
-        first, last = db.execute(
-            "SELECT first_message_id, last_message_id FROM archives WHERE id=?", (archive_id,)
-        ).fetchone()
-        if first is not None:
-            db.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (first, last))
+        row = db.execute("SELECT first_message_id, last_message_id FROM archives WHERE id=?", (archive_id,)).fetchone()
+        if row["first_message_id"] is not None:
+            db.execute(
+                "DELETE FROM messages WHERE id BETWEEN ? AND ?", (row["first_message_id"], row["last_message_id"])
+            )
         db.execute(
             "UPDATE archives SET first_message_id=NULL, last_message_id=NULL, sender=NULL WHERE id=?", (archive_id,)
         )
@@ -493,23 +512,75 @@ class Store:
         if self.path != ":memory:":
             threading.Thread(target=_checkpoint, args=(self.path,), name="smsftp-checkpoint", daemon=True).start()
 
-    def forget_pending(self) -> list[tuple[str, str]]:
-        """Start-up after a crash: claims that never got a verdict are dropped with their messages."""
-        with self._tx() as db:
-            rows = db.execute("SELECT id, login, name FROM archives WHERE status='pending'").fetchall()
-            for archive_id, _, _ in rows:
-                self._drop_messages(db, archive_id)
-                db.execute("UPDATE uploads SET archive_id=NULL WHERE archive_id=?", (archive_id,))
-                db.execute("DELETE FROM archives WHERE id=?", (archive_id,))
-            return [(login, name) for _, login, name in rows]
+    def forget_pending(self, batch: int = DROP_BATCH) -> list[tuple[str, str]]:
+        """Start-up after a crash: claims that never got a verdict are dropped with their messages.
+
+        Messages go ``batch`` rows a transaction from the end of the claim's range, its row kept
+        pending and its range shrunk in the same commit, so a crash meanwhile resumes where it
+        stopped.  Rows past every claim's range (none should exist) go too; then the freed pages
+        are given back to the file system.
+        """
+        with self._lock:
+            pending = self._db.execute(
+                "SELECT id, login, name FROM archives WHERE status='pending' ORDER BY id"
+            ).fetchall()
+        dropped = 0
+        for archive in pending:
+            while True:
+                with self._tx() as db:
+                    row = db.execute(
+                        "SELECT first_message_id, last_message_id FROM archives WHERE id=?", (archive["id"],)
+                    ).fetchone()
+                    first, last = row["first_message_id"], row["last_message_id"]
+                    if first is None:
+                        db.execute("UPDATE uploads SET archive_id=NULL WHERE archive_id=?", (archive["id"],))
+                        db.execute("DELETE FROM archives WHERE id=?", (archive["id"],))
+                        break
+                    low = max(first, last - batch + 1)
+                    dropped += db.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (low, last)).rowcount
+                    if low == first:
+                        db.execute(
+                            "UPDATE archives SET first_message_id=NULL, last_message_id=NULL WHERE id=?",
+                            (archive["id"],),
+                        )
+                    else:
+                        db.execute("UPDATE archives SET last_message_id=? WHERE id=?", (low - 1, archive["id"]))
+        while True:
+            with self._tx() as db:
+                end = db.execute("SELECT COALESCE(MAX(last_message_id), 0) AS end FROM archives").fetchone()["end"]
+                gone = db.execute(
+                    "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)",
+                    (end, batch),
+                ).rowcount
+            dropped += gone
+            if gone < batch:
+                break
+        if dropped:
+            self.return_space()
+        return [(a["login"], a["name"]) for a in pending]
+
+    def return_space(self) -> int:
+        """Give free pages back to the file system (incremental vacuum); the pages freed."""
+        if self.path == ":memory:":
+            return 0
+        with self._lock:
+            free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
+            # In steps, each its own short write: readers and the log stay small.
+            while self._db.execute("PRAGMA freelist_count").fetchone()[0]:
+                self._db.execute("PRAGMA incremental_vacuum(4096)").fetchall()
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return free
 
     def archives(self, login: str | None = None, name: str | None = None) -> list[ArchiveRecord]:
         where, params = _where(login=login, name=name)
-        return self._query(f"SELECT * FROM archives{where} ORDER BY id", params, _archive)
+        return self._query(f"SELECT {_ARCHIVE_COLUMNS} FROM archives{where} ORDER BY id", params, _archive)
 
     def archive(self, name: str, login: str | None = None) -> ArchiveRecord | None:
-        found = self.archives(login, name)
-        return found[-1] if found else None
+        where, params = _where(login=login, name=name)
+        found = self._query(
+            f"SELECT {_ARCHIVE_COLUMNS} FROM archives{where} ORDER BY id DESC LIMIT 1", params, _archive
+        )
+        return found[0] if found else None
 
     def messages(
         self,
@@ -519,38 +590,50 @@ class Store:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[MessageRecord]:
+        """Accepted messages in id order; the page is read from the archives' id ranges, so its cost
+        does not grow with the archives before it (a phone is looked up in its index)."""
         out: list[MessageRecord] = []
+        key = None if phone is None else stored_phone(phone)
         for record, first, last, sender in self._accepted_ranges(login, archive):
             if limit is not None and len(out) >= limit:
                 break
-            sql = "SELECT * FROM messages WHERE id BETWEEN ? AND ?"
-            params: list[Any] = [first, last]
-            if phone is not None:
-                sql += " AND phone=?"
-                params.append(_phone_key(phone))
-            if offset:
+            if key is None:
+                here = last - first + 1
+            else:
                 with self._lock:
-                    here = int(self._db.execute(sql.replace("*", "COUNT(*)", 1), params).fetchone()[0])
-                if here <= offset:
-                    offset -= here
-                    continue
-            sql += " ORDER BY id LIMIT ? OFFSET ?"
-            params += [-1 if limit is None else limit - len(out), offset]
+                    here = int(
+                        self._db.execute(
+                            "SELECT COUNT(*) AS n FROM messages WHERE phone=? AND id BETWEEN ? AND ?",
+                            (key, first, last),
+                        ).fetchone()["n"]
+                    )
+            if here <= offset:
+                offset -= here
+                continue
+            if key is None:
+                sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?"
+                params: list[Any] = [first + offset, last, -1 if limit is None else limit - len(out)]
+            else:
+                sql = (
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE phone=? AND id BETWEEN ? AND ? "
+                    "ORDER BY id LIMIT ? OFFSET ?"
+                )
+                params = [key, first, last, -1 if limit is None else limit - len(out), offset]
             offset = 0
-            out += self._query(sql, params, lambda *row, r=record, s=sender: _message(r, s, *row))
+            out += self._query(sql, params, functools.partial(_message, record, sender))
         return out
 
     def count_messages(self, login: str | None = None, archive: str | None = None, phone: str | None = None) -> int:
         ranges = self._accepted_ranges(login, archive)
         if phone is None:
             return sum(record.message_count for record, _, _, _ in ranges)
-        key = _phone_key(phone)
+        key = stored_phone(phone)
         with self._lock:
             return sum(
                 int(
                     self._db.execute(
-                        "SELECT COUNT(*) FROM messages WHERE id BETWEEN ? AND ? AND phone=?", (first, last, key)
-                    ).fetchone()[0]
+                        "SELECT COUNT(*) AS n FROM messages WHERE phone=? AND id BETWEEN ? AND ?", (key, first, last)
+                    ).fetchone()["n"]
                 )
                 for _, first, last, _ in ranges
             )
@@ -559,8 +642,12 @@ class Store:
         """Accepted archives with messages: the record, its first and last message id, its sender."""
         where, params = _where("status='accepted'", "first_message_id IS NOT NULL", login=login, name=archive)
         with self._lock:
-            rows = self._db.execute(f"SELECT * FROM archives{where} ORDER BY id", params).fetchall()
-        return [(_archive(*row), row[-3], row[-2], row[-1] or "") for row in rows]
+            rows = self._db.execute(
+                f"SELECT {_ARCHIVE_COLUMNS}, first_message_id, last_message_id, sender FROM archives{where} "
+                "ORDER BY id",
+                params,
+            ).fetchall()
+        return [(_archive(row), row["first_message_id"], row["last_message_id"], row["sender"] or "") for row in rows]
 
     # --- polls, failed logins, folder notes --------------------------------------------------------
     def poll_recorded(self, at: datetime, *, found: int, processed: int, skipped: int, seconds: float) -> None:
@@ -571,7 +658,9 @@ class Store:
             )
 
     def polls(self, limit: int = 100) -> list[PollRecord]:
-        return self._query("SELECT * FROM polls ORDER BY id DESC LIMIT ?", (limit,), _poll)[::-1]
+        return self._query(
+            "SELECT id, at, found, processed, skipped, seconds FROM polls ORDER BY id DESC LIMIT ?", (limit,), _poll
+        )[::-1]
 
     def login_failed(self, login: str, client: str, tls: bool, at: datetime) -> None:
         with self._tx() as db:
@@ -582,9 +671,9 @@ class Store:
     def failed_logins(self, login: str | None = None) -> list[FailedLogin]:
         where, params = _where(login=login)
         return self._query(
-            f"SELECT * FROM failed_logins{where} ORDER BY id",
+            f"SELECT id, login, client, tls, at FROM failed_logins{where} ORDER BY id",
             params,
-            lambda i, lg, c, t, a: FailedLogin(i, lg, c, bool(t), _dt(a)),
+            lambda r: FailedLogin(r["id"], r["login"], r["client"], bool(r["tls"]), _dt(r["at"])),
         )
 
     def note(self, login: str, name: str, code: str, message: str, at: datetime) -> bool:
@@ -592,7 +681,8 @@ class Store:
         with self._tx() as db:
             return (
                 db.execute(
-                    "INSERT OR IGNORE INTO folder_notes VALUES (?,?,?,?,?)", (login, name, code, message, _iso(at))
+                    "INSERT OR IGNORE INTO folder_notes (login, name, code, message, first_seen) VALUES (?,?,?,?,?)",
+                    (login, name, code, message, _iso(at)),
                 ).rowcount
                 > 0
             )
@@ -600,7 +690,7 @@ class Store:
     def prune_notes(self, login: str, present: set[str]) -> None:
         """Forget notes of files that are gone, so a file put back is reported again."""
         with self._lock:
-            names = [r[0] for r in self._db.execute("SELECT name FROM folder_notes WHERE login=?", (login,))]
+            names = [r["name"] for r in self._db.execute("SELECT name FROM folder_notes WHERE login=?", (login,))]
         gone = [n for n in names if n not in present]
         if gone:
             with self._tx() as db:
@@ -609,14 +699,14 @@ class Store:
     def notes(self, login: str | None = None) -> list[FolderNote]:
         where, params = _where(login=login)
         return self._query(
-            f"SELECT * FROM folder_notes{where} ORDER BY login, name",
+            f"SELECT login, name, code, message, first_seen FROM folder_notes{where} ORDER BY login, name",
             params,
-            lambda lg, n, c, m, a: FolderNote(lg, n, c, m, _dt(a)),
+            lambda r: FolderNote(r["login"], r["name"], r["code"], r["message"], _dt(r["first_seen"])),
         )
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            return {t: int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in _TABLES}
+            return {t: int(self._db.execute(f"SELECT COUNT(*) AS n FROM {t}").fetchone()["n"]) for t in _TABLES}
 
     def reset(self) -> None:
         with self._tx() as db:
@@ -633,114 +723,63 @@ def _checkpoint(path: str) -> None:
         pass
 
 
-def _upload(*row: Any) -> UploadRecord:
-    (
-        i,
-        login,
-        filename,
-        final_name,
-        command,
-        size,
-        sha,
-        ttype,
-        ctls,
-        dtls,
-        passive,
-        temp,
-        renamed,
-        state,
-        ending,
-        client,
-        started,
-        ended,
-        _archive_id,
-    ) = row
+def _upload(row: sqlite3.Row) -> UploadRecord:
     return UploadRecord(
-        i,
-        login,
-        filename,
-        final_name,
-        command,
-        size,
-        sha,
-        ttype,
-        bool(ctls),
-        bool(dtls),
-        bool(passive),
-        temp,
-        renamed,
-        state,
-        ending,
-        client,
-        _dt(started),
-        _instant(ended),
+        id=row["id"],
+        login=row["login"],
+        filename=row["filename"],
+        final_name=row["final_name"],
+        command=row["command"],
+        size=row["size"],
+        sha256=row["sha256"],
+        transfer_type=row["transfer_type"],
+        control_tls=bool(row["control_tls"]),
+        data_tls=bool(row["data_tls"]),
+        passive=bool(row["passive"]),
+        temp_name=row["temp_name"],
+        renamed_to=row["renamed_to"],
+        state=row["state"],
+        ending=row["ending"],
+        client=row["client"],
+        started_at=_dt(row["started_at"]),
+        ended_at=_instant(row["ended_at"]),
     )
 
 
-def _archive(*row: Any) -> ArchiveRecord:
-    (
-        i,
-        login,
-        name,
-        status,
-        mode,
-        received,
-        processed,
-        count,
-        rejected,
-        diags,
-        upload_id,
-        size,
-        _mtime,
-        sha,
-        _first,
-        _last,
-        _sender,
-    ) = row
+def _archive(row: sqlite3.Row) -> ArchiveRecord:
     return ArchiveRecord(
-        i,
-        login,
-        name,
-        status,
-        mode,
-        _dt(received),
-        _instant(processed),
-        count,
-        rejected,
-        [Diagnostic.from_json(d) for d in json.loads(diags)],
-        upload_id,
-        size,
-        sha,
+        id=row["id"],
+        login=row["login"],
+        name=row["name"],
+        status=row["status"],
+        mode=row["mode"],
+        received_at=_dt(row["received_at"]),
+        processed_at=_instant(row["processed_at"]),
+        message_count=row["message_count"],
+        rejected_rows=row["rejected_rows"],
+        diagnostics=[Diagnostic.from_json(d) for d in json.loads(row["diagnostics"])],
+        upload_id=row["upload_id"],
+        size=row["size"],
+        sha256=row["sha256"],
     )
 
 
-def _message(record: ArchiveRecord, sender: str, *row: Any) -> MessageRecord:
-    i, phone, text, send_at, expires_at, bits, segments, line, own_sender = row
+def _message(record: ArchiveRecord, sender: str, row: sqlite3.Row) -> MessageRecord:
     return MessageRecord(
-        i,
-        record.id,
-        record.name,
-        record.login,
-        str(phone),
-        text,
-        sender if own_sender is None else own_sender,
-        instant(send_at),
-        instant(expires_at),
-        ENCODING_OF_BITS[bits],
-        segments,
-        line,
+        id=row["id"],
+        archive_id=record.id,
+        archive=record.name,
+        login=record.login,
+        phone=str(row["phone"]),
+        text=row["text"],
+        sender=sender if row["sender"] is None else row["sender"],
+        send_at=instant(row["send_at"]),
+        expires_at=instant(row["expires_at"]),
+        encoding=ENCODING_OF_BITS[row["encoding"]],
+        segments=row["segments"],
+        row=row["row"],
     )
 
 
-def _phone_key(phone: str) -> int | str:
-    """A phone as it is stored: the integer of a number in international form (ASCII digits, no leading
-    zero, within SQLite's 64 bits, as ``processing.MessageRow`` has it), anything else as its text."""
-    if phone.isascii() and phone.isdigit() and phone[0] != "0" and len(phone) <= 19:
-        number = int(phone)
-        if number < 1 << 63:
-            return number
-    return phone
-
-
-def _poll(i: int, at: str, found: int, processed: int, skipped: int, seconds: float) -> PollRecord:
-    return PollRecord(i, _dt(at), found, processed, skipped, seconds)
+def _poll(row: sqlite3.Row) -> PollRecord:
+    return PollRecord(row["id"], _dt(row["at"]), row["found"], row["processed"], row["skipped"], row["seconds"])
