@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from smsftp.simulator.rules.accounts import Account, demo_account
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock, real_monotonic
 from smsftp.simulator.service.journal import Journal, log_event, recover
+from smsftp.simulator.service.statelock import StateLock
 from smsftp.simulator.service.store import (
     ArchiveRecord,
     FailedLogin,
@@ -118,6 +119,7 @@ class Simulator:
         self.ftp_host, self.ftp_port = host, ftp_port
         self.api_url: str | None = None
         self._temporary: Path | None = None
+        self._state_lock: StateLock | None = None
         self._store: Store | None = None
         self._journal: Journal | None = None
         self._poller: Poller | None = None
@@ -131,9 +133,17 @@ class Simulator:
     def start(self) -> Simulator:
         if self.started:
             return self
+        database, ftp_root = self._prepare_state()  # takes the state folder's lock first
+        try:
+            self._start(database, ftp_root)
+        except BaseException:
+            self._abandon_start()
+            raise
+        return self
+
+    def _start(self, database: str, ftp_root: Path) -> None:
         from smsftp.simulator.service.ftpserver import FtpService
 
-        database, ftp_root = self._prepare_state()
         self._store = store = Store(database)
         self._journal = journal = Journal(store, self.clock)
         recover(store, self.clock.now())
@@ -179,7 +189,31 @@ class Simulator:
                 self._api = ApiServer(create_app(self), self.host, self._api_port_arg)
             self._api.start()
             self.api_url = self._api.url
-        return self
+
+    def _abandon_start(self) -> None:
+        """A start that failed half-way (a port in use): undo what it opened, the lock last."""
+        for part in (self._poller, self._ftp, self._api):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:  # the start's own error is the one to report
+                    log_event("stop-failed", part=type(part).__name__)
+        if self._journal is not None:
+            self._journal.close()
+        if self._store is not None:
+            self._store.close()
+        self._poller = self._ftp = self._api = self._journal = self._store = None
+        self._release_state()
+
+    def _release_state(self) -> None:
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
+        if self._temporary is not None:
+            import shutil
+
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
 
     def _prepare_state(self) -> tuple[str, Path]:
         if self._state_arg is None or str(self._state_arg) == ":memory:":
@@ -191,6 +225,8 @@ class Simulator:
         else:
             self.state_dir = Path(self._state_arg).resolve()
             self.state_dir.mkdir(parents=True, exist_ok=True)
+            # Before recovery, the certificate or any port: a second server must touch nothing here.
+            self._state_lock = StateLock(self.state_dir).acquire()
             database = str(self.state_dir / DATABASE)
         root = self.state_dir / "ftp"
         root.mkdir(exist_ok=True)
@@ -222,11 +258,7 @@ class Simulator:
         self._journal.close()
         self._store.close()
         log_event("stop", polls=self._poller.polls)
-        if self._temporary is not None:
-            import shutil
-
-            shutil.rmtree(self._temporary, ignore_errors=True)
-            self._temporary = None
+        self._release_state()
 
     def __enter__(self) -> Simulator:
         return self.start()

@@ -25,6 +25,7 @@ from smsftp.simulator.rules.instants import format_instant, parse_instant
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
 
 DEFAULT_STATE_DIR = "smsftp-state"
+EXIT_STATE_BUSY = 2  # another smsftp holds --state-dir
 
 
 class LogfmtFormatter(logging.Formatter):
@@ -112,7 +113,8 @@ def banner(sim: Any, demo: bool) -> str:
     "--state-dir",
     default=DEFAULT_STATE_DIR,
     show_default=True,
-    help="Where the SQLite log, the FTP folders and the certificate live; ':memory:' keeps no state.",
+    help="Where the SQLite log, the FTP folders and the certificate live; ':memory:' keeps no state. "
+    "One server per folder: a second one on it exits 2, naming the holder's pid.",
 )
 @click.option(
     "--tls",
@@ -210,10 +212,14 @@ def serve(
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    from smsftp.simulator.service.statelock import StateFolderBusy
     from smsftp.simulator.service.store import StoreError
 
     try:
         sim.start()
+    except StateFolderBusy as exc:
+        click.echo(f"Error: cannot start: {exc}", err=True)
+        sys.exit(EXIT_STATE_BUSY)
     except (OSError, StoreError) as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
     click.echo(banner(sim, accounts is None), err=True)

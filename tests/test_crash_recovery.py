@@ -180,3 +180,43 @@ def test_sigterm_stops_cleanly_and_keeps_the_state(serve: Callable[..., Served],
     assert [u["state"] for u in second.call("GET", "/api/uploads").json()["uploads"]] == ["complete"]
     second.call("POST", "/api/clock/advance", json={"seconds": 10})
     _assert_exactly_once(second, 3)
+
+
+def test_a_second_server_on_the_same_state_folder_exits_2_and_touches_nothing(
+    serve: Callable[..., Served], campaign: CampaignFactory, tmp_path: Path
+) -> None:
+    """Two real processes on one --state-dir: the second exits 2 naming the folder and the first's pid,
+    before recovery, so the first's archive waiting in the folder is processed once, by the first."""
+    first = serve()
+    first.upload(campaign(5))
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smsftp.simulator.cli",
+            "serve",
+            "--ftp-port",
+            "0",
+            "--api-port",
+            "0",
+            "--tls",
+            "off",
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 2
+    assert str((tmp_path / "state").resolve()) in second.stderr
+    assert f"pid {first.process.pid}" in second.stderr
+    assert "event=recover" not in second.stderr and "event=start" not in second.stderr
+    assert first.call("GET", "/api/folder/guest").json()["files"] == [NAME]
+    first.call("POST", "/api/clock/advance", json={"seconds": 10})
+    _assert_exactly_once(first, 5)
+
+    first.process.kill()  # the kernel drops the lock with the process: the folder is free again
+    assert first.wait_exit() == -signal.SIGKILL
+    third = serve()
+    _assert_exactly_once(third, 5)
