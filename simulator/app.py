@@ -120,6 +120,7 @@ class Simulator:
         self.api_url: str | None = None
         self._temporary: Path | None = None
         self._state_lock: StateLock | None = None
+        self._clock_keeper: _ClockKeeper | None = None
         self._store: Store | None = None
         self._journal: Journal | None = None
         self._poller: Poller | None = None
@@ -145,6 +146,8 @@ class Simulator:
         from smsftp.simulator.service.ftpserver import FtpService
 
         self._store = store = Store(database)
+        if isinstance(self.clock, FrozenClock) and self._temporary is None:
+            self._clock_keeper = _ClockKeeper(self.clock, store).resume()
         self._journal = journal = Journal(store, self.clock)
         recover(store, self.clock.now())
         journal.start()
@@ -198,6 +201,9 @@ class Simulator:
                     part.stop()
                 except Exception:  # the start's own error is the one to report
                     log_event("stop-failed", part=type(part).__name__)
+        if self._clock_keeper is not None:
+            self._clock_keeper.release()
+            self._clock_keeper = None
         if self._journal is not None:
             self._journal.close()
         if self._store is not None:
@@ -255,6 +261,9 @@ class Simulator:
         if self._api is not None:
             self._api.stop()
             self._api = None
+        if self._clock_keeper is not None:
+            self._clock_keeper.release()
+            self._clock_keeper = None
         self._journal.close()
         self._store.close()
         log_event("stop", polls=self._poller.polls)
@@ -409,6 +418,36 @@ class Simulator:
                         else:
                             child.unlink(missing_ok=True)
         log_event("reset")
+
+
+class _ClockKeeper:
+    """Keeps a frozen clock's instant in the state folder at every stop, and resumes from it.
+
+    A restart that started the clock afresh would make ``processed_at`` go backwards; the clock
+    resumes at the later of the instant it was given and the one saved (a ``--at`` in the past is
+    overruled, and logged).
+    """
+
+    def __init__(self, clock: FrozenClock, store: Store) -> None:
+        self.clock, self.store = clock, store
+
+    def resume(self) -> _ClockKeeper:
+        saved = self.store.saved_clock()
+        if saved is not None and saved > self.clock.now():
+            log_event("clock", given=self.clock.now(), resumed_at=saved, action="resume-saved")
+            self.clock.set(saved)
+        self.store.clock_saved(self.clock.now())
+        self.clock.subscribe(self)
+        return self
+
+    def due(self) -> datetime | None:
+        return None
+
+    def clock_moved(self, before: datetime, now: datetime, horizon: datetime) -> None:
+        self.store.clock_saved(now)
+
+    def release(self) -> None:
+        self.clock.unsubscribe(self)
 
 
 @contextmanager

@@ -141,7 +141,12 @@ def banner(sim: Any, demo: bool) -> str:
     show_default=True,
     help="system: real time; frozen: time moves only by the API.",
 )
-@click.option("--at", "at", help="Start instant, ISO 8601 (frozen clock; default now).")
+@click.option(
+    "--at",
+    "at",
+    help="Start instant, ISO 8601 (frozen clock; default now). A state folder resumes at its saved instant "
+    "when that is later, so processed_at never goes back.",
+)
 @click.option("--poll-interval", default=10.0, show_default=True, type=float, help="Seconds between polls (P1).")
 @click.option(
     "--naive-poller",

@@ -220,3 +220,28 @@ def test_a_second_server_on_the_same_state_folder_exits_2_and_touches_nothing(
     assert first.wait_exit() == -signal.SIGKILL
     third = serve()
     _assert_exactly_once(third, 5)
+
+
+@pytest.mark.parametrize("stop", ["sigterm", "kill"])
+def test_the_frozen_clock_resumes_where_it_was_so_processed_at_never_goes_back(
+    serve: Callable[..., Served], campaign: CampaignFactory, stop: str
+) -> None:
+    """Restarted with the same --at, the frozen clock resumes at its saved instant (issue 10 row 17)."""
+    first = serve()
+    first.call("POST", "/api/clock/advance", json={"seconds": 3600})
+    first.upload(campaign(2))
+    first.call("POST", "/api/clock/advance", json={"seconds": 10})
+    (before,) = first.call("GET", "/api/archives").json()["archives"]
+    assert before["processed_at"] == "2026-11-25T13:00:10Z"
+    if stop == "kill":
+        first.process.kill()
+    else:
+        first.process.send_signal(signal.SIGTERM)
+    first.wait_exit()
+
+    second = serve()  # --at 2026-11-25T12:00:00Z again
+    assert second.call("GET", "/api/clock").json()["now"] == "2026-11-25T13:00:10Z"
+    second.upload(campaign(2))
+    second.call("POST", "/api/clock/advance", json={"seconds": 10})
+    stamps = [a["processed_at"] for a in second.call("GET", "/api/archives").json()["archives"]]
+    assert stamps == ["2026-11-25T13:00:10Z", "2026-11-25T13:00:20Z"]

@@ -649,6 +649,17 @@ class Store:
             ).fetchall()
         return [(_archive(row), row["first_message_id"], row["last_message_id"], row["sender"] or "") for row in rows]
 
+    # --- the frozen clock ---------------------------------------------------------------------------
+    def clock_saved(self, at: datetime) -> None:
+        """Keep the frozen clock's instant, so a restart resumes there (``processed_at`` never goes back)."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (_iso(at),))
+
+    def saved_clock(self) -> datetime | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
+        return None if row is None else _dt(row["value"])
+
     # --- polls, failed logins, folder notes --------------------------------------------------------
     def poll_recorded(self, at: datetime, *, found: int, processed: int, skipped: int, seconds: float) -> None:
         with self._tx() as db:
