@@ -335,6 +335,25 @@ class Simulator:
         the client's input).  Only ever appended to, across ``reset``: remember ``len`` and look past it."""
         return self._errors
 
+    # --- health ------------------------------------------------------------------------------------
+    def readiness(self) -> dict[str, bool]:
+        """Which parts are up: the FTP server's loop, the poller, the store."""
+        return {
+            "ftp": self.started and self._ftp is not None and self._ftp.alive,
+            "poller": self.started and self._poller is not None and self._poller.alive,
+            "store": self.started and self._store is not None and self._store.usable(),
+        }
+
+    def poller_health(self) -> dict[str, Any]:
+        """The poller's liveness, polls and the folders it could not poll (login: failed polls)."""
+        poller = self.poller
+        return {
+            "alive": poller.alive,
+            "polls": poller.polls,
+            "folder_failures": dict(poller.folder_failures),
+            "last_failure": poller.last_failure,
+        }
+
     # --- records -----------------------------------------------------------------------------------
     def uploads(self, login: str | None = None) -> list[UploadRecord]:
         assert self._journal is not None, "the simulator is not started"

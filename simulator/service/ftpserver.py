@@ -466,6 +466,11 @@ class FtpService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def alive(self) -> bool:
+        """Whether the server's loop still runs (for ``/readyz``)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._serve, name="smsftp-ftp", daemon=True)
         self._thread.start()

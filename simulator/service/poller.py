@@ -30,7 +30,10 @@ jump of a year is instant.  With the system clock, a timer thread polls.
 
 Exceptions in the poller are ours, never the client's: they go into ``errors``
 (shared with the FTP server's, see ``Simulator.errors``) and the archive being
-judged is rejected with SMS222 and deleted, so nothing is processed twice.
+judged is rejected with SMS222 and deleted, so nothing is processed twice.  A
+folder that cannot be polled at all (a login the file system refuses, a folder
+gone unreadable) is counted in ``folder_failures`` and skipped; the other
+accounts are polled as usual, and the timer thread survives any poll's error.
 
 Test hook: the environment variable ``SMSFTP_CRASH_AT`` (``after-claim``,
 ``mid-messages``, ``before-commit``, ``after-commit``) kills the process with
@@ -125,6 +128,9 @@ class Poller:
         self._next_due: datetime | None = None
         self._timer: threading.Thread | None = None
         self._tick_due = 0.0  # real_monotonic() of the next poll on the system clock
+        self._subscribed = False
+        self.folder_failures: dict[str, int] = {}  # login -> polls whose folder failed, for health
+        self.last_failure: str | None = None
         crash_at = os.environ.get(CRASH_ENV)
         self._crash_at = crash_at if crash_at in CRASH_POINTS else None
 
@@ -139,6 +145,7 @@ class Poller:
         self._next_due = self.clock.now() + self.interval
         if isinstance(self.clock, FrozenClock):
             self.clock.subscribe(self)
+            self._subscribed = True
         else:
             self._tick_due = real_monotonic() + self.interval.total_seconds()
             self._timer = threading.Thread(target=self._tick, name="smsftp-poller", daemon=True)
@@ -151,9 +158,19 @@ class Poller:
             pass
         if isinstance(self.clock, FrozenClock):
             self.clock.unsubscribe(self)
+            self._subscribed = False
         if self._timer is not None:
             self._timer.join(timeout=30)
             self._timer = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether polls still happen: subscribed to the frozen clock, or its timer thread running."""
+        if self._stopping.is_set():
+            return False
+        if isinstance(self.clock, FrozenClock):
+            return self._subscribed
+        return self._timer is not None and self._timer.is_alive()
 
     @property
     def next_due(self) -> datetime | None:
@@ -191,7 +208,10 @@ class Poller:
         # Short waits, not one long one: ``skipped`` may move the schedule meanwhile.
         while not self._stopping.wait(max(0.0, min(0.25, self._tick_due - real_monotonic()))):
             if real_monotonic() >= self._tick_due:
-                self.poll(self.clock.now())
+                try:
+                    self.poll(self.clock.now())
+                except Exception as exc:  # our bug: surface it and poll again, never end the thread
+                    self._failed("poll", exc)
                 self._tick_due = max(self._tick_due + step, real_monotonic())
 
     def skipped(self, seconds: float) -> int:
@@ -218,15 +238,19 @@ class Poller:
             found = processed = skipped = 0
             accounts = dict(self._accounts())
             for login in sorted(accounts):
-                candidates, waiting = self._candidates(login, at)
-                found += len(candidates)
-                skipped += waiting
-                for candidate in sorted(candidates, key=_Candidate.order):
-                    if self._stopping.is_set():
-                        break
-                    handled = self._process(candidate, accounts[login], at)
-                    processed += handled == "processed"
-                    skipped += handled == "busy"
+                try:
+                    candidates, waiting = self._candidates(login, at)
+                    found += len(candidates)
+                    skipped += waiting
+                    for candidate in sorted(candidates, key=_Candidate.order):
+                        if self._stopping.is_set():
+                            break
+                        handled = self._process(candidate, accounts[login], at)
+                        processed += handled == "processed"
+                        skipped += handled == "busy"
+                except Exception as exc:  # one folder's failure never stops the other accounts' polls
+                    self.folder_failures[login] = self.folder_failures.get(login, 0) + 1
+                    self._failed(f"folder {login!r}", exc)
             seconds = real_monotonic() - started
             if processed:
                 self.store.checkpoint()
@@ -350,6 +374,11 @@ class Poller:
             id=archive_id,
         )
         return "processed"
+
+    def _failed(self, where: str, exc: Exception) -> None:
+        self.errors.append(exc)
+        self.last_failure = f"{where}: {type(exc).__name__}: {exc}"
+        log.exception("poller: %s failed", where)
 
     def _changed_since_listing(self, c: _Candidate, st: os.stat_result) -> bool:
         """Whether what was just read may not be the whole of one finished upload (Q22).

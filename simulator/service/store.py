@@ -649,6 +649,15 @@ class Store:
             ).fetchall()
         return [(_archive(row), row["first_message_id"], row["last_message_id"], row["sender"] or "") for row in rows]
 
+    def usable(self) -> bool:
+        """Whether the database answers a query (for ``/readyz``)."""
+        try:
+            with self._lock:
+                self._db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        except sqlite3.Error:
+            return False
+        return True
+
     # --- the frozen clock ---------------------------------------------------------------------------
     def clock_saved(self, at: datetime) -> None:
         """Keep the frozen clock's instant, so a restart resumes there (``processed_at`` never goes back)."""

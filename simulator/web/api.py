@@ -98,10 +98,13 @@ def create_app(sim: Simulator) -> FastAPI:
         if not sim.clock.frozen:
             raise HTTPException(409, f"{what} needs a frozen clock; this simulator runs on the system clock")
 
-    @api.get("/health", summary="Liveness, addresses and counts")
+    @api.get("/health", summary="Liveness, addresses, counts, the poller and internal errors")
     def health() -> dict[str, Any]:
+        parts = sim.readiness()
         return {
-            "status": "ok",
+            "status": "ok" if all(parts.values()) else "degraded",
+            "ready": parts,
+            "poller": sim.poller_health(),
             "ftp": {"host": sim.ftp_host, "port": sim.ftp_port, "tls": sim.tls},
             "clock": _clock_json(sim),
             "naive_poller": sim.naive_poller,
@@ -217,6 +220,15 @@ def create_app(sim: Simulator) -> FastAPI:
         return {"polls": [p.to_json() for p in sim.polls(max(1, min(limit, 10000)))], "total": sim.poller.polls}
 
     app.include_router(api)
+
+    @app.get(
+        "/readyz",
+        summary="Readiness: 200 only when the FTP server, the poller and the store are up, else 503",
+        responses={503: {"description": "a part is down; the body says which"}},
+    )
+    def readyz() -> JSONResponse:
+        parts = sim.readiness()
+        return JSONResponse({"ready": all(parts.values()), **parts}, status_code=200 if all(parts.values()) else 503)
 
     @app.exception_handler(RuntimeError)
     async def runtime_error(request: Request, exc: RuntimeError) -> JSONResponse:
