@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS archives (id INTEGER PRIMARY KEY, login TEXT NOT NULL
     sha256 TEXT NOT NULL, first_message_id INTEGER, last_message_id INTEGER, sender TEXT);
 CREATE INDEX IF NOT EXISTS archives_by_name ON archives (login, name);
 CREATE INDEX IF NOT EXISTS archives_by_status ON archives (status);
+CREATE INDEX IF NOT EXISTS archives_by_upload ON archives (upload_id);
 CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, phone NOT NULL, text TEXT NOT NULL,
     send_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, encoding INTEGER NOT NULL, segments INTEGER NOT NULL,
     row INTEGER NOT NULL, sender TEXT);
@@ -221,6 +222,40 @@ class PollRecord(_Record):
     seconds: float
 
 
+@dataclass(frozen=True)
+class ArchiveDay:
+    """An archive as the per-day totals count it."""
+
+    id: int
+    received_at: datetime
+    status: ArchiveStatus
+    message_count: int
+    rejected_rows: int
+    parts: int
+
+
+@dataclass(frozen=True)
+class Activity:
+    archives: int
+    last_archive: int
+    pending: int
+    uploads: int
+    last_upload: int
+    open_uploads: int
+
+
+def _search(digits: str, text: str) -> tuple[str, list[Any]]:
+    """The ``AND ...`` of a message search: digits anywhere in the phone, folded text anywhere in the text."""
+    clauses, params = "", []
+    if digits:
+        clauses += " AND instr(CAST(phone AS TEXT), ?) > 0"
+        params.append(digits)
+    if text:
+        clauses += " AND instr(casefold(text), ?) > 0"
+        params.append(text.casefold())
+    return clauses, params
+
+
 def _where(*fixed: str, **equal: Any) -> tuple[str, list[Any]]:
     """``WHERE`` for the given conditions plus ``column=?`` for each keyword that is not None."""
     clauses = [*fixed, *(f"{k}=?" for k, v in equal.items() if v is not None)]
@@ -238,6 +273,9 @@ class Store:
         self.path = str(path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
+        _add_functions(self._db)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)
         if self.path != ":memory:":
@@ -268,6 +306,32 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reading that never waits on the writer's lock: WAL lets each thread's own
+        read-only connection see the last commit while a batch is being written (``:memory:`` has
+        only the one connection, behind the lock)."""
+        if self.path == ":memory:":
+            with self._lock:
+                yield self._db
+            return
+        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = sqlite3.connect(
+                f"file:{Path(self.path).as_posix()}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+            )
+            reader.row_factory = sqlite3.Row
+            reader.execute("PRAGMA busy_timeout=10000")
+            reader.execute("PRAGMA cache_size=-2048")
+            _add_functions(reader)
+            self._local.reader = reader
+            with self._lock:
+                self._readers.append(reader)
+        yield reader
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -282,8 +346,14 @@ class Store:
             self.changed.notify_all()
 
     def _query(self, sql: str, params: Sequence[Any], make: Callable[[sqlite3.Row], T]) -> list[T]:
-        with self._lock:
-            return [make(row) for row in self._db.execute(sql, params)]
+        with self._read() as db:
+            return [make(row) for row in db.execute(sql, params)]
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row (a count, a sum), read as ``_query`` reads."""
+        with self._read() as db:
+            row = db.execute(sql, params).fetchone()
+        return None if row is None else row[0]
 
     # --- uploads ------------------------------------------------------------------------------
     def upload_started(
@@ -341,9 +411,9 @@ class Store:
             return int(row["id"])
 
     def upload_in_progress(self, login: str, name: str) -> bool:
-        with self._lock:
+        with self._read() as db:
             return (
-                self._db.execute(
+                db.execute(
                     "SELECT 1 FROM uploads WHERE login=? AND final_name=? AND state='in_progress' LIMIT 1",
                     (login, name),
                 ).fetchone()
@@ -358,6 +428,11 @@ class Store:
             (login, name),
             _upload,
         )
+        return found[0] if found else None
+
+    def upload_by_id(self, upload_id: int, login: str | None = None) -> UploadRecord | None:
+        where, params = _where("id=?", login=login)
+        found = self._query(f"SELECT {_UPLOAD_COLUMNS} FROM uploads{where}", [upload_id, *params], _upload)
         return found[0] if found else None
 
     def abandon_in_progress(self, at: datetime) -> int:
@@ -407,8 +482,8 @@ class Store:
         return found[0] if found else None
 
     def times_processed(self, login: str, name: str) -> int:
-        with self._lock:
-            row = self._db.execute(
+        with self._read() as db:
+            row = db.execute(
                 "SELECT COUNT(*) AS n FROM archives WHERE login=? AND name=? AND status!='pending'", (login, name)
             ).fetchone()
             return int(row["n"])
@@ -427,8 +502,8 @@ class Store:
         """``append_rows`` for ``Message`` objects; a sender other than the archive's is kept per message."""
         if not messages:
             return
-        with self._lock:
-            stored = self._db.execute("SELECT sender FROM archives WHERE id=?", (archive_id,)).fetchone()
+        with self._read() as db:
+            stored = db.execute("SELECT sender FROM archives WHERE id=?", (archive_id,)).fetchone()
         sender = stored["sender"] if stored is not None and stored["sender"] is not None else messages[0].sender
         self._append(
             archive_id,
@@ -600,9 +675,9 @@ class Store:
             if key is None:
                 here = last - first + 1
             else:
-                with self._lock:
+                with self._read() as db:
                     here = int(
-                        self._db.execute(
+                        db.execute(
                             "SELECT COUNT(*) AS n FROM messages WHERE phone=? AND id BETWEEN ? AND ?",
                             (key, first, last),
                         ).fetchone()["n"]
@@ -628,21 +703,123 @@ class Store:
         if phone is None:
             return sum(record.message_count for record, _, _, _ in ranges)
         key = stored_phone(phone)
-        with self._lock:
+        with self._read() as db:
             return sum(
                 int(
-                    self._db.execute(
+                    db.execute(
                         "SELECT COUNT(*) AS n FROM messages WHERE phone=? AND id BETWEEN ? AND ?", (key, first, last)
                     ).fetchone()["n"]
                 )
                 for _, first, last, _ in ranges
             )
 
+    # --- one archive's page, and pages of archives (the cabinet) ------------------------------------
+    def archive_by_id(self, archive_id: int, login: str | None = None) -> ArchiveRecord | None:
+        where, params = _where("id=?", login=login)
+        found = self._query(f"SELECT {_ARCHIVE_COLUMNS} FROM archives{where}", [archive_id, *params], _archive)
+        return found[0] if found else None
+
+    def archives_page(self, login: str | None, *, limit: int, offset: int = 0) -> list[ArchiveRecord]:
+        """Newest first, one page: what a list shows costs the page, not the whole history."""
+        where, params = _where(login=login)
+        return self._query(
+            f"SELECT {_ARCHIVE_COLUMNS} FROM archives{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+            _archive,
+        )
+
+    def archives_of_upload(self, upload_id: int) -> list[ArchiveRecord]:
+        return self._query(
+            f"SELECT {_ARCHIVE_COLUMNS} FROM archives WHERE upload_id=? ORDER BY id DESC", (upload_id,), _archive
+        )
+
+    def count_archives(self, login: str | None = None) -> int:
+        where, params = _where(login=login)
+        return int(self._one(f"SELECT COUNT(*) FROM archives{where}", params))
+
+    def archive_messages(
+        self, archive: ArchiveRecord, *, digits: str = "", text: str = "", limit: int, offset: int = 0
+    ) -> list[MessageRecord]:
+        """One page of an accepted archive's messages, in order; ``digits`` anywhere in the phone and
+        ``text`` anywhere in the text (case folded).  Without a search the page is an id range:
+        its cost does not depend on the page number or the archive's size."""
+        span = self._span(archive.id)
+        if span is None:
+            return []
+        first, last, sender = span
+        search, params = _search(digits, text)
+        if not search:
+            sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?"
+            return self._query(sql, [first + offset, last, limit], functools.partial(_message, archive, sender))
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id BETWEEN ? AND ?{search} ORDER BY id LIMIT ? OFFSET ?"
+        return self._query(sql, [first, last, *params, limit, offset], functools.partial(_message, archive, sender))
+
+    def count_archive_messages(self, archive: ArchiveRecord, *, digits: str = "", text: str = "") -> int:
+        span = self._span(archive.id)
+        if span is None:
+            return 0
+        search, params = _search(digits, text)
+        if not search:
+            return span[1] - span[0] + 1
+        return int(self._one(f"SELECT COUNT(*) FROM messages WHERE id BETWEEN ? AND ?{search}", [*span[:2], *params]))
+
+    def archive_parts(self, archive_id: int) -> int:
+        """SMS parts of an accepted archive's messages (summed in SQL: no message is built)."""
+        span = self._span(archive_id)
+        if span is None:
+            return 0
+        return int(self._one("SELECT COALESCE(SUM(segments), 0) FROM messages WHERE id BETWEEN ? AND ?", span[:2]))
+
+    def _span(self, archive_id: int) -> tuple[int, int, str] | None:
+        """An accepted archive's first and last message id and its sender; None: no visible messages."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT first_message_id, last_message_id, sender FROM archives WHERE id=? AND status='accepted' "
+                "AND first_message_id IS NOT NULL",
+                (archive_id,),
+            ).fetchone()
+        return None if row is None else (row["first_message_id"], row["last_message_id"], row["sender"] or "")
+
+    def archive_days(self, login: str | None, since: datetime) -> list[ArchiveDay]:
+        """What the per-day totals need of each archive received since ``since``: a few numbers each,
+        the parts summed in SQL."""
+        where, params = _where("received_at >= ?", login=login)
+        return self._query(
+            "SELECT id, received_at, status, message_count, rejected_rows, CASE WHEN status='accepted' AND "
+            "first_message_id IS NOT NULL THEN (SELECT COALESCE(SUM(segments), 0) FROM messages m WHERE m.id "
+            f"BETWEEN first_message_id AND last_message_id) ELSE 0 END AS parts FROM archives{where} ORDER BY id",
+            [_iso(since), *params],
+            lambda r: ArchiveDay(
+                r["id"], _dt(r["received_at"]), r["status"], r["message_count"], r["rejected_rows"], r["parts"]
+            ),
+        )
+
+    def latest_received(self, login: str | None) -> datetime | None:
+        where, params = _where(login=login)
+        found = self._one(f"SELECT MAX(received_at) FROM archives{where}", params)
+        return None if found is None else _dt(found)
+
+    def activity(self, login: str | None) -> Activity:
+        """Figures that change whenever a list of archives or uploads would: for a page's change stamp."""
+        where, params = _where(login=login)
+        with self._read() as db:
+            a = db.execute(
+                "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last, "
+                f"COALESCE(SUM(status='pending'), 0) AS pending FROM archives{where}",
+                params,
+            ).fetchone()
+            u = db.execute(
+                "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last, "
+                f"COALESCE(SUM(state='in_progress'), 0) AS open FROM uploads{where}",
+                params,
+            ).fetchone()
+        return Activity(a["n"], a["last"], a["pending"], u["n"], u["last"], u["open"])
+
     def _accepted_ranges(self, login: str | None, archive: str | None) -> list[tuple[ArchiveRecord, int, int, str]]:
         """Accepted archives with messages: the record, its first and last message id, its sender."""
         where, params = _where("status='accepted'", "first_message_id IS NOT NULL", login=login, name=archive)
-        with self._lock:
-            rows = self._db.execute(
+        with self._read() as db:
+            rows = db.execute(
                 f"SELECT {_ARCHIVE_COLUMNS}, first_message_id, last_message_id, sender FROM archives{where} "
                 "ORDER BY id",
                 params,
@@ -652,8 +829,8 @@ class Store:
     def usable(self) -> bool:
         """Whether the database answers a query (for ``/readyz``)."""
         try:
-            with self._lock:
-                self._db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+            with self._read() as db:
+                db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
         except sqlite3.Error:
             return False
         return True
@@ -665,8 +842,8 @@ class Store:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (_iso(at),))
 
     def saved_clock(self) -> datetime | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
+        with self._read() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
         return None if row is None else _dt(row["value"])
 
     # --- polls, failed logins, folder notes --------------------------------------------------------
@@ -709,8 +886,8 @@ class Store:
 
     def prune_notes(self, login: str, present: set[str]) -> None:
         """Forget notes of files that are gone, so a file put back is reported again."""
-        with self._lock:
-            names = [r["name"] for r in self._db.execute("SELECT name FROM folder_notes WHERE login=?", (login,))]
+        with self._read() as db:
+            names = [r["name"] for r in db.execute("SELECT name FROM folder_notes WHERE login=?", (login,))]
         gone = [n for n in names if n not in present]
         if gone:
             with self._tx() as db:
@@ -725,13 +902,33 @@ class Store:
         )
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            return {t: int(self._db.execute(f"SELECT COUNT(*) AS n FROM {t}").fetchone()["n"]) for t in _TABLES}
+        with self._read() as db:
+            found = {
+                t: int(db.execute(f"SELECT COUNT(*) AS n FROM {t}").fetchone()["n"]) for t in _TABLES if t != "messages"
+            }
+            # Counted from the archives' id ranges, which cover every message row (``forget_pending``
+            # drops any other at start-up): COUNT(*) would read the whole table on every health check.
+            found["messages"] = int(
+                db.execute(
+                    "SELECT COALESCE(SUM(last_message_id - first_message_id + 1), 0) AS n FROM archives "
+                    "WHERE first_message_id IS NOT NULL"
+                ).fetchone()["n"]
+            )
+        return {t: found[t] for t in _TABLES}
 
     def reset(self) -> None:
         with self._tx() as db:
             for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")
+
+
+def _add_functions(db: sqlite3.Connection) -> None:
+    # SQLite's lower() folds ASCII only; the cabinet's text search folds as Python does (Cyrillic too).
+    db.create_function("casefold", 1, _casefold, deterministic=True)
+
+
+def _casefold(text: object) -> str | None:
+    return text.casefold() if isinstance(text, str) else None
 
 
 def _checkpoint(path: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.instants import utc
 from smsftp.simulator.web import views as views
 from smsftp.simulator.web.auth import (
     COOKIE_NAME,
@@ -42,14 +43,16 @@ from smsftp.simulator.web.auth import (
 
 if TYPE_CHECKING:
     from smsftp.simulator.app import Simulator
-    from smsftp.simulator.service.store import ArchiveRecord, MessageRecord, UploadRecord
+    from smsftp.simulator.service.store import ArchiveRecord, UploadRecord
 
 log = logging.getLogger("smsftp.cabinet")
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # messages on an archive's page
+ARCHIVES_PER_PAGE = 100  # archives on the overview's page
+MESSAGES_PER_REQUEST = 10_000  # most messages one /cabinet/api/archives/{id}/messages reply holds
 
 # Our pages load nothing from elsewhere and run only our own script file.
 SECURITY_HEADERS = {
@@ -175,48 +178,74 @@ class Cabinet:
             return wanted or None
         return session.login
 
-    def _archives(self, scope: str | None) -> list[ArchiveRecord]:
-        return sorted(self.sim.archives(scope), key=lambda a: a.id, reverse=True)
+    # Every read below asks the store for what the page shows: a page of a list, one record, sums
+    # and counts done in SQL, so that a page costs the same for a 10-message archive as for a
+    # 1,000,000-message one, and for 20 archives as for 20,000.
 
     def _uploads(self, scope: str | None) -> list[UploadRecord]:
         return sorted(self.sim.uploads(scope), key=lambda u: u.id, reverse=True)
 
+    def _version(self, scope: str | None) -> str:
+        return views.change_stamp(self.sim.store.activity(scope))
+
     def _archive(self, session: Session, archive_id: str) -> ArchiveRecord | None:
         if not _is_id(archive_id):
             return None
-        number = int(archive_id)
-        return next((a for a in self.sim.archives(session.scope) if a.id == number and session.sees(a.login)), None)
+        found = self.sim.store.archive_by_id(int(archive_id), session.scope)
+        return found if found is not None and session.sees(found.login) else None
 
     def _upload(self, session: Session, upload_id: str) -> UploadRecord | None:
         if not _is_id(upload_id):
             return None
-        number = int(upload_id)
-        return next((u for u in self.sim.uploads(session.scope) if u.id == number and session.sees(u.login)), None)
-
-    def _messages(self, archive: ArchiveRecord) -> list[MessageRecord]:
-        return [m for m in self.sim.messages(archive.login, archive=archive.name) if m.archive_id == archive.id]
+        found = self.sim.store.upload_by_id(int(upload_id), session.scope)
+        return found if found is not None and session.sees(found.login) else None
 
     def _parts(self, archive: ArchiveRecord) -> int:
-        """SMS parts of an accepted archive; a final verdict never changes, so each is counted once."""
+        """SMS parts of an accepted archive; a final verdict never changes, so each is summed once."""
         if archive.status != "accepted":
             return 0
         key = (archive.id, archive.sha256, archive.processed_at)
         if key not in self._parts_cache:
-            self._parts_cache[key] = sum(m.segments for m in self._messages(archive))
+            self._parts_cache[key] = self.sim.store.archive_parts(archive.id)
         return self._parts_cache[key]
 
-    def _live_context(self, session: Session, scope: str | None) -> dict[str, Any]:
-        archives = self._archives(scope)
-        zone = self._zone(scope) if scope else UTC
-        totals = views.daily_totals(archives, {a.id: self._parts(a) for a in archives}, zone)
+    def _totals(self, scope: str | None, zone: tzinfo) -> list[views.DayTotals]:
+        """The latest ``CHART_DAYS`` days that had archives, read from a window of time that widens
+        until it holds that many days (or every archive): a long history is never read whole."""
+        store = self.sim.store
+        latest = store.latest_received(scope)
+        if latest is None:
+            return []
+        everything = store.count_archives(scope)
+        span = timedelta(days=views.CHART_DAYS + 1)
+        while True:
+            days = store.archive_days(scope, latest - span)
+            if len(days) >= everything or len({utc(d.received_at).astimezone(zone).date() for d in days}) > (
+                views.CHART_DAYS
+            ):
+                return views.daily_totals(days, {d.id: d.parts for d in days}, zone)
+            span *= 4
+
+    def _live_context(self, session: Session, scope: str | None, page: int = 1) -> dict[str, Any]:
+        store = self.sim.store
+        count = store.count_archives(scope)
+        pages = max(1, -(-count // ARCHIVES_PER_PAGE))
+        page = min(max(page, 1), pages)
+        archives = store.archives_page(scope, limit=ARCHIVES_PER_PAGE, offset=(page - 1) * ARCHIVES_PER_PAGE)
+        totals = self._totals(scope, self._zone(scope) if scope else UTC)
+        query = {"login": scope} if session.operator and scope else {}
         return {
             "archives": archives,
+            "archive_count": count,
+            "page": page,
+            "pages": pages,
+            "page_link": lambda n: f"/cabinet/?{urlencode({**query, 'page': n})}",
             "totals": totals,
             "charts": views.day_charts(totals),
             "zone_of": self._zone,
             "local": views.local_time,
             "scope": scope,
-            "version": views.change_stamp(archives, self._uploads(scope)),
+            "version": self._version(scope),
         }
 
     # --- pages ---------------------------------------------------------------------------------
@@ -230,41 +259,50 @@ class Cabinet:
         login: str,
         template: str,
         fragment: str,
-        context: Callable[[Session, str | None], dict[str, Any]],
+        context: Callable[[Session, str | None, int], dict[str, Any]],
+        page: int = 1,
     ) -> Response:
         """A list page (archives, uploads) whose live part reloads from ``fragment``."""
         session = self._session(request)
         if session is None:
             return self._to_login(request)
         scope = self._scope(session, login)
-        query = f"?{urlencode({'login': scope})}" if session.operator and scope else ""
+        params = {"login": scope} if session.operator and scope else {}
+        if page > 1:
+            params["page"] = str(page)
+        query = f"?{urlencode(params)}" if params else ""
         return self._render(
             template,
             request,
             session,
             live=f"{fragment}{query}",
             accounts=sorted(self._accounts()) if session.operator else [],
-            **context(session, scope),
+            **context(session, scope, page),
         )
 
     def _list_fragment(
-        self, request: Request, login: str, template: str, context: Callable[[Session, str | None], dict[str, Any]]
+        self,
+        request: Request,
+        login: str,
+        template: str,
+        context: Callable[[Session, str | None, int], dict[str, Any]],
+        page: int = 1,
     ) -> Response:
         session = self._session(request)
         if session is None:
             return Response(status_code=401)
-        values = context(session, self._scope(session, login))
+        values = context(session, self._scope(session, login), page)
         response = self._render(template, request, session, **values)
         response.headers["X-Cabinet-Version"] = values["version"]
         return response
 
-    def overview(self, request: Request, login: str = "") -> Response:
+    def overview(self, request: Request, login: str = "", page: int = 1) -> Response:
         return self._list_page(
-            request, login, "cabinet/overview.html", "/cabinet/fragment/archives", self._live_context
+            request, login, "cabinet/overview.html", "/cabinet/fragment/archives", self._live_context, page
         )
 
-    def overview_fragment(self, request: Request, login: str = "") -> Response:
-        return self._list_fragment(request, login, "cabinet/_overview_live.html", self._live_context)
+    def overview_fragment(self, request: Request, login: str = "", page: int = 1) -> Response:
+        return self._list_fragment(request, login, "cabinet/_overview_live.html", self._live_context, page)
 
     def archive_page(
         self, request: Request, archive_id: str, phone: str = "", text: str = "", page: int = 1
@@ -275,11 +313,15 @@ class Cabinet:
         archive = self._archive(session, archive_id)
         if archive is None:
             return self.not_found(request)
-        everything = self._messages(archive)
-        found = views.filter_messages(everything, phone, text)
-        pages = max(1, -(-len(found) // PAGE_SIZE))
+        store = self.sim.store
+        digits, wanted = views.digits(phone), text.strip()
+        total = store.count_archive_messages(archive)
+        matched = store.count_archive_messages(archive, digits=digits, text=wanted) if digits or wanted else total
+        pages = max(1, -(-matched // PAGE_SIZE))
         page = min(max(page, 1), pages)
-        shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        shown = store.archive_messages(
+            archive, digits=digits, text=wanted, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
         upload = self._upload(session, str(archive.upload_id)) if archive.upload_id is not None else None
 
         def page_link(number: int) -> str:
@@ -294,8 +336,8 @@ class Cabinet:
             archive=archive,
             upload=upload,
             messages=shown,
-            total=len(everything),
-            matched=len(found),
+            total=total,
+            matched=matched,
             phone=phone,
             text=text,
             page=page,
@@ -303,12 +345,12 @@ class Cabinet:
             page_link=page_link,
             zone=self._zone(archive.login),
             local=views.local_time,
-            parts=sum(m.segments for m in everything),
+            parts=self._parts(archive),
             live=None if archive.status != "pending" else request.url.path,
-            version=views.change_stamp(self._archives(session.scope), self._uploads(session.scope)),
+            version=self._version(session.scope),
         )
 
-    def _uploads_context(self, session: Session, scope: str | None) -> dict[str, Any]:
+    def _uploads_context(self, session: Session, scope: str | None, page: int = 1) -> dict[str, Any]:
         uploads = self._uploads(scope)
         return {
             "uploads": uploads,
@@ -316,7 +358,7 @@ class Cabinet:
             "zone_of": self._zone,
             "local": views.local_time,
             "scope": scope,
-            "version": views.change_stamp(self._archives(scope), uploads),
+            "version": self._version(scope),
         }
 
     def uploads_page(self, request: Request, login: str = "") -> Response:
@@ -334,7 +376,7 @@ class Cabinet:
         upload = self._upload(session, upload_id)
         if upload is None:
             return self.not_found(request)
-        archives = [a for a in self._archives(upload.login) if a.upload_id == upload.id]
+        archives = self.sim.store.archives_of_upload(upload.id)
         return self._render(
             "cabinet/upload.html",
             request,
@@ -444,7 +486,7 @@ class Cabinet:
         if session is None:
             return _json_error(401, "sign in to the cabinet first")
         scope = self._scope(session, login)
-        return _json({"version": views.change_stamp(self._archives(scope), self._uploads(scope))})
+        return _json({"version": self._version(scope)})
 
     def api_archives(self, request: Request, login: str = "") -> Response:
         """The viewer's archives, newest first (the operator's: every account's, or ``login``'s).
@@ -454,7 +496,8 @@ class Cabinet:
         session = self._session(request)
         if session is None:
             return _json_error(401, "sign in to the cabinet first")
-        return _json({"archives": [a.to_json() for a in self._archives(self._scope(session, login))]})
+        archives = self.sim.archives(self._scope(session, login))[::-1]
+        return _json({"archives": [a.to_json() for a in archives]})
 
     def api_archive(self, request: Request, archive_id: str) -> Response:
         """One archive of the viewer's, with its diagnostics; 404 for any other.
@@ -469,8 +512,17 @@ class Cabinet:
             return _json_error(404, "no such archive")
         return _json(archive.to_json())
 
-    def api_messages(self, request: Request, archive_id: str, phone: str = "", text: str = "") -> Response:
-        """The rendered messages of one of the viewer's archives, searchable as on the page.
+    def api_messages(
+        self,
+        request: Request,
+        archive_id: str,
+        phone: str = "",
+        text: str = "",
+        limit: int = MESSAGES_PER_REQUEST,
+        offset: int = 0,
+    ) -> Response:
+        """The rendered messages of one of the viewer's archives, searchable as on the page, one page
+        at a time: ``limit`` (at most 10,000) from ``offset``; ``matched`` counts them all.
 
         Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
         """
@@ -480,8 +532,19 @@ class Cabinet:
         archive = self._archive(session, archive_id)
         if archive is None:
             return _json_error(404, "no such archive")
-        found = views.filter_messages(self._messages(archive), phone, text)
-        return _json({"archive": archive.name, "messages": [m.to_json() for m in found]})
+        limit, offset = max(0, min(limit, MESSAGES_PER_REQUEST)), max(0, offset)
+        digits, wanted = views.digits(phone), text.strip()
+        found = self.sim.store.archive_messages(archive, digits=digits, text=wanted, limit=limit, offset=offset)
+        matched = self.sim.store.count_archive_messages(archive, digits=digits, text=wanted)
+        return _json(
+            {
+                "archive": archive.name,
+                "messages": [m.to_json() for m in found],
+                "matched": matched,
+                "limit": limit,
+                "offset": offset,
+            }
+        )
 
     def api_uploads(self, request: Request, login: str = "") -> Response:
         """The viewer's uploads as the FTP server journalled them.

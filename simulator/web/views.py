@@ -18,7 +18,7 @@ from smsftp.simulator.rules.diagnostics import Diagnostic
 from smsftp.simulator.rules.instants import format_instant, utc
 
 if TYPE_CHECKING:
-    from smsftp.simulator.service.store import ArchiveRecord, MessageRecord, UploadRecord
+    from smsftp.simulator.service.store import Activity, ArchiveDay, ArchiveRecord, MessageRecord, UploadRecord
 
 CHART_DAYS = 14
 _BACKTICKS = re.compile(r"`([^`]+)`")
@@ -197,7 +197,11 @@ class DayTotals:
 
 
 def daily_totals(
-    archives: Sequence[ArchiveRecord], parts_by_archive: dict[int, int], zone: tzinfo, *, days: int = CHART_DAYS
+    archives: Sequence[ArchiveRecord | ArchiveDay],
+    parts_by_archive: dict[int, int],
+    zone: tzinfo,
+    *,
+    days: int = CHART_DAYS,
 ) -> list[DayTotals]:
     """Totals per calendar day of receipt in the client's zone, the latest ``days`` days that had any."""
     by_day: dict[date, DayTotals] = {}
@@ -262,10 +266,7 @@ def day_charts(totals: Sequence[DayTotals]) -> list[Chart]:
     ]
 
 
-def change_stamp(archives: Sequence[ArchiveRecord], uploads: Sequence[UploadRecord]) -> str:
+def change_stamp(activity: Activity) -> str:
     """A short value that changes whenever anything the lists show changes; the page polls it."""
-    pending = sum(1 for a in archives if a.status == "pending")
-    last_archive = max((a.id for a in archives), default=0)
-    last_upload = max((u.id for u in uploads), default=0)
-    open_uploads = sum(1 for u in uploads if u.state == "in_progress")
-    return f"a{len(archives)}.{last_archive}.{pending}-u{len(uploads)}.{last_upload}.{open_uploads}"
+    a = activity
+    return f"a{a.archives}.{a.last_archive}.{a.pending}-u{a.uploads}.{a.last_upload}.{a.open_uploads}"
