@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from smsftp.simulator.app import Simulator
 from smsftp.simulator.service.clock import FrozenClock
-from smsftp.simulator.web.api import create_app
+from smsftp.simulator.web.api import MESSAGES_PER_PAGE, create_app
 from smsftp.simulator.web.cabinet import ARCHIVES_PER_PAGE, MESSAGES_PER_REQUEST, PAGE_SIZE
 from smsftp.simulator.web.views import filter_messages
 from tests.test_cabinet import ftp_upload, sign_in, template_archive
@@ -147,3 +147,13 @@ def _overview_is_paged(sim: Simulator) -> None:
     assert cells == [str(extra + 1), str(CONTACTS), str(CONTACTS), str(extra), str(extra)]
     fragment = signed_in.get("/cabinet/fragment/archives", params={"page": 3})
     assert fragment.status_code == 200 and BIG in fragment.text
+
+
+def test_the_messages_endpoint_pages_by_id_range_and_caps_its_page(sim: Simulator) -> None:
+    """``GET /api/messages`` builds one page however big the request: at most 10,000 messages."""
+    everything = [m.row for m in sim.messages("guest", BIG)]
+    api = TestClient(create_app(sim), base_url="http://127.0.0.1")
+    deep = api.get("/api/messages", params={"archive": BIG, "offset": 2400, "limit": 100}).json()
+    assert [m["row"] for m in deep["messages"]] == everything[2400:] and deep["total"] == CONTACTS
+    capped = api.get("/api/messages", params={"limit": 10**9}).json()
+    assert capped["limit"] == MESSAGES_PER_PAGE and len(capped["messages"]) == CONTACTS

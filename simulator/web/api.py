@@ -68,6 +68,9 @@ def account_json(account: Account) -> dict[str, Any]:
     return data
 
 
+MESSAGES_PER_PAGE = 10_000  # most messages one GET /api/messages reply holds (memory per request)
+
+
 def _clock_json(sim: Simulator) -> dict[str, Any]:
     due = sim.poller.next_due
     return {
@@ -163,10 +166,12 @@ def create_app(sim: Simulator) -> FastAPI:
         login: str | None = None,
         archive: str | None = None,
         phone: str | None = None,
-        limit: int = 10000,
+        limit: int = MESSAGES_PER_PAGE,
         offset: int = 0,
     ) -> dict[str, Any]:
-        limit, offset = max(0, min(limit, 1_000_000)), max(0, offset)
+        """One page: at most 10,000 messages (``limit``) from ``offset``; ``total`` counts them all.
+        A page costs the same at any offset and in any size of archive."""
+        limit, offset = max(0, min(limit, MESSAGES_PER_PAGE)), max(0, offset)
         found = sim.messages(login, archive, phone, limit=limit, offset=offset)
         return {
             "messages": [m.to_json() for m in found],
