@@ -228,10 +228,11 @@ class ArchiveDay:
 
     id: int
     received_at: datetime
+    processed_at: datetime | None
+    sha256: str
     status: ArchiveStatus
     message_count: int
     rejected_rows: int
-    parts: int
 
 
 @dataclass(frozen=True)
@@ -751,6 +752,8 @@ class Store:
         if not search:
             sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?"
             return self._query(sql, [first + offset, last, limit], functools.partial(_message, archive, sender))
+        # A search reads the archive's rows in SQL (memory stays flat); no index is fed for it, which
+        # would cost every upload a third more store time (docs/performance.md).
         sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id BETWEEN ? AND ?{search} ORDER BY id LIMIT ? OFFSET ?"
         return self._query(sql, [first, last, *params, limit, offset], functools.partial(_message, archive, sender))
 
@@ -781,16 +784,20 @@ class Store:
         return None if row is None else (row["first_message_id"], row["last_message_id"], row["sender"] or "")
 
     def archive_days(self, login: str | None, since: datetime) -> list[ArchiveDay]:
-        """What the per-day totals need of each archive received since ``since``: a few numbers each,
-        the parts summed in SQL."""
+        """What the per-day totals need of each archive received since ``since``: a few fields each."""
         where, params = _where("received_at >= ?", login=login)
         return self._query(
-            "SELECT id, received_at, status, message_count, rejected_rows, CASE WHEN status='accepted' AND "
-            "first_message_id IS NOT NULL THEN (SELECT COALESCE(SUM(segments), 0) FROM messages m WHERE m.id "
-            f"BETWEEN first_message_id AND last_message_id) ELSE 0 END AS parts FROM archives{where} ORDER BY id",
+            "SELECT id, received_at, processed_at, sha256, status, message_count, rejected_rows "
+            f"FROM archives{where} ORDER BY id",
             [_iso(since), *params],
             lambda r: ArchiveDay(
-                r["id"], _dt(r["received_at"]), r["status"], r["message_count"], r["rejected_rows"], r["parts"]
+                id=r["id"],
+                received_at=_dt(r["received_at"]),
+                processed_at=_instant(r["processed_at"]),
+                sha256=r["sha256"],
+                status=r["status"],
+                message_count=r["message_count"],
+                rejected_rows=r["rejected_rows"],
             ),
         )
 

@@ -43,7 +43,7 @@ from smsftp.simulator.web.auth import (
 
 if TYPE_CHECKING:
     from smsftp.simulator.app import Simulator
-    from smsftp.simulator.service.store import ArchiveRecord, UploadRecord
+    from smsftp.simulator.service.store import ArchiveDay, ArchiveRecord, UploadRecord
 
 log = logging.getLogger("smsftp.cabinet")
 
@@ -200,7 +200,7 @@ class Cabinet:
         found = self.sim.store.upload_by_id(int(upload_id), session.scope)
         return found if found is not None and session.sees(found.login) else None
 
-    def _parts(self, archive: ArchiveRecord) -> int:
+    def _parts(self, archive: ArchiveRecord | ArchiveDay) -> int:
         """SMS parts of an accepted archive; a final verdict never changes, so each is summed once."""
         if archive.status != "accepted":
             return 0
@@ -223,7 +223,7 @@ class Cabinet:
             if len(days) >= everything or len({utc(d.received_at).astimezone(zone).date() for d in days}) > (
                 views.CHART_DAYS
             ):
-                return views.daily_totals(days, {d.id: d.parts for d in days}, zone)
+                return views.daily_totals(days, {d.id: self._parts(d) for d in days}, zone)
             span *= 4
 
     def _live_context(self, session: Session, scope: str | None, page: int = 1) -> dict[str, Any]:
