@@ -174,6 +174,7 @@ class Simulator:
             interval=self.poll_interval,
             naive=self.naive_poller,
             errors=self._errors,
+            work=self._work_folder(),
         )
         self._poller.start()
         self.started = True
@@ -237,6 +238,13 @@ class Simulator:
         root = self.state_dir / "ftp"
         root.mkdir(exist_ok=True)
         return database, root
+
+    def _work_folder(self) -> Path:
+        """The poller's claimed copies, on the state folder's file system (an archive may be big)."""
+        assert self.state_dir is not None
+        work = self.state_dir / "work"
+        work.mkdir(exist_ok=True)
+        return work
 
     def _tls_context(self) -> Any:
         if self.tls == "off":

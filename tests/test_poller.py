@@ -422,9 +422,9 @@ def test_q22_an_upload_that_begins_while_the_file_is_read_waits(
     name = "guest_20261125120000.zip"
     rig.drop(name, campaign(2))
     started: list[int] = []
-    real = poller_module._sha256
+    real = poller_module._copy_hashing
 
-    def racing(source: Any) -> str:
+    def racing(source: Any, copy: Any) -> tuple[str, int]:
         if not started:
             started.append(
                 rig.journal.upload_started(
@@ -438,9 +438,9 @@ def test_q22_an_upload_that_begins_while_the_file_is_read_waits(
                     client="127.0.0.1:2",
                 )
             )
-        return real(source)
+        return real(source, copy)
 
-    monkeypatch.setattr(poller_module, "_sha256", racing)
+    monkeypatch.setattr(poller_module, "_copy_hashing", racing)
     outcome = rig.poller.poll()
     assert (outcome.processed, outcome.skipped) == (0, 1) and rig.names() == []
     assert rig.poller.poll().skipped == 1  # still running
@@ -470,16 +470,16 @@ def test_q22_a_file_that_grows_while_it_is_read_waits(
     path = rig.drop("guest_20261125120000.zip", campaign(2), upload=None)
     data = path.read_bytes()
     path.write_bytes(data[:100])
-    real = poller_module._sha256
+    real = poller_module._copy_hashing
 
-    def growing(source: Any) -> str:
-        digest = real(source)
+    def growing(source: Any, copy: Any) -> tuple[str, int]:
+        digest = real(source, copy)
         path.write_bytes(data)  # the rest arrives after the poller's read
         return digest
 
-    monkeypatch.setattr(poller_module, "_sha256", growing)
+    monkeypatch.setattr(poller_module, "_copy_hashing", growing)
     assert rig.poller.poll().skipped == 1 and rig.names() == []
-    monkeypatch.setattr(poller_module, "_sha256", real)
+    monkeypatch.setattr(poller_module, "_copy_hashing", real)
     assert rig.poller.poll().processed == 1
     assert rig.store.archives()[0].status == "accepted"
 

@@ -18,6 +18,12 @@ then deletes the file.  On restart, claims without a verdict are dropped and
 their files processed again; a file whose claim has a verdict was only missing
 its deletion and is deleted without processing.
 
+The rules judge exactly the bytes claimed: the file is copied into an unnamed
+file under ``work`` while it is hashed, and the copy is judged.  A client that
+STORs the same name again meanwhile rewrites the folder's file, not the copy;
+that file is then no longer the one claimed (inode, size, mtime), so it stays
+and the next poll processes it as an upload of its own.
+
 The poller adds what the journal knows to the rules' diagnostics: SMS804 for a
 name processed before (Q17), SMS805 for an upload straight under the final name,
 SMS806 for plain FTP, SMS807 for an upload that was aborted or cut off.
@@ -46,6 +52,7 @@ import hashlib
 import logging
 import os
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -114,6 +121,7 @@ class Poller:
         interval: float = 10.0,
         naive: bool = False,
         errors: list[BaseException] | None = None,
+        work: Path | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("the poll interval must be positive")
@@ -121,6 +129,7 @@ class Poller:
         self._accounts, self.clock = accounts, clock
         self.interval = timedelta(seconds=interval)
         self.naive = naive
+        self.work = work  # where claimed copies live while judged (None: the system's temporary folder)
         self.polls = 0
         self.errors: list[BaseException] = errors if errors is not None else []
         self._lock = threading.Lock()  # P4: one poll, one archive at a time
@@ -308,10 +317,12 @@ class Poller:
             source = open(c.path, "rb")  # noqa: SIM115 - closed below, after the verdict
         except FileNotFoundError:
             return "gone"  # the client deleted or renamed it since the listing
-        with source:
+        # The rules judge a private copy made while hashing, never the folder's file: a client that
+        # STORs the same name again meanwhile truncates and rewrites that file, not what was claimed.
+        with source, tempfile.TemporaryFile(prefix="claimed-", dir=self.work) as claimed:
             st = os.fstat(source.fileno())
-            sha256 = _sha256(source)
-            if not self.naive and self._changed_since_listing(c, st):
+            sha256, copied = _copy_hashing(source, claimed)
+            if copied != st.st_size or (not self.naive and self._changed_since_listing(c, st)):
                 log_event("busy", login=c.login, archive=c.name, action="next-poll")
                 return "busy"
             if self.store.settled_claim(c.login, c.name, st.st_size, st.st_mtime_ns, sha256) is not None:
@@ -331,7 +342,7 @@ class Poller:
             )
             self._crash("after-claim")
             try:
-                verdict = self._judge(c, account, at, source, archive_id)
+                verdict = self._judge(c, account, at, claimed, archive_id)
             except Exception as exc:  # our bug, not the client's: keep polling, surface it
                 self.errors.append(exc)
                 log.exception("internal error while processing %s/%s", c.login, c.name)
@@ -361,7 +372,8 @@ class Poller:
                 processed_at=at,
             )
             self._crash("after-commit")
-        _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)
+        if self.naive or not self.journal.in_progress(c.login, c.name):  # a new upload of the name is next
+            _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)
         log_event(
             "archive",
             login=c.login,
@@ -447,12 +459,17 @@ class Poller:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _sha256(source: BinaryIO) -> str:
+def _copy_hashing(source: BinaryIO, copy: BinaryIO) -> tuple[str, int]:
+    """SHA-256 and length of ``source``, copied into ``copy`` on the way (left at its start)."""
     digest = hashlib.sha256()
+    size = 0
     while chunk := source.read(1 << 20):
         digest.update(chunk)
-    source.seek(0)
-    return digest.hexdigest()
+        copy.write(chunk)
+        size += len(chunk)
+    copy.flush()
+    copy.seek(0)
+    return digest.hexdigest(), size
 
 
 def _remove_if_unchanged(path: Path, st: os.stat_result, *, same_inode_only: bool = False) -> None:
