@@ -96,6 +96,7 @@ class Simulator:
         poll_interval: float = 10.0,
         naive_poller: bool = False,
         api_token: str | None = None,
+        max_store_bytes: int | None = None,
     ) -> None:
         if tls not in ("off", "optional", "required"):
             raise ValueError(f"tls must be off, optional or required, not {tls!r}")
@@ -111,6 +112,7 @@ class Simulator:
         self.clock: Clock = clock if clock is not None else FrozenClock()
         self.poll_interval = poll_interval
         self.naive_poller = naive_poller
+        self.max_store_bytes = max_store_bytes  # the SQLite file's cap; None: only the disk's
         # Off loopback the API is reachable by others: a token is then required, made up if not given.
         self.api_token = api_token or (None if is_loopback(host) else _new_token())
         self.state_dir: Path | None = None
@@ -145,7 +147,7 @@ class Simulator:
     def _start(self, database: str, ftp_root: Path) -> None:
         from smsftp.simulator.service.ftpserver import FtpService
 
-        self._store = store = Store(database)
+        self._store = store = Store(database, max_bytes=self.max_store_bytes)
         if isinstance(self.clock, FrozenClock) and self._temporary is None:
             self._clock_keeper = _ClockKeeper(self.clock, store).resume()
         self._journal = journal = Journal(store, self.clock)
@@ -358,6 +360,7 @@ class Simulator:
         return {
             "alive": poller.alive,
             "polls": poller.polls,
+            "deferred_store_full": poller.deferred,
             "folder_failures": dict(poller.folder_failures),
             "last_failure": poller.last_failure,
         }

@@ -159,6 +159,13 @@ def banner(sim: Any, demo: bool) -> str:
     help="Bearer token for the API [env SMSFTP_API_TOKEN]; generated when --host is not loopback.",
 )
 @click.option(
+    "--max-store-mb",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cap on the SQLite log's size in MiB (default: none, only the disk's). An archive that does not fit "
+    "is rolled back and waits in its folder (SMS830) until there is room.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -179,6 +186,7 @@ def serve(
     poll_interval: float,
     naive_poller: bool,
     api_token: str | None,
+    max_store_mb: int | None,
     log_level: str,
 ) -> None:
     """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API."""
@@ -208,6 +216,7 @@ def serve(
         poll_interval=poll_interval,
         naive_poller=naive_poller,
         api_token=api_token,
+        max_store_bytes=None if max_store_mb is None else max_store_mb << 20,
     )
     stop = threading.Event()
 

@@ -145,6 +145,7 @@ SMS804 upload-repeated-name
 SMS805 upload-no-temporary-name
 SMS806 upload-not-encrypted
 SMS807 upload-aborted
+SMS830 upload-store-full
 """
 
 

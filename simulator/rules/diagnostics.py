@@ -998,6 +998,18 @@ UPLOAD_ABORTED = Rule(
     "the data connection dropped mid-transfer",
 )
 
+UPLOAD_STORE_FULL = Rule(
+    "SMS830",
+    "upload-store-full",
+    W,
+    "P2",
+    "The simulator's store was full (disk or --max-store-mb) while this archive was processed; "
+    "the processing was rolled back and the archive waits in the folder for the next poll.",
+    "Nothing of a half-stored archive is ever sent or counted; it is processed once there is room again.",
+    "Free space on the state folder's disk, raise --max-store-mb, or POST /api/reset; the next poll retries.",
+    "guest_20261125120000.zip: the store is full (database or disk is full); it waits for the next poll",
+)
+
 _RULES: tuple[Rule, ...] = (
     ARCHIVE_NAME_PATTERN,
     ARCHIVE_NAME_TIMESTAMP_INVALID,
@@ -1079,6 +1091,7 @@ _RULES: tuple[Rule, ...] = (
     UPLOAD_NO_TEMPORARY_NAME,
     UPLOAD_NOT_ENCRYPTED,
     UPLOAD_ABORTED,
+    UPLOAD_STORE_FULL,
 )
 
 del E, W, N

@@ -48,10 +48,12 @@ SIGKILL at that point of the first archive, for the crash-recovery tests.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import signal
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -69,13 +71,14 @@ from smsftp.simulator.rules.diagnostics import (
     UPLOAD_NOT_ENCRYPTED,
     UPLOAD_NOT_ZIP,
     UPLOAD_REPEATED_NAME,
+    UPLOAD_STORE_FULL,
     Diagnostic,
     diagnostic,
 )
 from smsftp.simulator.rules.outcome import Status, UploadFacts
 from smsftp.simulator.service.clock import Clock, FrozenClock, real_monotonic
 from smsftp.simulator.service.journal import Journal, log_event, recover
-from smsftp.simulator.service.store import Store, UploadRecord
+from smsftp.simulator.service.store import Store, UploadRecord, disk_full
 
 CRASH_ENV = "SMSFTP_CRASH_AT"
 CRASH_POINTS = ("after-claim", "mid-messages", "before-commit", "after-commit")
@@ -138,6 +141,8 @@ class Poller:
         self._timer: threading.Thread | None = None
         self._tick_due = 0.0  # real_monotonic() of the next poll on the system clock
         self._subscribed = False
+        self.deferred = 0  # archives put back because the store was full (SMS830)
+        self._waiting_for_room: set[tuple[str, str]] = set()
         self.folder_failures: dict[str, int] = {}  # login -> polls whose folder failed, for health
         self.last_failure: str | None = None
         crash_at = os.environ.get(CRASH_ENV)
@@ -319,59 +324,73 @@ class Poller:
             return "gone"  # the client deleted or renamed it since the listing
         # The rules judge a private copy made while hashing, never the folder's file: a client that
         # STORs the same name again meanwhile truncates and rewrites that file, not what was claimed.
-        with source, tempfile.TemporaryFile(prefix="claimed-", dir=self.work) as claimed:
-            st = os.fstat(source.fileno())
-            sha256, copied = _copy_hashing(source, claimed)
-            if copied != st.st_size or (not self.naive and self._changed_since_listing(c, st)):
-                log_event("busy", login=c.login, archive=c.name, action="next-poll")
-                return "busy"
-            if self.store.settled_claim(c.login, c.name, st.st_size, st.st_mtime_ns, sha256) is not None:
-                log_event("recover", logging.WARNING, login=c.login, archive=c.name, action="delete-processed")
-                _remove_if_unchanged(c.path, st)
-                return "gone"
-            repeats = self.store.times_processed(c.login, c.name)
-            received_at = c.completed
-            archive_id = self.store.claim(
-                login=c.login,
-                name=c.name,
-                upload_id=c.upload.id if c.upload else None,
-                size=st.st_size,
-                mtime_ns=st.st_mtime_ns,
-                sha256=sha256,
-                received_at=received_at,
-            )
-            self._crash("after-claim")
-            try:
-                verdict = self._judge(c, account, at, claimed, archive_id)
-            except Exception as exc:  # our bug, not the client's: keep polling, surface it
-                self.errors.append(exc)
-                log.exception("internal error while processing %s/%s", c.login, c.name)
-                # Rejected, its messages dropped and the file deleted: nothing half-sent, nothing twice.
-                verdict = (
-                    "rejected",
-                    None,
-                    0,
-                    0,
-                    [
-                        diagnostic(
-                            ARCHIVE_INTERNAL_ERROR,
-                            f"The simulator failed while judging {c.name}: {type(exc).__name__}: {exc}",
-                        )
-                    ],
+        archive_id: int | None = None
+        try:
+            with source, tempfile.TemporaryFile(prefix="claimed-", dir=self.work) as claimed:
+                st = os.fstat(source.fileno())
+                sha256, copied = _copy_hashing(source, claimed)
+                if copied != st.st_size or (not self.naive and self._changed_since_listing(c, st)):
+                    log_event("busy", login=c.login, archive=c.name, action="next-poll")
+                    return "busy"
+                if self.store.settled_claim(c.login, c.name, st.st_size, st.st_mtime_ns, sha256) is not None:
+                    log_event("recover", logging.WARNING, login=c.login, archive=c.name, action="delete-processed")
+                    _remove_if_unchanged(c.path, st)
+                    return "gone"
+                for leftover in self.store.pending_claims(c.login, c.name):
+                    self.store.drop_claim(leftover)  # an attempt the store had no room to undo
+                repeats = self.store.times_processed(c.login, c.name)
+                received_at = c.completed
+                archive_id = self.store.claim(
+                    login=c.login,
+                    name=c.name,
+                    upload_id=c.upload.id if c.upload else None,
+                    size=st.st_size,
+                    mtime_ns=st.st_mtime_ns,
+                    sha256=sha256,
+                    received_at=received_at,
                 )
-            status, mode, count, rejected_rows, diagnostics = verdict
-            diagnostics += self._upload_diagnostics(c, repeats)
-            self._crash("before-commit")
-            self.store.finish(
-                archive_id,
-                status=status,
-                mode=mode,
-                message_count=count,
-                rejected_rows=rejected_rows,
-                diagnostics=diagnostics,
-                processed_at=at,
-            )
-            self._crash("after-commit")
+                self._crash("after-claim")
+                try:
+                    verdict = self._judge(c, account, at, claimed, archive_id)
+                except Exception as exc:  # our bug, not the client's: keep polling, surface it
+                    if disk_full(exc):
+                        raise  # not the archive's fault: rolled back and retried (``_defer``)
+                    self.errors.append(exc)
+                    log.exception("internal error while processing %s/%s", c.login, c.name)
+                    # Rejected, its messages dropped and the file deleted: nothing half-sent, nothing twice.
+                    verdict = (
+                        "rejected",
+                        None,
+                        0,
+                        0,
+                        [
+                            diagnostic(
+                                ARCHIVE_INTERNAL_ERROR,
+                                f"The simulator failed while judging {c.name}: {type(exc).__name__}: {exc}",
+                            )
+                        ],
+                    )
+                status, mode, count, rejected_rows, diagnostics = verdict
+                diagnostics += self._upload_diagnostics(c, repeats)
+                self._crash("before-commit")
+                self.store.finish(
+                    archive_id,
+                    status=status,
+                    mode=mode,
+                    message_count=count,
+                    rejected_rows=rejected_rows,
+                    diagnostics=diagnostics,
+                    processed_at=at,
+                )
+                self._crash("after-commit")
+        except Exception as exc:
+            if not disk_full(exc):
+                raise
+            self._defer(c, archive_id, at, exc)
+            return "busy"
+        if (c.login, c.name) in self._waiting_for_room:  # its SMS830 note is over
+            self._waiting_for_room.discard((c.login, c.name))
+            self.store.forget_note(c.login, c.name)
         if self.naive or not self.journal.in_progress(c.login, c.name):  # a new upload of the name is next
             _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)
         log_event(
@@ -386,6 +405,25 @@ class Poller:
             id=archive_id,
         )
         return "processed"
+
+    def _defer(self, c: _Candidate, archive_id: int | None, at: datetime, exc: Exception) -> None:
+        """The store ran out of room: undo the claim, leave the file for the next poll, say so once."""
+        self.deferred += 1
+        self._waiting_for_room.add((c.login, c.name))
+        if archive_id is not None:
+            try:
+                self.store.drop_claim(archive_id)
+            except sqlite3.Error:  # the next attempt drops it first (``pending_claims``), or the next start
+                log.exception("could not drop the claim of %s/%s", c.login, c.name)
+        with contextlib.suppress(sqlite3.Error):
+            self.store.note(
+                c.login,
+                c.name,
+                UPLOAD_STORE_FULL.code,
+                f"{c.name}: the store is full ({exc}); the processing was rolled back and it waits for the next poll",
+                at,
+            )
+        log_event("deferred", logging.WARNING, login=c.login, archive=c.name, reason="store-full", error=str(exc))
 
     def _failed(self, where: str, exc: Exception) -> None:
         self.errors.append(exc)

@@ -19,6 +19,8 @@ Integers cost SQLite less to bind and to store than text.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import json
 import sqlite3
@@ -263,6 +265,13 @@ def _where(*fixed: str, **equal: Any) -> tuple[str, list[Any]]:
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), [v for v in equal.values() if v is not None]
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store (SQLite, or a file next to it) ran out of room."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 class StoreError(Exception):
     """The state folder cannot be used (another schema version); the message says what to do."""
 
@@ -270,7 +279,7 @@ class StoreError(Exception):
 class Store:
     """SQLite behind one lock; ``changed`` is notified after every write that readers wait for."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, max_bytes: int | None = None) -> None:
         self.path = str(path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -294,6 +303,7 @@ class Store:
             self._db.execute("PRAGMA wal_autocheckpoint=25000")  # pages: 400 MiB
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+        self.limit(max_bytes)
         with self._tx() as db:
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
@@ -310,6 +320,15 @@ class Store:
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
+
+    def limit(self, max_bytes: int | None) -> None:
+        """Cap the database's size (None: only the disk caps it).  Past the cap a write fails as on a
+        full disk, and the poller defers the archive (SMS830); never below what is stored already."""
+        with self._lock:
+            page = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            used = int(self._db.execute("PRAGMA page_count").fetchone()[0])
+            pages = (1 << 32) - 2 if max_bytes is None else max(used, max_bytes // page)
+            self._db.execute(f"PRAGMA max_page_count={int(pages)}")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -341,7 +360,8 @@ class Store:
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite itself rolls back on some errors (a full disk)
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
             self.changed.notify_all()
@@ -591,36 +611,14 @@ class Store:
     def forget_pending(self, batch: int = DROP_BATCH) -> list[tuple[str, str]]:
         """Start-up after a crash: claims that never got a verdict are dropped with their messages.
 
-        Messages go ``batch`` rows a transaction from the end of the claim's range, its row kept
-        pending and its range shrunk in the same commit, so a crash meanwhile resumes where it
-        stopped.  Rows past every claim's range (none should exist) go too; then the freed pages
-        are given back to the file system.
+        Rows past every claim's range (none should exist) go too; then the freed pages are given back
+        to the file system.
         """
         with self._lock:
             pending = self._db.execute(
                 "SELECT id, login, name FROM archives WHERE status='pending' ORDER BY id"
             ).fetchall()
-        dropped = 0
-        for archive in pending:
-            while True:
-                with self._tx() as db:
-                    row = db.execute(
-                        "SELECT first_message_id, last_message_id FROM archives WHERE id=?", (archive["id"],)
-                    ).fetchone()
-                    first, last = row["first_message_id"], row["last_message_id"]
-                    if first is None:
-                        db.execute("UPDATE uploads SET archive_id=NULL WHERE archive_id=?", (archive["id"],))
-                        db.execute("DELETE FROM archives WHERE id=?", (archive["id"],))
-                        break
-                    low = max(first, last - batch + 1)
-                    dropped += db.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (low, last)).rowcount
-                    if low == first:
-                        db.execute(
-                            "UPDATE archives SET first_message_id=NULL, last_message_id=NULL WHERE id=?",
-                            (archive["id"],),
-                        )
-                    else:
-                        db.execute("UPDATE archives SET last_message_id=? WHERE id=?", (low - 1, archive["id"]))
+        dropped = sum(self.drop_claim(archive["id"], batch, give_back=False) for archive in pending)
         while True:
             with self._tx() as db:
                 end = db.execute("SELECT COALESCE(MAX(last_message_id), 0) AS end FROM archives").fetchone()["end"]
@@ -635,17 +633,62 @@ class Store:
             self.return_space()
         return [(a["login"], a["name"]) for a in pending]
 
+    def drop_claim(self, archive_id: int, batch: int = DROP_BATCH, *, give_back: bool = True) -> int:
+        """Undo a claim that gets no verdict: its messages, then its row; the message rows deleted.
+
+        Messages go ``batch`` rows a transaction from the end of the claim's range, the row kept
+        pending and its range shrunk in the same commit, so a crash meanwhile resumes where it stopped.
+        Deleting needs no new pages, so this works on a full store too.
+        """
+        dropped = 0
+        while True:
+            with self._tx() as db:
+                row = db.execute(
+                    "SELECT first_message_id, last_message_id FROM archives WHERE id=? AND status='pending'",
+                    (archive_id,),
+                ).fetchone()
+                if row is None:
+                    break
+                first, last = row["first_message_id"], row["last_message_id"]
+                if first is None:
+                    db.execute("UPDATE uploads SET archive_id=NULL WHERE archive_id=?", (archive_id,))
+                    db.execute("DELETE FROM archives WHERE id=?", (archive_id,))
+                    break
+                low = max(first, last - batch + 1)
+                dropped += db.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (low, last)).rowcount
+                if low == first:
+                    db.execute(
+                        "UPDATE archives SET first_message_id=NULL, last_message_id=NULL WHERE id=?", (archive_id,)
+                    )
+                else:
+                    db.execute("UPDATE archives SET last_message_id=? WHERE id=?", (low - 1, archive_id))
+        if dropped and give_back:
+            self.return_space()
+        return dropped
+
+    def pending_claims(self, login: str, name: str) -> list[int]:
+        """Claims of this name still without a verdict: only the leftovers of an attempt that failed."""
+        with self._read() as db:
+            return [
+                int(r["id"])
+                for r in db.execute(
+                    "SELECT id FROM archives WHERE login=? AND name=? AND status='pending'", (login, name)
+                )
+            ]
+
     def return_space(self) -> int:
-        """Give free pages back to the file system (incremental vacuum); the pages freed."""
+        """Give free pages back to the file system (incremental vacuum); the pages freed.  On a disk
+        too full even for that, the pages stay free inside the file, for the next archive."""
         if self.path == ":memory:":
             return 0
-        with self._lock:
+        with self._lock, contextlib.suppress(sqlite3.OperationalError):
             free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
             # In steps, each its own short write: readers and the log stay small.
             while self._db.execute("PRAGMA freelist_count").fetchone()[0]:
                 self._db.execute("PRAGMA incremental_vacuum(4096)").fetchall()
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return free
+        return 0
 
     def archives(self, login: str | None = None, name: str | None = None) -> list[ArchiveRecord]:
         where, params = _where(login=login, name=name)
@@ -899,6 +942,10 @@ class Store:
         if gone:
             with self._tx() as db:
                 db.executemany("DELETE FROM folder_notes WHERE login=? AND name=?", [(login, n) for n in gone])
+
+    def forget_note(self, login: str, name: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM folder_notes WHERE login=? AND name=?", (login, name))
 
     def notes(self, login: str | None = None) -> list[FolderNote]:
         where, params = _where(login=login)
