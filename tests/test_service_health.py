@@ -95,3 +95,21 @@ def test_readyz_is_503_and_health_degraded_once_the_poller_is_down(
     assert response.json() == {"ready": False, "ftp": True, "poller": False, "store": True}
     health = _get(sim, "/api/health").json()
     assert health["status"] == "degraded" and health["poller"]["alive"] is False
+
+
+def test_a_kept_alive_connection_is_not_held_by_delayed_acks(
+    make_sim: Callable[[Clock, float], Simulator],
+) -> None:
+    """Replies go out without waiting for the client's delayed ACK (TCP_NODELAY): before, every request
+    on a kept-alive connection took 40 ms more, whatever it asked."""
+    import statistics
+    import time
+
+    sim = make_sim(FrozenClock(datetime(2026, 11, 25, 12, tzinfo=UTC)), 10.0)
+    with httpx.Client(base_url=str(sim.api_url), timeout=10) as client:
+        seconds = []
+        for _ in range(15):
+            started = time.perf_counter()
+            client.get("/readyz").raise_for_status()
+            seconds.append(time.perf_counter() - started)
+    assert statistics.median(seconds) < 0.03
