@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from smsftp.simulator.rules.accounts import Account, demo_account
+from smsftp.simulator.rules.schedule import ZoneLookup
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock, real_monotonic
 from smsftp.simulator.service.journal import Journal, log_event, recover
 from smsftp.simulator.service.store import (
@@ -95,6 +96,7 @@ class Simulator:
         poll_interval: float = 10.0,
         naive_poller: bool = False,
         api_token: str | None = None,
+        resolver: ZoneLookup | None = None,
     ) -> None:
         if tls not in ("off", "optional", "required"):
             raise ValueError(f"tls must be off, optional or required, not {tls!r}")
@@ -110,6 +112,7 @@ class Simulator:
         self.clock: Clock = clock if clock is not None else FrozenClock()
         self.poll_interval = poll_interval
         self.naive_poller = naive_poller
+        self.resolver = resolver  # recipients' time zones (localtime=1); None: the shipped numbering table
         # Off loopback the API is reachable by others: a token is then required, made up if not given.
         self.api_token = api_token or (None if is_loopback(host) else _new_token())
         self.state_dir: Path | None = None
@@ -161,6 +164,7 @@ class Simulator:
             interval=self.poll_interval,
             naive=self.naive_poller,
             errors=self._errors,
+            resolver=self.resolver,
         )
         self._poller.start()
         self.started = True

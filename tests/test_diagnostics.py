@@ -128,6 +128,7 @@ SMS506 phone-invalid
 SMS507 phone-not-digits
 SMS508 timezone-ambiguous
 SMS509 timezone-unknown
+SMS510 timezone-region-choice
 SMS601 senddate-invalid
 SMS602 senddate-past
 SMS603 senddate-in-template-invalid

@@ -794,7 +794,7 @@ TIMEZONE_AMBIGUOUS = Rule(
     "The recipient's number maps to several time zones; the client's time zone was used.",
     "With `localtime=1` the send time is read in the recipient's zone, which this number does not determine uniquely.",
     "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
-    "a Russian mobile number without a numbering-plan register loaded",
+    "a Russian mobile number in a range the numbering table does not know, or of a range for the whole country",
 )
 
 TIMEZONE_UNKNOWN = Rule(
@@ -805,7 +805,20 @@ TIMEZONE_UNKNOWN = Rule(
     "No time zone is known for the recipient's number; the client's time zone was used.",
     "With `localtime=1` the send time is read in the recipient's zone, which is unknown for this number.",
     "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
-    "a number outside the loaded register",
+    "a valid number whose prefix has no zone in phonenumbers' data",
+)
+
+TIMEZONE_REGION_CHOICE = Rule(
+    "SMS510",
+    "timezone-region-choice",
+    N,
+    "Q13",
+    "The recipient's region keeps several time zones; its most populous one was used.",
+    "With `localtime=1` the send time is read in the recipient's zone. The numbering register names "
+    "the region of a mobile number, not its town, and a few regions keep several clocks (Yakutia: "
+    "UTC+9, +10 and +11); the region's most populous zone is used and named, with the others.",
+    "Nothing is required; give an explicit `senddate` per contact if the hour matters there.",
+    "a mobile number of Yakutia (Asia/Yakutsk used; Asia/Ust-Nera and Asia/Srednekolymsk not)",
 )
 
 # --- SMS6xx schedule ---------------------------------------------------------
@@ -1062,6 +1075,7 @@ _RULES: tuple[Rule, ...] = (
     PHONE_NOT_DIGITS,
     TIMEZONE_AMBIGUOUS,
     TIMEZONE_UNKNOWN,
+    TIMEZONE_REGION_CHOICE,
     SENDDATE_INVALID,
     SENDDATE_PAST,
     SENDDATE_IN_TEMPLATE_INVALID,

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import NamedTuple
 
-__all__ = ["REGION_ZONES", "region_zones", "unknown_places"]
+__all__ = ["COUNTRYWIDE", "REGION_ZONES", "RegionZone", "region_choice", "region_zones", "unknown_places"]
 
 _MSK = ("Europe/Moscow",)
 _YEKT = ("Asia/Yekaterinburg",)
@@ -151,6 +152,9 @@ REGION_ZONES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+COUNTRYWIDE = "Российская Федерация"
+"""The entry for ranges assigned to the whole country: its zones are candidates, none is chosen."""
+
 # Words that say what kind of place a name is, not which one.
 _GENERIC = frozenset(
     {
@@ -219,3 +223,30 @@ def region_zones(region: str) -> tuple[str, ...]:
 def unknown_places(region: str) -> list[str]:
     """The places in a region's name that no table entry describes (for the register check)."""
     return [p.strip() for p in _places(region) if not _entries(p)]
+
+
+class RegionZone(NamedTuple):
+    """The zone a region's numbers are read in: ``zone`` alone, or chosen among ``others`` too."""
+
+    zone: str | None  # None: no zone is settled (unknown, or several candidates and no choice)
+    others: tuple[str, ...]  # with a zone: the region's other clocks; without: the candidates
+
+
+_CHOOSES = frozenset(zones for name, zones in REGION_ZONES.items() if len(zones) > 1 and name != COUNTRYWIDE)
+
+
+@cache
+def region_choice(region: str) -> RegionZone:
+    """One zone for a region as the register writes it.
+
+    A region that keeps several clocks (Yakutia) is read in its most populous zone,
+    the first of its entry, and the others are kept so that the choice can be named
+    (SMS510).  Ranges of the whole country, and a name whose places keep different
+    clocks, settle nothing: their zones are candidates (SMS508).
+    """
+    zones = region_zones(region)
+    if len(zones) == 1:
+        return RegionZone(zones[0], ())
+    if zones in _CHOOSES:
+        return RegionZone(zones[0], zones[1:])
+    return RegionZone(None, zones)
