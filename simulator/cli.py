@@ -264,14 +264,14 @@ def check(
 
 
 def _validate_overrides(overrides: dict[str, Any]) -> None:
-    import codecs
     from zoneinfo import ZoneInfo
 
+    from smsftp.simulator.rules.accounts import text_encoding_problem
+
     if overrides.get("encoding"):
-        try:
-            codecs.lookup(overrides["encoding"])
-        except LookupError:
-            raise click.BadParameter(f"unknown encoding {overrides['encoding']!r}", param_hint="--encoding") from None
+        problem = text_encoding_problem(overrides["encoding"])
+        if problem is not None:
+            raise click.BadParameter(problem, param_hint="--encoding")
     if overrides.get("timezone"):
         try:
             ZoneInfo(overrides["timezone"])

@@ -91,6 +91,9 @@ SMS219 archive-mode-not-allowed
 SMS220 archive-duplicate-entry
 SMS221 archive-data-file-name-case
 SMS222 archive-internal-error
+SMS223 archive-too-many-entries
+SMS224 archive-local-header-mismatch
+SMS225 archive-too-many-rows
 SMS301 encoding-bom-stripped
 SMS302 encoding-invalid-bytes
 SMS303 csv-unterminated-quote

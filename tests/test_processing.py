@@ -661,3 +661,31 @@ def test_q20_emoji_in_the_template_with_none_in_the_contacts() -> None:
 def test_q20_plain_mode_counts_parts_in_the_shared_loop(text: str, parts: int) -> None:
     result = check(plain(f"TELRN_LONG;TEXT\n79031234567;{text}\n"))
     assert result.messages is not None and [m.segments for m in result.messages] == [parts]
+
+
+# --- issue 10: amplification under the zip caps ------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["template", "plain"])
+def test_q16_rows_over_the_cap_reject_the_archive_without_reading_on(mode: str) -> None:
+    """A 1,000,000-row file compresses to a few kB; past `max_rows` the archive is rejected, the rest unread."""
+    rows = "79031234567\n" * 1_000_000
+    data = (
+        template_zip("phone\n" + rows)
+        if mode == "template"
+        else plain("TELRN_LONG;TEXT\n" + rows.replace("\n", ";Hi\n"))
+    )
+    assert len(data) < 100_000
+    account = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", max_rows=10_000)
+    run = process_archive(NAME, data, account, AT)
+    taken = sum(len(batch) for batch in run.batches())
+    assert run.status == "rejected" and run.message_count == 0
+    assert taken <= 10_000 and run.data_rows == 10_000  # reading stopped at the cap
+    [d] = [d for d in run.diagnostics if d.code == "SMS225"]
+    assert "more than 10,000 rows" in d.message and d.line == 10_002
+
+
+def test_q16_rows_at_the_cap_are_accepted() -> None:
+    account = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", max_rows=3)
+    result = check(template_zip("phone\n79031234567\n79031234568\n79031234569\n"), account)
+    assert (result.status, result.message_count) == ("accepted", 3)
+    result = check(template_zip("phone\n79031234567\n79031234568\n79031234569\n79031234560\n"), account)
+    assert (result.status, codes(result)) == ("rejected", ["SMS225"])

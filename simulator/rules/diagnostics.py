@@ -391,6 +391,44 @@ ARCHIVE_INTERNAL_ERROR = Rule(
     "The simulator failed while judging guest_20261125120000.zip: KeyError: 'phone'",
 )
 
+ARCHIVE_TOO_MANY_ENTRIES = Rule(
+    "SMS223",
+    "archive-too-many-entries",
+    E,
+    "Q16",
+    "The archive holds more entries than the account's cap (`max_entries`, default 1000).",
+    "A campaign is two files (or one in plain mode); tens of thousands of entries are no export but an "
+    "attack on the time a reader spends on names. The entries are counted in the central directory "
+    "before any of them is read.",
+    "Zip only the `sms` folder with its data files.",
+    "100,000 empty entries next to sms/contacts.csv",
+)
+
+ARCHIVE_LOCAL_HEADER_MISMATCH = Rule(
+    "SMS224",
+    "archive-local-header-mismatch",
+    E,
+    "Q16",
+    "A data file's local header declares other sizes or another checksum than the central directory.",
+    "A zip names each entry's sizes twice. Readers that go by the central directory (zipfile, unzip) and "
+    "readers that stream from the local headers would read different data; the archive was damaged or "
+    "made to mislead one of them.",
+    "Re-create the archive with a standard zip tool.",
+    "a local header claiming 10 bytes for an entry the central directory says holds 10,000",
+)
+
+ARCHIVE_TOO_MANY_ROWS = Rule(
+    "SMS225",
+    "archive-too-many-rows",
+    E,
+    "Q16",
+    "A data file holds more rows than the account's cap (`max_rows`, default 5,000,000).",
+    "No real campaign reaches the cap; a few megabytes of zip can hold a hundred million short rows, "
+    "which would fill the message log. Reading stops at the cap and the archive is rejected.",
+    "Split the recipients over several archives, each under the cap.",
+    "a 3 MB zip of 115,000,000 rows",
+)
+
 # --- SMS3xx csv -----------------------------------------------------------------
 ENCODING_BOM_STRIPPED = Rule(
     "SMS301",
@@ -1038,6 +1076,9 @@ _RULES: tuple[Rule, ...] = (
     ARCHIVE_DUPLICATE_ENTRY,
     ARCHIVE_DATA_FILE_NAME_CASE,
     ARCHIVE_INTERNAL_ERROR,
+    ARCHIVE_TOO_MANY_ENTRIES,
+    ARCHIVE_LOCAL_HEADER_MISMATCH,
+    ARCHIVE_TOO_MANY_ROWS,
     ENCODING_BOM_STRIPPED,
     ENCODING_INVALID_BYTES,
     CSV_UNTERMINATED_QUOTE,

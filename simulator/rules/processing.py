@@ -36,6 +36,7 @@ from array import array
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from operator import itemgetter
 from typing import BinaryIO
 
@@ -47,6 +48,7 @@ from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_NO_DATA_FILE,
     ARCHIVE_NOT_ZIP,
     ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+    ARCHIVE_TOO_MANY_ROWS,
     ARCHIVE_TRUNCATED,
     CONTACTS_NO_ROWS,
     CSV_EMPTY_FILE,
@@ -524,7 +526,8 @@ class ArchiveRun:
         append, left = out.append, size
         last = start = table.last_line
         try:
-            for fields in reader:
+            # At most max_rows records (Q16): past them the archive is rejected without reading on.
+            for fields in islice(reader, account.max_rows):
                 start, last = last + 1, reader.line_num
                 if len(fields) != width:
                     fitted = fit(fields, width, start, report)
@@ -604,6 +607,9 @@ class ArchiveRun:
                         yield out
                         out = []
                         append, left = out.append, size
+            if next(reader, None) is not None:
+                self._too_many_rows(table.file, reader.line_num)
+                return dated
             if out:
                 yield out
         except csv.Error as exc:
@@ -612,6 +618,18 @@ class ArchiveRun:
             self.data_rows, self.rejected_rows, self.message_count = count + rejected, rejected, count
         table.done(last, start)
         return dated
+
+    def _too_many_rows(self, file: str, line: int) -> None:
+        cap = self.account.max_rows
+        self._log.add(
+            diagnostic(
+                ARCHIVE_TOO_MANY_ROWS,
+                f"{file} holds more than {cap:,} rows (`max_rows`), far more than any real campaign; "
+                "the archive is rejected and the rest of the file was not read.",
+                file=file,
+                line=line,
+            )
+        )
 
     def _duplicate(self, report: Reporter, phone: str, repeats: Repeats, number: int, line: int, field: int) -> None:
         if self._log.room(DUPLICATE_PHONE.code):
