@@ -433,3 +433,16 @@ def test_m6_check_register_option_is_passed_not_put_in_the_environment(tmp_path:
         runs[name] = json.loads(done.output)["results"][0]["messages"][0]["send_at"]
     assert dict(os.environ) == before
     assert runs == {"register": "2026-11-26T01:00:00Z", "shipped": "2026-11-26T02:00:00Z"}  # Chita, then Irkutsk
+
+
+def test_m6_a_register_option_that_is_no_register_is_a_usage_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from smsftp.simulator.cli import main
+
+    archive = tmp_path / "guest_20261125120000.zip"
+    archive.write_bytes(template_zip("phone\n79140000001\n", "message;sourceaddress\nHi;TESTSMS\n"))
+    bad = _write(tmp_path, "x.csv", b"phone;text\n79031234567;hi\n")
+    for command in (["check", "--register", str(bad), str(archive)], ["serve", "--register", str(bad)]):
+        done = CliRunner().invoke(main, command)
+        assert done.exit_code == 2 and "not a numbering-plan register" in done.output, done.output
