@@ -5,8 +5,10 @@ messages as they are rendered, and afterwards its ``status``, ``message_count``,
 ``rejected_rows`` and ``diagnostics`` hold the verdict.  ``ArchiveRun.batches``
 hands the same messages on as lists of plain tuples (``MessageRow``), ready for
 ``executemany``: that is how the store takes them, without a ``Message`` object
-or a datetime per message.  Both come from one loop per mode, which builds the
-tuples; ``__iter__`` wraps them into ``Message``.
+or a datetime per message.  Both come from one row loop for both modes
+(``ArchiveRun._rows``; a mode's differences are data in ``Rows``), which builds
+the tuples; ``__iter__`` wraps them into ``Message``.  A file stops being read
+past the account's ``max_rows`` (Q16, SMS225).
 
 Memory does not grow with the number of rows: rows are read, judged and handed
 on in small batches; diagnostics are capped per code (``PER_CODE_CAP`` kept, the

@@ -296,6 +296,7 @@ class Schedule:
         if choice is None or choice[0] in self._told or self._report is None:
             return
         self._told.add(choice[0])
+        # Imported here: timezones loads phonenumbers' zone data, which a schedule without it never needs.
         from smsftp.simulator.rules.timezones import choice_message
 
         self._report(TIMEZONE_REGION_CHOICE.code, choice_message(phone, *choice), line=line)
