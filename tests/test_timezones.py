@@ -23,7 +23,7 @@ from smsftp.simulator.rules.areacodes import AREA_ZONES
 from smsftp.simulator.rules.outcome import ArchiveResult
 from smsftp.simulator.rules.phones import is_valid_international
 from smsftp.simulator.rules.processing import check_archive
-from smsftp.simulator.rules.regions import REGION_ZONES, region_zones, unknown_places
+from smsftp.simulator.rules.regions import REGION_ZONES, region_choice, region_zones, unknown_places
 from smsftp.simulator.rules.timezones import (
     RegisterError,
     RegisterIndex,
@@ -446,3 +446,28 @@ def test_m6_a_register_option_that_is_no_register_is_a_usage_error(tmp_path: Pat
     for command in (["check", "--register", str(bad), str(archive)], ["serve", "--register", str(bad)]):
         done = CliRunner().invoke(main, command)
         assert done.exit_code == 2 and "not a numbering-plan register" in done.output, done.output
+
+
+@pytest.mark.parametrize(
+    ("region", "choice"),
+    [
+        ("Республика Саха /Якутия/", ("Asia/Yakutsk", ("Asia/Ust-Nera", "Asia/Srednekolymsk"))),  # chosen, named
+        ("Республика Саха /Якутия/ * Оймяконский улус", ("Asia/Ust-Nera", ())),  # the range's district settles it
+        ("Среднеколымский улус", ("Asia/Srednekolymsk", ())),
+        ("Республика Саха /Якутия/|Красноярский край", (None, REGION_ZONES["Республика Саха"] + ("Asia/Krasnoyarsk",))),
+        ("Российская Федерация", (None, REGION_ZONES["Российская Федерация"])),  # the whole country: no choice
+        ("Тверская обл.", ("Europe/Moscow", ())),
+        ("Атлантида", (None, ())),
+    ],
+)
+def test_m6_a_region_of_several_clocks_is_read_in_its_most_populous_unless_the_range_says_where(
+    region: str, choice: tuple[str | None, tuple[str, ...]]
+) -> None:
+    assert tuple(region_choice(region)) == choice
+
+
+def test_m6_a_yakutian_range_named_by_its_district_is_not_a_choice() -> None:
+    text = REGISTER_TEXT + "914;2000000;2999999;1;x;Республика Саха /Якутия/ * Оймяконский улус;1\n"
+    resolver = ZoneResolver(parse_register(text.encode()))
+    assert resolver.zones_for("79142000001") == ("Asia/Ust-Nera",) and resolver.choice_for("79142000001") is None
+    assert resolver.zones_for("79141000001") == ("Asia/Yakutsk",) and resolver.choice_for("79141000001") is not None
