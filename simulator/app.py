@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from smsftp.simulator.rules.accounts import Account, demo_account
+from smsftp.simulator.rules.schedule import ZoneLookup
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock, real_monotonic
 from smsftp.simulator.service.journal import Journal, log_event, recover
 from smsftp.simulator.service.statelock import StateLock
@@ -97,6 +98,7 @@ class Simulator:
         naive_poller: bool = False,
         api_token: str | None = None,
         max_store_bytes: int | None = None,
+        resolver: ZoneLookup | None = None,
     ) -> None:
         if tls not in ("off", "optional", "required"):
             raise ValueError(f"tls must be off, optional or required, not {tls!r}")
@@ -113,6 +115,7 @@ class Simulator:
         self.poll_interval = poll_interval
         self.naive_poller = naive_poller
         self.max_store_bytes = max_store_bytes  # the SQLite file's cap; None: only the disk's
+        self.resolver = resolver  # recipients' time zones (localtime=1); None: the shipped numbering table
         # Off loopback the API is reachable by others: a token is then required, made up if not given.
         self.api_token = api_token or (None if is_loopback(host) else _new_token())
         self.state_dir: Path | None = None
@@ -177,6 +180,7 @@ class Simulator:
             naive=self.naive_poller,
             errors=self._errors,
             work=self._work_folder(),
+            resolver=self.resolver,
         )
         self._poller.start()
         self.started = True

@@ -8,14 +8,13 @@ group, so that ``smsftp.simulator`` never imports ``smsftp.conformance``.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -23,7 +22,10 @@ from smsftp.simulator.rules.accounts import Account, AccountsFileError, load_acc
 from smsftp.simulator.rules.diagnostics import ARCHIVE_NOT_ZIP, Diagnostic, Severity
 from smsftp.simulator.rules.instants import format_instant, parse_instant, utc
 from smsftp.simulator.rules.outcome import ArchiveResult, Message
-from smsftp.simulator.serve import serve
+from smsftp.simulator.serve import register_resolver, serve
+
+if TYPE_CHECKING:
+    from smsftp.simulator.rules.timezones import ZoneResolver
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -127,7 +129,9 @@ def _resolve_account(
     return account.with_overrides(**overrides)
 
 
-def _check_one(path: Path, account: Account, at: datetime, keep: bool, progress: bool) -> ArchiveResult:
+def _check_one(
+    path: Path, account: Account, at: datetime, keep: bool, progress: bool, resolver: ZoneResolver | None
+) -> ArchiveResult:
     from smsftp.simulator.rules.processing import process_archive
 
     if not path.is_file():
@@ -139,7 +143,7 @@ def _check_one(path: Path, account: Account, at: datetime, keep: bool, progress:
             hint="Check the path you passed to smsftp check.",
         )
         return ArchiveResult(path.name, "rejected", None, 0, 0, [missing], [] if keep else None)
-    run = process_archive(path.name, path, account, at)
+    run = process_archive(path.name, path, account, at, resolver=resolver)
     bar = _Progress(path.name, sys.stderr, progress and sys.stderr.isatty())
     kept: list[Message] | None = [] if keep else None
     for message in bar.track(iter(run)):
@@ -215,7 +219,8 @@ def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
     "--register",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="SMSFTP_NUMBERING_REGISTER",
-    help="Numbering-plan register (DEF-9xx.csv) for time zones by number [env SMSFTP_NUMBERING_REGISTER].",
+    help="Numbering-plan register (DEF-9xx.csv) for time zones by number, newer than the shipped table "
+    "[env SMSFTP_NUMBERING_REGISTER].",
 )
 def check(
     archives: tuple[Path, ...],
@@ -240,14 +245,13 @@ def check(
         raise click.UsageError(str(exc)) from None
     overrides: dict[str, Any] = {"encoding": encoding, "timezone": timezone_}
     _validate_overrides(overrides)
-    if register is not None:
-        os.environ["SMSFTP_NUMBERING_REGISTER"] = str(register)
+    resolver = register_resolver(register)
     instant = at or utc(datetime.now().astimezone())
     results: list[ArchiveResult] = []
     for path in archives:
         account = _resolve_account(path, accounts, login, overrides)
         try:
-            results.append(_check_one(path, account, instant, show_messages, fmt == "text"))
+            results.append(_check_one(path, account, instant, show_messages, fmt == "text", resolver))
         except Exception as exc:  # our own bug: report it, never crash on the user's input
             click.echo(f"smsftp: internal error while checking {path}: {exc!r}; please report it", err=True)
             results.append(ArchiveResult(path.name, "rejected", None, 0, 0, []))
@@ -260,14 +264,14 @@ def check(
 
 
 def _validate_overrides(overrides: dict[str, Any]) -> None:
-    import codecs
     from zoneinfo import ZoneInfo
 
+    from smsftp.simulator.rules.accounts import text_encoding_problem
+
     if overrides.get("encoding"):
-        try:
-            codecs.lookup(overrides["encoding"])
-        except LookupError:
-            raise click.BadParameter(f"unknown encoding {overrides['encoding']!r}", param_hint="--encoding") from None
+        problem = text_encoding_problem(overrides["encoding"])
+        if problem is not None:
+            raise click.BadParameter(problem, param_hint="--encoding")
     if overrides.get("timezone"):
         try:
             ZoneInfo(overrides["timezone"])

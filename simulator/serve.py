@@ -16,13 +16,16 @@ import threading
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from smsftp.simulator.rules.accounts import AccountsFileError, load_accounts
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
+
+if TYPE_CHECKING:
+    from smsftp.simulator.rules.timezones import ZoneResolver
 
 DEFAULT_STATE_DIR = "smsftp-state"
 EXIT_STATE_BUSY = 2  # another smsftp holds --state-dir
@@ -40,6 +43,18 @@ class LogfmtFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+
+def register_resolver(register: Path | None) -> ZoneResolver | None:
+    """A resolver over the ``--register`` file; None without one (the rules then use the shipped table)."""
+    if register is None:
+        return None
+    from smsftp.simulator.rules.timezones import RegisterError, ZoneResolver, load_register
+
+    try:
+        return ZoneResolver(load_register(register))
+    except RegisterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--register") from None
 
 
 def configure_logging(level: str) -> None:
@@ -166,6 +181,13 @@ def banner(sim: Any, demo: bool) -> str:
     "is rolled back and waits in its folder (SMS830) until there is room.",
 )
 @click.option(
+    "--register",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SMSFTP_NUMBERING_REGISTER",
+    help="Numbering-plan register (DEF-9xx.csv) for time zones by number, newer than the shipped table "
+    "[env SMSFTP_NUMBERING_REGISTER].",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -187,6 +209,7 @@ def serve(
     naive_poller: bool,
     api_token: str | None,
     max_store_mb: int | None,
+    register: Path | None,
     log_level: str,
 ) -> None:
     """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API."""
@@ -199,6 +222,7 @@ def serve(
     start = _instant(at)
     if start is not None and clock_kind == "system":
         raise click.UsageError("--at needs --clock frozen")
+    resolver = register_resolver(register)
     configure_logging(log_level)
     clock: Clock = FrozenClock(start) if clock_kind == "frozen" else SystemClock()
     from smsftp.simulator.app import Simulator
@@ -217,6 +241,7 @@ def serve(
         naive_poller=naive_poller,
         api_token=api_token,
         max_store_bytes=None if max_store_mb is None else max_store_mb << 20,
+        resolver=resolver,
     )
     stop = threading.Event()
 

@@ -28,6 +28,13 @@ def test_defaults_match_the_document() -> None:
     acct = parse_accounts({"accounts": {"guest": {"password": "guest"}}})["guest"]
     assert (acct.mode, acct.validity, acct.encoding, acct.timezone) == ("auto", 1440, "utf-8", "Europe/Moscow")
     assert acct.validity_cap == 4320 and acct.max_parts == 255
+    assert (acct.max_entries, acct.max_rows) == (1000, 5_000_000)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1251", "utf-16", "koi8-r", "cp866", "latin-1"])
+def test_text_encodings_are_accepted(encoding: str) -> None:
+    acct = parse_accounts({"accounts": {"guest": {"encoding": encoding}}}, "acc.toml")["guest"]
+    assert acct.encoding == encoding
 
 
 def test_demo_account_uses_the_documents_examples() -> None:
@@ -41,6 +48,12 @@ def test_demo_account_uses_the_documents_examples() -> None:
         ({"mode": "both"}, "mode"),
         ({"senders": "TESTSMS"}, "senders"),
         ({"encoding": "klingon"}, "encoding"),
+        ({"encoding": "bz2_codec"}, "not a text encoding"),  # issue 10: a 1,850-byte zip took 4 GiB
+        ({"encoding": "zlib_codec"}, "not a text encoding"),
+        ({"encoding": "base64"}, "not a text encoding"),
+        ({"encoding": 8}, "encoding"),
+        ({"max_entries": 0}, "max_entries"),
+        ({"max_rows": "many"}, "max_rows"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"validity": "1440"}, "validity"),
         ({"validity": 0}, "validity"),

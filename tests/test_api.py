@@ -150,6 +150,10 @@ def test_throw_away_accounts(sim: Simulator, client: httpx.Client, campaign: Cam
     assert sim.archive(name, login).status == "accepted"  # type: ignore[union-attr]
     assert client.post("/api/accounts", json={"login": login}).status_code == 409
     assert client.post("/api/accounts", json={"login": "x", "mode": "fancy"}).status_code == 422
+    # Issue 10: a bytes codec as the account's encoding took a 1,850-byte zip to 4 GiB; refused, not kept.
+    refused = client.post("/api/accounts", json={"login": "bz", "encoding": "bz2_codec"})
+    assert refused.status_code == 422 and "not a text encoding" in refused.text
+    assert "bz" not in sim.accounts
     assert client.get("/api/folder/nobody").status_code == 404
 
 

@@ -848,3 +848,58 @@ def test_q16_fuzzed_archives_give_diagnostics_or_defects_never_crashes() -> None
                             pass
                 except ArchiveDefect as exc:
                     assert exc.diagnostic.code in {"SMS203", "SMS204", "SMS205", "SMS206", "SMS212", "SMS213"}
+
+
+# --- issue 10: many entries, local headers ------------------------------------------------------------
+def _with_entries(count: int) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("sms/contacts.csv", "phone\n79031234567\n")
+        z.writestr("sms/template.csv", "message;sourceaddress\nHi;TESTSMS\n")
+        for i in range(count):
+            z.writestr(f"__MACOSX/sms/._{i}", b"")  # junk, ignored with a warning: only their number matters
+    return out.getvalue()
+
+
+def test_q16_entries_over_the_cap_are_refused_before_zipfile_reads_them() -> None:
+    """Issue 10: 100,000 empty entries took 70 s in `smsftp check`; counted in the directory, rejected at once."""
+    data = _with_entries(70_000)  # more than 65,535: the counts are in the Zip64 record
+    started = time.perf_counter()
+    layout, found = inspect(data)
+    took = time.perf_counter() - started
+    assert layout is None and errors(found) == ["SMS223"]
+    assert "the cap is 1,000" in only(found, "SMS223").message
+    assert took < 1.0, took
+    assert errors(inspect(_with_entries(998))[1]) == []  # 1,000 entries: at the cap, judged as usual
+    assert errors(inspect(_with_entries(999))[1]) == ["SMS223"]
+
+
+def test_q16_a_directory_that_understates_its_count_is_walked() -> None:
+    """The end record's entry count is a claim: the directory is counted as zipfile would read it."""
+    data = bytearray(_with_entries(5_000))
+    eocd = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, eocd + 8, 2, 2)  # "2 entries"
+    layout, found = inspect(bytes(data))
+    assert layout is None and errors(found) == ["SMS223"]
+
+
+def test_q16_name_checks_are_linear_in_the_number_of_entries() -> None:
+    """With the cap lifted, 50,000 entries are judged in seconds (quadratic name checks took minutes)."""
+    data = _with_entries(50_000)
+    started = time.perf_counter()
+    layout, found = inspect(data, account(max_entries=1_000_000))
+    assert time.perf_counter() - started < 15
+    assert layout is not None and layout.mode == "template"
+    assert errors(found) == [] and "Ignored 50000 entries" in only(found, "SMS208").message
+
+
+def test_q16_local_header_sizes_that_contradict_the_directory_are_flagged() -> None:
+    data = bytearray(build({"sms/contacts.csv": b"phone\n79031234567\n", "sms/template.csv": b"message\nHi\n"}))
+    at = data.find(b"PK\x03\x04")  # the first entry's local header: sms/contacts.csv
+    struct.pack_into("<L", data, at + 22, 10)  # its uncompressed size
+    layout, found = inspect(bytes(data))
+    assert layout is None and errors(found) == ["SMS224"]
+    d = only(found, "SMS224")
+    assert d.file == "sms/contacts.csv" and "size 10 there, 18 in the directory" in d.message
+    struct.pack_into("<L", data, at + 22, 18)
+    assert errors(inspect(bytes(data))[1]) == []

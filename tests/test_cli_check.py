@@ -120,7 +120,13 @@ def test_login_override_checks_the_name_against_another_account(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "args",
-    [["--at", "yesterday"], ["--encoding", "klingon"], ["--timezone", "Mars/Base"], ["--format", "xml"]],
+    [
+        ["--at", "yesterday"],
+        ["--encoding", "klingon"],
+        ["--encoding", "bz2_codec"],
+        ["--timezone", "Mars/Base"],
+        ["--format", "xml"],
+    ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     result = CliRunner().invoke(main, ["check", *args, str(_good(tmp_path))])

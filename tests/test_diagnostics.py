@@ -91,6 +91,9 @@ SMS219 archive-mode-not-allowed
 SMS220 archive-duplicate-entry
 SMS221 archive-data-file-name-case
 SMS222 archive-internal-error
+SMS223 archive-too-many-entries
+SMS224 archive-local-header-mismatch
+SMS225 archive-too-many-rows
 SMS301 encoding-bom-stripped
 SMS302 encoding-invalid-bytes
 SMS303 csv-unterminated-quote
@@ -128,6 +131,7 @@ SMS506 phone-invalid
 SMS507 phone-not-digits
 SMS508 timezone-ambiguous
 SMS509 timezone-unknown
+SMS510 timezone-region-choice
 SMS601 senddate-invalid
 SMS602 senddate-past
 SMS603 senddate-in-template-invalid

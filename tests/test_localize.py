@@ -39,7 +39,8 @@ from smsftp.conformance.live.safety import ArchiveGuard, destinations, inspect_a
 from smsftp.simulator.app import Simulator
 
 # Two mobiles, a third, and a landline in each zone that M6 needs: every case can run on these.
-MINE = ("79991112233", "79991112244", "79991112255", "73832654321", "73433654321")
+# The sixth is in a range the register assigns to the whole country, like the sample it stands for (Q13).
+MINE = ("79991112233", "79991112244", "79991112255", "73832654321", "73433654321", "79541031234")
 SENDER = "MYSHOP"
 FULL = Localization(MINE, SENDER)
 

@@ -574,3 +574,118 @@ def test_m6_localtime_with_a_register_reads_the_date_in_each_recipients_zone() -
     assert result.messages is not None
     assert [m.send_at.hour for m in result.messages] == [7, 4, 7, 7]  # Moscow, Omsk, Moscow, client's (Moscow)
     assert [d.code for d in result.diagnostics] == ["SMS508"]
+
+
+# --- Q20: parts through the pipeline, characters of two units from the template, the contacts, both ---------
+_DOUBLE = {"GSM-7": ("a", "€"), "UCS-2": ("Ж", "\U0001f600")}  # (one unit, two units that stay together)
+
+
+def _split_text(encoding: str, units: int, where: str, doubles: int = 6) -> tuple[str, str]:
+    """(template message, attr1) whose rendered text is ``units`` units long, ``doubles`` of its characters
+    two units each, placed where no part boundary splits them, in the template, the contact, or both."""
+    one, two = _DOUBLE[encoding]
+    lead = one if encoding == "UCS-2" else ""  # a UCS-2 template's own text is not GSM: the fast path
+    fill = one * (units - 2 * doubles - 1 - len(lead))
+    if where == "template":
+        return lead + two * doubles + fill + "#attr1#", one
+    if where == "contacts":
+        return lead + fill + "#attr1#", two * doubles + one
+    half = doubles // 2
+    return lead + two * half + fill + "#attr1#", two * (doubles - half) + one
+
+
+@pytest.mark.parametrize("where", ["template", "contacts", "both"])
+@pytest.mark.parametrize(
+    ("encoding", "units", "parts"),
+    [
+        ("GSM-7", 160, 1),
+        ("GSM-7", 161, 2),
+        ("GSM-7", 306, 2),
+        ("GSM-7", 307, 3),
+        ("UCS-2", 70, 1),
+        ("UCS-2", 71, 2),
+        ("UCS-2", 134, 2),
+        ("UCS-2", 135, 3),
+    ],
+)
+def test_q20_pipeline_counts_two_unit_characters_from_anywhere(
+    encoding: str, units: int, parts: int, where: str
+) -> None:
+    message, attr = _split_text(encoding, units, where)
+    contacts = f"phone;attr1\n79031234567;{attr}\n79031234568;{attr}\n"
+    result = check(template_zip(contacts, f"message;sourceaddress\n{message};TESTSMS\n"))
+    assert result.status == "accepted", codes(result)
+    assert result.messages is not None
+    texts = [m.text for m in result.messages]
+    assert len(texts[0].encode("utf-16-le")) // 2 == units if encoding == "UCS-2" else True
+    assert [(m.encoding, m.segments) for m in result.messages] == [(encoding, parts)] * 2
+
+
+@pytest.mark.parametrize("where", ["template", "contacts", "both"])
+@pytest.mark.parametrize(
+    ("encoding", "units", "accepted"),
+    [("GSM-7", 306, True), ("GSM-7", 307, False), ("UCS-2", 134, True), ("UCS-2", 135, False)],
+)
+def test_q20_part_cap_counts_two_unit_characters_from_anywhere(
+    encoding: str, units: int, accepted: bool, where: str
+) -> None:
+    message, attr = _split_text(encoding, units, where)
+    account = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", max_parts=2)
+    contacts = f"phone;attr1\n79031234567;{attr}\n"
+    result = check(template_zip(contacts, f"message;sourceaddress\n{message};TESTSMS\n"), account)
+    assert (result.message_count, result.rejected_rows) == ((1, 0) if accepted else (0, 1))
+    assert ("SMS405" in codes(result)) is not accepted
+
+
+def test_q20_emoji_in_the_template_with_none_in_the_contacts() -> None:
+    """Issue 9's example: `Привет` + 40 emoji + ` #attr1#`, attr1 `Ж`: 88 UTF-16 units, two parts."""
+    message = "Привет" + "\U0001f600" * 40 + " #attr1#"
+    result = check(template_zip("phone;attr1\n79031234567;Ж\n", f"message;sourceaddress\n{message};TESTSMS\n"))
+    assert result.messages is not None
+    [sent] = result.messages
+    assert (len(sent.text.encode("utf-16-le")) // 2, sent.encoding, sent.segments) == (88, "UCS-2", 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("Ж" * 70, 1),
+        ("Ж" * 71, 2),
+        ("Ж" + "\U0001f600" * 34 + "Ж", 1),
+        ("\U0001f600" * 36, 2),
+    ],
+    ids=["gsm-160", "gsm-161", "ucs2-70", "ucs2-71", "emoji-70-units", "emoji-72-units"],
+)
+def test_q20_plain_mode_counts_parts_in_the_shared_loop(text: str, parts: int) -> None:
+    result = check(plain(f"TELRN_LONG;TEXT\n79031234567;{text}\n"))
+    assert result.messages is not None and [m.segments for m in result.messages] == [parts]
+
+
+# --- issue 10: amplification under the zip caps ------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["template", "plain"])
+def test_q16_rows_over_the_cap_reject_the_archive_without_reading_on(mode: str) -> None:
+    """A 1,000,000-row file compresses to a few kB; past `max_rows` the archive is rejected, the rest unread."""
+    rows = "79031234567\n" * 1_000_000
+    data = (
+        template_zip("phone\n" + rows)
+        if mode == "template"
+        else plain("TELRN_LONG;TEXT\n" + rows.replace("\n", ";Hi\n"))
+    )
+    assert len(data) < 100_000
+    account = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", max_rows=10_000)
+    run = process_archive(NAME, data, account, AT)
+    taken = sum(len(batch) for batch in run.batches())
+    assert run.status == "rejected" and run.message_count == 0
+    assert taken <= 10_000 and run.data_rows == 10_000  # reading stopped at the cap
+    [d] = [d for d in run.diagnostics if d.code == "SMS225"]
+    assert "more than 10,000 rows" in d.message and d.line == 10_002
+
+
+def test_q16_rows_at_the_cap_are_accepted() -> None:
+    account = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", max_rows=3)
+    result = check(template_zip("phone\n79031234567\n79031234568\n79031234569\n"), account)
+    assert (result.status, result.message_count) == ("accepted", 3)
+    result = check(template_zip("phone\n79031234567\n79031234568\n79031234569\n79031234560\n"), account)
+    assert (result.status, codes(result)) == ("rejected", ["SMS225"])

@@ -424,3 +424,27 @@ def test_t4_feat_lists_only_what_the_server_does(sim: Simulator) -> None:
         assert "MFMT" not in features and {"MDTM", "SIZE", "AUTH TLS", "EPSV"} <= set(features)
         with pytest.raises(ftplib.error_perm, match="550"):
             ftp.sendcmd("MFMT 20260101000000 x")
+
+
+def test_m6_the_service_reads_localtime_with_the_register_it_is_given(make_sim: Callable[..., Simulator]) -> None:
+    """Issue 13: the register reaches the poller as a parameter (`serve --register`); without one, the shipped
+    table.  One archive, two services over real FTP: a Zabaykalsky number by a test register, then by the table."""
+    from smsftp.simulator.rules.timezones import ZoneResolver, parse_register
+
+    register = parse_register(
+        "АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН\n914;0;999999;1000000;x;Забайкальский край;1\n".encode()
+    )
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as z:
+        z.writestr("sms/contacts.csv", "phone\n79140000001\n")
+        z.writestr("sms/template.csv", "message;sourceaddress;senddate;localtime\nHi;TESTSMS;20261126T10:00:00;1\n")
+    sent = []
+    for resolver in (ZoneResolver(register), None):
+        sim = make_sim(resolver=resolver)
+        with connect(sim) as ftp:
+            put(ftp, NAME, data.getvalue())
+        sim.advance(10)
+        [message] = sim.messages("guest", NAME)
+        sent.append(message.send_at.isoformat())
+    # 10:00 in Chita (UTC+9) by the test register; the real register puts 914 000... in Irkutsk (UTC+8).
+    assert sent == ["2026-11-26T01:00:00+00:00", "2026-11-26T02:00:00+00:00"]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import random
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -12,21 +18,53 @@ import pytest
 from phonenumbers import timezone as pn_timezone
 
 from smsftp.simulator.rules import timezones
+from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.areacodes import AREA_ZONES
+from smsftp.simulator.rules.outcome import ArchiveResult
 from smsftp.simulator.rules.phones import is_valid_international
-from smsftp.simulator.rules.regions import REGION_ZONES, region_zones, unknown_places
+from smsftp.simulator.rules.processing import check_archive
+from smsftp.simulator.rules.regions import REGION_ZONES, region_choice, region_zones, unknown_places
 from smsftp.simulator.rules.timezones import (
-    REGISTER_ENV,
     RegisterError,
     RegisterIndex,
     ZoneResolver,
     default_resolver,
     library_zones,
     load_register,
+    load_table,
     parse_register,
+    parse_table,
+    shipped_register,
+    table_text,
     zone_for_send,
 )
 
-REAL_REGISTER = Path(__file__).resolve().parents[2] / "shared" / "data" / "DEF-9xx.csv"
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+GUEST = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS")
+
+
+def template_zip(contacts: str, template: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("sms/contacts.csv", contacts)
+        z.writestr("sms/template.csv", template)
+    return out.getvalue()
+
+
+def check(data: bytes, resolver: ZoneResolver | None = None) -> ArchiveResult:
+    return check_archive("guest_20261125120000.zip", data, GUEST, AT, resolver=resolver, keep_messages=True)
+
+
+# The regulator's file is never committed; on the project's machines it is beside the checkouts.
+REAL_REGISTER = next(
+    (
+        p
+        for p in (Path(__file__).resolve().parents[n] / "shared" / "data" / "DEF-9xx.csv" for n in (2, 3))
+        if p.exists()
+    ),
+    Path("shared/data/DEF-9xx.csv"),
+)
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
 MOSCOW = ZoneInfo("Europe/Moscow")
 # The register lives beside the checkout in the workspace and in CI: there the data checks must run.
 NEEDS_REAL_REGISTER = pytest.mark.skipif(
@@ -81,7 +119,7 @@ def resolver() -> ZoneResolver:
         ("79030000000", ("Europe/Moscow",)),  # first number of a range
         ("79031999999", ("Europe/Moscow",)),  # last number of a range
         ("79140999999", ("Asia/Chita",)),
-        ("79141000000", ("Asia/Yakutsk", "Asia/Ust-Nera", "Asia/Srednekolymsk")),
+        ("79141000000", ("Asia/Yakutsk",)),  # Yakutia keeps three clocks: the most populous is chosen
         ("79240012345", ("Europe/Moscow",)),  # a row naming two places in one zone
         ("79580001234", ("Asia/Yekaterinburg",)),  # Yamalo-Nenets, not Nenets
         ("79580011234", ("Europe/Moscow",)),
@@ -98,6 +136,20 @@ def test_m6_numbers_outside_the_register_fall_back_to_phonenumbers(resolver: Zon
     assert resolver.zones_for("74951234567") == ("Europe/Moscow",)  # Moscow landline
     assert resolver.zones_for("12125551234") == ("America/New_York",)
     assert resolver.zones_for("7903") == ()  # not a valid number
+
+
+def test_m6_region_of_several_clocks_names_its_choice(resolver: ZoneResolver) -> None:
+    """A Yakutian number is read in Yakutsk time, and SMS510 says so and names the other zones."""
+    assert resolver.choice_for("79141000000") == (
+        "Республика Саха /Якутия/",
+        ("Asia/Yakutsk", "Asia/Ust-Nera", "Asia/Srednekolymsk"),
+    )
+    assert resolver.choice_for("79140999999") is None  # Zabaykalsky: one clock
+    chosen = zone_for_send("79141000000", MOSCOW, resolver)
+    assert (chosen.zone.key, chosen.code) == ("Asia/Yakutsk", "SMS510")
+    found = chosen.diagnostic(file="sms/contacts.csv", line=2)
+    assert found is not None and (found.code, found.severity.value, found.line) == ("SMS510", "info", 2)
+    assert "Asia/Yakutsk" in found.message and "Asia/Ust-Nera" in found.message and "Саха" in found.message
 
 
 def test_m6_without_register_russian_mobiles_are_ambiguous() -> None:
@@ -125,7 +177,7 @@ def test_q13_unknown_zone_uses_client_zone(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(timezones, "TIMEZONE_DATA", {})
     timezones._prefix_zones.clear()
     try:
-        chosen = zone_for_send("74951234567", MOSCOW, ZoneResolver())
+        chosen = zone_for_send("12125551234", MOSCOW, ZoneResolver())
         assert (chosen.zone, chosen.code, chosen.candidates) == (MOSCOW, "SMS509", ())
         found = chosen.diagnostic()
         assert found is not None and found.code == "SMS509"
@@ -133,18 +185,68 @@ def test_q13_unknown_zone_uses_client_zone(monkeypatch: pytest.MonkeyPatch) -> N
         timezones._prefix_zones.clear()
 
 
-def test_m6_default_resolver_loads_register_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _write(tmp_path, "reg.csv", REGISTER_TEXT.encode("cp1251"))
-    monkeypatch.setenv(REGISTER_ENV, os.fspath(path))
-    default_resolver.cache_clear()
-    try:
-        assert default_resolver().zones_for("79140000001") == ("Asia/Chita",)
-        assert default_resolver() is default_resolver()
-        monkeypatch.delenv(REGISTER_ENV)
-        default_resolver.cache_clear()
-        assert default_resolver().register is None
-    finally:
-        default_resolver.cache_clear()
+def test_m6_default_resolver_is_the_shipped_table_whatever_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: no register is read from the environment; the default is the table in the package."""
+    monkeypatch.setenv("SMSFTP_NUMBERING_REGISTER", "/nonexistent/DEF-9xx.csv")
+    resolver = default_resolver()
+    assert resolver is default_resolver()
+    assert resolver.register is shipped_register()
+    assert resolver.zones_for("79141349999") == ("Asia/Chita",)  # Zabaykalsky, from the shipped table
+
+
+def test_m6_shipped_table_records_its_source_and_date() -> None:
+    register = shipped_register()
+    assert (register.source, register.date) == ("DEF-9xx.csv", "2023")
+    assert len(register) > 8000
+    assert register.unmapped == {}
+    assert set(register.choices) == {"Республика Саха /Якутия/"}
+    known = available_timezones()
+    assert {z for zones in register.zones for z in zones} <= known
+
+
+def test_m6_table_round_trips_a_register(tmp_path: Path) -> None:
+    """tools/build_numbering.py writes table_text; reading it back answers like the register itself."""
+    register = parse_register(REGISTER_TEXT.encode("utf-8"), "DEF-test.csv", date="2026-01-01")
+    text = table_text(register)
+    assert "ВымпелКом" not in text and "7713076301" not in text  # no operators, no INN
+    path = _write(tmp_path, "table.csv", text.encode("utf-8"))
+    table = load_table(path)
+    assert (table.source, table.date) == ("DEF-test.csv", "2026-01-01")
+    assert (
+        table.choices
+        == register.choices
+        == {"Республика Саха /Якутия/": ("Asia/Yakutsk", "Asia/Ust-Nera", "Asia/Srednekolymsk")}
+    )
+    ours, theirs = ZoneResolver(table), ZoneResolver(register)
+    for start, end in zip(register.starts, register.ends, strict=True):
+        for national in (start - 1, start, end, end + 1):
+            phone = f"7{national:010d}"
+            assert ours.zones_for(phone) == theirs.zones_for(phone), phone
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "first;last\n1;2\n", "region;1;Тверская обл.;Europe/Moscow;\n903;0;99;2\n", "903;0;99;1\n"],
+    ids=["empty", "other-csv", "unknown-region-id", "range-before-region"],
+)
+def test_m6_a_file_that_is_no_table_is_refused(text: str) -> None:
+    with pytest.raises(RegisterError, match="<table>"):
+        parse_table(text)
+
+
+def test_m6_a_second_resolver_with_another_register_takes_effect() -> None:
+    """Issue 13: the numbering data is a parameter; nothing of the first call sticks to the second."""
+    contacts = "phone\n79140000001\n"
+    template = "message;sourceaddress;senddate;localtime\nHi;TESTSMS;2026-11-26T10:00:00;1\n"
+    other = REGISTER_TEXT.replace("Забайкальский край", "Калининградская обл.")
+    first = check(template_zip(contacts, template), resolver=ZoneResolver(parse_register(REGISTER_TEXT.encode())))
+    second = check(template_zip(contacts, template), resolver=ZoneResolver(parse_register(other.encode())))
+    shipped = check(template_zip(contacts, template))
+    assert first.messages and second.messages and shipped.messages
+    assert first.messages[0].send_at.isoformat() == "2026-11-26T01:00:00+00:00"  # 10:00 in Chita, UTC+9
+    assert second.messages[0].send_at.isoformat() == "2026-11-26T08:00:00+00:00"  # 10:00 in Kaliningrad, UTC+2
+    # The shipped table is the real register, where 914 000... is Irkutsk's (UTC+8).
+    assert shipped.messages[0].send_at.isoformat() == "2026-11-26T02:00:00+00:00"
 
 
 def test_m6_a_file_that_is_no_register_is_refused(tmp_path: Path) -> None:
@@ -279,3 +381,93 @@ def test_m6_zones_for_through_the_index_is_unchanged(resolver: ZoneResolver) -> 
             raw = _raw_zones(register, national)
             assert resolver.zones_for(phone) == (raw if raw else library_zones(phone)), phone
     assert ZoneResolver().register_index() is None
+
+
+def test_m6_area_code_table_names_only_real_zones_and_corrects_phonenumbers() -> None:
+    known = available_timezones()
+    for code, zones in AREA_ZONES.items():
+        assert len(code) == 3 and code[0] in "348" and zones and set(zones) <= known, code
+    resolver = ZoneResolver()
+    # phonenumbers is wrong for these two (Europe/Bucharest keeps summer time; Saratov is UTC+4 since 2016).
+    assert library_zones("74012123456") != ("Europe/Kaliningrad",)
+    assert library_zones("78452123456") == ("Europe/Moscow",)
+    assert resolver.zones_for("74012123456") == ("Europe/Kaliningrad",)
+    assert resolver.zones_for("78452123456") == ("Europe/Saratov",)
+    assert resolver.zones_for("74112123456") == ("Asia/Yakutsk",)
+    assert resolver.choice_for("74112123456") == ("area code 411", AREA_ZONES["411"])
+    assert resolver.zones_for("78002000600") == library_zones("78002000600")  # toll-free: not an area
+    assert resolver.zones_for("7401212345") == ()  # too short to be a number
+
+
+def test_m6_build_numbering_script_writes_the_table_from_a_register(tmp_path: Path) -> None:
+    register = _write(tmp_path, "DEF-9xx.csv", REGISTER_TEXT.replace("Атлантида", "Тверская обл.").encode("utf-8-sig"))
+    out = tmp_path / "table.csv"
+    command = [sys.executable, str(TOOLS / "build_numbering.py"), str(register), "--date", "2026-02-01", "-o", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    table = load_table(out)
+    assert (len(table), table.date, table.source) == (7, "2026-02-01", "DEF-9xx.csv")
+    assert ZoneResolver(table).zones_for("79140000001") == ("Asia/Chita",)
+    # A region with no known zone stops the build: the table would silently lose its ranges.
+    _write(tmp_path, "DEF-9xx.csv", REGISTER_TEXT.encode("utf-8"))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1 and "Атлантида" in done.stderr
+
+
+def test_m6_check_register_option_is_passed_not_put_in_the_environment(tmp_path: Path) -> None:
+    """Issue 13: `smsftp check --register` reaches the rules as a parameter; the CLI leaves os.environ alone."""
+    from click.testing import CliRunner
+
+    from smsftp.simulator.cli import main
+
+    archive = tmp_path / "guest_20261125120000.zip"
+    template = "message;sourceaddress;senddate;localtime\nHi;TESTSMS;2026-11-26T10:00:00;1\n"
+    archive.write_bytes(template_zip("phone\n79140000001\n", template))
+    register = _write(tmp_path, "DEF-9xx.csv", REGISTER_TEXT.encode("cp1251"))
+    before = dict(os.environ)
+    runs = {}
+    for name, extra in (("register", ["--register", str(register)]), ("shipped", [])):
+        args = ["check", "--format", "json", "--messages", "--at", "2026-11-25T12:00:00Z", *extra, str(archive)]
+        done = CliRunner().invoke(main, args, env={"SMSFTP_NUMBERING_REGISTER": None})
+        assert done.exit_code == 0, done.output
+        runs[name] = json.loads(done.output)["results"][0]["messages"][0]["send_at"]
+    assert dict(os.environ) == before
+    assert runs == {"register": "2026-11-26T01:00:00Z", "shipped": "2026-11-26T02:00:00Z"}  # Chita, then Irkutsk
+
+
+def test_m6_a_register_option_that_is_no_register_is_a_usage_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from smsftp.simulator.cli import main
+
+    archive = tmp_path / "guest_20261125120000.zip"
+    archive.write_bytes(template_zip("phone\n79140000001\n", "message;sourceaddress\nHi;TESTSMS\n"))
+    bad = _write(tmp_path, "x.csv", b"phone;text\n79031234567;hi\n")
+    for command in (["check", "--register", str(bad), str(archive)], ["serve", "--register", str(bad)]):
+        done = CliRunner().invoke(main, command)
+        assert done.exit_code == 2 and "not a numbering-plan register" in done.output, done.output
+
+
+@pytest.mark.parametrize(
+    ("region", "choice"),
+    [
+        ("Республика Саха /Якутия/", ("Asia/Yakutsk", ("Asia/Ust-Nera", "Asia/Srednekolymsk"))),  # chosen, named
+        ("Республика Саха /Якутия/ * Оймяконский улус", ("Asia/Ust-Nera", ())),  # the range's district settles it
+        ("Среднеколымский улус", ("Asia/Srednekolymsk", ())),
+        ("Республика Саха /Якутия/|Красноярский край", (None, REGION_ZONES["Республика Саха"] + ("Asia/Krasnoyarsk",))),
+        ("Российская Федерация", (None, REGION_ZONES["Российская Федерация"])),  # the whole country: no choice
+        ("Тверская обл.", ("Europe/Moscow", ())),
+        ("Атлантида", (None, ())),
+    ],
+)
+def test_m6_a_region_of_several_clocks_is_read_in_its_most_populous_unless_the_range_says_where(
+    region: str, choice: tuple[str | None, tuple[str, ...]]
+) -> None:
+    assert tuple(region_choice(region)) == choice
+
+
+def test_m6_a_yakutian_range_named_by_its_district_is_not_a_choice() -> None:
+    text = REGISTER_TEXT + "914;2000000;2999999;1;x;Республика Саха /Якутия/ * Оймяконский улус;1\n"
+    resolver = ZoneResolver(parse_register(text.encode()))
+    assert resolver.zones_for("79142000001") == ("Asia/Ust-Nera",) and resolver.choice_for("79142000001") is None
+    assert resolver.zones_for("79141000001") == ("Asia/Yakutsk",) and resolver.choice_for("79141000001") is not None

@@ -22,9 +22,12 @@ PHONE_C = "79261234567"
 # Landlines whose number fixes one time zone (M6): Novosibirsk UTC+7, Yekaterinburg UTC+5.
 NOVOSIBIRSK = "73832123456"
 YEKATERINBURG = "73432123456"
+# A mobile number of a range assigned to the whole country (the register's "Российская Федерация"):
+# no time zone follows from it, in the simulator's numbering table either (Q13).
+COUNTRYWIDE = "79541024999"
 # Every valid number the cases send to, in a fixed order: on live, sample i becomes the tester's
 # number i mod n (smsftp.conformance.live.localize).  A new sample goes at the end, so that the map stays put.
-SAMPLE_NUMBERS: tuple[str, ...] = (PHONE_A, PHONE_B, PHONE_C, NOVOSIBIRSK, YEKATERINBURG)
+SAMPLE_NUMBERS: tuple[str, ...] = (PHONE_A, PHONE_B, PHONE_C, NOVOSIBIRSK, YEKATERINBURG, COUNTRYWIDE)
 # A number one digit short (C2): deliberately invalid, so written as it is, never a sample's spelling.
 TOO_SHORT = PHONE_A[:-1]
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from smsftp.conformance.cases.model import Case, one, sms
 from smsftp.conformance.cases.samples import (
+    COUNTRYWIDE,
     IVAN,
     MARIA,
     NOVOSIBIRSK,
@@ -20,6 +21,7 @@ from smsftp.conformance.cases.samples import (
     SENDER_OTHER_CASE,
     TEMPLATE,
     TEMPLATE_TWO,
+    TEXT_IVAN,
     UNAPPROVED_SENDER,
     YEKATERINBURG,
     ivan,
@@ -442,8 +444,8 @@ CASES: tuple[Case, ...] = (
         "Q13-localtime-zone-ambiguous",
         "localtime=1 for a mobile number of many possible zones uses the client's zone",
         ("Q13", "M6"),
-        (replace(TEMPLATE, template=_tpl(senddate=SENDDATE, localtime="1")),),
-        one("accepted", "SMS508|SMS509", messages=(ivan(at=SENDDATE_UTC),)),
+        (replace(TEMPLATE, template=_tpl(senddate=SENDDATE, localtime="1"), contacts=((COUNTRYWIDE, *IVAN[1:]),)),),
+        one("accepted", "SMS508|SMS509", messages=(sms(COUNTRYWIDE, TEXT_IVAN, 1, "UCS-2", at=SENDDATE_UTC),)),
         informational=True,
         needs_clock=True,
     ),

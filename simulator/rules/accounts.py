@@ -17,7 +17,6 @@ may be set per account too; their defaults are the simulator's documented ones.
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -51,6 +50,8 @@ class Account:
     max_uncompressed_bytes: int = 2 * 1024**3  # Q16, zip bombs
     max_compression_ratio: int = 1000  # Q16, zip bombs
     duplicate_check_limit: int = 50_000  # Q26: exact tracking with bounded memory (about 6 MB)
+    max_entries: int = 1000  # Q16: entries of one archive; a campaign needs two
+    max_rows: int = 5_000_000  # Q16: data rows of one archive, far above any real campaign
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -59,6 +60,24 @@ class Account:
 
     def with_overrides(self, **changes: Any) -> Account:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def text_encoding_problem(name: object) -> str | None:
+    """Why ``name`` is no text encoding Python can decode a file with; None when it is one.
+
+    ``codecs.lookup`` also knows bytes-to-bytes codecs (``bz2_codec``, ``zlib_codec``,
+    ``base64_codec``...): as a file's "encoding" they would decompress what they are given,
+    a bomb behind the zip caps.  ``str.encode`` takes text encodings only.
+    """
+    if not isinstance(name, str):
+        return f"must be a string, not {name!r}"
+    try:
+        "x".encode(name)
+    except UnicodeError:  # a text encoding that cannot write "x" ("undefined"): decoding reports its errors
+        return None
+    except LookupError as exc:
+        return f"unknown encoding {name!r}" if "unknown encoding" in str(exc) else f"{name!r} is not a text encoding"
+    return None
 
 
 def demo_account() -> Account:
@@ -88,10 +107,9 @@ def _check(path: str, login: str, key: str, value: Any) -> Any:
             raise AccountsFileError(f"{where}: must be a list of strings")
         return tuple(value)
     if key == "encoding":
-        try:
-            codecs.lookup(value)
-        except (LookupError, TypeError):
-            raise AccountsFileError(f"{where}: unknown encoding {value!r}") from None
+        problem = text_encoding_problem(value)
+        if problem is not None:
+            raise AccountsFileError(f"{where}: {problem}")
         return value
     if key == "timezone":
         try:
@@ -106,6 +124,8 @@ def _check(path: str, login: str, key: str, value: Any) -> Any:
         "max_uncompressed_bytes": int,
         "max_compression_ratio": int,
         "duplicate_check_limit": int,
+        "max_entries": int,
+        "max_rows": int,
         "reject_archive_on_bad_row": bool,
         "password": str,
         "default_sender": str,

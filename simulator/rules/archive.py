@@ -42,9 +42,11 @@ from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_ENTRY_CORRUPT,
     ARCHIVE_ENTRY_NAMES_CP866,
     ARCHIVE_JUNK_ENTRY,
+    ARCHIVE_LOCAL_HEADER_MISMATCH,
     ARCHIVE_NOT_ZIP,
     ARCHIVE_SYMLINK_ENTRY,
     ARCHIVE_TOO_LARGE,
+    ARCHIVE_TOO_MANY_ENTRIES,
     ARCHIVE_TRUNCATED,
     ARCHIVE_UNSAFE_ENTRY_NAME,
     ARCHIVE_UNSUPPORTED_COMPRESSION,
@@ -81,6 +83,13 @@ _METHOD_NAMES = {
 _METHOD_AES = 99
 _EOCD = b"PK\x05\x06"
 _EOCD_SEARCH = 22 + 65535  # the record plus the longest possible comment
+_EOCD_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries here, entries, size, offset, comment
+_ZIP64_RECORD = struct.Struct("<4sQ2H2L4Q")  # ... entries here, entries, size, offset
+_ZIP64_LOCATOR = 20
+_CENTRAL_HEADER = 46  # a central directory entry's fixed part; name, extra and comment lengths at 28
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # signature, versions, flags, method, time, date, crc, sizes
+_FLAG_DATA_DESCRIPTOR = 0x0008  # sizes and CRC follow the data; the local header holds zeros
+_ZIP64_SIZE = 0xFFFFFFFF
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
@@ -309,6 +318,13 @@ class _EntryReader(io.RawIOBase):
         super().close()
 
 
+def _too_many_entries(count: int, cap: int) -> Diagnostic:
+    return diagnostic(
+        ARCHIVE_TOO_MANY_ENTRIES,
+        f"The archive holds {'more than ' if count == cap + 1 else ''}{count:,} entries; the cap is {cap:,}.",
+    )
+
+
 def _link_target(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
     """` to TARGET` for the message: a link entry's data is the path it points to."""
     if info.file_size > 1024 or info.flag_bits & _FLAG_ENCRYPTED or info.compress_type not in _SUPPORTED_METHODS:
@@ -414,11 +430,46 @@ class ZipArchive:
         if size == 0:
             problems.append(diagnostic(ARCHIVE_EMPTY, "The archive is 0 bytes long."))
             return None
+        cap = self.account.max_entries
+        counted = self._count_entries(size, cap)
+        if counted is not None and counted > cap:
+            # Counted before zipfile reads the directory: a million entries cost it seconds and a gigabyte.
+            problems.append(_too_many_entries(counted, cap))
+            return None
         try:
             return zipfile.ZipFile(cast(IO[bytes], self._counter))
         except _ZIP_ERRORS as exc:
             problems.append(self._unreadable(exc, size))
             return None
+
+    def _count_entries(self, size: int, cap: int) -> int | None:
+        """The central directory's entries, counted up to ``cap + 1`` (or as declared, when more);
+        None when there is no directory to count (zipfile then says what is wrong)."""
+        tail_start = max(0, size - _EOCD_SEARCH)
+        tail = self._read_at(tail_start, size - tail_start)
+        at = tail.rfind(_EOCD)
+        if at < 0 or len(tail) - at < _EOCD_RECORD.size:
+            return None
+        end = tail_start + at
+        total, length = (int(v) for v in _EOCD_RECORD.unpack_from(tail, at)[4:6])
+        if total == 0xFFFF or length == _ZIP64_SIZE:  # Zip64: the real figures are in the record before
+            end -= _ZIP64_LOCATOR + _ZIP64_RECORD.size
+            record = self._read_at(end, _ZIP64_RECORD.size) if end >= 0 else b""
+            if len(record) < _ZIP64_RECORD.size or not record.startswith(b"PK\x06\x06"):
+                return None
+            total, length = (int(v) for v in _ZIP64_RECORD.unpack(record)[7:9])
+        if total > cap:
+            return total
+        # The declared count may lie: zipfile walks the directory by its size.  Walk it the same way.
+        count, at = 0, end - length
+        while count <= cap and at >= 0 and at + _CENTRAL_HEADER <= end:
+            head = self._read_at(at, _CENTRAL_HEADER)
+            if len(head) < _CENTRAL_HEADER or not head.startswith(b"PK\x01\x02"):
+                break
+            name, extra, comment = struct.unpack_from("<3H", head, 28)
+            at += _CENTRAL_HEADER + name + extra + comment
+            count += 1
+        return count
 
     def _unreadable(self, exc: BaseException, size: int) -> Diagnostic:
         head = self._read_at(0, 512)
@@ -442,6 +493,9 @@ class ZipArchive:
         infos = zf.infolist()
         if not infos:
             problems.append(diagnostic(ARCHIVE_EMPTY, "The zip archive holds no entries."))
+            return None
+        if len(infos) > self.account.max_entries:  # a directory _count_entries could not walk
+            problems.append(_too_many_entries(len(infos), self.account.max_entries))
             return None
         entries, junk = self._entries(zf, infos, problems)
         self._check_containers(entries, infos, problems)
@@ -605,6 +659,30 @@ class ZipArchive:
                 )
 
     def _check_headers(self, zf: zipfile.ZipFile, layout: Layout, problems: list[Diagnostic]) -> None:
+        # zipfile reads by the central directory and never compares the local header's sizes; a
+        # streaming reader goes by the local header.  Where they differ, the two read different data.
+        for f in layout.files:
+            offset = f.info.header_offset
+            header = self._read_at(offset, _LOCAL_HEADER.size) if offset >= 0 else b""
+            if len(header) < _LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
+                continue  # opening the entry reports the missing header
+            flags, crc, compressed, size = (_LOCAL_HEADER.unpack(header)[i] for i in (2, 6, 7, 8))
+            if flags & _FLAG_DATA_DESCRIPTOR:
+                continue
+            local = {"CRC-32": crc, "compressed size": compressed, "size": size}
+            central = {"CRC-32": f.info.CRC, "compressed size": f.compressed_size, "size": f.size}
+            differ = [k for k in local if local[k] != central[k] and not (k != "CRC-32" and local[k] == _ZIP64_SIZE)]
+            if differ:
+                shown = "; ".join(f"{k} {local[k]:,} there, {central[k]:,} in the directory" for k in differ)
+                problems.append(
+                    diagnostic(
+                        ARCHIVE_LOCAL_HEADER_MISMATCH,
+                        f"{f.name}'s local header contradicts the central directory: {shown}.",
+                        file=f.name,
+                    )
+                )
+        if any(p.is_error for p in problems):
+            return
         # Opening reads the local header: a mismatch with the central directory shows now, not mid-stream.
         for f in layout.files:
             try:

@@ -391,6 +391,44 @@ ARCHIVE_INTERNAL_ERROR = Rule(
     "The simulator failed while judging guest_20261125120000.zip: KeyError: 'phone'",
 )
 
+ARCHIVE_TOO_MANY_ENTRIES = Rule(
+    "SMS223",
+    "archive-too-many-entries",
+    E,
+    "Q16",
+    "The archive holds more entries than the account's cap (`max_entries`, default 1000).",
+    "A campaign is two files (or one in plain mode); tens of thousands of entries are no export but an "
+    "attack on the time a reader spends on names. The entries are counted in the central directory "
+    "before any of them is read.",
+    "Zip only the `sms` folder with its data files.",
+    "100,000 empty entries next to sms/contacts.csv",
+)
+
+ARCHIVE_LOCAL_HEADER_MISMATCH = Rule(
+    "SMS224",
+    "archive-local-header-mismatch",
+    E,
+    "Q16",
+    "A data file's local header declares other sizes or another checksum than the central directory.",
+    "A zip names each entry's sizes twice. Readers that go by the central directory (zipfile, unzip) and "
+    "readers that stream from the local headers would read different data; the archive was damaged or "
+    "made to mislead one of them.",
+    "Re-create the archive with a standard zip tool.",
+    "a local header claiming 10 bytes for an entry the central directory says holds 10,000",
+)
+
+ARCHIVE_TOO_MANY_ROWS = Rule(
+    "SMS225",
+    "archive-too-many-rows",
+    E,
+    "Q16",
+    "A data file holds more rows than the account's cap (`max_rows`, default 5,000,000).",
+    "No real campaign reaches the cap; a few megabytes of zip can hold a hundred million short rows, "
+    "which would fill the message log. Reading stops at the cap and the archive is rejected.",
+    "Split the recipients over several archives, each under the cap.",
+    "a 3 MB zip of 115,000,000 rows",
+)
+
 # --- SMS3xx csv -----------------------------------------------------------------
 ENCODING_BOM_STRIPPED = Rule(
     "SMS301",
@@ -794,7 +832,7 @@ TIMEZONE_AMBIGUOUS = Rule(
     "The recipient's number maps to several time zones; the client's time zone was used.",
     "With `localtime=1` the send time is read in the recipient's zone, which this number does not determine uniquely.",
     "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
-    "a Russian mobile number without a numbering-plan register loaded",
+    "a Russian mobile number in a range the numbering table does not know, or of a range for the whole country",
 )
 
 TIMEZONE_UNKNOWN = Rule(
@@ -805,7 +843,20 @@ TIMEZONE_UNKNOWN = Rule(
     "No time zone is known for the recipient's number; the client's time zone was used.",
     "With `localtime=1` the send time is read in the recipient's zone, which is unknown for this number.",
     "Nothing is required; give an explicit `senddate` per contact if the hour matters.",
-    "a number outside the loaded register",
+    "a valid number whose prefix has no zone in phonenumbers' data",
+)
+
+TIMEZONE_REGION_CHOICE = Rule(
+    "SMS510",
+    "timezone-region-choice",
+    N,
+    "Q13",
+    "The recipient's region keeps several time zones; its most populous one was used.",
+    "With `localtime=1` the send time is read in the recipient's zone. The numbering register names "
+    "the region of a mobile number, not its town, and a few regions keep several clocks (Yakutia: "
+    "UTC+9, +10 and +11); the region's most populous zone is used and named, with the others.",
+    "Nothing is required; give an explicit `senddate` per contact if the hour matters there.",
+    "a mobile number of Yakutia (Asia/Yakutsk used; Asia/Ust-Nera and Asia/Srednekolymsk not)",
 )
 
 # --- SMS6xx schedule ---------------------------------------------------------
@@ -1037,6 +1088,9 @@ _RULES: tuple[Rule, ...] = (
     ARCHIVE_DUPLICATE_ENTRY,
     ARCHIVE_DATA_FILE_NAME_CASE,
     ARCHIVE_INTERNAL_ERROR,
+    ARCHIVE_TOO_MANY_ENTRIES,
+    ARCHIVE_LOCAL_HEADER_MISMATCH,
+    ARCHIVE_TOO_MANY_ROWS,
     ENCODING_BOM_STRIPPED,
     ENCODING_INVALID_BYTES,
     CSV_UNTERMINATED_QUOTE,
@@ -1074,6 +1128,7 @@ _RULES: tuple[Rule, ...] = (
     PHONE_NOT_DIGITS,
     TIMEZONE_AMBIGUOUS,
     TIMEZONE_UNKNOWN,
+    TIMEZONE_REGION_CHOICE,
     SENDDATE_INVALID,
     SENDDATE_PAST,
     SENDDATE_IN_TEMPLATE_INVALID,

@@ -443,8 +443,10 @@ def assign_roles(
             plain.append(name)
         else:
             problems.append(_unexpected(name))
-    problems.extend(_misplaced(n, bool(pair or plain)) for n in names if n not in in_sms)
-    shown = ", ".join([*pair.values(), *plain])
+    inside = set(in_sms)  # a set: an archive may hold many entries, and each is looked up once
+    problems.extend(_misplaced(n, bool(pair or plain)) for n in names if n not in inside)
+    listed = [*pair.values(), *plain]
+    shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5:,} more" if len(listed) > 5 else "")
     if pair and plain:
         problems.append(diagnostic(ARCHIVE_MIXED_MODES, f"The archive holds both template and plain files: {shown}."))
     if len(pair) == 1:

@@ -5,8 +5,10 @@ messages as they are rendered, and afterwards its ``status``, ``message_count``,
 ``rejected_rows`` and ``diagnostics`` hold the verdict.  ``ArchiveRun.batches``
 hands the same messages on as lists of plain tuples (``MessageRow``), ready for
 ``executemany``: that is how the store takes them, without a ``Message`` object
-or a datetime per message.  Both come from one loop per mode, which builds the
-tuples; ``__iter__`` wraps them into ``Message``.
+or a datetime per message.  Both come from one row loop for both modes
+(``ArchiveRun._rows``; a mode's differences are data in ``Rows``), which builds
+the tuples; ``__iter__`` wraps them into ``Message``.  A file stops being read
+past the account's ``max_rows`` (Q16, SMS225).
 
 Memory does not grow with the number of rows: rows are read, judged and handed
 on in small batches; diagnostics are capped per code (``PER_CODE_CAP`` kept, the
@@ -33,8 +35,11 @@ from __future__ import annotations
 import csv
 import sys
 from array import array
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
+from operator import itemgetter
 from typing import BinaryIO
 
 from smsftp.simulator.rules.accounts import Account
@@ -45,6 +50,7 @@ from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_NO_DATA_FILE,
     ARCHIVE_NOT_ZIP,
     ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+    ARCHIVE_TOO_MANY_ROWS,
     ARCHIVE_TRUNCATED,
     CONTACTS_NO_ROWS,
     CSV_EMPTY_FILE,
@@ -71,7 +77,7 @@ from smsftp.simulator.rules.instants import utc
 from smsftp.simulator.rules.naming import check_archive_name
 from smsftp.simulator.rules.outcome import ArchiveMode, ArchiveResult, Message, Status, UploadFacts
 from smsftp.simulator.rules.phones import QUICK, phone_hint, phone_message, phone_problem, quick_match
-from smsftp.simulator.rules.schedule import Schedule, ZoneLookup, instant, micros
+from smsftp.simulator.rules.schedule import Schedule, ZoneLookup, instant
 from smsftp.simulator.rules.segments import (
     BITS,
     ENCODING_OF_BITS,
@@ -83,7 +89,6 @@ from smsftp.simulator.rules.segments import (
 )
 from smsftp.simulator.rules.sender import default_sender_problems
 from smsftp.simulator.rules.template import (
-    CompiledTemplate,
     TemplateSettings,
     check_columns,
     compile_template,
@@ -246,6 +251,24 @@ class Repeats:
         while at >= 0 and at % 8:  # a match across two numbers' bytes: look on
             at = data.find(needle, at + 1)
         return None if at < 0 else self.lines[at // 8]
+
+
+Fit = Callable[[list[str], int, int, "Reporter | None"], "list[str] | None"]
+"""A record not as wide as the header -> the row's fields; None for a blank line, [] for no row (reported)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """What the shared row loop needs to know of a file: where the fields are, and how a text is made."""
+
+    width: int  # fields in the header
+    phone_at: int
+    date_at: int  # -1: no senddate column
+    fit: Fit  # called only for a record that is not ``width`` fields wide
+    render: Callable[[list[str]], str] | None  # a row's text; None: ``constant`` is every row's text
+    literal: str  # the text every message contains (a template's fixed text)
+    constant: str
+    checks_text: bool  # False: the template is already rejected, its texts are not judged again
 
 
 class ArchiveRun:
@@ -450,12 +473,18 @@ class ArchiveRun:
             template_report=template_report,
             room=log.room,
         )
-        date_at = index.get("senddate", -1)
         self.sender = settings.sender if settings is not None else ""
-        checks_text = settings is not None and bool(settings.message.strip())
-        dated = yield from self._rows(
-            table, len(header.names), index["phone"], date_at, schedule, compiled, checks_text, report, size
+        rows = Rows(
+            width=len(header.names),
+            phone_at=index["phone"],
+            date_at=index.get("senddate", -1),
+            fit=table.fit,
+            render=compiled.renderer if compiled is not None and compiled.constant is None else None,
+            literal=compiled.literal if compiled is not None else "",
+            constant=(compiled.constant or "") if compiled is not None else "",
+            checks_text=settings is not None and bool(settings.message.strip()),
         )
+        dated = yield from self._rows(table, rows, schedule, report, size)
         if settings is not None and settings.localtime and settings.senddate is None and not dated:
             log.add(
                 diagnostic(
@@ -474,23 +503,20 @@ class ArchiveRun:
             )
 
     def _rows(
-        self,
-        table: CsvFile,
-        width: int,
-        phone_at: int,
-        date_at: int,
-        schedule: Schedule,
-        compiled: CompiledTemplate | None,
-        checks_text: bool,
-        report: Reporter,
-        size: int,
+        self, table: CsvFile, rows: Rows, schedule: Schedule, report: Reporter, size: int
     ) -> Generator[list[MessageRow], None, bool]:
-        """The hot loop of template mode (``CsvFile.records`` inlined).  Returns whether any row had a date."""
+        """The hot loop of both modes (``CsvFile.records`` inlined).  Returns whether any row had a date.
+
+        Per row: the record's width, the phone (quick pattern, then the full check), repeats
+        (Q26), the send window, the text and its parts, then the batch.  Everything that is
+        the same for every row is decided here, once, from ``rows`` and ``schedule``.
+        """
         log, account = self._log, self.account
-        render = compiled.renderer if compiled is not None and compiled.constant is None else None
-        literal = compiled.literal if compiled is not None else ""
+        width, phone_at, date_at, fit = rows.width, rows.phone_at, rows.date_at, rows.fit
+        render, literal, constant, checks_text = rows.render, rows.literal, rows.constant, rows.checks_text
         ucs2 = forces_ucs2(literal)  # then only the length in UTF-16 units is counted
-        constant = (compiled.constant or "") if compiled is not None else ""
+        # An astral character in the fixed text is two units in every message (the contacts may have none).
+        literal_astral = bool(literal) and max(literal) > "\uffff"
         constant_encoding, constant_parts = count_parts(constant) if constant else ("GSM-7", 0)
         constant_bits = BITS[constant_encoding]
         # A non-blank literal text is in every message: no message of this template can be blank.
@@ -509,17 +535,22 @@ class ArchiveRun:
         remember, keep_number, keep_line = known.add, repeats.numbers.append, repeats.lines.append
         dated = False
         rejected = count = 0  # every data row is one or the other
-        reader, fit, source = table.reader, table.fit, table.source
+        reader, source = table.reader, table.source
         quick, check_phone, bits_of = QUICK, phone_problem, BITS  # locals: the loop runs per row
         out: list[MessageRow] = []
         append, left = out.append, size
         last = start = table.last_line
         try:
-            for fields in reader:
+            # At most max_rows records (Q16): past them the archive is rejected without reading on.
+            for fields in islice(reader, account.max_rows):
                 start, last = last + 1, reader.line_num
                 if len(fields) != width:
                     fitted = fit(fields, width, start, report)
-                    if fitted is None:
+                    if fitted is None:  # a blank line
+                        continue
+                    if not fitted:  # a record that is no row (plain mode's missing TEXT): reported
+                        rejected += 1
+                        emit = emit and not strict
                         continue
                     fields = fitted
                 phone = fields[phone_at]
@@ -566,7 +597,7 @@ class ArchiveRun:
                     text = render(fields)
                     if ucs2:
                         bits = _UCS2
-                        if source.astral:
+                        if literal_astral or source.astral:
                             parts = ucs2_parts(text)
                         else:  # nothing read so far is astral: ucs2_parts without the count of surrogate pairs
                             n = len(text)
@@ -591,6 +622,9 @@ class ArchiveRun:
                         yield out
                         out = []
                         append, left = out.append, size
+            if next(reader, None) is not None:
+                self._too_many_rows(table.file, reader.line_num)
+                return dated
             if out:
                 yield out
         except csv.Error as exc:
@@ -599,6 +633,18 @@ class ArchiveRun:
             self.data_rows, self.rejected_rows, self.message_count = count + rejected, rejected, count
         table.done(last, start)
         return dated
+
+    def _too_many_rows(self, file: str, line: int) -> None:
+        cap = self.account.max_rows
+        self._log.add(
+            diagnostic(
+                ARCHIVE_TOO_MANY_ROWS,
+                f"{file} holds more than {cap:,} rows (`max_rows`), far more than any real campaign; "
+                "the archive is rejected and the rest of the file was not read.",
+                file=file,
+                line=line,
+            )
+        )
 
     def _duplicate(self, report: Reporter, phone: str, repeats: Repeats, number: int, line: int, field: int) -> None:
         if self._log.room(DUPLICATE_PHONE.code):
@@ -719,114 +765,26 @@ class ArchiveRun:
         return line, 2
 
     def _plain_rows(self, table: CsvFile, size: int) -> Iterator[list[MessageRow]]:
-        """The hot loop of plain mode: `TELRN_LONG;TEXT`, the account's sender and validity, sent at once."""
+        """Plain mode's rows: `TELRN_LONG;TEXT`, the account's sender and validity, sent at once."""
         log, account = self._log, self.account
         head = self._plain_header(table)
         if head is None:
             return
         header_line, width = head
         report = log.reporter(table.file, table)
-        send_at = micros(self.at)
-        expires_at = send_at + account.validity * 60_000_000
-        max_parts = account.max_parts
-        emit, strict = not log.fatal, account.reject_archive_on_bad_row
-        repeats = Repeats()
-        known, room = repeats.known, account.duplicate_check_limit
-        remember, keep_number, keep_line = known.add, repeats.numbers.append, repeats.lines.append
-        rejected = count = 0  # every data row is one or the other
-        reader = table.reader
-        quick, check_phone, parts_of, bits_of = QUICK, phone_problem, count_parts, BITS
-        out: list[MessageRow] = []
-        append, left = out.append, size
-        last = start = table.last_line
-        try:
-            for fields in reader:
-                start, last = last + 1, reader.line_num
-                n = len(fields)
-                if n == 2:
-                    phone, text = fields
-                elif n == 0 or (n == 1 and not fields[0].strip()):
-                    continue
-                elif n == 1:
-                    rejected += 1
-                    emit = emit and not strict
-                    report(PLAIN_TEXT_MISSING.code, "The line has no TEXT field; the row is not sent.", line=start)
-                    continue
-                elif width == 2:
-                    phone, text = fields[0], ";".join(fields[1:])
-                    report(
-                        PLAIN_TEXT_UNQUOTED_SEPARATOR.code,
-                        f"TEXT holds {n - 2} unquoted `;`; the {n - 1} fields after the number were "
-                        "joined back with `;`.",
-                        line=start,
-                        field=2,
-                    )
-                else:
-                    phone, text = fields[0], fields[1]
-                    if n > width:
-                        report(
-                            CSV_ROW_FIELD_COUNT.code,
-                            f"The record has {n} fields; the header names {width}.",
-                            line=start,
-                            field=width,
-                        )
-                try:
-                    matched = quick[phone[:3]](phone)
-                except KeyError:  # a calling code not met yet
-                    matched = quick_match(phone)
-                if matched is None:
-                    problem = check_phone(phone)
-                    if problem is not None:
-                        rejected += 1
-                        emit = emit and not strict
-                        self._bad_phone(problem, phone, table, start, 0)
-                        continue
-                number = int(phone)  # a valid number is ASCII digits
-                if number in known:
-                    self._duplicate(report, phone, repeats, number, start, 0)
-                elif room > 0:
-                    room -= 1
-                    remember(number)  # Repeats.add, inlined
-                    try:
-                        keep_number(number)
-                        keep_line(start)
-                    except OverflowError:
-                        repeats.outsized_at(number, start)
-                elif room == 0:
-                    room = -1
-                    self._limit_reached(start, table.file)
-                encoding, parts = parts_of(text)
-                if parts > max_parts or not text or text.isspace():
-                    rejected += 1
-                    emit = emit and not strict
-                    self._bad_text(report, text, parts, start)
-                    continue
-                count += 1
-                if emit:
-                    append(
-                        (
-                            number if number <= _STORED else phone,
-                            text,
-                            send_at,
-                            expires_at,
-                            bits_of[encoding],
-                            parts,
-                            start,
-                        )
-                    )
-                    left -= 1
-                    if not left:
-                        yield out
-                        out = []
-                        append, left = out.append, size
-            if out:
-                yield out
-        except csv.Error as exc:
-            raise table.error(exc, last) from None
-        finally:
-            self.data_rows, self.rejected_rows, self.message_count = count + rejected, rejected, count
-        table.done(last, start)
-        if not count + rejected:
+        schedule = Schedule(at=self.at, zone=account.zone, validity=account.validity, report=report)
+        rows = Rows(
+            width=width,
+            phone_at=0,
+            date_at=-1,
+            fit=self._plain_fit(report),
+            render=itemgetter(1),
+            literal="",
+            constant="",
+            checks_text=True,
+        )
+        yield from self._rows(table, rows, schedule, report, size)
+        if not self.data_rows:
             log.add(
                 diagnostic(
                     CONTACTS_NO_ROWS,
@@ -835,6 +793,36 @@ class ArchiveRun:
                     line=header_line,
                 )
             )
+
+    @staticmethod
+    def _plain_fit(report: Reporter) -> Fit:
+        """Plain mode's answer to a record that is not as wide as its header: ``Rows.fit``."""
+
+        def fit(fields: list[str], width: int, start: int, _: Reporter | None) -> list[str] | None:
+            n = len(fields)
+            if n == 0 or (n == 1 and not fields[0].strip()):
+                return None
+            if n == 1:
+                report(PLAIN_TEXT_MISSING.code, "The line has no TEXT field; the row is not sent.", line=start)
+                return []
+            if width == 2:  # TEXT with an unquoted `;`: the document's own example has none, but exports do
+                report(
+                    PLAIN_TEXT_UNQUOTED_SEPARATOR.code,
+                    f"TEXT holds {n - 2} unquoted `;`; the {n - 1} fields after the number were joined back with `;`.",
+                    line=start,
+                    field=2,
+                )
+                return [fields[0], ";".join(fields[1:])]
+            if n > width:
+                report(
+                    CSV_ROW_FIELD_COUNT.code,
+                    f"The record has {n} fields; the header names {width}.",
+                    line=start,
+                    field=width,
+                )
+            return fields
+
+        return fit
 
 
 def process_archive(

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import NamedTuple
 
-__all__ = ["REGION_ZONES", "region_zones", "unknown_places"]
+__all__ = ["COUNTRYWIDE", "REGION_ZONES", "RegionZone", "region_choice", "region_zones", "unknown_places"]
 
 _MSK = ("Europe/Moscow",)
 _YEKT = ("Asia/Yekaterinburg",)
@@ -123,6 +124,14 @@ REGION_ZONES: dict[str, tuple[str, ...]] = {
     "Амурская область": ("Asia/Yakutsk",),
     # Yakutia keeps three clocks (UTC+9, +10, +11); Asia/Khandyga keeps Yakutsk's time today.
     "Республика Саха": ("Asia/Yakutsk", "Asia/Ust-Nera", "Asia/Srednekolymsk"),
+    # Its districts (uluses) off Yakutsk's clock, for a register that names a range's district.
+    "Оймяконский улус": ("Asia/Ust-Nera",),
+    "Абыйский улус": ("Asia/Srednekolymsk",),
+    "Аллаиховский улус": ("Asia/Srednekolymsk",),
+    "Верхнеколымский улус": ("Asia/Srednekolymsk",),
+    "Момский улус": ("Asia/Srednekolymsk",),
+    "Нижнеколымский улус": ("Asia/Srednekolymsk",),
+    "Среднеколымский улус": ("Asia/Srednekolymsk",),
     # UTC+10
     "Приморский край": _VLAT,
     "Хабаровский край": _VLAT,
@@ -151,6 +160,9 @@ REGION_ZONES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+COUNTRYWIDE = "Российская Федерация"
+"""The entry for ranges assigned to the whole country: its zones are candidates, none is chosen."""
+
 # Words that say what kind of place a name is, not which one.
 _GENERIC = frozenset(
     {
@@ -171,6 +183,7 @@ _GENERIC = frozenset(
         "ны",
         "рн",
         "район",
+        "улус",
         "районы",
         "и",
     }
@@ -216,6 +229,46 @@ def region_zones(region: str) -> tuple[str, ...]:
     return tuple(zones)
 
 
+def _place_zones(place: str) -> tuple[str, ...]:
+    zones: dict[str, None] = {}
+    for entry in _entries(place):
+        zones.update(dict.fromkeys(REGION_ZONES[entry]))
+    return tuple(zones)
+
+
 def unknown_places(region: str) -> list[str]:
     """The places in a region's name that no table entry describes (for the register check)."""
     return [p.strip() for p in _places(region) if not _entries(p)]
+
+
+class RegionZone(NamedTuple):
+    """The zone a region's numbers are read in: ``zone`` alone, or chosen among ``others`` too."""
+
+    zone: str | None  # None: no zone is settled (unknown, or several candidates and no choice)
+    others: tuple[str, ...]  # with a zone: the region's other clocks; without: the candidates
+
+
+_CHOOSES = frozenset(zones for name, zones in REGION_ZONES.items() if len(zones) > 1 and name != COUNTRYWIDE)
+
+
+@cache
+def region_choice(region: str) -> RegionZone:
+    """One zone for a region as the register writes it.
+
+    A region that keeps several clocks (Yakutia) is read in its most populous zone,
+    the first of its entry, and the others are kept so that the choice can be named
+    (SMS510).  Ranges of the whole country, and a name whose places keep different
+    clocks, settle nothing: their zones are candidates (SMS508).
+    """
+    zones = region_zones(region)
+    if len(zones) == 1:
+        return RegionZone(zones[0], ())
+    # A range named by its region and a district of it ("Республика Саха /Якутия/ * Оймяконский улус")
+    # is where the district is: the range itself is known to keep the district's clock.
+    places = [found for place in _places(region) if (found := _place_zones(place))]
+    districts = {p[0] for p in places if len(p) == 1}
+    if len(districts) == 1 and all(len(p) == 1 or (p in _CHOOSES and districts <= set(p)) for p in places):
+        return RegionZone(districts.pop(), ())
+    if zones in _CHOOSES:
+        return RegionZone(zones[0], zones[1:])
+    return RegionZone(None, zones)

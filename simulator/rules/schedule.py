@@ -31,6 +31,7 @@ from smsftp.simulator.rules.diagnostics import (
     SENDDATE_INVALID,
     SENDDATE_PAST,
     TIMEZONE_AMBIGUOUS,
+    TIMEZONE_REGION_CHOICE,
     TIMEZONE_UNKNOWN,
     VALIDITY_INVALID,
     VALIDITY_OUT_OF_RANGE,
@@ -210,6 +211,13 @@ class Schedule:
             self.default_window = self._template_window(zone)
         self.default: tuple[datetime, datetime] = self.datetimes(self.default_window)
         self._client_window: Window | None = None  # per_recipient: the template's date in the client's zone
+        # A resolver that read a region of several clocks in one of them (``ZoneResolver.choice_for``):
+        # the choice is named once per region and archive (SMS510), when a number there is first met.
+        self._chosen: frozenset[str] = getattr(resolver, "chosen_zones", frozenset())
+        self._choice_for: Callable[[str], tuple[str, tuple[str, ...]] | None] | None = getattr(
+            resolver, "choice_for", None
+        )
+        self._told: set[str] = set()
 
     @staticmethod
     def datetimes(window: Window) -> tuple[datetime, datetime]:
@@ -259,6 +267,8 @@ class Schedule:
         if zones is None:
             zones = self.resolver.zones_for(phone)
         if len(zones) == 1:
+            if zones[0] in self._chosen:
+                self._tell_choice(phone, line)
             return self._zone(zones[0])
         report = self._report
         if report is not None:
@@ -280,6 +290,16 @@ class Schedule:
                     line=line,
                 )
         return self.zone
+
+    def _tell_choice(self, phone: str, line: int | None) -> None:
+        choice = self._choice_for(phone) if self._choice_for is not None else None
+        if choice is None or choice[0] in self._told or self._report is None:
+            return
+        self._told.add(choice[0])
+        # Imported here: timezones loads phonenumbers' zone data, which a schedule without it never needs.
+        from smsftp.simulator.rules.timezones import choice_message
+
+        self._report(TIMEZONE_REGION_CHOICE.code, choice_message(phone, *choice), line=line)
 
     def row_window(self, raw: str, phone: str, line: int | None = None, field: int | None = None) -> Window | None:
         """The window of a row whose own senddate is ``raw`` (not empty); None when ``raw`` is not a
@@ -318,6 +338,8 @@ class Schedule:
             return self.default_window
         if zones is None:
             zones = self.resolver.zones_for(phone)
+        if len(zones) == 1 and zones[0] in self._chosen:
+            self._tell_choice(phone, line)
         found = self.by_zones.get(zones)
         if found is not None:
             return found

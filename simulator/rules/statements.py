@@ -247,7 +247,7 @@ SETTINGS: dict[str, tuple[str, ...]] = {
     "Q9": ("reject_archive_on_bad_row",),
     "Q11": ("validity_cap",),
     "Q13": ("timezone", "$SMSFTP_NUMBERING_REGISTER"),
-    "Q16": ("max_uncompressed_bytes", "max_compression_ratio"),
+    "Q16": ("max_uncompressed_bytes", "max_compression_ratio", "max_entries", "max_rows"),
     "Q20": ("max_parts",),
     "Q21": ("mode",),
     "Q22": ("--naive-poller",),

@@ -4,15 +4,26 @@ With ``localtime=1`` a send date is read in the recipient's zone, "determined
 automatically from the number".  phonenumbers gives one zone for most landline
 numbers, but for Russian and Kazakh mobile numbers it gives the whole country:
 sixteen zones.  Russia's regulator publishes the register of number ranges with
-the region of each (``DEF-9xx.csv``); loaded, it settles Russian mobile numbers
-through ``regions.REGION_ZONES``.  Numbers outside the register fall back to
-phonenumbers' time-zone data.
+the region of each (``DEF-9xx.csv``); ``regions.REGION_ZONES`` maps regions to
+zones.  A compact table derived from a register (ranges, region, zone; see
+``tools/build_numbering.py``) ships inside the package (``data/numbering_ru.csv``,
+``shipped_register``), so Russian mobile numbers are settled with no options; a
+newer register can be loaded instead (``load_register``, ``smsftp check
+--register``).  Russian landlines are settled by their area code
+(``areacodes.AREA_ZONES``), which corrects phonenumbers where it is wrong for
+Russia.  Other numbers fall back to phonenumbers' time-zone data.
 
 ``zones_for`` answers with IANA names: one is the zone, several are candidates
-(ambiguous, SMS508), none is unknown (SMS509); ``zone_for_send`` turns that into
+(ambiguous, SMS508), none is unknown (SMS509).  A region that keeps several clocks
+(Yakutia) is read in its most populous zone: ``zones_for`` answers with that one,
+and ``choice_for`` names the choice (SMS510).  ``zone_for_send`` turns that into
 the zone to use, the client's own when the number does not settle it (Q13).
 ``ZoneResolver.register_index`` lends the register's ``RegisterIndex`` to callers
 that look up a number per row (``schedule.Schedule.number_window``).
+
+Nothing here reads the environment or keeps a process-wide register: a resolver is
+built from the register it is given, and callers pass it on (``process_archive(...,
+resolver=...)``); ``default_resolver`` is the one over the shipped table.
 """
 
 from __future__ import annotations
@@ -22,39 +33,55 @@ import io
 import os
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources import files
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phonenumbers.timezone import UNKNOWN_TIMEZONE
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
-from smsftp.simulator.rules.diagnostics import REGISTRY, TIMEZONE_AMBIGUOUS, TIMEZONE_UNKNOWN, Diagnostic, diagnostic
+from smsftp.simulator.rules.areacodes import AREA_ZONES, area_zones
+from smsftp.simulator.rules.diagnostics import (
+    REGISTRY,
+    TIMEZONE_AMBIGUOUS,
+    TIMEZONE_REGION_CHOICE,
+    TIMEZONE_UNKNOWN,
+    Diagnostic,
+    diagnostic,
+)
 from smsftp.simulator.rules.phones import national_number
-from smsftp.simulator.rules.regions import region_zones
+from smsftp.simulator.rules.regions import region_choice
 
 __all__ = [
-    "REGISTER_ENV",
     "RUSSIA",
+    "SHIPPED_TABLE",
     "NumberingRegister",
     "RegisterError",
     "RegisterIndex",
     "SendZone",
     "ZoneResolver",
+    "choice_message",
     "default_resolver",
     "library_zones",
     "load_register",
+    "load_table",
     "parse_register",
+    "parse_table",
+    "shipped_register",
+    "table_text",
     "zone_for_send",
 ]
 
-REGISTER_ENV = "SMSFTP_NUMBERING_REGISTER"
 _HEADER = ("АВС/ DEF", "От", "До", "Емкость", "Оператор", "Регион", "ИНН")
+_TABLE_HEADER = ("first", "last", "region", "zone", "also")
 _RANGE = 10**7  # the register's "От"/"До" are the 7 digits after the 3-digit code
 RUSSIA = 7 * 10**10
 """``int("7" + national)`` for a 10-digit national number is ``RUSSIA + int(national)``."""
+SHIPPED_TABLE = "data/numbering_ru.csv"
+"""The shipped table, a resource of this package (``tools/build_numbering.py`` writes it)."""
 
 
 class RegisterError(ValueError):
@@ -66,16 +93,20 @@ class NumberingRegister:
     """Number ranges of the Russian numbering plan with their regions' zones, sorted for bisection.
 
     Keys are 10-digit national numbers as integers: code * 10**7 + number, in flat arrays (8 bytes
-    a number, where a list of ints takes 40).
+    a number, where a list of ints takes 40).  ``zones[i]`` is one zone when the range's region
+    settles it (or its most populous zone was chosen: ``choices``), several candidates when it
+    does not, () when the region is unknown.
     """
 
     starts: Sequence[int]
     ends: Sequence[int]
-    zones: list[tuple[str, ...]]  # () where the region is not in the table
+    zones: list[tuple[str, ...]]
     regions: list[str]
     source: str = ""
     skipped: int = 0  # data rows that were not ranges (bad numbers, missing fields)
     unmapped: dict[str, int] = field(default_factory=dict)  # region -> ranges without a known zone
+    date: str = ""  # the register's own date, as its publisher gave it, when known
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # region -> (chosen zone, other zones)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -95,21 +126,21 @@ class NumberingRegister:
         return None
 
 
-def parse_register(data: bytes, source: str = "<register>") -> NumberingRegister:
+def parse_register(data: bytes, source: str = "<register>", date: str = "") -> NumberingRegister:
     """Read a register in the regulator's format (UTF-8 with or without BOM, or cp1251)."""
-    return _read(lambda: io.BytesIO(data), source)
+    return _read(lambda: io.BytesIO(data), source, date)
 
 
-def load_register(path: str | os.PathLike[str]) -> NumberingRegister:
+def load_register(path: str | os.PathLike[str], date: str = "") -> NumberingRegister:
     """Read the register file at ``path`` (``DEF-9xx.csv`` as the regulator publishes it)."""
     source = os.fspath(path)
     try:
-        return _read(lambda: open(path, "rb"), source)
+        return _read(lambda: open(path, "rb"), source, date)
     except OSError as exc:
         raise RegisterError(f"{source}: cannot read the numbering-plan register: {exc}") from exc
 
 
-def _read(open_stream: Callable[[], BinaryIO], source: str) -> NumberingRegister:
+def _read(open_stream: Callable[[], BinaryIO], source: str, date: str) -> NumberingRegister:
     # Streamed, never decoded whole: the register is loaded at start-up and its transient peak stays
     # in the service's resident memory.  UTF-8 unless a byte says otherwise, then cp1251 from the top.
     with open_stream() as stream:
@@ -120,14 +151,14 @@ def _read(open_stream: Callable[[], BinaryIO], source: str) -> NumberingRegister
                 stream.read(3)
             text = io.TextIOWrapper(stream, encoding=encoding, newline="")
             try:
-                return _parse(csv.reader(text, delimiter=";"), source)
+                return _parse(csv.reader(text, delimiter=";"), source, date)
             except UnicodeDecodeError as exc:
                 if bom:
                     raise RegisterError(f"{source}: has a UTF-8 byte-order mark but is not UTF-8: {exc}") from exc
     raise AssertionError("unreachable: cp1251 decodes every byte")  # pragma: no cover
 
 
-def _parse(rows: Iterator[list[str]], source: str) -> NumberingRegister:
+def _parse(rows: Iterator[list[str]], source: str, date: str) -> NumberingRegister:
     header = [h.strip() for h in next(rows, [])]
     try:
         at_from, at_to, at_region = (header.index(name) for name in ("От", "До", "Регион"))
@@ -149,12 +180,18 @@ def _parse(rows: Iterator[list[str]], source: str) -> NumberingRegister:
         entries.append((code * _RANGE + first, code * _RANGE + last, names.setdefault(region, region)))
     entries.sort()
     unmapped: dict[str, int] = {}
+    choices: dict[str, tuple[str, ...]] = {}
     zones: list[tuple[str, ...]] = []
     for _, _, region in entries:
-        found = region_zones(region)
-        if not found:
-            unmapped[region] = unmapped.get(region, 0) + 1
-        zones.append(found)
+        zone, others = region_choice(region)
+        if zone is not None:
+            zones.append((zone,))
+            if others:
+                choices[region] = (zone, *others)
+        else:
+            zones.append(others)
+            if not others:
+                unmapped[region] = unmapped.get(region, 0) + 1
     return NumberingRegister(
         starts=array("q", [e[0] for e in entries]),
         ends=array("q", [e[1] for e in entries]),
@@ -163,7 +200,109 @@ def _parse(rows: Iterator[list[str]], source: str) -> NumberingRegister:
         source=source,
         skipped=skipped,
         unmapped=unmapped,
+        date=date,
+        choices=choices,
     )
+
+
+# -- the shipped table -------------------------------------------------------------------------------
+def table_text(register: NumberingRegister) -> str:
+    """The compact table of ``register``: regions numbered once, neighbouring ranges of one region merged.
+
+    ``#`` lines carry the register's source and date.  ``region;ID;NAME;ZONE;ALSO`` rows give
+    each region its zone ("" when none is settled) and its other zones (the candidates when
+    none is settled, the region's other clocks when one was chosen), separated by spaces;
+    then ``CODE;FROM;TO;ID`` rows, one per range, as the register writes numbers.
+    """
+    out = io.StringIO()
+    out.write("# Time zones of Russian mobile number ranges, derived from the regulator's numbering-plan register.\n")
+    out.write("# Built by tools/build_numbering.py; rebuild it from a newer register with that script.\n")
+    out.write(f"# source: {os.path.basename(register.source)}\n")
+    out.write(f"# date: {register.date}\n")
+    out.write("# region;ID;NAME;ZONE;ALSO, then CODE;FROM;TO;ID\n")
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    ids: dict[str, int] = {}
+    for region, zones in zip(register.regions, register.zones, strict=True):
+        if region not in ids:
+            ids[region] = len(ids) + 1
+            writer.writerow(("region", ids[region], region, *_zone_columns(register, region, zones)))
+    merged: list[tuple[int, int, str]] = []
+    for start, end, region in zip(register.starts, register.ends, register.regions, strict=True):
+        if merged and merged[-1][2] == region and merged[-1][1] == start - 1:
+            merged[-1] = (merged[-1][0], end, region)
+        else:
+            merged.append((start, end, region))
+    for start, end, region in merged:
+        code = start // _RANGE  # "to" may pass the code's 7 digits where a region's ranges run on into the next
+        writer.writerow((code, start - code * _RANGE, end - code * _RANGE, ids[region]))
+    return out.getvalue()
+
+
+def _zone_columns(register: NumberingRegister, region: str, zones: tuple[str, ...]) -> tuple[str, str]:
+    if region in register.choices:
+        chosen = register.choices[region]
+        return chosen[0], " ".join(chosen[1:])
+    if len(zones) == 1:
+        return zones[0], ""
+    return "", " ".join(zones)
+
+
+def parse_table(text: str, source: str = "<table>") -> NumberingRegister:
+    """Read a table that ``table_text`` wrote."""
+    meta: dict[str, str] = {}
+    body: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            body.append(line)
+        elif ":" in line:
+            key, _, value = line[1:].partition(":")
+            meta[key.strip()] = value.strip()
+    starts, ends = array("q"), array("q")
+    zones: list[tuple[str, ...]] = []
+    regions: list[str] = []
+    choices: dict[str, tuple[str, ...]] = {}
+    known: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for number, row in enumerate(csv.reader(body, delimiter=";"), start=1):
+        try:
+            if row[0] == "region":
+                _, key, region, zone, also = row
+                others = tuple(also.split())
+                known[key] = region, (zone,) if zone else others
+                if zone and others:
+                    choices[region] = (zone, *others)
+                continue
+            code, first, last, key = row
+            region, found = known[key]
+            starts.append(int(code) * _RANGE + int(first))
+            ends.append(int(code) * _RANGE + int(last))
+        except (ValueError, IndexError, KeyError):
+            raise RegisterError(
+                f"{source}: data row {number} is neither region;ID;NAME;ZONE;ALSO nor CODE;FROM;TO;ID "
+                f"of a region named before: {';'.join(row)[:120]!r}"
+            ) from None
+        regions.append(region)
+        zones.append(found)
+    if not known:
+        raise RegisterError(f"{source}: not a numbering table: it names no region")
+    return NumberingRegister(
+        starts, ends, zones, regions, source=meta.get("source", source), date=meta.get("date", ""), choices=choices
+    )
+
+
+def load_table(path: str | os.PathLike[str]) -> NumberingRegister:
+    """Read a table file that ``table_text`` wrote."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return parse_table(stream.read(), os.fspath(path))
+    except OSError as exc:
+        raise RegisterError(f"{os.fspath(path)}: cannot read the numbering table: {exc}") from exc
+
+
+@cache
+def shipped_register() -> NumberingRegister:
+    """The table shipped in the package: the default for ``localtime=1`` (read once, never changed)."""
+    text = files(__package__ or "smsftp.simulator.rules").joinpath(SHIPPED_TABLE).read_text(encoding="utf-8")
+    return parse_table(text, SHIPPED_TABLE)
 
 
 class RegisterIndex:
@@ -186,13 +325,20 @@ class RegisterIndex:
         starts = array("q")
         ends = array("q")
         zones: list[tuple[str, ...]] = []
-        for start, end, found in zip(register.starts, register.ends, register.zones, strict=True):
-            if starts and start == ends[-1] + 1 and found == zones[-1]:
+        # A region whose zone was chosen stays apart from its neighbours, so that the first number
+        # met in a range is enough to tell whether the choice is to be named (SMS510).
+        chosen, last = register.choices, None
+        for start, end, found, region in zip(
+            register.starts, register.ends, register.zones, register.regions, strict=True
+        ):
+            kind = region if region in chosen else None
+            if starts and start == ends[-1] + 1 and found == zones[-1] and kind == last:
                 ends[-1] = end
             else:
                 starts.append(start)
                 ends.append(end)
                 zones.append(found)
+            last = kind
         self.starts: Sequence[int] = starts
         self.ends: Sequence[int] = ends
         self.zones: Sequence[tuple[str, ...]] = zones
@@ -258,22 +404,49 @@ def _lookup(key: str, geographic: bool) -> tuple[str, ...]:
 
 
 class ZoneResolver:
-    """Candidate time zones of a recipient's number: the register first, then phonenumbers."""
+    """Candidate time zones of a recipient's number: the register, the area codes, then phonenumbers.
+
+    ``ZoneResolver(register)`` looks Russian mobile numbers up in ``register`` (the shipped
+    table: ``default_resolver()``); ``ZoneResolver()`` has no register, and leaves them to
+    phonenumbers (the whole country).
+    """
 
     def __init__(self, register: NumberingRegister | None = None) -> None:
         self.register = register
         self._index = RegisterIndex(register) if register is not None and len(register) else None
+        chosen = {zones[0] for zones in AREA_ZONES.values() if len(zones) > 1}
+        if register is not None:
+            chosen.update(zones[0] for zones in register.choices.values())
+        self.chosen_zones: frozenset[str] = frozenset(chosen)
+        """Zones that ``zones_for`` may have chosen among several: only then ask ``choice_for``."""
 
     def zones_for(self, phone: str) -> tuple[str, ...]:
         """IANA names: one is the zone, several are candidates, () is unknown."""
-        index = self._index
-        if index is not None and len(phone) == 11 and phone[0] == "7" and phone.isascii() and phone.isdigit():
-            at = index.find(int(phone[1:]))
-            if at >= 0:
-                zones = index.zones[at]
-                if zones:
-                    return zones
+        if len(phone) == 11 and phone[0] == "7" and phone.isascii() and phone.isdigit():
+            index = self._index
+            if index is not None:
+                at = index.find(int(phone[1:]))
+                if at >= 0:
+                    zones = index.zones[at]
+                    if zones:
+                        return zones
+            area = area_zones(phone)
+            if area is not None and national_number(phone) is not None:
+                return area[:1]
         return library_zones(phone)
+
+    def choice_for(self, phone: str) -> tuple[str, tuple[str, ...]] | None:
+        """(the place, its zones) when ``zones_for(phone)`` chose the first of the place's several zones."""
+        register = self.register
+        if register is not None and register.choices:
+            region = register.region_of(phone)
+            if region is not None:
+                found = register.choices.get(region)
+                return None if found is None else (region, found)
+        area = area_zones(phone)
+        if area is not None and len(area) > 1:
+            return f"area code {phone[1:4]}", area
+        return None
 
     def register_index(self) -> RegisterIndex | None:
         """The register behind ``zones_for``, for callers that look up many numbers; None without one.
@@ -287,9 +460,17 @@ class ZoneResolver:
 
 @cache
 def default_resolver() -> ZoneResolver:
-    """The process's resolver; loads the register named by ``SMSFTP_NUMBERING_REGISTER`` if set."""
-    path = os.environ.get(REGISTER_ENV)
-    return ZoneResolver(load_register(path) if path else None)
+    """A resolver over the shipped table (``shipped_register``); the same object every call."""
+    return ZoneResolver(shipped_register())
+
+
+def choice_message(phone: str, place: str, zones: Iterable[str]) -> str:
+    """The text of SMS510: which of a place's zones was used for ``phone``."""
+    chosen, *others = zones
+    return (
+        f"Phone {phone} is in {place}, which keeps {len(others) + 1} time zones; its most populous, "
+        f"{chosen}, was used (the others: {', '.join(others)})."
+    )
 
 
 @cache
@@ -308,9 +489,10 @@ class SendZone:
     """The zone a recipient's send date is read in, and why (Q13)."""
 
     zone: ZoneInfo
-    code: str | None  # None: the number's own zone; SMS508 ambiguous, SMS509 unknown
+    code: str | None  # None: the number's own zone; SMS508 ambiguous, SMS509 unknown, SMS510 chosen
     candidates: tuple[str, ...]
     phone: str
+    place: str = ""  # SMS510: the region or area whose zone was chosen
 
     def diagnostic(
         self, *, file: str | None = None, line: int | None = None, column: int | None = None
@@ -318,7 +500,9 @@ class SendZone:
         """The info diagnostic for this choice, or None when the number settled the zone."""
         if self.code is None:
             return None
-        if self.code == TIMEZONE_AMBIGUOUS.code:
+        if self.code == TIMEZONE_REGION_CHOICE.code:
+            message = choice_message(self.phone, self.place, self.candidates)
+        elif self.code == TIMEZONE_AMBIGUOUS.code:
             more = len(self.candidates) - _NAMED
             shown = ", ".join(self.candidates[:_NAMED]) + (f" and {more} more" if more > 0 else "")
             message = (
@@ -335,10 +519,14 @@ class SendZone:
 
 def zone_for_send(phone: str, client_zone: ZoneInfo, resolver: ZoneResolver | None = None) -> SendZone:
     """The zone to read a ``localtime=1`` send date in: the number's own, else the client's (Q13)."""
-    zones = (resolver or default_resolver()).zones_for(phone)
+    resolver = resolver or default_resolver()
+    zones = resolver.zones_for(phone)
     if len(zones) == 1:
         zone = _zone(zones[0])
-        if zone is not None:
-            return SendZone(zone, None, zones, phone)
-        return SendZone(client_zone, TIMEZONE_UNKNOWN.code, (), phone)
+        if zone is None:
+            return SendZone(client_zone, TIMEZONE_UNKNOWN.code, (), phone)
+        choice = resolver.choice_for(phone) if zones[0] in resolver.chosen_zones else None
+        if choice is not None:
+            return SendZone(zone, TIMEZONE_REGION_CHOICE.code, choice[1], phone, choice[0])
+        return SendZone(zone, None, zones, phone)
     return SendZone(client_zone, TIMEZONE_AMBIGUOUS.code if zones else TIMEZONE_UNKNOWN.code, zones, phone)

@@ -76,6 +76,7 @@ from smsftp.simulator.rules.diagnostics import (
     diagnostic,
 )
 from smsftp.simulator.rules.outcome import Status, UploadFacts
+from smsftp.simulator.rules.schedule import ZoneLookup
 from smsftp.simulator.service.clock import Clock, FrozenClock, real_monotonic
 from smsftp.simulator.service.journal import Journal, log_event, recover
 from smsftp.simulator.service.store import Store, UploadRecord, disk_full
@@ -125,6 +126,7 @@ class Poller:
         naive: bool = False,
         errors: list[BaseException] | None = None,
         work: Path | None = None,
+        resolver: ZoneLookup | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("the poll interval must be positive")
@@ -133,6 +135,7 @@ class Poller:
         self.interval = timedelta(seconds=interval)
         self.naive = naive
         self.work = work  # where claimed copies live while judged (None: the system's temporary folder)
+        self.resolver = resolver  # recipients' time zones (localtime=1); None: the shipped numbering table
         self.polls = 0
         self.errors: list[BaseException] = errors if errors is not None else []
         self._lock = threading.Lock()  # P4: one poll, one archive at a time
@@ -453,7 +456,7 @@ class Poller:
         from smsftp.simulator.rules.processing import process_archive
 
         facts = UploadFacts(transfer_type=c.upload.transfer_type if c.upload else "I", complete=not c.in_progress)
-        run = process_archive(c.name, source, account, at, upload=facts)
+        run = process_archive(c.name, source, account, at, upload=facts, resolver=self.resolver)
         for batch in run.batches(BATCH):  # plain rows, straight into executemany
             self.store.append_rows(archive_id, batch, run.sender or "")
             self._crash("mid-messages")
