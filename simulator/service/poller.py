@@ -227,6 +227,8 @@ class Poller:
                     handled = self._process(candidate, accounts[login], at)
                     processed += handled == "processed"
                     skipped += handled == "busy"
+                    if handled == "processed" and accounts[login].one_archive_per_check:
+                        break  # Q30: the next archive waits for the next check
             seconds = real_monotonic() - started
             if processed:
                 self.store.checkpoint()
