@@ -57,6 +57,10 @@ Q9-setting-rejects-archive N3-plain-bad-phone
 N1-plain-txt N1-plain-csv N2-several-lines N3-text-missing N4-account-sender N4-no-default-sender
 N5-account-validity N6-senddate-column-ignored Q18-first-line-is-data Q19-unquoted-semicolon
 Q21-plain-for-template-account
+M7-Q28-empty-validity-cell Q28-unfilled-column-rejected Q29-quoted-value-loses-quotes Q29-literal-quotes-by-setting
+Q29-plain-quoted-text Q30-all-waiting-in-one-check M3-sender-15-digits Q10-sender-16-digits M2-standard-columns
+M4-default-1440-not-account-validity Q11-validity-zero-refused Q2-senddate-without-seconds Q20-2000-characters
+Q20-255-parts N3-telnr-header Z2-plain-encrypted Z4-plain-cp1251-not-arranged Z4-plain-cp1251-arranged
 """.split()  # noqa: SIM905 - a block of ids reads better than a list literal
 
 

@@ -197,6 +197,7 @@ def test_project_layer_is_consistent() -> None:
         page = questions if added.startswith("Q") else rules
         assert f"{added}" in page and "project" in page
     assert "github.com/devinotelecom/docs/blob/master/ftps.rst" in rules
+    assert "]({" not in questions + rules, "a source link was not filled in"
 
 
 def test_settings_named_by_statements_exist() -> None:

@@ -288,7 +288,7 @@ CHOICES: dict[str, Choice] = {
         "Accept both forms, and both without seconds (`2008-12-27T15:55`, read as `:00`); anything "
         "else rejects the row. Setting `accept_senddate_without_seconds = false` requires the seconds.",
         f"The platform's [XML API]({XML_API}) writes its dates without seconds "
-        '(`date_beg="2008-12-27T15:55"`), its [HTTP API]({HTTP_API}) with them '
+        f'(`date_beg="2008-12-27T15:55"`), its [HTTP API]({HTTP_API}) with them '
         "(`SendDate=2011-01-28T16:00:00`): the platform's date reader most likely takes ISO 8601 with "
         "or without seconds. A client that writes seconds is safe either way.",
     ),
@@ -298,7 +298,7 @@ CHOICES: dict[str, Choice] = {
         "accepts `+79031234567` and `89031234567` as `79031234567`, with a warning.",
         f"The [HTTP API]({HTTP_API}) and [HTTP API v2]({HTTP_API_V2}) document `79031234567`, "
         f"`+79031234567` and `89031234567` for `DestinationAddress`, the [XML API]({XML_API}) "
-        "`79031234567` and `+79031234567`; but the [FTP document]({PUBLIC_COPY}) names only "
+        f"`79031234567` and `+79031234567`; but the [FTP document]({PUBLIC_COPY}) names only "
         "`79031234567` for `phone` and `TELNR_LONG`. The default stays with the FTP document: an "
         "exporter that writes digits passes on both readings, one that relies on `+` or `8` passes only "
         "if the FTP service shares the HTTP API's number parser, which no public text says. The probes "
