@@ -888,7 +888,8 @@ SENDDATE_INVALID = Rule(
     E,
     "Q2",
     "`senddate` is not `YYYYMMDDThh:mm:ss` or `YYYY-MM-DDThh:mm:ss` with a real date and time.",
-    "The document gives the two forms; anything else cannot be scheduled.",
+    "The document gives the two forms; anything else cannot be scheduled. Without seconds "
+    "(`2026-11-25T19:14`) is read as `:00` unless the account requires them (Q2).",
     "Write the date as `20261125T19:14:00` or `2026-11-25T19:14:00`.",
     "25.11.2026 19:14",
 )

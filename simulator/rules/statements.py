@@ -235,8 +235,8 @@ OPEN_QUESTIONS: dict[str, tuple[str, str]] = {
         ),
         (
             "Accepted as the seed says (empty means the default), with a warning for each empty "
-            "optional cell of `template.csv` and each optional column of `contacts.csv` that is empty "
-            "in every row; a setting rejects instead."
+            "optional cell of `template.csv` (`validity`, `senddate`, `localtime`) and for a `senddate` "
+            "column of `contacts.csv` that is empty in every row; a setting rejects instead."
         ),
     ),
     "Q29": (
