@@ -60,7 +60,8 @@ Q21-plain-for-template-account
 M7-Q28-empty-validity-cell Q28-unfilled-column-rejected Q29-quoted-value-loses-quotes Q29-literal-quotes-by-setting
 Q29-plain-quoted-text Q30-all-waiting-in-one-check M3-sender-15-digits Q10-sender-16-digits M2-standard-columns
 M4-default-1440-not-account-validity Q11-validity-zero-refused Q2-senddate-without-seconds Q20-2000-characters
-Q20-255-parts N3-telnr-header Z2-plain-encrypted Z4-plain-cp1251-not-arranged Z4-plain-cp1251-arranged
+Q20-255-parts Q8-plus-and-8-by-setting N3-telnr-header Z2-plain-encrypted Z4-plain-cp1251-not-arranged
+Z4-plain-cp1251-arranged
 """.split()  # noqa: SIM905 - a block of ids reads better than a list literal
 
 

@@ -340,7 +340,7 @@ CASES: tuple[Case, ...] = (
         ("Q28", "M7"),
         (replace(TEMPLATE, template=_tpl(localtime="")),),
         one("rejected", COLUMN_UNFILLED_REJECTED.code),
-        account=(("login", "strict"), ("unfilled_columns", "reject")),
+        account=(("login", "nounfilled"), ("unfilled_columns", "reject")),
         sim_only="needs an account set to reject unfilled columns",
     ),
     Case(

@@ -299,10 +299,12 @@ CHOICES: dict[str, Choice] = {
         f"The [HTTP API]({HTTP_API}) and [HTTP API v2]({HTTP_API_V2}) document `79031234567`, "
         f"`+79031234567` and `89031234567` for `DestinationAddress`, the [XML API]({XML_API}) "
         f"`79031234567` and `+79031234567`; but the [FTP document]({PUBLIC_COPY}) names only "
-        "`79031234567` for `phone` and `TELNR_LONG`. The default stays with the FTP document: an "
-        "exporter that writes digits passes on both readings, one that relies on `+` or `8` passes only "
-        "if the FTP service shares the HTTP API's number parser, which no public text says. The probes "
-        "`Q8-leading-plus` and `Q8-leading-8` record the live answer.",
+        "`79031234567` for `phone` and `TELNR_LONG`, and describes that field as country code + network "
+        "code + number. The default stays with the FTP document: the number's spelling is read by "
+        "each interface's own front end (the CSV reader here, the HTTP parameters there), whereas a "
+        "text limit (Q20) belongs to the back end that every interface feeds. An exporter that "
+        "writes digits passes on both readings; the probes `Q8-leading-plus` and `Q8-leading-8` "
+        "record the live answer.",
     ),
     "Q11": Choice(
         "Archive rejected for non-numbers, negative values and values above the cap (setting "
