@@ -150,6 +150,12 @@ SMS805 upload-no-temporary-name
 SMS806 upload-not-encrypted
 SMS807 upload-aborted
 SMS830 upload-store-full
+SMS312 csv-quoted-field
+SMS313 column-unfilled
+SMS314 column-unfilled-rejected
+SMS418 message-too-many-characters
+SMS419 phone-form-normalized
+SMS420 validity-zero-default
 """
 
 

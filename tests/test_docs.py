@@ -31,12 +31,25 @@ import pytest
 
 from smsftp.simulator.rules.accounts import Account, load_accounts
 from smsftp.simulator.rules.diagnostics import REGISTRY
-from smsftp.simulator.rules.statements import OPEN_QUESTIONS, SECTIONS, SETTINGS, STATEMENTS
+from smsftp.simulator.rules.statements import (
+    CHOICES,
+    NOTES,
+    OPEN_QUESTIONS,
+    PROJECT_ADDED,
+    SECTIONS,
+    SETTINGS,
+    STATEMENTS,
+    simulator_default,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
-SPEC = ROOT.parent / "shared" / "spec" / "statements.md"
+# The workspace keeps the shared spec beside the repository, or beside the worktrees' folder.
+SPEC = next(
+    (p / "shared" / "spec" / "statements.md" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+    ROOT.parent / "shared" / "spec" / "statements.md",
+)
 VENV_BIN = Path(sys.executable).parent
 CAMPAIGN_TEXTS = [
     "Здравствуйте, Анна! Заказ №1024 готов к выдаче.",
@@ -161,11 +174,30 @@ def _parse_spec(text: str) -> tuple[dict[str, str], dict[str, tuple[str, str]], 
 # The spec lives beside the checkout in the workspace and in CI: there the check must run, never skip.
 @pytest.mark.skipif(not SPEC.exists() and not os.environ.get("CI"), reason=f"the spec is not at {SPEC}")
 def test_statements_module_matches_the_spec() -> None:
-    """simulator/statements.py restates ../shared/spec/statements.md exactly (all statements, Q1-Q27)."""
+    """statements.py restates ../shared/spec/statements.md verbatim; only PROJECT_ADDED ids go beyond it."""
     statements, questions, sections = _parse_spec(SPEC.read_text(encoding="utf-8"))
-    assert statements == STATEMENTS
-    assert questions == OPEN_QUESTIONS
-    assert sections == [(title, list(ids)) for title, ids in SECTIONS]
+    assert statements == {k: v for k, v in STATEMENTS.items() if k not in PROJECT_ADDED}
+    assert questions == {k: v for k, v in OPEN_QUESTIONS.items() if k not in PROJECT_ADDED}
+    ours = [(title, [i for i in ids if i not in PROJECT_ADDED]) for title, ids in SECTIONS]
+    assert sections == ours
+    assert not PROJECT_ADDED & (set(statements) | set(questions)), "a project-added id is now in the spec"
+
+
+def test_project_layer_is_consistent() -> None:
+    """Project-added ids exist, choices and notes name known ids, and the pages mark and cite them."""
+    known = set(STATEMENTS) | set(OPEN_QUESTIONS)
+    assert known >= PROJECT_ADDED
+    assert set(CHOICES) <= set(OPEN_QUESTIONS) and set(NOTES) <= known
+    questions = (DOCS / "reference" / "open-questions.md").read_text(encoding="utf-8")
+    rules = (DOCS / "reference" / "rules.md").read_text(encoding="utf-8")
+    for question_id, choice in CHOICES.items():
+        assert simulator_default(question_id) == choice.default != OPEN_QUESTIONS[question_id][1]
+        assert choice.evidence.split("](", 1)[1].split(")", 1)[0] in questions, question_id
+    for added in PROJECT_ADDED:
+        page = questions if added.startswith("Q") else rules
+        assert f"{added}" in page and "project" in page
+    assert "github.com/devinotelecom/docs/blob/master/ftps.rst" in rules
+    assert "]({" not in questions + rules, "a source link was not filled in"
 
 
 def test_settings_named_by_statements_exist() -> None:

@@ -10,7 +10,7 @@ import io
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,26 @@ def test_p3_q1_the_oldest_name_first_then_completion_then_name(
         ("guest", "guest_a.zip"),
         ("other", "guest_20261125115959.zip"),
     ]
+
+
+def test_q30_one_archive_per_check_when_the_account_says_so(
+    make_rig: Callable[..., Rig], campaign: CampaignFactory
+) -> None:
+    """Q30: by default a check takes every waiting archive; the setting leaves one per check, earliest first."""
+    rig = make_rig()
+    rig.accounts["guest"] = replace(rig.accounts["guest"], one_archive_per_check=True)
+    for name in ("guest_20261125120002.zip", "guest_20261125120000.zip", "guest_20261125120001.zip"):
+        rig.drop(name, campaign())
+    rig.drop("guest_20261125115959.zip", campaign(), login="other")  # another account is not held back
+    rig.clock.advance(10)
+    assert sorted(rig.names()) == ["guest_20261125115959.zip", "guest_20261125120000.zip"]
+    rig.clock.advance(20)
+    processed = {a.name: a.processed_at for a in rig.store.archives() if a.login == "guest"}
+    assert processed == {
+        "guest_20261125120000.zip": START + timedelta(seconds=10),
+        "guest_20261125120001.zip": START + timedelta(seconds=20),
+        "guest_20261125120002.zip": START + timedelta(seconds=30),
+    }
 
 
 def test_p2_every_archive_is_deleted_after_processing(make_rig: Callable[..., Rig], campaign: CampaignFactory) -> None:

@@ -90,8 +90,8 @@ def test_z4_z5_q5_excel_csv_with_bom_crlf_and_quoted_fields() -> None:
     result = check(template_zip(contacts, template))
     assert result.status == "accepted", result.diagnostics
     assert (result.mode, result.message_count, result.rejected_rows) == ("template", 2, 0)
-    assert codes(result) == ["SMS301", "SMS301"]
-    assert [d.file for d in result.diagnostics] == ["sms/template.csv", "sms/contacts.csv"]
+    assert codes(result) == ["SMS301", "SMS312", "SMS301", "SMS312"]  # Q29: quoting noted once per file
+    assert [d.file for d in result.diagnostics] == ["sms/template.csv"] * 2 + ["sms/contacts.csv"] * 2
     assert result.messages == [
         msg("79031234567", "Уважаемый Иванов; Иван! строка 1\r\nстрока 2", 2, minutes=180),
         msg("79161234567", "Уважаемый Petrov! Hi", 5, send=datetime(2026, 11, 26, 7, 0, tzinfo=UTC), minutes=180),
@@ -173,7 +173,8 @@ def test_m6_localtime_without_any_date_is_sms409() -> None:
         template_zip("phone;senddate\n79031234567;\n", "message;sourceaddress;localtime\nHi;TESTSMS;1\n"),
         resolver=Zones({}),
     )
-    assert result.status == "accepted" and codes(result) == ["SMS409"]
+    # Q28: the senddate column is empty in every row (SMS313), so localtime has nothing to apply to
+    assert result.status == "accepted" and codes(result) == ["SMS313", "SMS409"]
 
 
 def test_m3_q10_sender_errors_reject_archive_but_rows_are_still_checked() -> None:
@@ -191,7 +192,7 @@ def test_m3_unknown_senders_warn_sms705() -> None:
 @pytest.mark.parametrize(
     "template,code",
     [
-        ("message;sourceaddress;validity\nHi;TESTSMS;0\n", "SMS406"),
+        ("message;sourceaddress;validity\nHi;TESTSMS;-1\n", "SMS406"),
         ("message;sourceaddress;validity\nHi;TESTSMS;5000\n", "SMS407"),
         ("message;sourceaddress;localtime\nHi;TESTSMS;да\n", "SMS408"),
         ("message;sourceaddress\n;TESTSMS\n", "SMS402"),
@@ -222,7 +223,7 @@ def test_q8_bad_phone_rejects_only_its_row(phone: str, code: str) -> None:
     result = check(template_zip(f'phone;attr1\n79031234567;a\n"{phone}";b\n79031234568;c\n'))
     assert result.status == "accepted"
     assert (result.message_count, result.rejected_rows) == (2, 1)
-    assert codes(result) == [code]
+    assert codes(result) == [code, "SMS312"]  # the quoted cell is noted once (Q29)
     d = result.diagnostics[0]
     assert (d.line, d.column, d.file) == (3, 1, "sms/contacts.csv")
     assert d.hint  # each with its own hint
@@ -299,8 +300,9 @@ def plain(text: str | bytes, name: str = "sms/list.txt") -> bytes:
 
 def test_n1_n6_plain_mode_messages() -> None:
     result = check(plain('TELRN_LONG;TEXT\r\n79031234567;Hello\r\n79031234568;"Привет; мир"\r\n'))
-    assert (result.status, result.mode) == ("accepted", "plain") and codes(result) == []
+    assert (result.status, result.mode) == ("accepted", "plain") and codes(result) == ["SMS312"]
     assert result.messages == [msg("79031234567", "Hello", 2, encoding="GSM-7"), msg("79031234568", "Привет; мир", 3)]
+    assert result.diagnostics[0].line == 3  # the first line where a field starts with `"`
 
 
 def test_n5_account_validity_applies_in_plain_mode() -> None:
@@ -689,3 +691,79 @@ def test_q16_rows_at_the_cap_are_accepted() -> None:
     assert (result.status, result.message_count) == ("accepted", 3)
     result = check(template_zip("phone\n79031234567\n79031234568\n79031234569\n79031234560\n"), account)
     assert (result.status, codes(result)) == ("rejected", ["SMS225"])
+
+
+# --- the public document and the revisited questions ------------------------------------
+
+
+@pytest.mark.parametrize("header", ["TELRN_LONG;TEXT", "TELNR_LONG;TEXT", "telnr_long;text"])
+def test_n3_both_header_spellings_are_accepted_without_a_warning(header: str) -> None:
+    """The seed writes TELRN_LONG, the platform's public copy TELNR_LONG: neither gets SMS411."""
+    result = check(plain(f"{header}\r\n79031234567;Hello\r\n"))
+    assert (result.status, codes(result), result.message_count) == ("accepted", [], 1)
+
+
+def test_n3_other_header_still_warns() -> None:
+    result = check(plain("TELNUM;TEXT\r\n79031234567;Hello\r\n"))
+    assert codes(result) == ["SMS411"] and "TELNR_LONG" in result.diagnostics[0].message
+
+
+def test_q28_contacts_senddate_column_empty_in_every_row() -> None:
+    contacts = "phone;senddate\n79031234567;\n79031234568; \n"
+    result = check(template_zip(contacts))
+    assert (result.status, result.message_count, codes(result)) == ("accepted", 2, ["SMS313"])
+    assert (result.diagnostics[0].file, result.diagnostics[0].line, result.diagnostics[0].column) == (
+        "sms/contacts.csv",
+        1,
+        7,
+    )
+    rejecting = Account(login="guest", senders=("TESTSMS",), unfilled_columns="reject")
+    result = check(template_zip(contacts), rejecting)
+    assert (result.status, result.messages, codes(result)) == ("rejected", [], ["SMS314"])
+    # One dated row fills the column: the empty ones are the seed's "send at once".
+    result = check(template_zip("phone;senddate\n79031234567;\n79031234568;2026-11-26T10:00:00\n"), rejecting)
+    assert (result.status, result.message_count, codes(result)) == ("accepted", 2, [])
+
+
+def test_m4_template_validity_is_1440_when_the_accounts_plain_validity_differs() -> None:
+    account = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", validity=60)
+    result = check(template_zip("phone\n79031234567\n"), account)
+    assert result.messages == [msg("79031234567", "Hello", 2, encoding="GSM-7")]  # 1440 minutes (M4)
+    result = check(plain("TELRN_LONG;TEXT\n79031234567;Hello\n"), account)
+    assert result.messages == [msg("79031234567", "Hello", 2, encoding="GSM-7", minutes=60)]  # N5
+
+
+def test_q2_senddate_without_seconds_schedules_and_the_setting_refuses_it() -> None:
+    contacts = "phone;senddate\n79031234567;2026-11-26T10:00\n"
+    result = check(template_zip(contacts))
+    assert codes(result) == [] and result.messages == [
+        msg("79031234567", "Hello", 2, encoding="GSM-7", send=datetime(2026, 11, 26, 7, tzinfo=UTC))
+    ]
+    strict = Account(login="guest", senders=("TESTSMS",), accept_senddate_without_seconds=False)
+    result = check(template_zip(contacts), strict)
+    assert codes(result) == ["SMS601"] and result.message_count == 0
+
+
+def test_q20_text_over_max_chars_rejects_its_row_in_both_modes() -> None:
+    """2000 characters, the integrationapi.net HTTP API's limit; 2001 is refused (SMS418)."""
+    contacts = f"phone;attr1\n79031234567;{'a' * 1997}\n79031234568;{'a' * 1998}\n"
+    result = check(template_zip(contacts, "message;sourceaddress\nHi #attr1#;TESTSMS\n"))
+    assert (result.message_count, result.rejected_rows, codes(result)) == (1, 1, ["SMS418"])
+    assert result.diagnostics[0].line == 3 and "2,001" in result.diagnostics[0].message
+    result = check(plain(f"TELRN_LONG;TEXT\n79031234567;{'b' * 2000}\n79031234568;{'b' * 2001}\n"))
+    assert (result.message_count, result.rejected_rows, codes(result)) == (1, 1, ["SMS418"])
+    roomy = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", max_chars=5000)
+    assert check(plain(f"TELRN_LONG;TEXT\n79031234568;{'b' * 2001}\n"), roomy).message_count == 1
+
+
+@pytest.mark.parametrize("phone", ["+79031234567", "89031234567"])
+def test_q8_plus_and_8_are_normalized_when_the_account_accepts_them(phone: str) -> None:
+    lenient = Account(login="guest", senders=("TESTSMS",), default_sender="TESTSMS", accept_plus_and_8=True)
+    result = check(template_zip(f"phone\n{phone}\n79031234567\n"), lenient)
+    assert [m.phone for m in result.messages or []] == ["79031234567", "79031234567"]
+    assert codes(result) == ["SMS419", "SMS414"]  # normalized, then the same number twice (Q26)
+    result = check(plain(f"TELNR_LONG;TEXT\n{phone};Hi\n"), lenient)
+    assert [m.phone for m in result.messages or []] == ["79031234567"] and codes(result) == ["SMS419"]
+    # Other forms stay refused, with their own codes.
+    result = check(template_zip("phone\n+7903\n8 (903) 123-45-67\n"), lenient)
+    assert result.message_count == 0 and codes(result) == ["SMS502", "SMS505"]

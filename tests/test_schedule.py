@@ -56,7 +56,8 @@ def test_q2_both_senddate_forms(text: str) -> None:
         "2026-11-26 19:14:00",
         "2026-11-26t19:14:00",
         "20261126T191400",
-        "2026-11-26T19:14",
+        "2026-11-26T19:1",
+        "2026-11-26T19",
         "2026-11-26T19:14:00Z",
         "2026-02-30T10:00:00",
         "2026-11-26T24:00:00",
@@ -70,17 +71,39 @@ def test_q2_other_senddate_forms_are_invalid(text: str) -> None:
     assert parse_senddate(text) is None
 
 
+@pytest.mark.parametrize(
+    "text,expected",
+    [("2008-12-27T15:55", datetime(2008, 12, 27, 15, 55)), ("20081227T15:55", datetime(2008, 12, 27, 15, 55))],
+)
+def test_q2_senddate_without_seconds_as_the_xml_api_writes_it(text: str, expected: datetime) -> None:
+    """Q2's choice: the minutes-only form reads as `:00`; the setting's other value refuses it."""
+    assert parse_senddate(text) == expected
+    assert parse_senddate(text, seconds_optional=False) is None
+    assert parse_senddate("2008-12-27T25:55") is None and parse_senddate("20081227T15:60") is None
+
+
 def test_m4_q11_validity_default_bounds_and_cap() -> None:
+    """M4: empty is the document's 1440 whatever the account's plain-mode validity (600 here)."""
     account = Account(login="guest", validity=600, validity_cap=4320)
-    assert parse_validity("", account) == (600, [])
+    assert parse_validity("", account) == (1440, [])
+    assert parse_validity("", account, default=600) == (600, [])
     assert parse_validity(" 180 ", account) == (180, [])
     assert parse_validity("4320", account) == (4320, [])
-    for bad in ("0", "-5", "1.5", "3h", "1e3", "١٢"):
+    for bad in ("-5", "1.5", "3h", "1e3", "١٢", "-0"):
         value, found = parse_validity(bad, account, file="sms/template.csv", line=2, column=9)
         assert value is None and [d.code for d in found] == ["SMS406"]
         assert (found[0].line, found[0].column) == (2, 9)
     value, found = parse_validity("4321", account)
     assert value is None and [d.code for d in found] == ["SMS407"]
+
+
+def test_q11_validity_zero_is_the_default_unless_the_account_refuses_it() -> None:
+    """Q11's choice: `0` (the HTTP API's own example) means the default lifetime, with an info."""
+    value, found = parse_validity("0", Account(login="guest"), line=2, column=9)
+    assert value == 1440 and [(d.code, d.severity.value, d.line) for d in found] == [("SMS420", "info", 2)]
+    assert parse_validity("00", Account(login="guest"))[0] == 1440
+    value, found = parse_validity("0", Account(login="guest", accept_zero_validity=False))
+    assert value is None and [d.code for d in found] == ["SMS406"] and "at least 1" in found[0].message
 
 
 def test_m6_localtime_values() -> None:

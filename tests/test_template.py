@@ -116,11 +116,31 @@ def test_m4_m5_m6_all_columns_read() -> None:
     assert (settings.validity, settings.senddate, settings.localtime) == (180, datetime(2026, 11, 26, 10), True)
 
 
-def test_n5_account_validity_is_the_default() -> None:
-    settings, _ = template(
-        "message;sourceaddress\nHi;TESTSMS\n", Account(login="g", senders=("TESTSMS",), validity=720)
-    )
-    assert settings is not None and settings.validity == 720
+@pytest.mark.parametrize(
+    "text", ["message;sourceaddress\nHi;TESTSMS\n", "message;sourceaddress;validity\nHi;TESTSMS;\n"]
+)
+def test_m4_template_default_is_1440_whatever_the_accounts_plain_validity(text: str) -> None:
+    """M4 says 1440; the account's `validity` is plain mode's (N5) and must not leak into templates."""
+    settings, _ = template(text, Account(login="g", senders=("TESTSMS",), validity=720))
+    assert settings is not None and settings.validity == 1440
+
+
+@pytest.mark.parametrize("column", ["validity", "senddate", "localtime"])
+def test_m7_q28_unfilled_template_column_warns_at_its_cell(column: str) -> None:
+    """An optional column present but empty: read as its default, SMS313 at the cell (Q28's default)."""
+    values = {"message": "Hi", "sourceaddress": "TESTSMS", column: ""}
+    settings, found = template(";".join(values) + "\n" + ";".join(values.values()) + "\n")
+    assert settings is not None and settings.validity == 1440 and settings.senddate is None
+    assert [(d.code, d.severity.value, d.line, d.column) for d in found] == [("SMS313", "warning", 2, 12)]
+    assert column in found[0].message and "unfilled" in found[0].message
+
+
+def test_m7_q28_unfilled_column_rejects_when_the_account_says_so() -> None:
+    account = Account(login="g", senders=("TESTSMS",), unfilled_columns="reject")
+    _, found = template("message;sourceaddress;validity;localtime\nHi;TESTSMS; ;1\n", account)
+    assert [d.code for d in found] == ["SMS314"] and found[0].is_error and "rejected" in found[0].message
+    filled, none = template("message;sourceaddress;validity\nHi;TESTSMS;60\n", account)
+    assert filled is not None and filled.validity == 60 and none == []
 
 
 @pytest.mark.parametrize("body,what", [("", "no data row"), ("a;TESTSMS\nb;TESTSMS\n", "2 data rows")])
@@ -145,7 +165,7 @@ def test_m2_empty_message_sms402_and_missing_columns_sms305() -> None:
 @pytest.mark.parametrize(
     "column,value,code",
     [
-        ("validity", "0", "SMS406"),
+        ("validity", "-1", "SMS406"),
         ("validity", "1.5", "SMS406"),
         ("validity", "10080", "SMS407"),
         ("senddate", "завтра", "SMS603"),
@@ -157,6 +177,7 @@ def test_m3_m5_m6_q11_bad_values_are_reported_at_their_column(column: str, value
     values = {"message": "Hi", "sourceaddress": "TESTSMS", "validity": "", "senddate": "", "localtime": ""}
     values[column] = value
     settings, found = template(";".join(values) + "\n" + ";".join(values.values()) + "\n")
+    found = [d for d in found if d.code != "SMS313"]  # the other optional columns are left empty (Q28)
     assert codes(found) == [code]
     assert found[0].is_error and found[0].line == 2
     assert found[0].column == 1 + sum(

@@ -282,3 +282,38 @@ def test_q20_astral_is_set_once_a_character_outside_the_bmp_has_been_read(encodi
     plain = table(head.encode(encoding), encoding, chunk)
     plain.read_header()
     assert sum(1 for _ in plain.reader) == 50 and not plain.source.astral
+
+
+# --- Q29: CSV quoting -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk", [7, 64 * 1024])
+def test_q29_quoting_is_noted_once_at_the_first_quoted_field(chunk: int) -> None:
+    data = b'phone;attr1\r\n79031234567;a"b\r\n79031234568;"x;y"\r\n79031234569;"z"\r\n'
+    t = table(data, chunk=chunk)
+    header, _ = t.read_header()
+    assert header is not None
+    assert [fields for _, fields in t.records(2)] == [
+        ["79031234567", 'a"b'],
+        ["79031234568", "x;y"],
+        ["79031234569", "z"],
+    ]
+    notes = t.quoting_note()
+    assert [(d.code, d.severity.value, d.line) for d in notes] == [("SMS312", "info", 3)]
+
+
+def test_q29_a_quote_inside_a_field_is_no_quoting() -> None:
+    t = table(b'phone;attr1\n79031234567;He said "hi"\n')
+    t.read_header()
+    assert [fields for _, fields in t.records(2)] == [["79031234567", 'He said "hi"']]
+    assert t.quoting_note() == []
+
+
+def test_q29_literal_quoting_keeps_quotes_and_splits_at_every_separator() -> None:
+    data = b'phone;attr1;attr2\n79031234567;"x;y"\n79031234568;"open\n'
+    t = CsvFile(TextSource(io.BytesIO(data), "utf-8", FILE), quoting="literal")
+    header, _ = t.read_header()
+    assert header is not None and header.names == ["phone", "attr1", "attr2"]
+    rows = [fields for _, fields in t.records(3)]
+    assert rows == [["79031234567", '"x', 'y"'], ["79031234568", '"open', ""]]  # no SMS303: nothing opens
+    assert t.quoting_note() == []

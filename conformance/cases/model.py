@@ -26,6 +26,7 @@ Scenario = Literal[
     "isolation",  # a second account sees nothing of the first one's folder (T2)
     "ftp-commands",  # LIST/NLST/SIZE/RETR/DELE on a file left in the folder (T4, Q15)
     "side-channel",  # standard, then the statistics are read on the simulator's HTTP API (R1)
+    "one-check",  # standard, then: were the archives waiting together processed in the same check? (Q30)
 ]
 SCENARIOS: tuple[str, ...] = Scenario.__args__  # type: ignore[attr-defined]
 _CODE = re.compile(r"SMS\d{3}(\|SMS\d{3})*")

@@ -10,7 +10,10 @@ from dataclasses import replace
 from smsftp.conformance.cases.model import Case, RawRows, one, sms
 from smsftp.conformance.cases.samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, SENDER, hello_ivan
 from smsftp.simulator.rules.diagnostics import (
+    ARCHIVE_ENCRYPTED,
     ARCHIVE_MODE_NOT_ALLOWED,
+    CSV_QUOTED_FIELD,
+    ENCODING_INVALID_BYTES,
     PLAIN_EXTRA_COLUMNS,
     PLAIN_HEADER_UNEXPECTED,
     PLAIN_TEXT_MISSING,
@@ -19,6 +22,7 @@ from smsftp.simulator.rules.diagnostics import (
 )
 
 _EVERY_N = ("N1", "N2", "N3", "N4", "N5", "N6")
+_PRIVET = replace(PLAIN, plain_rows=((PHONE_A, "Привет, Иван!"),))
 
 CASES: tuple[Case, ...] = (
     Case(
@@ -51,6 +55,36 @@ CASES: tuple[Case, ...] = (
         ("N3",),
         (replace(PLAIN, plain_rows=((PHONE_A,), (PHONE_B, "Hi"))),),
         one("accepted", PLAIN_TEXT_MISSING.code, messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
+    ),
+    Case(
+        "N3-telnr-header",
+        "The public copy's header spelling TELNR_LONG;TEXT is accepted without a warning",
+        ("N3", "N2"),
+        (replace(PLAIN, plain_header="TELNR_LONG;TEXT"),),
+        one("accepted", messages=(hello_ivan(),)),
+    ),
+    Case(
+        "Z2-plain-encrypted",
+        "A password-protected plain archive is rejected like a template one",
+        ("Z2", "N1", "Q16"),
+        (replace(PLAIN, faults=("encrypted",)),),
+        one("rejected", ARCHIVE_ENCRYPTED.code),
+    ),
+    Case(
+        "Z4-plain-cp1251-not-arranged",
+        "A plain file in cp1251 for an account without an arranged encoding is rejected",
+        ("Z4", "N1"),
+        (replace(_PRIVET, encoding="cp1251"),),
+        one("rejected", ENCODING_INVALID_BYTES.code),
+    ),
+    Case(
+        "Z4-plain-cp1251-arranged",
+        "A plain file in cp1251 is read right for an account whose encoding is cp1251",
+        ("Z4", "N1"),
+        (replace(_PRIVET, encoding="cp1251"),),
+        one("accepted", messages=(sms(PHONE_A, "Привет, Иван!", 1, "UCS-2"),)),
+        account=(("login", "win1251"), ("encoding", "cp1251")),
+        sim_only="needs an account whose encoding support set to cp1251",
     ),
     Case(
         "N4-account-sender",
@@ -101,6 +135,14 @@ CASES: tuple[Case, ...] = (
         ("Q19", "Z5"),
         (replace(PLAIN, plain_raw=RawRows((("TELRN_LONG", "TEXT"), (PHONE_A, "Hello; world")))),),
         one("accepted", PLAIN_TEXT_UNQUOTED_SEPARATOR.code, messages=(sms(PHONE_A, "Hello; world", 1, "GSM-7"),)),
+        informational=True,
+    ),
+    Case(
+        "Q29-plain-quoted-text",
+        'A TEXT in CSV quotes loses its quotes and keeps its ";"',
+        ("Q29", "Z5", "N3"),
+        (replace(PLAIN, plain_raw=RawRows((("TELRN_LONG", "TEXT"), (PHONE_A, '"Hello; ""Ivan"""')))),),
+        one("accepted", CSV_QUOTED_FIELD.code, messages=(sms(PHONE_A, 'Hello; "Ivan"', 1, "GSM-7"),)),
         informational=True,
     ),
     Case(

@@ -21,6 +21,7 @@ from smsftp.conformance.cases.spellings import (
 from smsftp.simulator.rules.diagnostics import (
     CSV_MISSING_COLUMN,
     PHONE_EMPTY,
+    PHONE_FORM_NORMALIZED,
     PHONE_FORMATTING,
     PHONE_INVALID,
     PHONE_LEADING_8,
@@ -106,6 +107,28 @@ CASES: tuple[Case, ...] = (
         ("Q8",),
         spell(scientific_comma, PHONE_B),
         PHONE_SCIENTIFIC_NOTATION.code,
+    ),
+    Case(
+        "Q8-plus-and-8-by-setting",
+        "An account that accepts +7 and 8, as the HTTP API does, sends both rows to the international number",
+        ("Q8",),
+        (
+            replace(
+                TEMPLATE,
+                contacts=(IVAN, (spell(plus, PHONE_B), *_MARIA_NAME), (spell(domestic, PHONE_B), "Ольга", "Кузнецова")),
+            ),
+        ),
+        one(
+            "accepted",
+            PHONE_FORM_NORMALIZED.code,
+            messages=(
+                ivan(),
+                sms(PHONE_B, "Уважаемый Мария Сидорова! Ваш заказ готов к выдаче.", 1, "UCS-2"),
+                sms(PHONE_B, "Уважаемый Ольга Кузнецова! Ваш заказ готов к выдаче.", 1, "UCS-2"),
+            ),
+        ),
+        account=(("login", "lenient"), ("accept_plus_and_8", True)),
+        sim_only="needs an account set to accept +7 and 8",
     ),
     Case(
         "Q9-bad-row-skipped",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smsftp.conformance.cases.model import Case, one, sms
+from smsftp.conformance.cases.model import Case, RawRows, one, sms
 from smsftp.conformance.cases.samples import (
     COUNTRYWIDE,
     IVAN,
@@ -32,15 +32,19 @@ from smsftp.conformance.cases.samples import (
 from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_DATA_FILE_NAME_CASE,
     ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+    COLUMN_UNFILLED,
+    COLUMN_UNFILLED_REJECTED,
     CONTACTS_NO_ROWS,
     CSV_COLUMN_NAME_SPACES,
     CSV_MISSING_COLUMN,
+    CSV_QUOTED_FIELD,
     CSV_UNKNOWN_COLUMN,
     DUPLICATE_PHONE,
     ENCODING_BOM_STRIPPED,
     LOCALTIME_WITHOUT_SENDDATE,
     MESSAGE_EMPTY,
     MESSAGE_TOO_LONG,
+    MESSAGE_TOO_MANY_CHARACTERS,
     SENDDATE_INVALID,
     SENDDATE_PAST,
     SENDER_CASE_MISMATCH,
@@ -53,11 +57,15 @@ from smsftp.simulator.rules.diagnostics import (
     TEMPLATE_UNKNOWN_FIELD,
     VALIDITY_INVALID,
     VALIDITY_OUT_OF_RANGE,
+    VALIDITY_ZERO_DEFAULT,
 )
 
 DEFAULT_MESSAGE = "Уважаемый #attr1# #attr2#! Ваш заказ готов к выдаче."
 WITH_SENDDATE = ("phone", "attr1", "attr2", "senddate")
 FIELD_ONLY = template("#attr1#")
+NUMERIC_SENDER = "123456789012345"  # M3: up to 15 digits
+_VIP = RawRows((("phone", "attr1", "attr2"), (PHONE_A, '"VIP" Иван', "Петров")))  # a value that starts with `"`
+_TEXT_VIP = "Уважаемый VIP Иван Петров! Ваш заказ готов к выдаче."
 
 
 def _tpl(**more: str) -> tuple[tuple[str, str], ...]:
@@ -82,6 +90,7 @@ def _lengths(
     rows: tuple[tuple[str, str], ...],
     *expected: tuple[int, str],
     codes: tuple[str, ...] = (),
+    **more: object,
 ) -> Case:
     """A ``#attr1#`` template filled with long values: the part count of each (Q20)."""
     spec = replace(TEMPLATE, template=FIELD_ONLY, contacts_header=("phone", "attr1"), contacts=rows)
@@ -90,7 +99,15 @@ def _lengths(
         for (phone, text), (parts, enc) in zip(rows, expected, strict=False)
         if parts
     )
-    return Case(case_id, description, ("Q20",), (spec,), one("accepted", *codes, messages=messages), informational=True)
+    return Case(
+        case_id,
+        description,
+        ("Q20",),
+        (spec,),
+        one("accepted", *codes, messages=messages),
+        informational=True,
+        **more,  # type: ignore[arg-type]
+    )
 
 
 CASES: tuple[Case, ...] = (
@@ -246,6 +263,41 @@ CASES: tuple[Case, ...] = (
         informational=False,
         template=_tpl(sourceaddress=""),
     ),
+    Case(
+        "M3-sender-15-digits",
+        "A numeric sender of 15 digits, the most M3 allows, is accepted",
+        ("M3", "Q10"),
+        (replace(TEMPLATE, template=_tpl(sourceaddress=NUMERIC_SENDER)),),
+        one("accepted", messages=(ivan(sender=NUMERIC_SENDER),)),
+        sender=NUMERIC_SENDER,
+        account=(("login", "digits"),),  # its own account: the sender it approves is no other case's
+        sim_only="needs a 15-digit numeric sender approved for the account",
+    ),
+    _rejected(
+        "Q10-sender-16-digits",
+        "A numeric sender of 16 digits is rejected",
+        ("Q10", "M3"),
+        SENDER_TOO_LONG.code,
+        template=_tpl(sourceaddress=NUMERIC_SENDER + "6"),
+    ),
+    Case(
+        "M2-standard-columns",
+        "#phone# and #senddate# are substituted like any column of contacts.csv",
+        ("M2", "C2", "C3"),
+        (
+            replace(
+                TEMPLATE,
+                template=template("#attr1#, номер #phone#, отправка #senddate#"),
+                contacts_header=WITH_SENDDATE,
+                contacts=((*IVAN, SENDDATE),),
+            ),
+        ),
+        one(
+            "accepted",
+            messages=(sms(PHONE_A, f"Иван, номер {PHONE_A}, отправка {SENDDATE}", 1, "UCS-2", at=SENDDATE_UTC),),
+        ),
+        needs_clock=True,
+    ),
     _rejected(
         "Q10-sender-too-long",
         "A 12-character sender is rejected",
@@ -267,8 +319,48 @@ CASES: tuple[Case, ...] = (
         (replace(TEMPLATE, template=_tpl(validity="180")),),
         one("accepted", messages=(ivan(validity=180),)),
     ),
-    _rejected(
-        "Q11-validity-zero", "validity 0 is rejected", ("Q11", "M4"), VALIDITY_INVALID.code, template=_tpl(validity="0")
+    Case(
+        "M4-default-1440-not-account-validity",
+        "Without validity in template.csv messages live 1440 minutes, whatever the account's plain-mode validity",
+        ("M4", "N5"),
+        (TEMPLATE,),
+        one("accepted", messages=(ivan(),)),
+        account=(("login", "short"), ("validity", 60)),
+        sim_only="needs an account whose plain-mode validity support set to 60 minutes",
+    ),
+    Case(
+        "M7-Q28-empty-validity-cell",
+        "An empty validity cell (the public copy forbids unfilled columns) is read as 1440 minutes",
+        ("M7", "Q28", "M4"),
+        (replace(TEMPLATE, template=_tpl(validity="")),),
+        one("accepted", COLUMN_UNFILLED.code, messages=(ivan(),)),
+        informational=True,
+    ),
+    Case(
+        "Q28-unfilled-column-rejected",
+        "An account that follows the public copy rejects an archive with an empty localtime cell",
+        ("Q28", "M7"),
+        (replace(TEMPLATE, template=_tpl(localtime="")),),
+        one("rejected", COLUMN_UNFILLED_REJECTED.code),
+        account=(("login", "nounfilled"), ("unfilled_columns", "reject")),
+        sim_only="needs an account set to reject unfilled columns",
+    ),
+    Case(
+        "Q11-validity-zero",
+        "validity 0, as in the HTTP API's own example, is read as the default 1440 minutes",
+        ("Q11", "M4"),
+        (replace(TEMPLATE, template=_tpl(validity="0")),),
+        one("accepted", VALIDITY_ZERO_DEFAULT.code, messages=(ivan(),)),
+        informational=True,
+    ),
+    Case(
+        "Q11-validity-zero-refused",
+        "An account that refuses validity 0 rejects the archive",
+        ("Q11",),
+        (replace(TEMPLATE, template=_tpl(validity="0")),),
+        one("rejected", VALIDITY_INVALID.code),
+        account=(("login", "nozero"), ("accept_zero_validity", False)),
+        sim_only="needs an account set to refuse validity 0",
     ),
     _rejected(
         "Q11-validity-not-number",
@@ -394,6 +486,32 @@ CASES: tuple[Case, ...] = (
         needs_clock=True,
     ),
     Case(
+        "Q2-senddate-without-seconds",
+        "A senddate without seconds (2030-12-01T10:00, as the XML API writes dates) is read as :00",
+        ("Q2", "C3"),
+        (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, "2030-12-01T10:00"),)),),
+        one("accepted", messages=(ivan(at=SENDDATE_UTC),)),
+        informational=True,
+        needs_clock=True,
+    ),
+    Case(
+        "Q29-quoted-value-loses-quotes",
+        'A contact value that starts with a quote ("VIP" Иван) is read as CSV quoting: the quotes go',
+        ("Q29", "Z5", "C4"),
+        (replace(TEMPLATE, contacts_raw=_VIP),),
+        one("accepted", CSV_QUOTED_FIELD.code, messages=(sms(PHONE_A, _TEXT_VIP, 1, "UCS-2"),)),
+        informational=True,
+    ),
+    Case(
+        "Q29-literal-quotes-by-setting",
+        "An account set to literal quoting keeps the quotes as text",
+        ("Q29",),
+        (replace(TEMPLATE, contacts_raw=_VIP),),
+        one("accepted", messages=(sms(PHONE_A, _TEXT_VIP.replace("VIP", '"VIP"'), 1, "UCS-2"),)),
+        account=(("login", "literal"), ("csv_quoting", "literal")),
+        sim_only="needs an account set to read quotes as text",
+    ),
+    Case(
         "Q5-utf8-bom",
         "A UTF-8 byte-order mark (Excel's CSV UTF-8) is stripped",
         ("Q5", "Z4"),
@@ -480,12 +598,22 @@ CASES: tuple[Case, ...] = (
         (2, "GSM-7"),
     ),
     _lengths(
-        "Q20-too-long",
-        "17,085 Cyrillic characters (255 parts) are sent; 17,086 reject the row",
+        "Q20-2000-characters",
+        "2000 characters (the HTTP API's limit) are sent; 2001 reject the row",
+        ((PHONE_A, "Ж" * 2000), (PHONE_B, "Ж" * 2001)),
+        (30, "UCS-2"),
+        (0, ""),
+        codes=(MESSAGE_TOO_MANY_CHARACTERS.code,),
+    ),
+    _lengths(
+        "Q20-255-parts",
+        "With the character cap raised, 17,085 Cyrillic characters (255 parts) are sent; 17,086 reject the row",
         ((PHONE_A, "Ж" * 17085), (PHONE_B, "Ж" * 17086)),
         (255, "UCS-2"),
         (0, ""),
         codes=(MESSAGE_TOO_LONG.code,),
+        account=(("login", "long"), ("max_chars", 40000)),
+        sim_only="needs an account whose character cap is raised above 17,086",
     ),
     _rejected(
         "Q25-no-contacts",

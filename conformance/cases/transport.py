@@ -123,6 +123,16 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "Q30-all-waiting-in-one-check",
+        "Two archives waiting together are both processed in the same 10-second check",
+        ("Q30", "P1", "P4"),
+        (TEMPLATE, replace(TEMPLATE, stamp=LATER_STAMP, contacts=(MARIA,))),
+        Expected((ACCEPTED_IVAN, ExpectedArchive("accepted", messages=(maria(),))), order=(0, 1)),
+        scenario="one-check",
+        informational=True,
+        needs_clock=True,
+    ),
+    Case(
         "R1-statistics",
         "The processed archive's statistics are on the simulator's side channel",
         ("R1",),

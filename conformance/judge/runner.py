@@ -267,6 +267,27 @@ def _side_channel(run: _Run) -> None:
     run.check("statistics on the side channel: message count (R1)", count == expected, expected, count)
 
 
+def _one_check(run: _Run) -> None:
+    """Q30: archives that wait in the folder together are processed in one check, or one per check."""
+    _standard(run)
+    first, second = (run.obs.archives[i].window for i in (0, 1))
+    interval = run.platform.poll_interval
+    if first is None or second is None:
+        run.obs.checks.append(Finding("archives per check (Q30)", "unverifiable", "one check", None, "not processed"))
+        return
+    delta = abs((second[1] - first[1]).total_seconds())
+    run.obs.checks.append(
+        Finding(
+            "archives per check (Q30)",
+            "match" if delta < interval / 2 else "mismatch",
+            "one check",
+            f"{delta:.2f} s apart",
+            "two archives uploaded before one check were processed this far apart: about 0 s is one "
+            "check for both, about one poll interval is one archive per check",
+        )
+    )
+
+
 SCENARIO_RUNNERS: dict[str, Callable[[_Run], None]] = {
     "standard": _standard,
     "sequential": _sequential,
@@ -276,6 +297,7 @@ SCENARIO_RUNNERS: dict[str, Callable[[_Run], None]] = {
     "isolation": _isolation,
     "ftp-commands": _ftp_commands,
     "side-channel": _side_channel,
+    "one-check": _one_check,
 }
 
 

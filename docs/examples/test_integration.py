@@ -28,7 +28,11 @@ def export_campaign(
 ) -> tuple[str, bytes]:
     """Our exporter: a template campaign as the platform's document describes it."""
     contacts = "phone;attr1\r\n" + "".join(f"{phone};{name}\r\n" for phone, name in recipients)
-    template = f"message;sourceaddress;senddate\r\n{message};{sender};{senddate}\r\n"
+    # A column we do not fill is left out: the platform's public document forbids unfilled columns.
+    if senddate:
+        template = f"message;sourceaddress;senddate\r\n{message};{sender};{senddate}\r\n"
+    else:
+        template = f"message;sourceaddress\r\n{message};{sender}\r\n"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("sms/contacts.csv", contacts.encode("utf-8"))

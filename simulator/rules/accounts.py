@@ -7,12 +7,13 @@ The same TOML file feeds ``smsftp check --accounts`` and ``smsftp serve --accoun
     mode = "auto"  # template | plain | auto
     senders = ["TESTSMS"]  # approved sourceaddress values (M3)
     default_sender = "TESTSMS"  # plain mode's sender (N4)
-    validity = 1440  # minutes (M4, N5)
+    validity = 1440  # minutes, plain mode (N5); template mode's default is the document's 1440 (M4)
     encoding = "utf-8"  # Z4
     timezone = "Europe/Moscow"
 
-Processing settings that answer the open questions (Q9, Q11, Q16, Q20, Q26)
-may be set per account too; their defaults are the simulator's documented ones.
+Processing settings that answer the open questions (Q2, Q8, Q9, Q11, Q16, Q20,
+Q26, Q28-Q30) may be set per account too; their defaults are the simulator's
+documented ones.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Mode = Literal["template", "plain", "auto"]
 MODES: tuple[Mode, ...] = ("template", "plain", "auto")
+UnfilledColumns = Literal["warn", "reject"]
+UNFILLED_COLUMNS: tuple[UnfilledColumns, ...] = ("warn", "reject")
+CsvQuoting = Literal["standard", "literal"]
+CSV_QUOTING: tuple[CsvQuoting, ...] = ("standard", "literal")
 
 
 class AccountsFileError(ValueError):
@@ -52,6 +57,13 @@ class Account:
     duplicate_check_limit: int = 50_000  # Q26: exact tracking with bounded memory (about 6 MB)
     max_entries: int = 1000  # Q16: entries of one archive; a campaign needs two
     max_rows: int = 5_000_000  # Q16: data rows of one archive, far above any real campaign
+    accept_senddate_without_seconds: bool = True  # Q2: `2008-12-27T15:55`, as the XML API writes dates
+    accept_plus_and_8: bool = False  # Q8: `+79031234567` and `89031234567`, as the HTTP API takes them
+    accept_zero_validity: bool = True  # Q11: `validity=0` means the default lifetime, as the HTTP API's example
+    max_chars: int = 2000  # Q20: the integrationapi.net HTTP API's limit on a message's text
+    unfilled_columns: UnfilledColumns = "warn"  # Q28: an empty cell of an optional column
+    csv_quoting: CsvQuoting = "standard"  # Q29: `"` opens a quoted field; "literal" keeps quotes as text
+    one_archive_per_check: bool = False  # Q30: each 10-second check takes only the earliest archive
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -102,6 +114,14 @@ def _check(path: str, login: str, key: str, value: Any) -> Any:
         if value not in MODES:
             raise AccountsFileError(f"{where}: must be one of {', '.join(MODES)}, not {value!r}")
         return value
+    if key == "unfilled_columns":
+        if value not in UNFILLED_COLUMNS:
+            raise AccountsFileError(f"{where}: must be one of {', '.join(UNFILLED_COLUMNS)}, not {value!r}")
+        return value
+    if key == "csv_quoting":
+        if value not in CSV_QUOTING:
+            raise AccountsFileError(f"{where}: must be one of {', '.join(CSV_QUOTING)}, not {value!r}")
+        return value
     if key == "senders":
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
             raise AccountsFileError(f"{where}: must be a list of strings")
@@ -127,6 +147,11 @@ def _check(path: str, login: str, key: str, value: Any) -> Any:
         "max_entries": int,
         "max_rows": int,
         "reject_archive_on_bad_row": bool,
+        "max_chars": int,
+        "accept_senddate_without_seconds": bool,
+        "accept_plus_and_8": bool,
+        "accept_zero_validity": bool,
+        "one_archive_per_check": bool,
         "password": str,
         "default_sender": str,
     }.get(key)

@@ -482,7 +482,7 @@ CSV_MISSING_COLUMN = Rule(
     "C2",
     "A required column is missing from the header.",
     "Columns are found by their exact names: `phone` in contacts.csv, `message` and `sourceaddress` in "
-    "template.csv, `TELRN_LONG` and `TEXT` in plain mode.",
+    "template.csv, `TELRN_LONG` (or `TELNR_LONG`) and `TEXT` in plain mode.",
     "Name the header's columns exactly as the document does (lower case where it uses lower case).",
     "Phone;attr1",
 )
@@ -555,6 +555,41 @@ CSV_LINE_TOO_LONG = Rule(
     "a 5 MB sms/contacts.csv with no line breaks",
 )
 
+CSV_QUOTED_FIELD = Rule(
+    "SMS312",
+    "csv-quoted-field",
+    N,
+    "Q29",
+    'The file uses `"` quoting; quoted fields were read as standard CSV (quotes removed, `;` inside kept).',
+    "The document says only that fields are separated by `;`; a platform that does not read CSV quoting "
+    "keeps the quotes in the message and cuts a quoted value at its `;`.",
+    'Nothing is required; avoid `"` around values (and `;` inside them) if the live platform keeps quotes.',
+    '79031234567;"Hello; world"',
+)
+
+COLUMN_UNFILLED = Rule(
+    "SMS313",
+    "column-unfilled",
+    W,
+    "Q28",
+    "An optional column is present but empty; it was read as its default.",
+    "The public copy of the document forbids unfilled columns in any file (M7), while the seed reads "
+    'an empty `senddate` as "send at once" and an empty `validity` as the default.',
+    "Leave out the columns you do not fill.",
+    "message;sourceaddress;validity / Hello;TESTSMS;",
+)
+
+COLUMN_UNFILLED_REJECTED = Rule(
+    "SMS314",
+    "column-unfilled-rejected",
+    E,
+    "Q28",
+    "An optional column is present but empty, and the account rejects unfilled columns; the archive is rejected.",
+    "The account follows the public copy of the document: no file may contain unfilled columns (M7).",
+    "Leave out the columns you do not fill.",
+    "unfilled_columns = reject and an empty `localtime` in template.csv",
+)
+
 # --- SMS4xx template and content ---------------------------------------------
 TEMPLATE_ROW_COUNT = Rule(
     "SMS401",
@@ -617,7 +652,7 @@ VALIDITY_INVALID = Rule(
     "validity-invalid",
     E,
     "Q11",
-    "`validity` is not a whole number of minutes of at least 1.",
+    "`validity` is not a whole number of minutes (0 only where the account reads it as the default).",
     "The message's lifetime is a whole number of minutes.",
     "Write minutes as digits, for example `180`, or leave it empty for the default 1440.",
     "validity = 1.5 or 0 or 3h",
@@ -672,7 +707,8 @@ PLAIN_HEADER_UNEXPECTED = Rule(
     "plain-header-unexpected",
     W,
     "Q18",
-    "The plain file's first line does not look like `TELRN_LONG;TEXT`; it was skipped all the same.",
+    "The plain file's first line does not look like `TELRN_LONG;TEXT` or `TELNR_LONG;TEXT`; it was skipped all "
+    "the same.",
     "The first line is always skipped as a header; if it held a real recipient, that message is lost.",
     "Start the file with the header line `TELRN_LONG;TEXT`.",
     "79031234567;Hello as the first line",
@@ -744,6 +780,43 @@ PLAIN_EXTRA_COLUMNS = Rule(
     "Plain mode ignores send dates and time zones; a `senddate` column there is silently lost.",
     "Use template mode for scheduled sending.",
     "TELRN_LONG;TEXT;senddate",
+)
+
+MESSAGE_TOO_MANY_CHARACTERS = Rule(
+    "SMS418",
+    "message-too-many-characters",
+    E,
+    "Q20",
+    "The message is longer than the character cap (default 2000); the row is not sent.",
+    "The platform's integrationapi.net HTTP API takes at most 2000 characters of text; the FTP service most "
+    "likely shares that back end.",
+    "Shorten the message to at most 2000 characters.",
+    "a 2,500-character message",
+)
+
+PHONE_FORM_NORMALIZED = Rule(
+    "SMS419",
+    "phone-form-normalized",
+    W,
+    "Q8",
+    "The number was written with `+` or the Russian trunk prefix 8; the account accepts it and sends to the "
+    "international form.",
+    "The document's form is digits only (`79031234567`); the platform's HTTP API also takes `+7` and `8`, "
+    "and this account is set to do so (`accept_plus_and_8`).",
+    "Write the number as `79031234567` to be safe on every reading.",
+    "+79031234567 or 89031234567",
+)
+
+VALIDITY_ZERO_DEFAULT = Rule(
+    "SMS420",
+    "validity-zero-default",
+    N,
+    "Q11",
+    "`validity` 0 was read as the default lifetime of 1440 minutes.",
+    "The platform's HTTP API example sends `Validity=0`; a lifetime of nothing would never deliver, so 0 "
+    "stands for the default.",
+    "Nothing is required; leave the column out, or write the minutes you want.",
+    "validity = 0",
 )
 
 # --- SMS5xx phone ------------------------------------------------------------
@@ -866,7 +939,8 @@ SENDDATE_INVALID = Rule(
     E,
     "Q2",
     "`senddate` is not `YYYYMMDDThh:mm:ss` or `YYYY-MM-DDThh:mm:ss` with a real date and time.",
-    "The document gives the two forms; anything else cannot be scheduled.",
+    "The document gives the two forms; anything else cannot be scheduled. Without seconds "
+    "(`2026-11-25T19:14`) is read as `:00` unless the account requires them (Q2).",
     "Write the date as `20261125T19:14:00` or `2026-11-25T19:14:00`.",
     "25.11.2026 19:14",
 )
@@ -1102,6 +1176,9 @@ _RULES: tuple[Rule, ...] = (
     CSV_ROW_FIELD_COUNT,
     CSV_EMPTY_FILE,
     CSV_LINE_TOO_LONG,
+    CSV_QUOTED_FIELD,
+    COLUMN_UNFILLED,
+    COLUMN_UNFILLED_REJECTED,
     TEMPLATE_ROW_COUNT,
     TEMPLATE_MESSAGE_MISSING,
     TEMPLATE_UNKNOWN_FIELD,
@@ -1119,6 +1196,9 @@ _RULES: tuple[Rule, ...] = (
     DUPLICATE_CHECK_LIMIT,
     ROW_REJECTS_ARCHIVE,
     PLAIN_EXTRA_COLUMNS,
+    MESSAGE_TOO_MANY_CHARACTERS,
+    PHONE_FORM_NORMALIZED,
+    VALIDITY_ZERO_DEFAULT,
     PHONE_EMPTY,
     PHONE_LEADING_PLUS,
     PHONE_LEADING_8,

@@ -61,6 +61,7 @@ __all__ = [
     "phone_hint",
     "phone_message",
     "phone_problem",
+    "plus_or_8_form",
     "quick_match",
     "reference_is_valid",
     "verify_against_phonenumbers",
@@ -413,6 +414,21 @@ def phone_problem(raw: str) -> str | None:
     if bare and _ascii_digits(bare):
         return PHONE_FORMATTING.code
     return PHONE_NOT_DIGITS.code
+
+
+def plus_or_8_form(raw: str, problem: str) -> str | None:
+    """The international digits of ``raw`` when it is `+` or `8` before a valid number (Q8), else None.
+
+    For accounts with ``accept_plus_and_8``, as the platform's HTTP API takes
+    ``+79031234567`` and ``89031234567``; ``problem`` is ``phone_problem(raw)``.
+    """
+    if problem == PHONE_LEADING_8.code:
+        return _leading_8_fix(raw)
+    if problem == PHONE_LEADING_PLUS.code:
+        digits = raw.strip()[1:]
+        if _ascii_digits(digits) and is_valid_international(digits):
+            return digits
+    return None
 
 
 def _leading_8_fix(digits: str) -> str | None:

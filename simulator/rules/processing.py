@@ -61,6 +61,8 @@ from smsftp.simulator.rules.diagnostics import (
     LOCALTIME_WITHOUT_SENDDATE,
     MESSAGE_EMPTY,
     MESSAGE_TOO_LONG,
+    MESSAGE_TOO_MANY_CHARACTERS,
+    PHONE_FORM_NORMALIZED,
     PLAIN_EXTRA_COLUMNS,
     PLAIN_HEADER_UNEXPECTED,
     PLAIN_TEXT_MISSING,
@@ -76,7 +78,14 @@ from smsftp.simulator.rules.diagnostics import (
 from smsftp.simulator.rules.instants import utc
 from smsftp.simulator.rules.naming import check_archive_name
 from smsftp.simulator.rules.outcome import ArchiveMode, ArchiveResult, Message, Status, UploadFacts
-from smsftp.simulator.rules.phones import QUICK, phone_hint, phone_message, phone_problem, quick_match
+from smsftp.simulator.rules.phones import (
+    QUICK,
+    phone_hint,
+    phone_message,
+    phone_problem,
+    plus_or_8_form,
+    quick_match,
+)
 from smsftp.simulator.rules.schedule import Schedule, ZoneLookup, instant
 from smsftp.simulator.rules.segments import (
     BITS,
@@ -93,8 +102,12 @@ from smsftp.simulator.rules.template import (
     check_columns,
     compile_template,
     read_template,
+    unfilled_column,
 )
 from smsftp.simulator.rules.textio import CsvFile, Reporter, TextError, TextSource
+
+# N3: the seed spells the plain header `TELRN_LONG`, the platform's public copy `TELNR_LONG`; both are right.
+_PLAIN_HEADERS = (["telrn_long", "text"], ["telnr_long", "text"])
 
 __all__ = [
     "PER_CODE_CAP",
@@ -411,7 +424,7 @@ class ArchiveRun:
 
     def _open_csv(self, archive: ZipArchive, f: DataFile) -> tuple[BinaryIO, CsvFile]:
         stream = archive.open(f)
-        return stream, CsvFile(TextSource(stream, self.account.encoding, f.name))
+        return stream, CsvFile(TextSource(stream, self.account.encoding, f.name), quoting=self.account.csv_quoting)
 
     # -- template mode -----------------------------------------------------------------
     def _template(self, archive: ZipArchive, layout: Layout, size: int) -> Iterator[list[MessageRow]]:
@@ -472,6 +485,7 @@ class ArchiveRun:
             report=report,
             template_report=template_report,
             room=log.room,
+            seconds_optional=account.accept_senddate_without_seconds,
         )
         self.sender = settings.sender if settings is not None else ""
         rows = Rows(
@@ -485,6 +499,12 @@ class ArchiveRun:
             checks_text=settings is not None and bool(settings.message.strip()),
         )
         dated = yield from self._rows(table, rows, schedule, report, size)
+        log.extend(table.quoting_note())
+        if rows.date_at >= 0 and not dated and self.data_rows:
+            line, column = header.line, header.columns[rows.date_at] or None
+            log.add(
+                unfilled_column(account, "senddate", "no send date of its own", file=file, line=line, column=column)
+            )
         if settings is not None and settings.localtime and settings.senddate is None and not dated:
             log.add(
                 diagnostic(
@@ -537,6 +557,7 @@ class ArchiveRun:
         rejected = count = 0  # every data row is one or the other
         reader, source = table.reader, table.source
         quick, check_phone, bits_of = QUICK, phone_problem, BITS  # locals: the loop runs per row
+        plus_and_8, max_chars = account.accept_plus_and_8, account.max_chars if checks_text else sys.maxsize
         out: list[MessageRow] = []
         append, left = out.append, size
         last = start = table.last_line
@@ -561,10 +582,13 @@ class ArchiveRun:
                 if matched is None:
                     problem = check_phone(phone)
                     if problem is not None:
-                        rejected += 1
-                        emit = emit and not strict
-                        self._bad_phone(problem, phone, table, start, phone_at)
-                        continue
+                        fixed = plus_or_8_form(phone, problem) if plus_and_8 else None
+                        if fixed is None:
+                            rejected += 1
+                            emit = emit and not strict
+                            self._bad_phone(problem, phone, table, start, phone_at)
+                            continue
+                        phone = self._normalized(report, phone, fixed, start, phone_at)
                 number = int(phone)  # a valid number is ASCII digits
                 if number in known:
                     self._duplicate(report, phone, repeats, number, start, phone_at)
@@ -608,7 +632,7 @@ class ArchiveRun:
                 else:
                     text = constant
                     bits, parts = constant_bits, constant_parts
-                if parts > cap or (check_blank and (not text or text.isspace())):
+                if parts > cap or len(text) > max_chars or (check_blank and (not text or text.isspace())):
                     rejected += 1
                     emit = emit and not strict
                     self._bad_text(report, text, parts, start)
@@ -688,8 +712,25 @@ class ArchiveRun:
             archive_level=False,
         )
 
+    def _normalized(self, report: Reporter, phone: str, fixed: str, line: int, field: int) -> str:
+        """Q8 with ``accept_plus_and_8``: the row goes to ``fixed``, with SMS419."""
+        report(
+            PHONE_FORM_NORMALIZED.code,
+            f"Phone {phone!r} was read as {fixed} (the account accepts `+` and the trunk prefix 8).",
+            line=line,
+            field=field,
+        )
+        return fixed
+
     def _bad_text(self, report: Reporter, text: str, parts: int, line: int) -> None:
-        if parts > self.account.max_parts:
+        if len(text) > self.account.max_chars:
+            report(
+                MESSAGE_TOO_MANY_CHARACTERS.code,
+                f"The message has {len(text):,} characters; the cap is {self.account.max_chars:,}. "
+                "The row is not sent.",
+                line=line,
+            )
+        elif parts > self.account.max_parts:
             report(
                 MESSAGE_TOO_LONG.code,
                 f"The message takes {parts} SMS parts ({len(text):,} characters); the cap is "
@@ -725,13 +766,13 @@ class ArchiveRun:
             return None
         line, head = first
         names = [h.strip().casefold() for h in head]
-        if names[:2] == ["telrn_long", "text"]:
+        if names[:2] in _PLAIN_HEADERS:
             if len(names) > 2:
                 log.add(
                     diagnostic(
                         PLAIN_EXTRA_COLUMNS,
                         f"The header names {len(names)} columns ({';'.join(h.strip() for h in head)}); "
-                        "plain mode reads only TELRN_LONG and TEXT, the other columns are ignored.",
+                        "plain mode reads only the number and TEXT, the other columns are ignored.",
                         file=file,
                         line=line,
                     )
@@ -740,7 +781,7 @@ class ArchiveRun:
         if len(head) == 1:
             for sep, label in ((",", "`,`"), ("\t", "tabs")):
                 parts = [p.strip().casefold() for p in head[0].split(sep)]
-                if parts[:2] == ["telrn_long", "text"]:
+                if parts[:2] in _PLAIN_HEADERS:
                     log.add(
                         diagnostic(
                             CSV_WRONG_DELIMITER,
@@ -756,7 +797,7 @@ class ArchiveRun:
         log.add(
             diagnostic(
                 PLAIN_HEADER_UNEXPECTED,
-                f"The first line {shown!r} does not look like `TELRN_LONG;TEXT`; it was "
+                f"The first line {shown!r} does not look like `TELRN_LONG;TEXT` or `TELNR_LONG;TEXT`; it was "
                 "skipped as the header all the same.",
                 file=file,
                 line=line,
@@ -784,6 +825,7 @@ class ArchiveRun:
             checks_text=True,
         )
         yield from self._rows(table, rows, schedule, report, size)
+        log.extend(table.quoting_note())
         if not self.data_rows:
             log.add(
                 diagnostic(

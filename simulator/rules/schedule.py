@@ -1,7 +1,9 @@
 """When a message goes out and until when it lives (C3, M4-M6, N5, N6, Q2, Q11-Q13).
 
 ``senddate`` is written in one of the document's two forms, ``YYYYMMDDThh:mm:ss``
-(its text) or ``YYYY-MM-DDThh:mm:ss`` (its example), and read as the client's
+(its text) or ``YYYY-MM-DDThh:mm:ss`` (its example), by default also without the
+seconds (``2008-12-27T15:55``, as the platform's XML API writes dates, Q2), and
+read as the client's
 local time (the account's time zone), or, with ``localtime=1``, as the
 recipient's local time, the zone found from the number.  An empty date means "at
 once": at the processing instant.  A date already past is sent at once with a
@@ -35,6 +37,7 @@ from smsftp.simulator.rules.diagnostics import (
     TIMEZONE_UNKNOWN,
     VALIDITY_INVALID,
     VALIDITY_OUT_OF_RANGE,
+    VALIDITY_ZERO_DEFAULT,
     Diagnostic,
     diagnostic,
 )
@@ -42,6 +45,8 @@ from smsftp.simulator.rules.instants import utc
 from smsftp.simulator.rules.textio import Reporter, Where
 
 SENDDATE_FORMS = ("YYYYMMDDThh:mm:ss", "YYYY-MM-DDThh:mm:ss")
+# M4: template mode's lifetime when `validity` is empty or absent; the account's `validity` is plain mode's (N5).
+TEMPLATE_VALIDITY = 1440
 _CACHE_LIMIT = 4096
 _SHOWN_ZONES = 5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -87,17 +92,22 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def parse_senddate(text: str) -> datetime | None:
+def parse_senddate(text: str, *, seconds_optional: bool = True) -> datetime | None:
     """The naive local date and time written in ``text``; None when it is not one of the two forms.
 
     Surrounding spaces are ignored; the ``T`` is upper case, every number has its
     full width, and the date and time must exist (no 24:00:00, no 31 April).
+    With ``seconds_optional`` a form may stop after the minutes (Q2).
     """
     s = text.strip()
     if len(s) == 17 and s[8] == "T" and s[11] == ":" and s[14] == ":":
         parts = (s[0:4], s[4:6], s[6:8], s[9:11], s[12:14], s[15:17])
     elif len(s) == 19 and s[4] == "-" and s[7] == "-" and s[10] == "T" and s[13] == ":" and s[16] == ":":
         parts = (s[0:4], s[5:7], s[8:10], s[11:13], s[14:16], s[17:19])
+    elif seconds_optional and len(s) == 14 and s[8] == "T" and s[11] == ":":
+        parts = (s[0:4], s[4:6], s[6:8], s[9:11], s[12:14], "00")
+    elif seconds_optional and len(s) == 16 and s[4] == "-" and s[7] == "-" and s[10] == "T" and s[13] == ":":
+        parts = (s[0:4], s[5:7], s[8:10], s[11:13], s[14:16], "00")
     else:
         return None
     if not all(_digits(p) for p in parts):
@@ -115,19 +125,38 @@ def senddate_message(raw: str) -> str:
 
 
 def parse_validity(
-    raw: str, account: Account, *, file: str | None = None, line: int | None = None, column: int | None = None
+    raw: str,
+    account: Account,
+    *,
+    default: int = TEMPLATE_VALIDITY,
+    file: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
 ) -> tuple[int | None, list[Diagnostic]]:
-    """Minutes of life (M4, N5, Q11): empty is the account's default; else a whole number from 1 to the cap.
+    """Minutes of life (M4, Q11): empty is ``default``; else a whole number up to the cap.
 
-    None (with SMS406 or SMS407) when the value rejects the archive.
+    ``0`` is ``default`` too, with SMS420, unless the account refuses it
+    (``accept_zero_validity``).  None (with SMS406 or SMS407) when the value
+    rejects the archive.
     """
     value = raw.strip()
     where = Where(file=file, line=line, column=column)
     if not value:
-        return account.validity, []
+        return default, []
+    if _digits(value) and int(value) == 0 and account.accept_zero_validity:
+        return default, [
+            diagnostic(
+                VALIDITY_ZERO_DEFAULT,
+                f"validity {value!r} was read as the default lifetime of {default} minutes.",
+                **where,
+            )
+        ]
     if not _digits(value) or int(value) < 1:
+        lowest = 0 if account.accept_zero_validity else 1
         return None, [
-            diagnostic(VALIDITY_INVALID, f"validity {value!r} is not a whole number of minutes of at least 1.", **where)
+            diagnostic(
+                VALIDITY_INVALID, f"validity {value!r} is not a whole number of minutes of at least {lowest}.", **where
+            )
         ]
     minutes = int(value)
     if minutes > account.validity_cap:
@@ -175,8 +204,10 @@ class Schedule:
         report: Reporter | None = None,
         template_report: Reporter | None = None,
         room: Callable[[str], bool] | None = None,
+        seconds_optional: bool = True,
     ) -> None:
         self.at = utc(at)
+        self.seconds_optional = seconds_optional
         self.zone = zone
         self.lifetime = timedelta(minutes=validity)
         self.senddate = senddate
@@ -310,7 +341,7 @@ class Schedule:
         else:
             if len(parsed) >= _CACHE_LIMIT:
                 parsed.clear()
-            local = parsed[raw] = parse_senddate(raw)
+            local = parsed[raw] = parse_senddate(raw, seconds_optional=self.seconds_optional)
         if local is None:
             if self._report is not None:
                 self._report(

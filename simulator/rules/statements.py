@@ -2,12 +2,24 @@
 
 Every rule, diagnostic and conformance case names the statement it enforces by
 its id (``Z1``, ``C3``, ``Q8``).  This module holds the English text of each
-statement and each open question with the simulator's default, so that the
-reference pages (``tools/gen_docs.py``) are generated from the repository alone.
-``tests/test_docs.py`` keeps it equal to the project's spec when that is at hand.
+statement and each open question with the spec's default, so that the reference
+pages (``tools/gen_docs.py``) are generated from the repository alone.
+
+Two layers, kept apart:
+
+* the shared spec, restated verbatim: every statement and question of
+  ``statements.md`` with its text and stated default (``tests/test_docs.py``
+  compares them when the spec is at hand);
+* the project's own additions: statements and questions the spec does not have
+  (``PROJECT_ADDED``, found in the platform's public copy of the document and in
+  its other interfaces' documentation), the defaults the simulator takes where the
+  public evidence moved it away from the spec's (``CHOICES``), and notes beside a
+  statement (``NOTES``).  ``simulator_default`` is what the simulator does.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 STATEMENTS: dict[str, str] = {
     "T1": (
@@ -68,6 +80,10 @@ STATEMENTS: dict[str, str] = {
         "only when a send date is given, in `template.csv` or at the contact. The time zone is "
         "determined automatically from the recipient's number."
     ),
+    "M7": (
+        "No file may contain unfilled columns: a column that is not needed is left out of the file "
+        "(the public copy of the document, `ftps.rst`, only)."
+    ),
     "N1": ("The archive holds one `.txt` or `.csv` file, in folder `sms`, `;`-separated, UTF-8 by default."),
     "N2": "Lines from the second on hold the data, one line one message (the first line is a header).",
     "N3": (
@@ -111,9 +127,10 @@ OPEN_QUESTIONS: dict[str, tuple[str, str]] = {
     "Q8": (
         ("Phone forms `+79031234567`, `89031234567`, `8 (903) 123-45-67`, `7.9031234567E+10`, empty?"),
         (
-            "Only digits in international form are valid; others reject that row (not the archive),"
-            " each with its own diagnostic naming the likely cause (leading 8, Excel scientific "
-            "notation, formatting)."
+            "Only digits in international form are valid; others reject that row (not the archive), "
+            "each with its own diagnostic naming the likely cause (leading 8, Excel scientific "
+            "notation, formatting). Evidence, checked 2026-12: the platform's REST API accepts "
+            "`79031234567`, `+79031234567` and `89031234567` for a recipient. Revisit."
         ),
     ),
     "Q9": (
@@ -125,10 +142,12 @@ OPEN_QUESTIONS: dict[str, tuple[str, str]] = {
         ("Archive rejected. Letters (with digits, `-`, `.`, space) up to 11, or digits only up to 15."),
     ),
     "Q11": (
-        "`validity` not a whole number, zero, negative, very large?",
+        ("`validity` not a whole number, zero, negative, very large?"),
         (
-            "Archive rejected for non-numbers and values below 1, and above a cap (setting; default"
-            " 4320 minutes, the 3 days that the same platform's HTTP API allows)."
+            "Archive rejected for non-numbers and values below 1, and above a cap (setting; default "
+            "4320 minutes). Evidence, checked 2026-12: the platform's newer API documents 0..259200 s "
+            "(3 days); the integrationapi.net HTTP API's own example sends `Validity=0` and gives no "
+            "range. Revisit the lower bound."
         ),
     ),
     "Q12": (
@@ -164,11 +183,12 @@ OPEN_QUESTIONS: dict[str, tuple[str, str]] = {
         "Standard CSV quoting; surplus fields are joined back with `;` and warned about.",
     ),
     "Q20": (
-        "Message empty after substitution; very long messages?",
+        ("Message empty after substitution; very long messages?"),
         (
-            "Empty rejects the row; the part count (GSM-7 160/153, UCS-2 70/67) is logged; more "
-            "than 255 parts rejects the row (the same platform's HTTP API takes at most 17,085 "
-            "Cyrillic characters, 255 UCS-2 parts); a setting lowers the cap."
+            "Empty rejects the row; the part count (GSM-7 160/153, UCS-2 70/67) is logged; more than "
+            "255 parts rejects the row; a setting lowers the cap. Evidence, checked 2026-12: the "
+            "platform's newer API takes at most 17,085 Cyrillic / 34,170 Latin characters (255 "
+            "parts); the integrationapi.net HTTP API limits `Data` to 2,000 characters. Revisit."
         ),
     ),
     "Q21": (
@@ -207,6 +227,127 @@ OPEN_QUESTIONS: dict[str, tuple[str, str]] = {
             "needed."
         ),
     ),
+    "Q28": (
+        (
+            "An optional column that is present but empty: the seed says an empty `senddate` means "
+            '"send at once" (C3, M5) and an empty `validity` the default (M4); the public copy says no '
+            "file may contain unfilled columns (M7)?"
+        ),
+        (
+            "Accepted as the seed says (empty means the default), with a warning for each empty "
+            "optional cell of `template.csv` (`validity`, `senddate`, `localtime`) and for a `senddate` "
+            "column of `contacts.csv` that is empty in every row; a setting rejects instead."
+        ),
+    ),
+    "Q29": (
+        (
+            'CSV quoting: the document says only "separated by `;`". Is a field that starts with `"` '
+            "quoted (the quotes removed, `;` inside kept), or are quotes literal text?"
+        ),
+        (
+            'Standard CSV quoting with `;`: `"a;b"` is one field `a;b` and `""` inside it is one `"`, with '
+            "an info diagnostic once per file that uses quotes; a setting reads quotes as literal text."
+        ),
+    ),
+    "Q30": (
+        ("One archive per 10-second check (P1, P4), or every archive waiting in the folder in one check?"),
+        (
+            "Every waiting archive in one check, one after another in P3's order; a setting takes only "
+            "the earliest archive per check."
+        ),
+    ),
+}
+
+# Statements and questions that the shared spec does not have: the project found them in the
+# platform's public copy of the document and in its other interfaces' documentation.
+PROJECT_ADDED: frozenset[str] = frozenset({"M7", "Q28", "Q29", "Q30"})
+
+# The public sources that the notes and choices cite (Devino Telecom's `docs` repository).
+PUBLIC_COPY = "https://github.com/devinotelecom/docs/blob/master/ftps.rst"
+HTTP_API = "https://github.com/devinotelecom/docs/blob/master/httpapi.rst"
+HTTP_API_V2 = "https://github.com/devinotelecom/docs/blob/master/httpapiv2.rst"
+XML_API = "https://github.com/devinotelecom/docs/blob/master/xml.rst"
+SOURCES: dict[str, str] = {
+    "the public copy of the FTP/FTPS document (`ftps.rst`)": PUBLIC_COPY,
+    "the integrationapi.net HTTP API (`httpapi.rst`)": HTTP_API,
+    "the integrationapi.net HTTP API v2 (`httpapiv2.rst`)": HTTP_API_V2,
+    "the XML API (`xml.rst`)": XML_API,
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The simulator's default where public evidence moved it away from the spec's stated default."""
+
+    default: str
+    evidence: str
+
+
+CHOICES: dict[str, Choice] = {
+    "Q2": Choice(
+        "Accept both forms, and both without seconds (`2008-12-27T15:55`, read as `:00`); anything "
+        "else rejects the row. Setting `accept_senddate_without_seconds = false` requires the seconds.",
+        f"The platform's [XML API]({XML_API}) writes its dates without seconds "
+        f'(`date_beg="2008-12-27T15:55"`), its [HTTP API]({HTTP_API}) with them '
+        "(`SendDate=2011-01-28T16:00:00`): the platform's date reader most likely takes ISO 8601 with "
+        "or without seconds. A client that writes seconds is safe either way.",
+    ),
+    "Q8": Choice(
+        "Kept: only digits in international form are valid; others reject that row (not the archive), "
+        "each with its own diagnostic naming the likely cause. Setting `accept_plus_and_8 = true` "
+        "accepts `+79031234567` and `89031234567` as `79031234567`, with a warning.",
+        f"The [HTTP API]({HTTP_API}) and [HTTP API v2]({HTTP_API_V2}) document `79031234567`, "
+        f"`+79031234567` and `89031234567` for `DestinationAddress`, the [XML API]({XML_API}) "
+        f"`79031234567` and `+79031234567`; but the [FTP document]({PUBLIC_COPY}) names only "
+        "`79031234567` for `phone` and `TELNR_LONG`, and describes that field as country code + network "
+        "code + number. The default stays with the FTP document: the number's spelling is read by "
+        "each interface's own front end (the CSV reader here, the HTTP parameters there), whereas a "
+        "text limit (Q20) belongs to the back end that every interface feeds. An exporter that "
+        "writes digits passes on both readings; the probes `Q8-leading-plus` and `Q8-leading-8` "
+        "record the live answer.",
+    ),
+    "Q11": Choice(
+        "Archive rejected for non-numbers, negative values and values above the cap (setting "
+        "`validity_cap`, default 4320 minutes, the newer API's 259,200 s); `0` is accepted and read as "
+        "the default lifetime (1440 minutes), with an info diagnostic. Setting "
+        "`accept_zero_validity = false` rejects `0`.",
+        f"The [HTTP API]({HTTP_API})'s own example request sends `Validity=0` (so does "
+        f"[v2]({HTTP_API_V2})'s), in minutes and with no range given; the newer API documents "
+        "0..259,200 seconds (3 days). Both take 0, and a lifetime of nothing would never deliver, so 0 "
+        "most likely stands for the default.",
+    ),
+    "Q20": Choice(
+        "Empty rejects the row; the part count (GSM-7 160/153, UCS-2 70/67) is logged; a text longer "
+        "than 2000 characters rejects the row (setting `max_chars`), and so do more than 255 parts "
+        "(setting `max_parts`).",
+        f"The integrationapi.net [HTTP API]({HTTP_API}) (and [v2]({HTTP_API_V2})) limits `Data` to 2000 "
+        "characters; the FTP servers are on the same integrationapi.net domain (T3), most likely in "
+        "front of the same back end. The 255-part figure (17,085 Cyrillic characters) comes from the "
+        "platform's newer API, a later generation.",
+    ),
+}
+
+# Notes beside a statement or question: what the public material adds that the spec does not say.
+NOTES: dict[str, str] = {
+    "T3": (
+        f"The [public copy]({PUBLIC_COPY}) has the same difference: its template section names "
+        "`ftp1.integrationapi.net`, its command-line walkthrough and its no-template section "
+        "`ftp.integrationapi.net`. The simulator serves both modes on one server (Q21)."
+    ),
+    "N3": (
+        f"The [public copy]({PUBLIC_COPY}) spells the column `TELNR_LONG`; the seed `TELRN_LONG`. Both "
+        "header spellings are accepted without a warning."
+    ),
+    "M7": (
+        f"From the [public copy]({PUBLIC_COPY}), a warning below `template.csv`'s table. It conflicts "
+        'with C3 and M5 (an empty `senddate` means "send at once"): see Q28.'
+    ),
+    "Q13": (
+        "Number portability does not move a number's time zone: under Russian law (Federal Law "
+        "No. 126-FZ, art. 44) a mobile number keeps its region when it moves to another operator, "
+        "because porting is allowed only within one subject of the Federation. The zone found from the "
+        "numbering-plan range stays right for ported numbers."
+    ),
 }
 
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -224,7 +365,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "Integration with a template (two files: `sms/contacts.csv`, `sms/template.csv`)",
-        ("C1", "C2", "C3", "C4", "M1", "M2", "M3", "M4", "M5", "M6"),
+        ("C1", "C2", "C3", "C4", "M1", "M2", "M3", "M4", "M5", "M6", "M7"),
     ),
     (
         "Integration without a template (one file: `sms/name.csv` or `sms/name.txt`)",
@@ -241,18 +382,28 @@ SETTINGS: dict[str, tuple[str, ...]] = {
     "Z4": ("encoding",),
     "C3": ("timezone",),
     "M3": ("senders",),
-    "M4": ("validity",),
     "N4": ("default_sender",),
     "N5": ("validity",),
     "Q9": ("reject_archive_on_bad_row",),
-    "Q11": ("validity_cap",),
+    "Q11": ("validity_cap", "accept_zero_validity"),
     "Q13": ("timezone", "$SMSFTP_NUMBERING_REGISTER"),
     "Q16": ("max_uncompressed_bytes", "max_compression_ratio", "max_entries", "max_rows"),
-    "Q20": ("max_parts",),
+    "Q20": ("max_chars", "max_parts"),
     "Q21": ("mode",),
     "Q22": ("--naive-poller",),
     "Q26": ("duplicate_check_limit",),
+    "Q2": ("accept_senddate_without_seconds",),
+    "Q8": ("accept_plus_and_8",),
+    "Q28": ("unfilled_columns",),
+    "Q29": ("csv_quoting",),
+    "Q30": ("one_archive_per_check",),
 }
+
+
+def simulator_default(question_id: str) -> str:
+    """What the simulator does by default for an open question: the project's choice, else the spec's."""
+    choice = CHOICES.get(question_id)
+    return choice.default if choice is not None else OPEN_QUESTIONS[question_id][1]
 
 
 def title(statement_id: str) -> str:

@@ -29,6 +29,8 @@ from datetime import datetime
 
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.rules.diagnostics import (
+    COLUMN_UNFILLED,
+    COLUMN_UNFILLED_REJECTED,
     CSV_MISSING_COLUMN,
     CSV_UNKNOWN_COLUMN,
     LOCALTIME_INVALID,
@@ -39,7 +41,13 @@ from smsftp.simulator.rules.diagnostics import (
     Diagnostic,
     diagnostic,
 )
-from smsftp.simulator.rules.schedule import parse_localtime, parse_senddate, parse_validity, senddate_message
+from smsftp.simulator.rules.schedule import (
+    TEMPLATE_VALIDITY,
+    parse_localtime,
+    parse_senddate,
+    parse_validity,
+    senddate_message,
+)
 from smsftp.simulator.rules.sender import sender_problems
 from smsftp.simulator.rules.textio import CsvFile, Header, Where
 
@@ -232,6 +240,32 @@ def check_columns(
     return diags
 
 
+def unfilled_column(account: Account, name: str, what: str, *, file: str, line: int, column: int | None) -> Diagnostic:
+    """SMS313, or SMS314 when the account rejects unfilled columns (Q28): ``name`` is present but empty.
+
+    The seed reads an empty optional value as its default; the public copy of the
+    document says such a column must not be in the file at all (M7).
+    """
+    rule = COLUMN_UNFILLED_REJECTED if account.unfilled_columns == "reject" else COLUMN_UNFILLED
+    outcome = "the archive is rejected" if rule is COLUMN_UNFILLED_REJECTED else f"read as {what}"
+    return diagnostic(
+        rule,
+        f"The column {name!r} is present but empty; {outcome}. The platform's public document says that no "
+        "file may contain unfilled columns.",
+        hint=f"Leave the column {name!r} out of the file when you do not fill it.",
+        file=file,
+        line=line,
+        column=column,
+    )
+
+
+_DEFAULT_READING = {
+    "validity": f"the default lifetime of {TEMPLATE_VALIDITY} minutes",
+    "senddate": "no send date (sent at once, or at the contacts' own dates)",
+    "localtime": "`0`",
+}
+
+
 @dataclass(frozen=True)
 class TemplateSettings:
     """The one data row of `template.csv`, checked."""
@@ -246,7 +280,7 @@ class TemplateSettings:
 
 
 def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | None, list[Diagnostic]]:
-    """Read and judge `template.csv` (M1-M6, Q11, Q14); reports every problem, not only the first.
+    """Read and judge `template.csv` (M1-M7, Q11, Q14, Q28); reports every problem, not only the first.
 
     None when the file cannot describe a campaign at all (no header, no
     required columns, not exactly one row).  Settings with errors beside them
@@ -296,14 +330,28 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
         diags.append(diagnostic(TEMPLATE_MESSAGE_MISSING, "The template's `message` is empty.", **where("message")))
     sender = value("sourceaddress")
     diags += sender_problems(sender, account, **where("sourceaddress"))
-    validity: int | None = account.validity
+    for name in OPTIONAL:
+        if name in index and not value(name).strip():
+            found_where = where(name)
+            diags.append(
+                unfilled_column(
+                    account,
+                    name,
+                    _DEFAULT_READING[name],
+                    file=file,
+                    line=found_where.get("line") or line,
+                    column=found_where.get("column"),
+                )
+            )
+    # M4: the document's 1440 when `validity` is empty or absent, whatever the account's plain-mode lifetime.
+    validity: int | None = TEMPLATE_VALIDITY
     if "validity" in index:
         validity, found = parse_validity(value("validity"), account, **where("validity"))
         diags += found
     senddate = None
     raw_date = value("senddate")
     if raw_date.strip():
-        senddate = parse_senddate(raw_date)
+        senddate = parse_senddate(raw_date, seconds_optional=account.accept_senddate_without_seconds)
         if senddate is None:
             diags.append(
                 diagnostic(
@@ -321,7 +369,8 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
                 **where("localtime"),
             )
         )
+    diags += csv.quoting_note()
     settings = TemplateSettings(
-        message, sender, validity or account.validity, senddate, bool(localtime), line, where("message").get("column")
+        message, sender, validity or TEMPLATE_VALIDITY, senddate, bool(localtime), line, where("message").get("column")
     )
     return settings, diags

@@ -9,6 +9,13 @@ so that a diagnostic can name the column of a field (``CsvFile.locate``); nothin
 else of the file stays in memory.  ``TextSource.astral`` tells whether any
 character outside the Basic Multilingual Plane has been read yet (one C pass
 over each chunk's bytes), so that counting SMS parts can skip surrogate pairs.
+``TextSource.quoted`` tells whether a field has started with ``"`` (Q29): looked
+for only until found, one regex pass over a chunk that holds a quote at all.
+
+Quoting (Q29): by default a field that starts with ``"`` is read as standard CSV
+(quotes removed, ``""`` is one quote, ``;`` inside kept), and ``CsvFile.quoting_note``
+says once per file that quotes were read so (SMS312).  An account with
+``csv_quoting = "literal"`` reads every ``"`` as text and splits at every ``;``.
 
 Problems that end a file (bytes that are not text in the account's encoding, a
 NUL, a line or field longer than any real CSV row, a quote never closed) are
@@ -34,6 +41,7 @@ from smsftp.simulator.rules.diagnostics import (
     CSV_DUPLICATE_COLUMN,
     CSV_EMPTY_FILE,
     CSV_LINE_TOO_LONG,
+    CSV_QUOTED_FIELD,
     CSV_ROW_FIELD_COUNT,
     CSV_UNTERMINATED_QUOTE,
     CSV_WRONG_DELIMITER,
@@ -53,6 +61,7 @@ _LINE_ENDS = ("\n", "\r")
 _ODD_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # str.splitlines splits there; CSV does not
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _BELOW_F0 = bytes(range(0xF0))  # UTF-8 bytes that start no 4-byte sequence (astral characters)
+_QUOTE_OPENS = re.compile(r'(?:^|;)[ \t]*"', re.MULTILINE)  # a field that starts with a quote
 
 
 class Where(TypedDict, total=False):
@@ -144,6 +153,7 @@ class TextSource:
         # Whether a character outside the Basic Multilingual Plane (an emoji) has been read so far: until
         # one has, no text made of what was read needs its surrogate pairs counted (segments.ucs2_parts).
         self.astral = False
+        self.quoted: int | None = None  # the physical line of the first field that starts with `"`
         self._stream = stream
         self._chunk = chunk_bytes
         self._counted = 0  # lines handed out, when nobody reports ``consumed``
@@ -173,6 +183,8 @@ class TextSource:
     def _hand_out(self, text: str) -> Iterator[str]:
         first = self._taken() + 1
         self._window.append(_Chunk(first, text))
+        if self.quoted is None and '"' in text and (found := _QUOTE_OPENS.search(text)) is not None:
+            self.quoted = first + len(_split_csv_lines(text[: found.start() + 1])) - 1
         if self.consumed is None:
             self._counted += len(_split_csv_lines(text))
         yield text
@@ -390,10 +402,17 @@ class Header:
 class CsvFile:
     """Records of one `;`-separated file with their physical line numbers."""
 
-    def __init__(self, source: TextSource) -> None:
+    def __init__(self, source: TextSource, *, quoting: str = "standard") -> None:
         self.source = source
         self.file = source.file
-        self.reader = reader = csv.reader(source.lines(), delimiter=";", quotechar='"', doublequote=True, strict=False)
+        self.literal = quoting == "literal"  # Q29: quotes are text
+        if self.literal:
+            lines = source.lines()
+            self.reader = reader = csv.reader(lines, delimiter=";", quoting=csv.QUOTE_NONE, strict=False)
+        else:
+            self.reader = reader = csv.reader(
+                source.lines(), delimiter=";", quotechar='"', doublequote=True, strict=False
+            )
         source.consumed = lambda: reader.line_num
         self.last_line = 0  # the physical line where the latest record ended
         self.last_start = 0
@@ -472,8 +491,25 @@ class CsvFile:
         self.last_line, self.last_start = last, start
         self.finish()
 
+    def quoting_note(self) -> list[Diagnostic]:
+        """SMS312 once, when a field of the file started with `"` and was read as CSV quoting (Q29)."""
+        line = self.source.quoted
+        if line is None or self.literal:
+            return []
+        return [
+            diagnostic(
+                CSV_QUOTED_FIELD,
+                f'A field on line {line} starts with `"`: quoted fields were read as standard CSV, the quotes '
+                "removed and any `;` inside kept.",
+                file=self.file,
+                line=line,
+            )
+        ]
+
     def finish(self) -> None:
         """At the end of the file: a quote still open swallowed the rest of it (SMS303)."""
+        if self.literal:
+            return  # no quote opens anything
         lines = self.source.window(self.last_start) if self.last_start else None
         if not lines:
             return
@@ -492,7 +528,7 @@ class CsvFile:
     def _csv_error(self, exc: csv.Error) -> Diagnostic:
         start = self.last_line + 1
         lines = self.source.window(start)
-        if lines and '"' in lines[0]:
+        if lines and '"' in lines[0] and not self.literal:
             return diagnostic(
                 CSV_UNTERMINATED_QUOTE,
                 f"A quoted field that starts in the record on line {start} runs on for more than "

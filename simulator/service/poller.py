@@ -265,6 +265,8 @@ class Poller:
                         handled = self._process(candidate, accounts[login], at)
                         processed += handled == "processed"
                         skipped += handled == "busy"
+                        if handled == "processed" and accounts[login].one_archive_per_check:
+                            break  # Q30: the next archive waits for the next check
                 except Exception as exc:  # one folder's failure never stops the other accounts' polls
                     self.folder_failures[login] = self.folder_failures.get(login, 0) + 1
                     self._failed(f"folder {login!r}", exc)
