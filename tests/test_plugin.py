@@ -93,7 +93,7 @@ def test_option_precedence_command_line_env_ini_default(
 def test_case_selection_with_globs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_pick="def test_pick(sms_case): assert sms_case.id.startswith('Q8')")
     result = pytester.runpytest("--cases=Q8*", "--exclude-cases=*scientific*,*formatted*")
-    result.assert_outcomes(passed=2)  # Q8-leading-plus, Q8-leading-8
+    result.assert_outcomes(passed=3)  # Q8-leading-plus, Q8-leading-8, Q8-plus-and-8-by-setting
     result = pytester.runpytest("--cases", "Q8-leading-8")
     result.assert_outcomes(passed=1)
 
@@ -316,6 +316,7 @@ def test_installed_suite_runs_with_pyargs_under_xdist(pytester: pytest.Pytester)
         "-n",
         "2",
         "--cases=Q8*,P3*,Q17*",
+        "--exclude-cases=Q8-plus-and-8-by-setting",
         f"--report-dir={report}",
         "-p",
         "no:cacheprovider",
