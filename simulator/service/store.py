@@ -454,6 +454,19 @@ class Store:
         )
         return found[0] if found else None
 
+    def uploads_page(self, login: str | None, *, limit: int, offset: int = 0) -> list[UploadRecord]:
+        """Newest first, one page."""
+        where, params = _where(login=login)
+        return self._query(
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+            _upload,
+        )
+
+    def count_uploads(self, login: str | None = None) -> int:
+        where, params = _where(login=login)
+        return int(self._one(f"SELECT COUNT(*) FROM uploads{where}", params))
+
     def upload_by_id(self, upload_id: int, login: str | None = None) -> UploadRecord | None:
         where, params = _where("id=?", login=login)
         found = self._query(f"SELECT {_UPLOAD_COLUMNS} FROM uploads{where}", [upload_id, *params], _upload)
