@@ -157,3 +157,29 @@ def test_the_messages_endpoint_pages_by_id_range_and_caps_its_page(sim: Simulato
     assert [m["row"] for m in deep["messages"]] == everything[2400:] and deep["total"] == CONTACTS
     capped = api.get("/api/messages", params={"limit": 10**9}).json()
     assert capped["limit"] == MESSAGES_PER_PAGE and len(capped["messages"]) == CONTACTS
+
+
+def test_the_uploads_page_is_paged_newest_first(tmp_path: Path) -> None:
+    from smsftp.simulator.web.cabinet import UPLOADS_PER_PAGE
+
+    with Simulator(state_dir=tmp_path, api_port=None, tls="off", clock=FrozenClock(START)) as sim:
+        for i in range(UPLOADS_PER_PAGE + 5):  # straight into the journal's store: how the page reads them
+            sim.store.upload_started(
+                login="guest",
+                filename=f"file{i:04d}.zip",
+                command="STOR",
+                transfer_type="I",
+                control_tls=False,
+                data_tls=False,
+                passive=True,
+                client="127.0.0.1",
+                at=START,
+            )
+        signed_in = sign_in(create_app(sim), "guest", "guest")
+        first = signed_in.get("/cabinet/uploads").text
+        assert first.count('class="upload-row"') == UPLOADS_PER_PAGE
+        assert f"file{UPLOADS_PER_PAGE + 4:04d}.zip" in first and "file0000.zip" not in first
+        last = signed_in.get("/cabinet/uploads", params={"page": 2}).text
+        assert last.count('class="upload-row"') == 5 and "file0000.zip" in last
+        assert f"page 2 of 2 ({UPLOADS_PER_PAGE + 5} uploads)" in last
+        assert "file0000.zip" in signed_in.get("/cabinet/fragment/uploads", params={"page": 2}).text

@@ -245,3 +245,26 @@ def test_the_frozen_clock_resumes_where_it_was_so_processed_at_never_goes_back(
     second.call("POST", "/api/clock/advance", json={"seconds": 10})
     stamps = [a["processed_at"] for a in second.call("GET", "/api/archives").json()["archives"]]
     assert stamps == ["2026-11-25T13:00:10Z", "2026-11-25T13:00:20Z"]
+
+
+def test_kill_9_mid_archive_leaves_no_orphan_rows_and_returns_the_space(
+    serve: Callable[..., Served], campaign: CampaignFactory, tmp_path: Path
+) -> None:
+    """kill -9 after 1,000 of 7,000 rows: the restart drops them before serving and the file gives the
+    space back (issue 10 row 5, the state side)."""
+    import sqlite3
+
+    first = serve(crash_at="mid-messages")
+    first.upload(campaign(ROWS))
+    _advance_expecting_death(first)
+    database = tmp_path / "state" / "smsftp.sqlite3"
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] > 0  # what the kill left
+
+    second = serve()
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM archives").fetchone()[0] == 0
+        assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    second.call("POST", "/api/clock/advance", json={"seconds": 10})
+    _assert_exactly_once(second, ROWS)

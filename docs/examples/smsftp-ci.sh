@@ -22,9 +22,9 @@ smsftp serve --clock frozen --state-dir "$state" --ftp-port "$ftp_port" --api-po
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 
-# Ready well under a second; give up after 10.
+# Ready (FTP, poller and store up: /readyz answers 200) well under a second; give up after 10.
 tries=0
-until curl --silent --fail "http://127.0.0.1:$api_port/api/health" > /dev/null; do
+until curl --silent --fail "http://127.0.0.1:$api_port/readyz" > /dev/null; do
     tries=$((tries + 1))
     if [ "$tries" -ge 100 ] || ! kill -0 "$server" 2>/dev/null; then
         cat "$state/serve.log" >&2

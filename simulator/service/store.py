@@ -1,11 +1,14 @@
 """The simulator's memory: uploads, polls, archives and rendered messages in SQLite.
 
 Only storing happens here; what to store is decided by the journal and the poller.
-One connection serves every thread (pyftpdlib's loop, the poller, HTTP workers)
-behind one lock.  Messages go in batches, each its own short transaction, so an
-upload never waits long behind a big archive; they stay invisible until their
-archive's final status is committed.  After a crash, a claim still ``pending``
-and its half-written messages are dropped and the file is processed again.
+One connection writes, for every thread (pyftpdlib's loop, the poller, HTTP
+workers), behind one lock; each reading thread has a read-only connection of its
+own, which WAL lets read the last commit without waiting on the writer (``_read``).
+Rows are read by column name from explicit column lists.  Messages go in batches,
+each its own short transaction, so an upload never waits long behind a big
+archive; they stay invisible until their archive's final status is committed.
+After a crash, a claim still ``pending`` and its half-written messages are
+dropped in bounded batches and the file is processed again.
 Message ids of one archive are contiguous (one poller writes at a time), so an
 archive's messages are the id range kept on its row: no secondary index to feed.
 A message row holds only what differs between messages, as numbers where it
@@ -450,6 +453,19 @@ class Store:
             _upload,
         )
         return found[0] if found else None
+
+    def uploads_page(self, login: str | None, *, limit: int, offset: int = 0) -> list[UploadRecord]:
+        """Newest first, one page."""
+        where, params = _where(login=login)
+        return self._query(
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+            _upload,
+        )
+
+    def count_uploads(self, login: str | None = None) -> int:
+        where, params = _where(login=login)
+        return int(self._one(f"SELECT COUNT(*) FROM uploads{where}", params))
 
     def upload_by_id(self, upload_id: int, login: str | None = None) -> UploadRecord | None:
         where, params = _where("id=?", login=login)

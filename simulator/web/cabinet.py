@@ -52,6 +52,7 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 PAGE_SIZE = 100  # messages on an archive's page
 ARCHIVES_PER_PAGE = 100  # archives on the overview's page
+UPLOADS_PER_PAGE = 100  # uploads on the uploads page
 MESSAGES_PER_REQUEST = 10_000  # most messages one /cabinet/api/archives/{id}/messages reply holds
 
 # Our pages load nothing from elsewhere and run only our own script file.
@@ -351,9 +352,18 @@ class Cabinet:
         )
 
     def _uploads_context(self, session: Session, scope: str | None, page: int = 1) -> dict[str, Any]:
-        uploads = self._uploads(scope)
+        store = self.sim.store
+        count = store.count_uploads(scope)
+        pages = max(1, -(-count // UPLOADS_PER_PAGE))
+        page = min(max(page, 1), pages)
+        uploads = store.uploads_page(scope, limit=UPLOADS_PER_PAGE, offset=(page - 1) * UPLOADS_PER_PAGE)
+        query = {"login": scope} if session.operator and scope else {}
         return {
             "uploads": uploads,
+            "upload_count": count,
+            "page": page,
+            "pages": pages,
+            "page_link": lambda n: f"/cabinet/uploads?{urlencode({**query, 'page': n})}",
             "transcript": lambda u: views.transcript(u, self._zone(u.login)),
             "zone_of": self._zone,
             "local": views.local_time,
@@ -361,13 +371,13 @@ class Cabinet:
             "version": self._version(scope),
         }
 
-    def uploads_page(self, request: Request, login: str = "") -> Response:
+    def uploads_page(self, request: Request, login: str = "", page: int = 1) -> Response:
         return self._list_page(
-            request, login, "cabinet/uploads.html", "/cabinet/fragment/uploads", self._uploads_context
+            request, login, "cabinet/uploads.html", "/cabinet/fragment/uploads", self._uploads_context, page
         )
 
-    def uploads_fragment(self, request: Request, login: str = "") -> Response:
-        return self._list_fragment(request, login, "cabinet/_uploads_live.html", self._uploads_context)
+    def uploads_fragment(self, request: Request, login: str = "", page: int = 1) -> Response:
+        return self._list_fragment(request, login, "cabinet/_uploads_live.html", self._uploads_context, page)
 
     def upload_page(self, request: Request, upload_id: str) -> Response:
         session = self._session(request)

@@ -73,7 +73,8 @@ def digits(text: str) -> str:
 
 def filter_messages(messages: Iterable[MessageRecord], phone: str, text: str) -> list[MessageRecord]:
     """Search as a person types: phone by its digits anywhere (``+7 903`` finds ``79031234567``),
-    text case-insensitively anywhere."""
+    text case-insensitively anywhere.  The cabinet searches in SQL (``Store.archive_messages``); this
+    is the same search over records in memory, the reference the SQL one is tested against."""
     wanted_digits = digits(phone)
     wanted_text = text.strip().casefold()
     found = []
