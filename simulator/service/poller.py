@@ -64,6 +64,7 @@ from smsftp.simulator.rules.diagnostics import (
 )
 from smsftp.simulator.rules.outcome import Status, UploadFacts
 from smsftp.simulator.service.clock import Clock, FrozenClock, real_monotonic
+from smsftp.simulator.service.faults import PollFaults
 from smsftp.simulator.service.journal import Journal, log_event, recover
 from smsftp.simulator.service.store import Store, UploadRecord
 
@@ -111,6 +112,7 @@ class Poller:
         interval: float = 10.0,
         naive: bool = False,
         errors: list[BaseException] | None = None,
+        faults: PollFaults | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("the poll interval must be positive")
@@ -118,6 +120,7 @@ class Poller:
         self._accounts, self.clock = accounts, clock
         self.interval = timedelta(seconds=interval)
         self.naive = naive
+        self.faults = faults  # platform-side faults on demand: late polls, outages, stuck archives
         self.polls = 0
         self.errors: list[BaseException] = errors if errors is not None else []
         self._lock = threading.Lock()  # P4: one poll, one archive at a time
@@ -177,6 +180,10 @@ class Poller:
             self._next_due = now + self.interval
             return
         while self._next_due <= now and not self._stopping.is_set():
+            late = self.faults.late() if self.faults is not None else 0.0
+            if late:
+                self._next_due += timedelta(seconds=late)
+                continue
             outcome = self.poll(self._next_due)
             self._next_due += self.interval
             if not outcome.found and not outcome.skipped and self._next_due <= horizon:
@@ -191,6 +198,10 @@ class Poller:
         # Short waits, not one long one: ``skipped`` may move the schedule meanwhile.
         while not self._stopping.wait(max(0.0, min(0.25, self._tick_due - real_monotonic()))):
             if real_monotonic() >= self._tick_due:
+                late = self.faults.late() if self.faults is not None else 0.0
+                if late:
+                    self._tick_due += late
+                    continue
                 self.poll(self.clock.now())
                 self._tick_due = max(self._tick_due + step, real_monotonic())
 
@@ -217,14 +228,25 @@ class Poller:
             self.polls += 1
             found = processed = skipped = 0
             accounts = dict(self._accounts())
+            if self.faults is not None:
+                self.faults.polled()
             for login in sorted(accounts):
+                if self.faults is not None and self.faults.outage(login):
+                    skipped += 1  # not idle: the polls after the outage must run
+                    continue
                 candidates, waiting = self._candidates(login, at)
+                if self.faults is not None:  # a held archive counts as waiting: the next polls must run
+                    held = [c for c in candidates if self.faults.hold(login, c.name)]
+                    candidates = [c for c in candidates if c not in held]
+                    waiting += len(held)
                 found += len(candidates)
                 skipped += waiting
                 for candidate in sorted(candidates, key=_Candidate.order):
                     if self._stopping.is_set():
                         break
                     handled = self._process(candidate, accounts[login], at)
+                    if self.faults is not None and handled == "processed":
+                        self.faults.taken(login, candidate.name)
                     processed += handled == "processed"
                     skipped += handled == "busy"
             seconds = real_monotonic() - started
