@@ -145,6 +145,11 @@ SMS804 upload-repeated-name
 SMS805 upload-no-temporary-name
 SMS806 upload-not-encrypted
 SMS807 upload-aborted
+SMS820 fault-not-retried
+SMS821 fault-resumed-upload
+SMS822 fault-duplicate-campaign
+SMS823 fault-permanent-retried
+SMS824 fault-handled
 """
 
 

@@ -90,6 +90,20 @@ class FaultSpec:
         """Whether a client should retry after meeting it (a 5xx reply is permanent)."""
         return not (self.reply is not None and self.reply >= 500)
 
+    def compact(self) -> str:
+        """The fault in ``--fault`` syntax (``STOR@guest:452,times=1``)."""
+        items: list[str] = []
+        for key, value in self.to_json().items():
+            if key in ("on", "login"):
+                continue
+            if key == "reply":
+                items.insert(0, str(value))
+            elif value is True:
+                items.append(key)
+            else:
+                items.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}")
+        return f"{self.on}{'@' + self.login if self.login else ''}:{','.join(items)}"
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for f in fields(self):
@@ -441,7 +455,8 @@ class PollFaults:
                 return False
             polls = max(f.spec.stuck or 0 for f in fired)
             for fault in fired:
-                self.registry.record(fault, login=login, command=POLL, argument=name, detail=f"stuck for {polls} poll(s)")
+                detail = f"stuck for {polls} poll(s)"
+                self.registry.record(fault, login=login, command=POLL, argument=name, detail=detail)
             self._held[key] = polls
         if self._held[key] <= 0:
             return False

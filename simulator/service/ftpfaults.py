@@ -66,7 +66,7 @@ class FaultingHandler:
         if not fired:
             super().handle()  # type: ignore[misc]
             return
-        self._apply(fired, CONNECT, "", lambda: super(FaultingHandler, self).handle())
+        self._apply(fired, CONNECT, "", lambda: super(FaultingHandler, self).handle())  # type: ignore[misc]
 
     def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
         if cmd in DATA_COMMANDS:
@@ -75,7 +75,7 @@ class FaultingHandler:
         if not fired:
             super().pre_process_command(line, cmd, arg)  # type: ignore[misc]
             return
-        self._apply(fired, cmd, arg, lambda: super(FaultingHandler, self).pre_process_command(line, cmd, arg))
+        self._apply(fired, cmd, arg, lambda: super(FaultingHandler, self).pre_process_command(line, cmd, arg))  # type: ignore[misc]
 
     def _apply(self, fired: list[Fault], cmd: str, arg: str, carry_out: Any) -> None:
         login = self.username or None
