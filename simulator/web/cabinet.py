@@ -310,9 +310,10 @@ class Cabinet:
 
     def _uploads_context(self, session: Session, scope: str | None) -> dict[str, Any]:
         uploads = self._uploads(scope)
+        events = self.sim.fault_events()
         return {
             "uploads": uploads,
-            "transcript": lambda u: views.transcript(u, self._zone(u.login)),
+            "transcript": lambda u: views.transcript(u, self._zone(u.login), views.faults_of(u, events, uploads)),
             "zone_of": self._zone,
             "local": views.local_time,
             "scope": scope,
@@ -341,7 +342,9 @@ class Cabinet:
             session,
             upload=upload,
             archives=archives,
-            lines=views.transcript(upload, self._zone(upload.login)),
+            lines=views.transcript(
+                upload, self._zone(upload.login), views.faults_of(upload, self.sim.fault_events(), self._uploads(None))
+            ),
             zone=self._zone(upload.login),
             local=views.local_time,
         )
