@@ -170,8 +170,10 @@ class FaultingDTP:
         self._fault_received += len(data)
         return data
 
-    def handle_read(self) -> None:
-        super().handle_read()  # type: ignore[misc]
+    def handle_read_event(self) -> None:
+        # The event, not handle_read: pyftpdlib's loop calls this name, and the TLS data channel's
+        # version of it runs the handshake before any read.
+        super().handle_read_event()  # type: ignore[misc]
         faults = self._faults()
         if not faults or self._closed:
             return
@@ -187,8 +189,6 @@ class FaultingDTP:
                 self._fault_paused = True
                 self.del_channel()  # type: ignore[attr-defined]
                 self.ioloop.call_later(ahead, self._resume)
-
-    handle_read_event = handle_read  # pyftpdlib's loop calls this alias, bound to its own handle_read
 
     def _resume(self) -> None:
         self._fault_paused = False
