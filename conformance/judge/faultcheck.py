@@ -48,10 +48,11 @@ FAULT_CODES = frozenset(rule.code for rule in _JUDGED)
 
 def describe(event: Record) -> str:
     """One line: which fault, on what, for whom."""
-    what = f"{event.get('reply')}" if event.get("kind") == "reply" else str(event.get("kind"))
     target = f"{event.get('command')} {event.get('argument') or ''}".strip()
     who = f" ({event.get('login')})" if event.get("login") else ""
-    return f"fault #{event.get('fault_id')}: {what} on {target}{who}: {event.get('detail')}"
+    if event.get("kind") == "reply":
+        return f"fault #{event.get('fault_id')}: {event.get('reply')} on {target}{who}"
+    return f"fault #{event.get('fault_id')}: {event.get('kind')} on {target}{who}: {event.get('detail')}"
 
 
 def fault_lines(events: list[dict[str, Any]], findings: list[Finding]) -> list[str]:
