@@ -923,7 +923,6 @@ EXAMPLE_TESTS: dict[str, str] = {
 
 def test_fault_recipes_in_python_with_the_plugins_fault_fixture(tmp_path: Path) -> None:
     """faults/test_exporter_faults.py (T1, T4): a 421 at connect is retried, a cut upload sent whole again."""
-    pytest.importorskip("smsftp.conformance.plugin")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSFTP_", "PYTEST_"))}
     command = [sys.executable, "-m", "pytest", str(EXAMPLES / "faults" / "test_exporter_faults.py"), "-q"]
     result = _run([*command, "-p", "no:cacheprovider", "--rootdir", str(tmp_path)], env=env, cwd=tmp_path, timeout=120)

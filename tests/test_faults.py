@@ -149,8 +149,10 @@ def test_reply_codes_on_login_rename_and_data(sim: Simulator, campaign: Campaign
 
 def test_421_at_connect_closes_the_connection(sim: Simulator) -> None:
     with sim.fault("CONNECT", reply=421, times=1):
+        ftp = ftplib.FTP(timeout=10)
         with pytest.raises(ftplib.error_temp, match=r"^421"):
-            ftplib.FTP(timeout=10).connect(sim.ftp_host, sim.ftp_port)
+            ftp.connect(sim.ftp_host, sim.ftp_port)
+        ftp.close()
         _login(sim).quit()  # one-shot: the next connection is greeted as usual
 
 

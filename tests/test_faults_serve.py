@@ -60,7 +60,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 ready.set()
         ready.set()
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         ready.wait(30)
         banner = "".join(lines)
@@ -75,6 +76,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        reader.join(timeout=5)
+        assert process.stderr is not None
+        process.stderr.close()
 
 
 @pytest.fixture
