@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ftplib
 import io
+import re
 import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -285,3 +286,42 @@ def test_accounts_file_faults_and_reset(tmp_path: Path, campaign: CampaignFactor
         assert [f.fired for f in sim.faults] == [0, 0] and len(sim.faults) == 2
     with pytest.raises(FaultError, match="faults"):
         Simulator(accounts=parse_accounts({"accounts": {"guest": {"faults": "STOR:452"}}}), api_port=None)
+
+
+def test_cabinet_transcript_tells_the_faults_an_upload_met(sim: Simulator, campaign: CampaignFactory) -> None:
+    """R1: the cabinet's upload page shows the 452 met before the upload and the cut that hit an upload."""
+    with sim.fault("STOR", login="guest", reply=452, times=1), pytest.raises(ftplib.error_temp):
+        _stor(sim, campaign())
+    _stor(sim, campaign())
+    ftp = _login(sim)
+    with sim.fault("STOR", login="guest", cut_after=100, times=1), pytest.raises((ftplib.error_temp, OSError)):
+        ftp.storbinary("STOR cut.part", io.BytesIO(b"x" * 100_000))
+    ftp.close()
+    retried, cut = sim.uploads("guest")
+    assert sim.api_url is not None
+    with httpx.Client(base_url=sim.api_url, timeout=30) as web:
+        token = re.search(r'name="csrf" value="([^"]+)"', web.get("/cabinet/login").text)
+        assert token is not None
+        form = {"login": "guest", "password": "guest", "csrf": token.group(1), "next": "/cabinet/"}
+        assert web.post("/cabinet/login", data=form).status_code == 303
+        page = web.get(f"/cabinet/uploads/{retried.id}").text
+        assert "before this upload: STOR" in page and "452" in page
+        page = web.get(f"/cabinet/uploads/{cut.id}").text
+        assert "injected: data connection closed after 100 bytes" in page
+        assert "an injected fault" in page  # the ending, told in words
+
+
+def test_cut_and_throttle_over_ftps(sim: Simulator) -> None:
+    """The data faults act on a TLS data channel too (T1): after the handshake, on the decrypted bytes."""
+    context = ssl.create_default_context(cafile=str(sim.cert_path))
+    ftp = ftplib.FTP_TLS(context=context, timeout=10)
+    ftp.connect(sim.ftp_host, sim.ftp_port)
+    ftp.auth()
+    ftp.login("guest", "guest")
+    ftp.prot_p()
+    with sim.fault("STOR", login="guest", cut_after=5000, times=1), pytest.raises((ftplib.error_temp, OSError)):
+        ftp.storbinary("STOR tls.part", io.BytesIO(b"x" * 300_000))
+    ftp.close()
+    [upload] = sim.uploads("guest")
+    assert (upload.state, upload.ending, upload.data_tls) == ("cut_off", "fault-cut", True)
+    assert upload.size == 5000

@@ -318,7 +318,8 @@ class FaultRegistry:
         return self._faults.get(fault_id)
 
     def __iter__(self) -> Iterator[Fault]:
-        return iter(sorted(self._faults.values(), key=lambda f: f.id))
+        with self._lock:  # a snapshot: the API may add or remove faults meanwhile
+            return iter(sorted(self._faults.values(), key=lambda f: f.id))
 
     def __len__(self) -> int:
         return len(self._faults)
