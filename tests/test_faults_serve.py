@@ -32,6 +32,7 @@ class Served:
     ftp: str
     api: str
     banner: str
+    state: Path
 
     def call(self, method: str, path: str, body: object | None = None) -> tuple[int, dict[str, object]]:
         data = None if body is None else json.dumps(body).encode()
@@ -68,7 +69,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         ftp = re.search(r"FTP\s+(ftp://127\.0\.0\.1:\d+)/", banner)
         api = re.search(r"API\s+(http://\S+?)/api/health", banner)
         assert ftp and api, f"smsftp serve did not start: {banner}"
-        yield Served(ftp.group(1), api.group(1), banner)
+        yield Served(ftp.group(1), api.group(1), banner, state)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -136,3 +137,6 @@ def test_serve_fault_option_553_on_rnto_and_the_client_stops(served: Served, arc
     assert any(e["reply"] == 553 for e in events["events"])  # type: ignore[attr-defined, index]
     report = _report(served)
     assert "553 on RNTO" in report.stdout and "stopped, as it should" in report.stdout, report.stdout
+    command = [sys.executable, "-m", "smsftp.simulator.cli", "report", "--state-dir", str(served.state)]
+    offline = subprocess.run([*command, "--login", "guest"], capture_output=True, text=True, timeout=60)
+    assert "553 on RNTO" in offline.stdout, offline.stdout + offline.stderr  # read from the store directly
