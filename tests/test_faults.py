@@ -325,3 +325,17 @@ def test_cut_and_throttle_over_ftps(sim: Simulator) -> None:
     [upload] = sim.uploads("guest")
     assert (upload.state, upload.ending, upload.data_tls) == ("cut_off", "fault-cut", True)
     assert upload.size == 5000
+
+
+def test_open_ended_outage_lets_a_long_advance_skip_its_polls(sim: Simulator, campaign: CampaignFactory) -> None:
+    """An outage without an end records no poll per 10 s of a year: idle polls are only counted (P1)."""
+    _stor(sim, campaign())
+    fault = sim.fault("POLL", outage=True)
+    polls = sim.poller.polls
+    started = real_monotonic()
+    sim.advance(365 * 24 * 3600)
+    assert real_monotonic() - started < 5 and sim.poller.polls - polls == 365 * 24 * 360
+    assert sim.archive(NAME) is None and len(sim.fault_events()) < 5
+    fault.remove()
+    sim.advance(10)
+    assert sim.archive(NAME) is not None

@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 from smsftp.simulator.service.clock import Clock
@@ -440,12 +440,14 @@ class PollFaults:
         """A poll ran: the next one may be late again."""
         self._late_taken = False
 
-    def outage(self, login: str) -> bool:
-        """Whether this poll leaves the account's folder alone."""
+    def outage(self, login: str) -> Literal["", "bounded", "open"]:
+        """Whether this poll leaves the account's folder alone: ``bounded`` when the outage has an end."""
         fired = self.registry.fire(login, POLL, frozenset({"outage"}))
         for fault in fired:
             self.registry.record(fault, login=login, command=POLL, detail="poll outage: folder not looked at")
-        return bool(fired)
+        if not fired:
+            return ""
+        return "bounded" if all(f.spec.until is not None or f.spec.times is not None for f in fired) else "open"
 
     def hold(self, login: str, name: str) -> bool:
         """Whether this poll leaves the archive unprocessed (``stuck``)."""

@@ -231,8 +231,11 @@ class Poller:
             if self.faults is not None:
                 self.faults.polled()
             for login in sorted(accounts):
-                if self.faults is not None and self.faults.outage(login):
-                    skipped += 1  # not idle: the polls after the outage must run
+                outage = self.faults.outage(login) if self.faults is not None else ""
+                if outage:
+                    # Archives wait out an outage that ends: the polls until then must run, not be skipped as
+                    # idle.  An open-ended outage (or an empty folder) lets a long advance skip them.
+                    skipped += outage == "bounded" and self._holds_archives(login)
                     continue
                 candidates, waiting = self._candidates(login, at)
                 if self.faults is not None:  # a held archive counts as waiting: the next polls must run
@@ -256,6 +259,13 @@ class Poller:
                 self.store.poll_recorded(at, found=found, processed=processed, skipped=skipped, seconds=seconds)
                 log_event("poll", at=at, found=found, processed=processed, in_progress=skipped, seconds=seconds)
             return PollOutcome(found, processed, skipped)
+
+    def _holds_archives(self, login: str) -> bool:
+        try:
+            with os.scandir(self.root / login) as entries:
+                return any(e.name.endswith(ARCHIVE_EXTENSION) for e in entries)
+        except FileNotFoundError:
+            return False
 
     def _candidates(self, login: str, at: datetime) -> tuple[list[_Candidate], int]:
         folder = self.root / login
