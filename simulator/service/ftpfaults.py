@@ -78,7 +78,7 @@ class FaultingHandler:
         self._apply(fired, cmd, arg, lambda: super(FaultingHandler, self).pre_process_command(line, cmd, arg))  # type: ignore[misc]
 
     def _apply(self, fired: list[Fault], cmd: str, arg: str, carry_out: Any) -> None:
-        login = self.username or None
+        # Clients wait for each reply before the next command, so a delayed command keeps its place.
         delay = sum(f.spec.delay or 0.0 for f in fired)
         for fault in fired:
             if fault.spec.delay:
@@ -88,14 +88,14 @@ class FaultingHandler:
         def go() -> None:
             if self._closed:
                 return
-            self._act(act, cmd, arg, login, carry_out)
+            self._act(act, cmd, arg, carry_out)
 
         if delay:
             self.ioloop.call_later(delay, go)
         else:
             go()
 
-    def _act(self, fired: list[Fault], cmd: str, arg: str, login: str | None, carry_out: Any) -> None:
+    def _act(self, fired: list[Fault], cmd: str, arg: str, carry_out: Any) -> None:
         reply = next((f for f in fired if f.spec.reply is not None), None)
         refuse = next((f for f in fired if f.spec.refuse_tls), None)
         drop = next((f for f in fired if f.spec.drop), None)
