@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import replace
@@ -365,7 +366,20 @@ def _get_json(base: str, path: str, login: str | None, token: str | None) -> dic
     return data
 
 
-def _from_store(state_dir: Path, login: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _fault_events(api: str, token: str | None) -> list[dict[str, Any]]:
+    """Every fault event (a fault at connect has no login yet; the judge sorts them out)."""
+    try:
+        events: list[dict[str, Any]] = _get_json(api, "/api/faults/events", None, token)["events"]
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:  # a simulator from before faults on demand
+            return []
+        raise
+    return events
+
+
+def _from_store(
+    state_dir: Path, login: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     from smsftp.simulator.app import DATABASE
     from smsftp.simulator.service.store import Store
 
@@ -374,7 +388,11 @@ def _from_store(state_dir: Path, login: str | None) -> tuple[list[dict[str, Any]
         raise click.BadParameter(f"no simulator store at {database}", param_hint="--state-dir")
     store = Store(database)
     try:
-        return [u.to_json() for u in store.uploads(login)], [a.to_json() for a in store.archives(login)]
+        return (
+            [u.to_json() for u in store.uploads(login)],
+            [a.to_json() for a in store.archives(login)],
+            [e.to_json() for e in store.fault_events()],
+        )
     finally:
         store.close()
 
@@ -418,13 +436,14 @@ def report(
         try:
             uploads = _get_json(api, "/api/uploads", login, token)["uploads"]
             archives = _get_json(api, "/api/archives", login, token)["archives"]
+            faults = _fault_events(api, token)
         except OSError as exc:
             click.echo(f"smsftp report: cannot read {api}: {exc}", err=True)
             sys.exit(EXIT_USAGE)
     else:
         assert state_dir is not None
-        uploads, archives = _from_store(state_dir, login)
-    result = client_report(uploads, archives, login=login)
+        uploads, archives, faults = _from_store(state_dir, login)
+    result = client_report(uploads, archives, login=login, faults=faults)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(fail_on), ensure_ascii=False, indent=2))
     else:

@@ -16,11 +16,14 @@ from smsftp.simulator.rules.outcome import ArchiveResult, Message, UploadFacts
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
 
 if TYPE_CHECKING:
-    from smsftp.simulator.app import Simulator
+    from smsftp.simulator.app import FaultHandle, Simulator
     from smsftp.simulator.rules.processing import ArchiveRun, check_archive, process_archive
+    from smsftp.simulator.service.faults import FaultError
 
 _LAZY = {
     "ArchiveRun": "rules.processing",
+    "FaultError": "service.faults",
+    "FaultHandle": "app",
     "Simulator": "app",
     "check_archive": "rules.processing",
     "process_archive": "rules.processing",
@@ -34,6 +37,8 @@ __all__ = [
     "ArchiveRun",
     "Clock",
     "Diagnostic",
+    "FaultError",
+    "FaultHandle",
     "FrozenClock",
     "Message",
     "Rule",

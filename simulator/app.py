@@ -33,7 +33,7 @@ import ipaddress
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -43,11 +43,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from smsftp.simulator.rules.accounts import Account, demo_account
 from smsftp.simulator.rules.schedule import ZoneLookup
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock, real_monotonic
+from smsftp.simulator.service.faults import (
+    Fault,
+    FaultRegistry,
+    FaultSpec,
+    PollFaults,
+    parse_fault,
+    specs_from_accounts,
+)
 from smsftp.simulator.service.journal import Journal, log_event, recover
 from smsftp.simulator.service.statelock import StateLock
 from smsftp.simulator.service.store import (
     ArchiveRecord,
     FailedLogin,
+    FaultEvent,
     FolderNote,
     MessageRecord,
     PollRecord,
@@ -99,6 +108,7 @@ class Simulator:
         api_token: str | None = None,
         max_store_bytes: int | None = None,
         resolver: ZoneLookup | None = None,
+        faults: Sequence[FaultSpec] = (),
     ) -> None:
         if tls not in ("off", "optional", "required"):
             raise ValueError(f"tls must be off, optional or required, not {tls!r}")
@@ -134,6 +144,12 @@ class Simulator:
         # One list for the FTP server's loop and the poller, appended to only: a reader keeps an index.
         self._errors: list[BaseException] = []
         self.started = False
+        # Faults on demand: from the command line, the accounts file, the API and ``fault()``.
+        self.faults = FaultRegistry(self.clock)
+        for spec in faults:
+            self.faults.add(spec, "cli")
+        for spec in specs_from_accounts(self._accounts, self.clock.now()):
+            self.faults.add(spec, "accounts")
 
     # --- life cycle ---------------------------------------------------------------------------------
     def start(self) -> Simulator:
@@ -154,6 +170,7 @@ class Simulator:
         if isinstance(self.clock, FrozenClock) and self._temporary is None:
             self._clock_keeper = _ClockKeeper(self.clock, store).resume()
         self._journal = journal = Journal(store, self.clock)
+        self.faults.attach(store.fault_recorded)
         recover(store, self.clock.now())
         journal.start()
         self._ftp = FtpService(
@@ -165,6 +182,7 @@ class Simulator:
             tls=self.tls,
             ssl_context=self._tls_context(),
             errors=self._errors,
+            faults=self.faults,
         )
         self.ftp_host, self.ftp_port = self._ftp.host, self._ftp.port
         self._ftp.start()
@@ -181,6 +199,7 @@ class Simulator:
             errors=self._errors,
             work=self._work_folder(),
             resolver=self.resolver,
+            faults=PollFaults(self.faults),
         )
         self._poller.start()
         self.started = True
@@ -312,10 +331,34 @@ class Simulator:
         return self._accounts
 
     def add_account(self, account: Account) -> None:
+        specs = specs_from_accounts({account.login: account}, self.clock.now())  # a bad fault adds nothing
         with self._accounts_lock:
             self._accounts = {**self._accounts, account.login: account}
         if self.state_dir is not None:
             (self.state_dir / "ftp" / account.login).mkdir(parents=True, exist_ok=True)
+        for spec in specs:
+            self.faults.add(spec, "accounts")
+
+    # --- faults on demand ----------------------------------------------------------------------------
+    def fault(self, on: str, **keys: Any) -> FaultHandle:
+        """Add a fault (the HTTP API's keys, ``from`` as ``start``, ``for`` as ``duration``); a context manager.
+
+        ``with sim.fault("STOR", login="guest", reply=452, times=1) as fault: ...`` removes it on exit;
+        ``fault.fired`` says how often it fired, ``fault.events()`` what the client met.
+        """
+        data: dict[str, Any] = {"on": on, **keys}
+        if "start" in data:
+            data["from"] = data.pop("start")
+        if "duration" in data:
+            data["for"] = data.pop("duration")
+        for key in ("from", "until"):
+            if isinstance(data.get(key), datetime):
+                data[key] = data[key].isoformat()
+        return FaultHandle(self, self.faults.add(parse_fault(data, self.clock.now(), f"fault({on!r})"), "python"))
+
+    def fault_events(self, login: str | None = None) -> list[FaultEvent]:
+        """Every fault a client met, oldest first (also ``GET /api/faults/events``)."""
+        return self.store.fault_events(login)
 
     # --- time and polling --------------------------------------------------------------------------
     def _frozen(self, what: str) -> FrozenClock:
@@ -443,6 +486,7 @@ class Simulator:
         poller = self.poller
         with poller.paused():
             self.store.reset()
+            self.faults.clear(("api", "python"))  # configured faults stay, their counters start again
             root = self._folder("")
             for folder in root.iterdir():
                 if folder.is_dir() and not folder.is_symlink():
@@ -482,6 +526,33 @@ class _ClockKeeper:
 
     def release(self) -> None:
         self.clock.unsubscribe(self)
+
+
+class FaultHandle:
+    """A fault added by ``Simulator.fault``; leaving its ``with`` block removes it."""
+
+    def __init__(self, sim: Simulator, fault: Fault) -> None:
+        self.sim, self.fault = sim, fault
+
+    @property
+    def id(self) -> int:
+        return self.fault.id
+
+    @property
+    def fired(self) -> int:
+        return self.fault.fired
+
+    def events(self) -> list[FaultEvent]:
+        return [e for e in self.sim.fault_events() if e.fault_id == self.fault.id]
+
+    def remove(self) -> None:
+        self.sim.faults.remove(self.fault.id)
+
+    def __enter__(self) -> FaultHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 @contextmanager

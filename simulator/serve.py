@@ -102,6 +102,8 @@ def banner(sim: Any, demo: bool) -> str:
     lines.append(
         f"  clock     {clock}; poll every {sim.poll_interval:g} s{' (naive poller)' if sim.naive_poller else ''}"
     )
+    for fault in getattr(sim, "faults", ()):
+        lines.append(f"  fault     #{fault.id} {fault.spec.compact()} ({fault.source})")
     lines += [f"  state     {sim.state_dir}", ""]
     if demo:
         lines.append(f"Try:  curl -T guest_YYYYMMDDhhmmss.zip ftp://guest:guest@{host}:{sim.ftp_port}/")
@@ -169,6 +171,13 @@ def banner(sim: Any, demo: bool) -> str:
     help="Take .zip files even while they are being uploaded, as a plain file-system poller does (Q22).",
 )
 @click.option(
+    "--fault",
+    "fault_texts",
+    multiple=True,
+    metavar="ON[@LOGIN]:ITEM,...",
+    help="Inject a fault, e.g. STOR@guest:452,times=1 or POLL:late=300 (repeatable; see the faults recipes).",
+)
+@click.option(
     "--api-token",
     envvar="SMSFTP_API_TOKEN",
     help="Bearer token for the API [env SMSFTP_API_TOKEN]; generated when --host is not loopback.",
@@ -207,6 +216,7 @@ def serve(
     at: str | None,
     poll_interval: float,
     naive_poller: bool,
+    fault_texts: tuple[str, ...],
     api_token: str | None,
     max_store_mb: int | None,
     register: Path | None,
@@ -226,6 +236,16 @@ def serve(
     configure_logging(log_level)
     clock: Clock = FrozenClock(start) if clock_kind == "frozen" else SystemClock()
     from smsftp.simulator.app import Simulator
+    from smsftp.simulator.service.faults import FaultError, parse_compact, specs_from_accounts
+
+    try:
+        faults = [parse_compact(text, clock.now()) for text in fault_texts]
+    except FaultError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
+    try:
+        specs_from_accounts(accounts or {}, clock.now())
+    except FaultError as exc:
+        raise click.UsageError(f"{accounts_file}: {exc}") from None
 
     sim = Simulator(
         accounts=accounts,
@@ -242,6 +262,7 @@ def serve(
         api_token=api_token,
         max_store_bytes=None if max_store_mb is None else max_store_mb << 20,
         resolver=resolver,
+        faults=faults,
     )
     stop = threading.Event()
 

@@ -156,6 +156,11 @@ SMS314 column-unfilled-rejected
 SMS418 message-too-many-characters
 SMS419 phone-form-normalized
 SMS420 validity-zero-default
+SMS820 fault-not-retried
+SMS821 fault-resumed-upload
+SMS822 fault-duplicate-campaign
+SMS823 fault-permanent-retried
+SMS824 fault-handled
 """
 
 

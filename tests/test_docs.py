@@ -942,4 +942,50 @@ EXAMPLE_TESTS: dict[str, str] = {
     "smsftp-ci.sh": "test_ci_script_passes_a_careful_client",
     "upload.sh": "test_upload_sh_uploads_and_reads_the_messages",
     "upload_safely.py": "test_upload_safely_py_uses_ftps_binary_and_rename",
+    "faults/exporter.py": "test_fault_recipes_in_python_with_the_plugins_fault_fixture",
+    "faults/test_exporter_faults.py": "test_fault_recipes_in_python_with_the_plugins_fault_fixture",
+    "faults/exporter.sh": "test_fault_recipes_in_shell_with_curl",
+    "faults/retry-421.sh": "test_fault_recipes_in_shell_with_curl",
+    "faults/cut-upload.sh": "test_fault_recipes_in_shell_with_curl",
 }
+
+
+# --------------------------------------------------------------------------- faults on demand: the recipes
+
+
+def test_fault_recipes_in_python_with_the_plugins_fault_fixture(tmp_path: Path) -> None:
+    """faults/test_exporter_faults.py (T1, T4): a 421 at connect is retried, a cut upload sent whole again."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSFTP_", "PYTEST_"))}
+    command = [sys.executable, "-m", "pytest", str(EXAMPLES / "faults" / "test_exporter_faults.py"), "-q"]
+    result = _run([*command, "-p", "no:cacheprovider", "--rootdir", str(tmp_path)], env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "2 passed" in result.stdout
+
+
+@pytest.mark.parametrize("recipe", ["retry-421.sh", "cut-upload.sh"])
+def test_fault_recipes_in_shell_with_curl(sim: Any, tmp_path: Path, recipe: str) -> None:
+    """faults/retry-421.sh and cut-upload.sh with exporter.sh (T1, T4): the fault is met, retried, judged."""
+    _needs("curl")
+    name = "guest_20261125120000.zip"
+    (tmp_path / name).write_bytes(_campaign_zip(name))
+    shutil.copy(EXAMPLES / "faults" / "exporter.sh", tmp_path)
+    env = _env(sim, SMSFTP_BACKOFF="0")
+    result = _run(["sh", str(EXAMPLES / "faults" / recipe)], env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(attempt 2)" in result.stdout and "SMS824" in result.stdout, result.stdout
+    assert "SMS820" not in result.stdout and "SMS821" not in result.stdout
+    [event] = sim.fault_events()
+    assert event.kind == ("reply" if recipe == "retry-421.sh" else "cut_after")
+    assert sim.archive(name, "guest").status == "accepted"
+    sim.faults.clear()
+
+
+def test_exporter_sh_stops_on_a_permanent_error(sim: Any, tmp_path: Path) -> None:
+    """faults/exporter.sh (T1): a 530 at login is not retried."""
+    _needs("curl")
+    name = "guest_20261125120000.zip"
+    (tmp_path / name).write_bytes(_campaign_zip(name))
+    with sim.fault("PASS", login="guest", reply=530, times=1):
+        result = _run(["sh", str(EXAMPLES / "faults" / "exporter.sh"), name], env=_env(sim), cwd=tmp_path)
+    assert result.returncode == 1 and "permanent error: not retrying" in result.stderr, result.stderr
+    assert sim.uploads("guest") == []

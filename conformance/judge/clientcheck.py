@@ -167,6 +167,7 @@ class ClientReport:
     archives: list[dict[str, Any]]
     findings: list[Finding] = field(default_factory=list)
     login: str | None = None
+    faults: list[dict[str, Any]] = field(default_factory=list)  # fault events (faultcheck)
 
     def failing(self, fail_on: Severity | str) -> list[Finding]:
         return failing(self.findings, fail_on)
@@ -188,10 +189,15 @@ class ClientReport:
             uid = int(upload["id"])
             lines.append(_describe_upload(upload, archives_of.get(uid, [])))
             lines.extend(_finding_lines(f for f in self.findings if f.upload_id == uid))
-        loose = [f for f in self.findings if f.upload_id is None]
+        from smsftp.conformance.judge.faultcheck import FAULT_CODES, fault_lines
+
+        loose = [f for f in self.findings if f.upload_id is None and f.code not in FAULT_CODES]
         if loose:
             lines.append("archives without a journaled upload:")
             lines.extend(_finding_lines(loose))
+        if self.faults:
+            lines.append("faults the client met:")
+            lines.extend(fault_lines(self.faults, [f for f in self.findings if f.upload_id is None]))
         c = self.counts()
         accepted = sum(
             a.get("status") == "accepted" for a in self.archives if self.login is None or a.get("login") == self.login
@@ -213,6 +219,7 @@ class ClientReport:
             "counts": self.counts(),
             "uploads": len(self.uploads),
             "archives": len(self.archives),
+            "faults": len(self.faults),
             "findings": [f.to_json() for f in self.findings],
         }
         if fail_on is not None:
@@ -222,9 +229,19 @@ class ClientReport:
 
 
 def client_report(
-    uploads: list[dict[str, Any]], archives: list[dict[str, Any]], *, login: str | None = None
+    uploads: list[dict[str, Any]],
+    archives: list[dict[str, Any]],
+    *,
+    login: str | None = None,
+    faults: list[dict[str, Any]] | None = None,
 ) -> ClientReport:
-    return ClientReport(uploads, archives, judge_uploads(uploads, archives, login=login), login)
+    """``faults``: the fault events the client met (``/api/faults/events``), judged by ``faultcheck``."""
+    findings = judge_uploads(uploads, archives, login=login)
+    if faults:
+        from smsftp.conformance.judge.faultcheck import judge_faults
+
+        findings += judge_faults(uploads, archives, faults, login=login)
+    return ClientReport(uploads, archives, findings, login, list(faults or ()))
 
 
 def _describe_upload(upload: Record, archives: list[Record]) -> str:

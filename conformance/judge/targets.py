@@ -288,7 +288,10 @@ class SimTarget:
 
         who = login or self.login
         report = client_report(
-            [u.to_json() for u in self.sim.uploads(who)], [a.to_json() for a in self.sim.archives(who)], login=who
+            [u.to_json() for u in self.sim.uploads(who)],
+            [a.to_json() for a in self.sim.archives(who)],
+            login=who,
+            faults=[e.to_json() for e in self.sim.fault_events()],
         )
         if report.failing(fail_on):
             raise ClientNotConformant(report.text(fail_on))

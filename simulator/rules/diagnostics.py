@@ -1135,6 +1135,68 @@ UPLOAD_STORE_FULL = Rule(
     "guest_20261125120000.zip: the store is full (database or disk is full); it waits for the next poll",
 )
 
+# Faults on demand (``smsftp serve --fault``): how the client met a fault the simulator injected.
+FAULT_NOT_RETRIED = Rule(
+    "SMS820",
+    "fault-not-retried",
+    E,
+    "T1",
+    "After a transient FTP error the client gave up: no later upload completed.",
+    "A 4xx reply, a dropped connection or a cut transfer is temporary on a real server; an exporter that "
+    "gives up loses the campaign without anyone noticing.",
+    "Retry after a transient error (4xx, a lost connection, a cut data connection) with a back-off, "
+    "a few times, then alert a person.",
+    "452 on STOR, and no second STOR",
+)
+
+FAULT_RESUMED_UPLOAD = Rule(
+    "SMS821",
+    "fault-resumed-upload",
+    E,
+    "T4",
+    "After a cut transfer the client appended the rest (APPE or REST) instead of uploading the whole archive again.",
+    "The half file on the server is not the client's: a poller may have taken it, and a tail appended to it "
+    "makes a zip whose bytes do not match what the client built.",
+    "After a cut upload start again from the first byte (STOR under a temporary name, then rename); never "
+    "APPE or REST onto a half file (curl: do not use -C -).",
+    "STOR cut after 1000 bytes, then APPE of the remaining bytes",
+)
+
+FAULT_DUPLICATE_CAMPAIGN = Rule(
+    "SMS822",
+    "fault-duplicate-campaign",
+    E,
+    "Q17",
+    "After a fault the platform received two archives for one campaign.",
+    "Each accepted archive is sent: a retry that repeats a campaign which had already arrived sends every SMS twice.",
+    "Before retrying, check whether the archive arrived (the temporary name is gone or the rename "
+    "succeeded); retry the same upload under the same name, never build a second archive.",
+    "RNTO answered 451 after the rename happened, and the client uploads a new archive",
+)
+
+FAULT_PERMANENT_RETRIED = Rule(
+    "SMS823",
+    "fault-permanent-retried",
+    W,
+    "T1",
+    "After a permanent FTP error (5xx) the client tried the same thing again.",
+    "A 5xx reply will not change by itself (a wrong password, a refused name): retrying hammers the "
+    "server and may lock the account.",
+    "Stop on 5xx replies and report the error to a person; retry only 4xx replies and lost connections.",
+    "530 on PASS, then the same login again and again",
+)
+
+FAULT_HANDLED = Rule(
+    "SMS824",
+    "fault-handled",
+    N,
+    "T1",
+    "The client met an injected fault and handled it: retried after a transient error, stopped after a permanent one.",
+    "Shows in the report which faults the client met and that its reaction was the right one.",
+    "Nothing to fix.",
+    "452 on the first STOR, then a second STOR that completed",
+)
+
 _RULES: tuple[Rule, ...] = (
     ARCHIVE_NAME_PATTERN,
     ARCHIVE_NAME_TIMESTAMP_INVALID,
@@ -1227,6 +1289,11 @@ _RULES: tuple[Rule, ...] = (
     UPLOAD_NOT_ENCRYPTED,
     UPLOAD_ABORTED,
     UPLOAD_STORE_FULL,
+    FAULT_NOT_RETRIED,
+    FAULT_RESUMED_UPLOAD,
+    FAULT_DUPLICATE_CAMPAIGN,
+    FAULT_PERMANENT_RETRIED,
+    FAULT_HANDLED,
 )
 
 del E, W, N

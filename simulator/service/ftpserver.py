@@ -51,6 +51,8 @@ from pyftpdlib.servers import FTPServer
 
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.service.clock import real_monotonic
+from smsftp.simulator.service.faults import FaultRegistry
+from smsftp.simulator.service.ftpfaults import FaultingDTP, FaultingHandler
 from smsftp.simulator.service.journal import Journal
 from smsftp.simulator.service.store import UploadState
 
@@ -300,7 +302,9 @@ class _JournallingHandler:
         self._end_unstarted("superseded")
         # Journalled before pyftpdlib opens (truncates) the file and answers 150: from the client's
         # point of view the upload has begun, and a poll from then on must leave the file alone.
-        self._start(file, "APPE" if "a" in mode else "STOR")
+        # REST then STOR writes a tail onto what is there, as APPE does: the judge must tell it from a STOR.
+        resumed = "APPE" if "a" in mode else "REST+STOR" if getattr(self, "_restart_position", 0) else "STOR"
+        self._start(file, resumed)
         try:
             result = super().ftp_STOR(file, mode)  # type: ignore[misc]
         except BaseException:
@@ -435,6 +439,7 @@ class FtpService:
         ssl_context: Any = None,
         auth_failed_delay: float = 0.5,
         errors: list[BaseException] | None = None,
+        faults: FaultRegistry | None = None,
     ) -> None:
         self.root = root
         self.tls: TlsPolicy = tls
@@ -458,8 +463,12 @@ class FtpService:
             attributes.update(
                 ssl_context=ssl_context, tls_control_required=tls == "required", tls_data_required=tls == "required"
             )
-        attributes["dtp_handler"] = type("SmsftpDTP", (_EmptyWriteSafeDTP, _JournallingDTP, dtp_base), {})
-        handler = type("SmsftpHandler", (_JournallingHandler, handler_base), attributes)
+        # Faults on demand (ftpfaults): their mixins come first, so that they act before the journal sees anything.
+        fault_handler: tuple[type, ...] = (FaultingHandler,) if faults is not None else ()
+        fault_dtp: tuple[type, ...] = (FaultingDTP,) if faults is not None else ()
+        attributes["faults"] = faults
+        attributes["dtp_handler"] = type("SmsftpDTP", (*fault_dtp, _EmptyWriteSafeDTP, _JournallingDTP, dtp_base), {})
+        handler = type("SmsftpHandler", (*fault_handler, _JournallingHandler, handler_base), attributes)
         self._ioloop = _pyftpdlib_ioloop.IOLoop()
         self._server = FTPServer((host, port), handler, ioloop=self._ioloop)
         self.host, self.port = self._server.address[:2]

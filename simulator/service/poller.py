@@ -78,6 +78,7 @@ from smsftp.simulator.rules.diagnostics import (
 from smsftp.simulator.rules.outcome import Status, UploadFacts
 from smsftp.simulator.rules.schedule import ZoneLookup
 from smsftp.simulator.service.clock import Clock, FrozenClock, real_monotonic
+from smsftp.simulator.service.faults import PollFaults
 from smsftp.simulator.service.journal import Journal, log_event, recover
 from smsftp.simulator.service.store import Store, UploadRecord, disk_full
 
@@ -127,6 +128,7 @@ class Poller:
         errors: list[BaseException] | None = None,
         work: Path | None = None,
         resolver: ZoneLookup | None = None,
+        faults: PollFaults | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("the poll interval must be positive")
@@ -136,6 +138,7 @@ class Poller:
         self.naive = naive
         self.work = work  # where claimed copies live while judged (None: the system's temporary folder)
         self.resolver = resolver  # recipients' time zones (localtime=1); None: the shipped numbering table
+        self.faults = faults  # platform-side faults on demand: late polls, outages, stuck archives
         self.polls = 0
         self.errors: list[BaseException] = errors if errors is not None else []
         self._lock = threading.Lock()  # P4: one poll, one archive at a time
@@ -211,6 +214,10 @@ class Poller:
             self._next_due = now + self.interval
             return
         while self._next_due <= now and not self._stopping.is_set():
+            late = self.faults.late() if self.faults is not None else 0.0
+            if late:
+                self._next_due += timedelta(seconds=late)
+                continue
             outcome = self.poll(self._next_due)
             self._next_due += self.interval
             if not outcome.found and not outcome.skipped and self._next_due <= horizon:
@@ -226,6 +233,10 @@ class Poller:
         while not self._stopping.wait(max(0.0, min(0.25, self._tick_due - real_monotonic()))):
             if real_monotonic() >= self._tick_due:
                 try:
+                    late = self.faults.late() if self.faults is not None else 0.0
+                    if late:
+                        self._tick_due += late
+                        continue
                     self.poll(self.clock.now())
                 except Exception as exc:  # our bug: surface it and poll again, never end the thread
                     self._failed("poll", exc)
@@ -254,15 +265,29 @@ class Poller:
             self.polls += 1
             found = processed = skipped = 0
             accounts = dict(self._accounts())
+            if self.faults is not None:
+                self.faults.polled()
             for login in sorted(accounts):
                 try:
+                    outage = self.faults.outage(login) if self.faults is not None else ""
+                    if outage:
+                        # Archives wait out an outage that ends: the polls until then must run, not be skipped
+                        # as idle.  An open-ended outage (or an empty folder) lets a long advance skip them.
+                        skipped += outage == "bounded" and self._holds_archives(login)
+                        continue
                     candidates, waiting = self._candidates(login, at)
+                    if self.faults is not None:  # a held archive counts as waiting: the next polls must run
+                        held = [c for c in candidates if self.faults.hold(login, c.name)]
+                        candidates = [c for c in candidates if c not in held]
+                        waiting += len(held)
                     found += len(candidates)
                     skipped += waiting
                     for candidate in sorted(candidates, key=_Candidate.order):
                         if self._stopping.is_set():
                             break
                         handled = self._process(candidate, accounts[login], at)
+                        if self.faults is not None and handled == "processed":
+                            self.faults.taken(login, candidate.name)
                         processed += handled == "processed"
                         skipped += handled == "busy"
                         if handled == "processed" and accounts[login].one_archive_per_check:
@@ -277,6 +302,13 @@ class Poller:
                 self.store.poll_recorded(at, found=found, processed=processed, skipped=skipped, seconds=seconds)
                 log_event("poll", at=at, found=found, processed=processed, in_progress=skipped, seconds=seconds)
             return PollOutcome(found, processed, skipped)
+
+    def _holds_archives(self, login: str) -> bool:
+        try:
+            with os.scandir(self.root / login) as entries:
+                return any(e.name.endswith(ARCHIVE_EXTENSION) for e in entries)
+        except FileNotFoundError:
+            return False
 
     def _candidates(self, login: str, at: datetime) -> tuple[list[_Candidate], int]:
         folder = self.root / login

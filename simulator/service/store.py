@@ -85,6 +85,9 @@ CREATE TABLE IF NOT EXISTS failed_logins (id INTEGER PRIMARY KEY, login TEXT NOT
     tls INTEGER NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS folder_notes (login TEXT NOT NULL, name TEXT NOT NULL, code TEXT NOT NULL,
     message TEXT NOT NULL, first_seen TEXT NOT NULL, PRIMARY KEY (login, name));
+CREATE TABLE IF NOT EXISTS fault_events (id INTEGER PRIMARY KEY, fault_id INTEGER NOT NULL, kind TEXT NOT NULL,
+    transient INTEGER NOT NULL, login TEXT, command TEXT NOT NULL, argument TEXT NOT NULL, reply INTEGER,
+    detail TEXT NOT NULL, upload_id INTEGER, after_upload INTEGER NOT NULL, client TEXT NOT NULL, at TEXT NOT NULL);
 """
 
 
@@ -95,7 +98,7 @@ def _instant(text: str | None) -> datetime | None:
     return None if text is None else _dt(text)
 
 
-_TABLES = ("uploads", "archives", "messages", "polls", "failed_logins", "folder_notes")
+_TABLES = ("uploads", "archives", "messages", "polls", "failed_logins", "folder_notes", "fault_events")
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -215,6 +218,29 @@ class FolderNote(_Record):
     code: str
     message: str
     first_seen: datetime
+
+
+@dataclass(frozen=True)
+class FaultEvent(_Record):
+    """One injected fault as a client met it (``smsftp.simulator.service.faults``).
+
+    ``upload_id`` is the upload it hit (a cut data connection); ``after_upload`` the
+    newest upload journaled before it, so that a judge can tell what the client did next.
+    """
+
+    id: int
+    fault_id: int
+    kind: str
+    transient: bool
+    login: str | None
+    command: str
+    argument: str
+    reply: int | None
+    detail: str
+    upload_id: int | None
+    after_upload: int
+    client: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -969,6 +995,42 @@ class Store:
             f"SELECT login, name, code, message, first_seen FROM folder_notes{where} ORDER BY login, name",
             params,
             lambda r: FolderNote(r["login"], r["name"], r["code"], r["message"], _dt(r["first_seen"])),
+        )
+
+    def fault_recorded(
+        self,
+        *,
+        fault_id: int,
+        kind: str,
+        transient: bool,
+        login: str | None,
+        command: str,
+        argument: str,
+        reply: int | None,
+        detail: str,
+        upload_id: int | None,
+        client: str,
+        at: datetime,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO fault_events (fault_id, kind, transient, login, command, argument, reply, detail, "
+                "upload_id, after_upload, client, at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,(SELECT COALESCE(MAX(id), 0) FROM uploads),?,?)",
+                (fault_id, kind, transient, login, command, argument, reply, detail, upload_id, client, _iso(at)),
+            )
+
+    def fault_events(self, login: str | None = None) -> list[FaultEvent]:
+        where, params = _where(login=login)
+        return self._query(
+            "SELECT id, fault_id, kind, transient, login, command, argument, reply, detail, upload_id, "
+            f"after_upload, client, at FROM fault_events{where} ORDER BY id",
+            params,
+            lambda r: FaultEvent(
+                **{name: r[name] for name in r.keys() if name not in ("transient", "at")},
+                transient=bool(r["transient"]),
+                at=_dt(r["at"]),
+            ),
         )
 
     def counts(self) -> dict[str, int]:

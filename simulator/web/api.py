@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from smsftp.simulator.rules.accounts import Account, AccountsFileError, parse_accounts
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 from smsftp.simulator.service.clock import real_monotonic
+from smsftp.simulator.web import faultsapi
 
 if TYPE_CHECKING:
     from smsftp.simulator.app import Simulator
@@ -224,6 +225,7 @@ def create_app(sim: Simulator) -> FastAPI:
     def polls(limit: int = 100) -> dict[str, Any]:
         return {"polls": [p.to_json() for p in sim.polls(max(1, min(limit, 10000)))], "total": sim.poller.polls}
 
+    faultsapi.install(api, sim)  # /api/faults: faults on demand
     app.include_router(api)
 
     @app.get(

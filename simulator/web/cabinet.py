@@ -358,13 +358,14 @@ class Cabinet:
         page = min(max(page, 1), pages)
         uploads = store.uploads_page(scope, limit=UPLOADS_PER_PAGE, offset=(page - 1) * UPLOADS_PER_PAGE)
         query = {"login": scope} if session.operator and scope else {}
+        events = self.sim.fault_events()
         return {
             "uploads": uploads,
             "upload_count": count,
             "page": page,
             "pages": pages,
             "page_link": lambda n: f"/cabinet/uploads?{urlencode({**query, 'page': n})}",
-            "transcript": lambda u: views.transcript(u, self._zone(u.login)),
+            "transcript": lambda u: views.transcript(u, self._zone(u.login), views.faults_of(u, events, uploads)),
             "zone_of": self._zone,
             "local": views.local_time,
             "scope": scope,
@@ -393,7 +394,9 @@ class Cabinet:
             session,
             upload=upload,
             archives=archives,
-            lines=views.transcript(upload, self._zone(upload.login)),
+            lines=views.transcript(
+                upload, self._zone(upload.login), views.faults_of(upload, self.sim.fault_events(), self._uploads(None))
+            ),
             zone=self._zone(upload.login),
             local=views.local_time,
         )

@@ -18,7 +18,14 @@ from smsftp.simulator.rules.diagnostics import Diagnostic
 from smsftp.simulator.rules.instants import format_instant, utc
 
 if TYPE_CHECKING:
-    from smsftp.simulator.service.store import Activity, ArchiveDay, ArchiveRecord, MessageRecord, UploadRecord
+    from smsftp.simulator.service.store import (
+        Activity,
+        ArchiveDay,
+        ArchiveRecord,
+        FaultEvent,
+        MessageRecord,
+        UploadRecord,
+    )
 
 CHART_DAYS = 14
 _BACKTICKS = re.compile(r"`([^`]+)`")
@@ -106,12 +113,37 @@ ENDINGS = {
     "timeout": "the transfer timed out",
     "error": "a server-side error",
     "restart": "the simulator restarted during the transfer",
+    "fault-cut": "the simulator closed the data connection (an injected fault)",
+    "fault-reset": "the simulator reset the data connection (an injected fault)",
 }
 
 
-def transcript(upload: UploadRecord, zone: tzinfo) -> list[TranscriptLine]:
-    """The upload retold as the FTP session that made it, with what each step means for the archive."""
-    lines = [TranscriptLine(f"{local_time(upload.started_at, zone)}  connection from {upload.client}")]
+def faults_of(upload: UploadRecord, events: Sequence[FaultEvent], uploads: Sequence[UploadRecord]) -> list[FaultEvent]:
+    """The injected faults this upload's session met: those that hit it, and those since the login's previous upload."""
+    previous = max((u.id for u in uploads if u.login == upload.login and u.id < upload.id), default=0)
+    return [
+        e
+        for e in events
+        if e.upload_id == upload.id
+        or (e.upload_id is None and e.login in (upload.login, None) and previous <= e.after_upload < upload.id)
+    ]
+
+
+def transcript(upload: UploadRecord, zone: tzinfo, faults: Sequence[FaultEvent] = ()) -> list[TranscriptLine]:
+    """The upload retold as the FTP session that made it, with what each step means for the archive.
+
+    ``faults`` (``faults_of``): injected faults met before this upload are told first, one that hit it last.
+    """
+    lines = [
+        TranscriptLine(
+            f"{local_time(e.at, zone)}  fault #{e.fault_id} before this upload: {e.command} {e.argument}: {e.detail}",
+            "injected by the simulator (--fault, /api/faults); the client then made this upload",
+            "warning",
+        )
+        for e in faults
+        if e.upload_id != upload.id and e.command != "POLL"
+    ]
+    lines.append(TranscriptLine(f"{local_time(upload.started_at, zone)}  connection from {upload.client}"))
     if upload.control_tls:
         lines.append(TranscriptLine("AUTH TLS: control channel encrypted"))
     else:
@@ -169,6 +201,15 @@ def transcript(upload: UploadRecord, zone: tzinfo) -> list[TranscriptLine]:
                 "warning",
             )
         )
+    for e in faults:
+        if e.upload_id == upload.id:
+            lines.append(
+                TranscriptLine(
+                    f"fault #{e.fault_id} injected: {e.detail}",
+                    "a whole new upload (STOR from the first byte) is the right answer, not APPE or REST",
+                    "error",
+                )
+            )
     if upload.ended_at is not None:
         lines.append(TranscriptLine(f"{local_time(upload.ended_at, zone)}  end of transfer"))
     return lines
