@@ -391,7 +391,7 @@ def _from_store(state_dir: Path, login: str | None) -> tuple[list[dict[str, Any]
     "--api",
     metavar="URL",
     envvar="SMSFTP_API",
-    help="The simulator's HTTP API, e.g. http://127.0.0.1:8025 [env SMSFTP_API].",
+    help="The simulator's HTTP API, e.g. http://127.0.0.1:8121 [env SMSFTP_API].",
 )
 @click.option(
     "--state-dir",

@@ -117,7 +117,7 @@ def banner(sim: Any, demo: bool) -> str:
     help="Address for FTP and the API. Off loopback, the API requires a token.",
 )
 @click.option("--ftp-port", default=2121, show_default=True, type=int, help="FTP/FTPS control port (0: any).")
-@click.option("--api-port", default=8025, show_default=True, type=int, help="HTTP API port (0: any; -1: no API).")
+@click.option("--api-port", default=8121, show_default=True, type=int, help="HTTP API port (0: any; -1: no API).")
 @click.option(
     "--accounts",
     "accounts_file",

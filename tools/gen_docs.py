@@ -616,7 +616,7 @@ def render_http_api() -> str:
     spec = load_openapi()
     out += [
         "The simulator's side channel: JSON over HTTP, served by `smsftp serve` on "
-        "`http://127.0.0.1:8025` by default (option `--api-port`). The live OpenAPI description is at "
+        "`http://127.0.0.1:8121` by default (option `--api-port`). The live OpenAPI description is at "
         "`/openapi.json` and an interactive page at `/docs`. Bound to a loopback address, no token is "
         "needed unless one is set with `--api-token`; bound to any other address, every request needs "
         "the header `Authorization: Bearer TOKEN` (the token is generated and printed at start when "
