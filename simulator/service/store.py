@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from smsftp.simulator.errors import SimulatorError
 from smsftp.simulator.rules.diagnostics import Diagnostic
 from smsftp.simulator.rules.instants import format_instant
 from smsftp.simulator.rules.outcome import Message
@@ -272,7 +273,7 @@ def disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-class StoreError(Exception):
+class StoreError(SimulatorError):
     """The state folder cannot be used (another schema version); the message says what to do."""
 
 
