@@ -253,3 +253,15 @@ def test_every_list_pages_the_same_way_with_a_next_link(
         for bad in ({"limit": 0}, {"limit": 10**6}, {"offset": -1}, {"limit": "x"}):
             response = client.get(path, params=bad)
             assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_account_models_follow_every_account_setting() -> None:
+    """A setting added to ``Account`` must be settable by POST /api/accounts and shown by GET (not the password)."""
+    from dataclasses import fields
+
+    from smsftp.simulator.rules.accounts import Account
+    from smsftp.simulator.web.models import AccountIn, AccountOut
+
+    settings = {f.name for f in fields(Account)} - {"extra"}
+    assert set(AccountOut.model_fields) == settings - {"password"}
+    assert set(AccountIn.model_fields) == settings - {"senders_known"}

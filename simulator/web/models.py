@@ -13,7 +13,14 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from smsftp.simulator.rules.accounts import LOGIN_MAX_LENGTH, LOGIN_PATTERN, LOGIN_RULE, login_ok
+from smsftp.simulator.rules.accounts import (
+    LOGIN_MAX_LENGTH,
+    LOGIN_PATTERN,
+    LOGIN_RULE,
+    CsvQuoting,
+    UnfilledColumns,
+    login_ok,
+)
 
 # What POST /api/clock reads: a date, a time to the minute or finer, and an optional offset.
 AT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|z|[+-][0-9]{2}:[0-9]{2})?$"
@@ -113,6 +120,15 @@ class AccountIn(BaseModel):
     max_uncompressed_bytes: Annotated[int, Field(ge=1, le=2**62)] | None = None
     max_compression_ratio: Annotated[int, Field(ge=1, le=2**31)] | None = None
     duplicate_check_limit: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    max_entries: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    max_rows: Annotated[int, Field(ge=1, le=2**31)] | None = None
+    accept_senddate_without_seconds: bool | None = None
+    accept_plus_and_8: bool | None = None
+    accept_zero_validity: bool | None = None
+    max_chars: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    unfilled_columns: UnfilledColumns | None = None
+    csv_quoting: CsvQuoting | None = None
+    one_archive_per_check: bool | None = None
 
 
 # --- responses ---------------------------------------------------------------------------------
@@ -176,6 +192,15 @@ class AccountOut(_Out):
     max_uncompressed_bytes: int
     max_compression_ratio: int
     duplicate_check_limit: int
+    max_entries: int
+    max_rows: int
+    accept_senddate_without_seconds: bool
+    accept_plus_and_8: bool
+    accept_zero_validity: bool
+    max_chars: int
+    unfilled_columns: UnfilledColumns
+    csv_quoting: CsvQuoting
+    one_archive_per_check: bool
 
 
 class AccountCreated(AccountOut):
