@@ -357,12 +357,23 @@ def corpus_verify(directory: Path, bytes_only: bool) -> None:
 
 
 def _get_json(base: str, path: str, login: str | None, token: str | None) -> dict[str, Any]:
+    """Every row of an API list: its pages are followed through their ``next`` links."""
     query = f"?{urllib.parse.urlencode({'login': login})}" if login else ""
-    request = urllib.request.Request(base.rstrip("/") + path + query, headers={"Accept": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data: dict[str, Any] = json.loads(response.read().decode("utf-8"))
+
+    def page(url: str) -> dict[str, Any]:
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body: dict[str, Any] = json.loads(response.read().decode("utf-8"))
+        return body
+
+    data = page(base.rstrip("/") + path + query)
+    key = path.rsplit("/", 1)[-1]
+    while data.get("next"):
+        more = page(base.rstrip("/") + str(data["next"]))
+        data[key] = [*data[key], *more[key]]
+        data["next"] = more.get("next")
     return data
 
 
@@ -409,7 +420,7 @@ def _from_store(
     "--api",
     metavar="URL",
     envvar="SMSFTP_API",
-    help="The simulator's HTTP API, e.g. http://127.0.0.1:8025 [env SMSFTP_API].",
+    help="The simulator's HTTP API, e.g. http://127.0.0.1:8121 [env SMSFTP_API].",
 )
 @click.option(
     "--state-dir",

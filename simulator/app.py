@@ -40,6 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from smsftp.simulator.errors import FrozenClockRequired, NotStarted
 from smsftp.simulator.rules.accounts import Account, demo_account
 from smsftp.simulator.rules.schedule import ZoneLookup
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock, real_monotonic
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from smsftp.simulator.service.ftpserver import FtpService
     from smsftp.simulator.service.poller import Poller, PollOutcome
     from smsftp.simulator.web.api import ApiServer
+    from smsftp.simulator.web.limits import ApiSettings
 
 TlsPolicy = Literal["off", "optional", "required"]
 DATABASE = "smsftp.sqlite3"
@@ -109,6 +111,7 @@ class Simulator:
         max_store_bytes: int | None = None,
         resolver: ZoneLookup | None = None,
         faults: Sequence[FaultSpec] = (),
+        api_settings: ApiSettings | None = None,
     ) -> None:
         if tls not in ("off", "optional", "required"):
             raise ValueError(f"tls must be off, optional or required, not {tls!r}")
@@ -128,6 +131,7 @@ class Simulator:
         self.resolver = resolver  # recipients' time zones (localtime=1); None: the shipped numbering table
         # Off loopback the API is reachable by others: a token is then required, made up if not given.
         self.api_token = api_token or (None if is_loopback(host) else _new_token())
+        self._api_settings = api_settings  # the HTTP side's limits; None: its documented defaults
         self.state_dir: Path | None = None
         self.cert_path: Path | None = None
         self.key_path: Path | None = None
@@ -215,7 +219,7 @@ class Simulator:
             with _real_datetime_for_imports():
                 from smsftp.simulator.web.api import ApiServer, create_app
 
-                self._api = ApiServer(create_app(self), self.host, self._api_port_arg)
+                self._api = ApiServer(create_app(self, self._api_settings), self.host, self._api_port_arg)
             self._api.start()
             self.api_url = self._api.url
 
@@ -313,13 +317,13 @@ class Simulator:
     @property
     def store(self) -> Store:
         if self._store is None:
-            raise RuntimeError("the simulator is not started")
+            raise NotStarted("the simulator is not started")
         return self._store
 
     @property
     def poller(self) -> Poller:
         if self._poller is None:
-            raise RuntimeError("the simulator is not started")
+            raise NotStarted("the simulator is not started")
         return self._poller
 
     # --- accounts ----------------------------------------------------------------------------------
@@ -363,7 +367,7 @@ class Simulator:
     # --- time and polling --------------------------------------------------------------------------
     def _frozen(self, what: str) -> FrozenClock:
         if not isinstance(self.clock, FrozenClock):
-            raise RuntimeError(f"{what} needs a frozen clock; this simulator runs on the system clock")
+            raise FrozenClockRequired(f"{what} needs a frozen clock; this simulator runs on the system clock")
         return self.clock
 
     def advance(self, seconds: float) -> None:
@@ -378,7 +382,7 @@ class Simulator:
             self.clock.skip(seconds)
             self.poller.skipped(seconds)
         else:
-            raise RuntimeError("advance() needs a FrozenClock or a SystemClock")
+            raise FrozenClockRequired("advance() needs a FrozenClock or a SystemClock")
 
     def set_time(self, instant: datetime) -> None:
         self._frozen("set_time()").set(instant)
@@ -452,7 +456,7 @@ class Simulator:
 
     def _folder(self, login: str) -> Path:
         if self.state_dir is None:
-            raise RuntimeError("the simulator is not started")
+            raise NotStarted("the simulator is not started")
         return self.state_dir / "ftp" / login
 
     def awaiting(self, name: str, login: str | None) -> bool:

@@ -23,6 +23,7 @@ import click
 from smsftp.simulator.rules.accounts import AccountsFileError, load_accounts
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
+from smsftp.simulator.web.limits import DEFAULT_MAX_BODY, DEFAULT_WAITS_PER_CLIENT, ApiSettings
 
 if TYPE_CHECKING:
     from smsftp.simulator.rules.timezones import ZoneResolver
@@ -119,7 +120,7 @@ def banner(sim: Any, demo: bool) -> str:
     help="Address for FTP and the API. Off loopback, the API requires a token.",
 )
 @click.option("--ftp-port", default=2121, show_default=True, type=int, help="FTP/FTPS control port (0: any).")
-@click.option("--api-port", default=8025, show_default=True, type=int, help="HTTP API port (0: any; -1: no API).")
+@click.option("--api-port", default=8121, show_default=True, type=int, help="HTTP API port (0: any; -1: no API).")
 @click.option(
     "--accounts",
     "accounts_file",
@@ -197,6 +198,20 @@ def banner(sim: Any, demo: bool) -> str:
     "[env SMSFTP_NUMBERING_REGISTER].",
 )
 @click.option(
+    "--api-max-body",
+    default=DEFAULT_MAX_BODY,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Largest HTTP request body in bytes; a larger one is refused with 413 before it is read.",
+)
+@click.option(
+    "--api-waits-per-client",
+    default=DEFAULT_WAITS_PER_CLIENT,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="?wait= calls one client address may hold at once; past it a wait is refused with 429.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -220,6 +235,8 @@ def serve(
     api_token: str | None,
     max_store_mb: int | None,
     register: Path | None,
+    api_max_body: int,
+    api_waits_per_client: int,
     log_level: str,
 ) -> None:
     """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API."""
@@ -263,6 +280,7 @@ def serve(
         max_store_bytes=None if max_store_mb is None else max_store_mb << 20,
         resolver=resolver,
         faults=faults,
+        api_settings=ApiSettings(max_body=api_max_body, waits_per_client=api_waits_per_client),
     )
     stop = threading.Event()
 

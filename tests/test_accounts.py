@@ -75,3 +75,14 @@ def test_broken_toml_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
         load_accounts(tmp_path / "nope.toml")
     with pytest.raises(AccountsFileError, match=r"no \[accounts\.LOGIN\]"):
         parse_accounts({})
+
+
+@pytest.mark.parametrize("login", ["a\x00b", "x" * 65, "a/b", ".hidden", "-x", "sp ace", "логин"])
+def test_an_unusable_login_is_refused_with_the_rule(login: str) -> None:
+    """A login names a folder and starts every archive name (Z1, Q3): NUL, `/` or 300 characters never pass."""
+    with pytest.raises(AccountsFileError, match="a login is 1 to 64 of the characters"):
+        parse_accounts({"accounts": {login: {"password": "p"}}}, "accounts.toml")
+
+
+def test_a_login_may_hold_underscores_dots_and_dashes() -> None:
+    assert list(parse_accounts({"accounts": {"acme_shop.eu-1": {"password": "p"}}})) == ["acme_shop.eu-1"]

@@ -24,7 +24,7 @@ from smsftp.simulator.app import Simulator
 from smsftp.simulator.rules.accounts import Account, demo_account
 from smsftp.simulator.service.clock import FrozenClock
 from smsftp.simulator.web.api import create_app
-from smsftp.simulator.web.auth import COOKIE_NAME, SessionCodec, new_session, safe_next
+from smsftp.simulator.web.auth import COOKIE_NAME, SessionCodec, SessionTable, new_session, safe_next
 from smsftp.simulator.web.views import daily_totals, filter_messages, local_time
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -215,6 +215,25 @@ def test_r1_session_cookie_expires_and_rejects_tampering() -> None:
     payload, signature = value.split(".")
     assert codec.loads(f"{payload}x.{signature}") is None
     assert codec.loads("garbage") is None
+    for hostile in (f"{payload}.{signature[:-1]}é", f"{payload}é.{signature}", "ünï.cödé", "\x00.\x00"):
+        assert codec.loads(hostile) is None, hostile  # never an exception: just no session
+
+
+def test_r1_the_session_table_revokes_expires_and_stays_bounded() -> None:
+    table = SessionTable(max_age=60, max_sessions=3)
+    first, second = new_session("guest"), new_session("other")
+    table.add(first)
+    table.add(second)
+    assert first in table and second in table and new_session("guest") not in table
+    table.revoke(first)
+    assert first not in table and second in table
+    for _ in range(5):
+        table.add(new_session("third"))
+    assert len(table) == 3 and second not in table  # the oldest went first
+    stale = replace(new_session("guest"), issued=new_session().issued - 61)
+    table.add(stale)
+    table.add(new_session("guest"))
+    assert stale not in table  # expired sessions are dropped when the next one is added
 
 
 # --- what an account sees ---------------------------------------------------------------------------
@@ -340,7 +359,19 @@ def test_json_endpoints_need_a_session(app: Any) -> None:
         "/cabinet/api/archives/1",
         "/cabinet/api/archives/1/messages",
     ):
-        assert c.get(path).status_code == 401, path
+        refused = c.get(path)
+        assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json", path
+
+
+def test_json_lists_page_like_the_api(app: Any) -> None:
+    c = client(app)
+    c.get("/cabinet/login", params={"token": TOKEN})
+    first = c.get("/cabinet/api/archives", params={"limit": 1}).json()
+    assert first["limit"] == 1 and first["total"] >= 2 and len(first["archives"]) == 1 and first["next"]
+    second = c.get(first["next"]).json()
+    assert second["offset"] == 1 and second["archives"][0]["id"] != first["archives"][0]["id"]
+    assert c.get("/cabinet/api/archives", params={"limit": 0}).status_code == 422
+    assert c.get("/cabinet/api/archives/1/messages", params={"phone": "9" * 33}).status_code == 422
 
 
 # --- the operator -----------------------------------------------------------------------------------

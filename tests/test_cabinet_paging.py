@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 
 from smsftp.simulator.app import Simulator
 from smsftp.simulator.service.clock import FrozenClock
-from smsftp.simulator.web.api import MESSAGES_PER_PAGE, create_app
-from smsftp.simulator.web.cabinet import ARCHIVES_PER_PAGE, MESSAGES_PER_REQUEST, PAGE_SIZE
+from smsftp.simulator.web.api import create_app
+from smsftp.simulator.web.cabinet import ARCHIVES_PER_PAGE, PAGE_SIZE
+from smsftp.simulator.web.paging import MESSAGES_MAX as MESSAGES_PER_PAGE
 from smsftp.simulator.web.views import filter_messages
 from tests.test_cabinet import ftp_upload, sign_in, template_archive
 
@@ -99,8 +100,11 @@ def test_the_json_of_an_archive_comes_a_page_at_a_time(sim: Simulator, signed_in
     body = signed_in.get(f"/cabinet/api/archives/{number}/messages", params={"offset": 2400, "limit": 100}).json()
     assert [m["row"] for m in body["messages"]] == everything[2400:]
     assert (body["matched"], body["limit"], body["offset"]) == (CONTACTS, 100, 2400)
-    capped = signed_in.get(f"/cabinet/api/archives/{number}/messages", params={"limit": 10**9}).json()
-    assert capped["limit"] == MESSAGES_PER_REQUEST and len(capped["messages"]) == CONTACTS
+    capped = signed_in.get(f"/cabinet/api/archives/{number}/messages", params={"limit": MESSAGES_PER_PAGE}).json()
+    assert capped["limit"] == MESSAGES_PER_PAGE and len(capped["messages"]) == CONTACTS
+    # Past the cap the request is refused with the bound, not silently cut (RFC 9457 problem).
+    too_many = signed_in.get(f"/cabinet/api/archives/{number}/messages", params={"limit": MESSAGES_PER_PAGE + 1})
+    assert too_many.status_code == 422 and too_many.headers["content-type"] == "application/problem+json"
 
 
 def test_the_overview_is_paged_and_its_totals_count_every_archive(tmp_path: Path) -> None:
@@ -155,8 +159,11 @@ def test_the_messages_endpoint_pages_by_id_range_and_caps_its_page(sim: Simulato
     api = TestClient(create_app(sim), base_url="http://127.0.0.1")
     deep = api.get("/api/messages", params={"archive": BIG, "offset": 2400, "limit": 100}).json()
     assert [m["row"] for m in deep["messages"]] == everything[2400:] and deep["total"] == CONTACTS
-    capped = api.get("/api/messages", params={"limit": 10**9}).json()
+    capped = api.get("/api/messages", params={"limit": MESSAGES_PER_PAGE}).json()
     assert capped["limit"] == MESSAGES_PER_PAGE and len(capped["messages"]) == CONTACTS
+    # Past the cap the request is refused with the bound, not silently cut (RFC 9457 problem).
+    too_many = api.get("/api/messages", params={"limit": MESSAGES_PER_PAGE + 1})
+    assert too_many.status_code == 422 and too_many.headers["content-type"] == "application/problem+json"
 
 
 def test_the_uploads_page_is_paged_newest_first(tmp_path: Path) -> None:

@@ -629,7 +629,7 @@ def test_quickstart_script_as_printed(system_clock_sim: Any, tmp_path: Path) -> 
     api = sim.api_url.rstrip("/").removeprefix("http://")
     script = (EXAMPLES / "quickstart.sh").read_text(encoding="utf-8")
     script = script.replace("127.0.0.1:2121", f"{sim.ftp_host}:{sim.ftp_port}")
-    script = script.replace("127.0.0.1:8025", api)
+    script = script.replace("127.0.0.1:8121", api)
     (tmp_path / "quickstart.sh").write_text(script, encoding="utf-8")
     result = _run(["sh", "quickstart.sh"], env=_env(sim), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -641,7 +641,7 @@ def test_quickstart_script_as_printed(system_clock_sim: Any, tmp_path: Path) -> 
     import urllib.request  # every address the quickstart tells a newcomer to open answers
 
     page = (DOCS / "quickstart.md").read_text(encoding="utf-8")
-    for url in sorted(set(re.findall(r"http://127\.0\.0\.1:8025(/[^`>\s]*)", page))):
+    for url in sorted(set(re.findall(r"http://127\.0\.0\.1:8121(/[^`>\s]*)", page))):
         with urllib.request.urlopen(sim.api_url.rstrip("/") + url, timeout=10) as response:
             assert response.status == 200, url
 
@@ -707,7 +707,7 @@ def test_ascii_upload_recipe_is_diagnosed(sim: Any, tmp_path: Path) -> None:
     _needs_cli_commands("fixture", "report")
     api = sim.api_url.rstrip("/").removeprefix("http://")
     script = (EXAMPLES / "ascii-upload.sh").read_text(encoding="utf-8")
-    script = script.replace("127.0.0.1:2121", f"{sim.ftp_host}:{sim.ftp_port}").replace("127.0.0.1:8025", api)
+    script = script.replace("127.0.0.1:2121", f"{sim.ftp_host}:{sim.ftp_port}").replace("127.0.0.1:8121", api)
     (tmp_path / "ascii-upload.sh").write_text(script, encoding="utf-8")
     result = _run(["sh", "ascii-upload.sh"], env=_env(sim), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -603,7 +603,10 @@ def _schema_type(schema: Mapping[str, Any]) -> str:
     if kind == "array":
         return f"array of {_schema_type(schema.get('items', {}))}"
     if "enum" in schema:
-        return " \\| ".join(f"`{v}`" for v in schema["enum"])
+        values = list(schema["enum"])
+        if len(values) > 12:  # the time zones: name a few, the rest is the live description's
+            return f"one of {len(values)} values such as " + ", ".join(f"`{v}`" for v in values[:3])
+        return " \\| ".join(f"`{v}`" for v in values)
     values = schema.get("additionalProperties")
     if kind == "object" and isinstance(values, dict):
         return f"object of {_schema_type(values)}"
@@ -612,17 +615,47 @@ def _schema_type(schema: Mapping[str, Any]) -> str:
 
 
 def render_http_api() -> str:
+    from smsftp.simulator.web.problems import TYPE_PREFIX as type_prefix
+    from smsftp.simulator.web.problems import TYPES as problem_types
+
     out = ["# HTTP API", "", BANNER.format(source="the OpenAPI description of `smsftp.simulator.web.api`"), ""]
     spec = load_openapi()
     out += [
         "The simulator's side channel: JSON over HTTP, served by `smsftp serve` on "
-        "`http://127.0.0.1:8025` by default (option `--api-port`). The live OpenAPI description is at "
+        "`http://127.0.0.1:8121` by default (option `--api-port`). The live OpenAPI description is at "
         "`/openapi.json` and an interactive page at `/docs`. Bound to a loopback address, no token is "
         "needed unless one is set with `--api-token`; bound to any other address, every request needs "
         "the header `Authorization: Bearer TOKEN` (the token is generated and printed at start when "
         "none is given).",
         "",
-        "Instants are ISO 8601 in UTC, such as `2026-11-26T03:00:00Z`.",
+        "Instants are ISO 8601 in UTC with a four-digit year, such as `2026-11-26T03:00:00Z`; the clock "
+        "stays within the years 1000 to 9998.",
+        "",
+        "**Lists** page the same way everywhere: `limit` and `offset` in; `total`, `limit`, `offset` and "
+        "`next` (the link to the following page, or `null`) out, beside the rows.",
+        "",
+        "**Errors** are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details "
+        "(`content-type: application/problem+json`): `type`, `title`, `status`, `detail`, and for a 422 "
+        "`errors`, one entry per broken rule with its place (`loc`), the rule (`type`) and a message "
+        "(`msg`). The types of our own:",
+        "",
+        "| type | meaning |",
+        "|---|---|",
+        *[f"| `{type_prefix}{name}` | {cell(text)} |" for name, text in problem_types.items()],
+        "",
+        "Any other status has the type `about:blank`.",
+        "",
+        "**Checks before any route runs.** The `Host` header must be a loopback name or the `--host` "
+        "address (a page that rebinds its own name to 127.0.0.1 is refused); a request that changes "
+        "state (anything but GET, HEAD, OPTIONS) from another origin (`Origin`, `Sec-Fetch-Site`) is "
+        "refused; a request body to `/api/` must be `application/json`; a body over `--api-max-body` "
+        "bytes (default 1 MiB) is refused with 413 by its `Content-Length` before it is read, or as soon "
+        "as a chunked body passes the limit. `?wait=` calls do not hold a worker thread; one client "
+        "address holds at most `--api-waits-per-client` of them at once (default 64; clients on loopback "
+        "share one address), and `/api/health` answers while they wait.",
+        "",
+        "The interactive pages `/docs` (Swagger UI) and `/redoc` load their files from the simulator "
+        "itself, so they work offline.",
         "",
         "## Endpoints",
         "",
@@ -668,7 +701,10 @@ def render_http_api() -> str:
             out += ["| status | response |", "|---|---|"]
             for status in sorted(responses):
                 response = responses[status]
-                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                content = response.get("content", {})
+                schema = (content.get("application/json") or content.get("application/problem+json") or {}).get(
+                    "schema"
+                )
                 described = cell(response.get("description", ""))
                 if schema:
                     described += f": {_schema_type(schema)}"

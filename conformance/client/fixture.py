@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from smsftp.conformance.client import fakedata
 from smsftp.conformance.client.builder import DEFAULT_TEMPLATE, FAULTS, ArchiveSpec
+from smsftp.conformance.errors import ConformanceError
 
 DEFAULT_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DEFAULT_PLAIN_TEXT = "#attr1#, ваш заказ готов к выдаче."
@@ -50,7 +51,7 @@ ALL_FAULTS: dict[str, str] = {**CONTENT_FAULTS, **LAYOUT_FAULTS, **FAULTS}
 _FIELD = re.compile(r"#attr(\d+)#")
 
 
-class FixtureError(ValueError):
+class FixtureError(ConformanceError, ValueError):
     """The parameters contradict each other; the message says which."""
 
 

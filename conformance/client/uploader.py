@@ -30,13 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from smsftp.conformance.errors import ConformanceError
+
 Guard = Callable[[str, bytes], None]
 TempName = str | None  # a name, "auto" (the final name + ".part"), or None (straight to the final name)
 _CHUNK = 64 * 1024
 _DRAIN_SECONDS = 2.0
 
 
-class UploadError(Exception):
+class UploadError(ConformanceError):
     """An FTP operation failed; ``transcript`` holds the dialogue up to the failure."""
 
     def __init__(self, message: str, transcript: UploadTranscript) -> None:

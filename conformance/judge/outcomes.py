@@ -31,10 +31,12 @@ import urllib.parse
 import urllib.request
 from typing import Any, Protocol
 
+from smsftp.conformance.errors import ConformanceError
+
 TOKEN_ENV = "SMSFTP_LIVE_OUTCOMES_TOKEN"
 
 
-class OutcomeError(RuntimeError):
+class OutcomeError(ConformanceError, RuntimeError):
     """The outcome source could not be read; the message says which source and why."""
 
 

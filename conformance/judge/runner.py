@@ -19,12 +19,13 @@ from typing import Any
 
 from smsftp.conformance.cases import Case
 from smsftp.conformance.client.uploader import UploadError
+from smsftp.conformance.errors import ConformanceError
 from smsftp.conformance.judge.targets import Platform, Processed
 from smsftp.conformance.judge.verdicts import ArchiveObservation, Finding, Kind, Observation, Verdict, judge, skipped
 from smsftp.conformance.live.safety import SafetyRefusal
 
 
-class _Stop(Exception):
+class _Stop(ConformanceError):
     """The scenario cannot go on (refused or failed upload); what was seen so far is judged."""
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from smsftp.conformance.cases import Case
 from smsftp.conformance.client.uploader import HeldUpload, Uploader, UploadTranscript
+from smsftp.conformance.errors import ConformanceError
 from smsftp.conformance.live.localize import Localization
 from smsftp.simulator.rules.accounts import Account, demo_account
 from smsftp.simulator.service.clock import real_monotonic
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from smsftp.simulator.app import Simulator
 
 
-class ClientNotConformant(AssertionError):
+class ClientNotConformant(ConformanceError, AssertionError):
     """``assert_client_conformant`` found problems; the message is the readable report."""
 
 

@@ -40,6 +40,8 @@ from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 
+from smsftp.conformance.errors import ConformanceError
+
 MAX_INSPECT_BYTES = 64 * 1024 * 1024  # all entries of one archive together
 _MIN_DIGITS = 7  # shorter digit strings are no international number anywhere
 _PHONE_COLUMN = re.compile(r"phone|telrn|msisdn", re.IGNORECASE)
@@ -51,7 +53,7 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 _READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
-class SafetyRefusal(Exception):
+class SafetyRefusal(ConformanceError):
     """The guard will not let this archive reach the live platform; ``reason`` says why."""
 
     def __init__(self, reason: str, *, numbers: Iterable[str] = ()) -> None:

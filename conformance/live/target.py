@@ -29,6 +29,7 @@ from typing import Any
 
 from smsftp.conformance.cases import Case
 from smsftp.conformance.client.uploader import HeldUpload, Uploader, UploadTranscript, tls_context
+from smsftp.conformance.errors import ConformanceError
 from smsftp.conformance.judge.outcomes import OutcomeSource, outcome_source
 from smsftp.conformance.judge.targets import ClientNotConformant, Processed
 from smsftp.conformance.live.localize import Localization, parse_sender, valid_number
@@ -36,7 +37,7 @@ from smsftp.conformance.live.safety import ArchiveGuard, SafetyRefusal, live_pro
 from smsftp.simulator.service.clock import real_monotonic
 
 
-class LiveNotAllowed(RuntimeError):
+class LiveNotAllowed(ConformanceError, RuntimeError):
     """The live target refuses to start: confirmation, allow-list or budget missing."""
 
 

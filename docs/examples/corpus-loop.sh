@@ -6,12 +6,12 @@
 #   sh corpus-loop.sh fixtures
 #
 # Settings, from the environment: SMSFTP_FTP (ftp://guest:guest@127.0.0.1:2121) and SMSFTP_API
-# (http://127.0.0.1:8025). Exit status 1 when any archive's outcome differs.
+# (http://127.0.0.1:8121). Exit status 1 when any archive's outcome differs.
 set -eu
 
 corpus=${1:-fixtures}
 ftp=${SMSFTP_FTP:-ftp://guest:guest@127.0.0.1:2121}
-api=${SMSFTP_API:-http://127.0.0.1:8025}
+api=${SMSFTP_API:-http://127.0.0.1:8121}
 json='Content-Type: application/json'
 checked=0 failed=0
 

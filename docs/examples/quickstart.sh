@@ -13,12 +13,12 @@ curl -T "$name" ftp://guest:guest@127.0.0.1:2121/
 # --8<-- [end:upload]
 
 # --8<-- [start:poll]
-curl -X POST http://127.0.0.1:8025/api/poll
+curl -X POST http://127.0.0.1:8121/api/poll
 # --8<-- [end:poll]
 
 # --8<-- [start:result]
-curl "http://127.0.0.1:8025/api/archives/$name?login=guest"
-curl "http://127.0.0.1:8025/api/messages?login=guest&archive=$name"
+curl "http://127.0.0.1:8121/api/archives/$name?login=guest"
+curl "http://127.0.0.1:8121/api/messages?login=guest&archive=$name"
 # --8<-- [end:result]
 
 # --8<-- [start:folder]

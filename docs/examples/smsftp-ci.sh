@@ -11,7 +11,7 @@
 set -eu
 
 ftp_port=${SMSFTP_FTP_PORT:-2121}
-api_port=${SMSFTP_API_PORT:-8025}
+api_port=${SMSFTP_API_PORT:-8121}
 state=${SMSFTP_STATE_DIR:-smsftp-state}
 mkdir -p "$state"
 

@@ -8,7 +8,7 @@
 # Settings, from the environment:
 #   SMSFTP_HOST       FTP host                      (default 127.0.0.1)
 #   SMSFTP_FTP_PORT   FTP port                      (default 2121)
-#   SMSFTP_API        the simulator's HTTP API      (default http://127.0.0.1:8025)
+#   SMSFTP_API        the simulator's HTTP API      (default http://127.0.0.1:8121)
 #   SMSFTP_LOGIN      FTP login                     (default guest)
 #   SMSFTP_PASSWORD   FTP password                  (default guest)
 #   SMSFTP_CACERT     the simulator's certificate (<state-dir>/tls/cert.pem): use FTPS and trust it
@@ -19,7 +19,7 @@ archive=$1
 name=$(basename "$archive")
 host=${SMSFTP_HOST:-127.0.0.1}
 port=${SMSFTP_FTP_PORT:-2121}
-api=${SMSFTP_API:-http://127.0.0.1:8025}
+api=${SMSFTP_API:-http://127.0.0.1:8121}
 login=${SMSFTP_LOGIN:-guest}
 password=${SMSFTP_PASSWORD:-guest}
 

@@ -18,13 +18,23 @@ documented ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from smsftp.simulator.errors import SimulatorError
+
 Mode = Literal["template", "plain", "auto"]
+
+# A login names the client's FTP folder and starts every archive name (Z1); it may hold `_`
+# (Q3).  Letters, digits, `.`, `_` and `-` only, so that no folder name, FTP path or log line
+# can be bent by it (NUL, `/`, spaces, control characters); at most 64 of them.
+LOGIN_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+LOGIN_MAX_LENGTH = 64
+LOGIN_RULE = "a login is 1 to 64 of the characters A-Z a-z 0-9 . _ - and does not start with `.` or `-`"
 MODES: tuple[Mode, ...] = ("template", "plain", "auto")
 UnfilledColumns = Literal["warn", "reject"]
 UNFILLED_COLUMNS: tuple[UnfilledColumns, ...] = ("warn", "reject")
@@ -32,7 +42,7 @@ CsvQuoting = Literal["standard", "literal"]
 CSV_QUOTING: tuple[CsvQuoting, ...] = ("standard", "literal")
 
 
-class AccountsFileError(ValueError):
+class AccountsFileError(SimulatorError, ValueError):
     """The accounts file cannot be used; the message names the file and the key."""
 
 
@@ -162,6 +172,11 @@ def _check(path: str, login: str, key: str, value: Any) -> Any:
     return value
 
 
+def login_ok(login: object) -> bool:
+    """Whether ``login`` follows ``LOGIN_RULE``."""
+    return isinstance(login, str) and re.fullmatch(LOGIN_PATTERN, login) is not None
+
+
 def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>") -> dict[str, Account]:
     table = data.get("accounts")
     if not isinstance(table, Mapping) or not table:
@@ -170,8 +185,8 @@ def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>") -> dict[
     for login, settings in table.items():
         if not isinstance(settings, Mapping):
             raise AccountsFileError(f"{source}: [accounts.{login}] must be a table")
-        if not login or "/" in login or login.startswith("."):
-            raise AccountsFileError(f"{source}: {login!r} is not a usable login")
+        if not login_ok(login):
+            raise AccountsFileError(f"{source}: {login!r} is not a usable login: {LOGIN_RULE}")
         known: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in settings.items():

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, BinaryIO, cast
 
+from smsftp.simulator.errors import SimulatorError
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_COMPRESSION_RATIO,
@@ -107,7 +108,7 @@ _ZIP_ERRORS = (
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
 
-class ArchiveDefect(Exception):
+class ArchiveDefect(SimulatorError):
     """Raised while streaming an entry whose data turns out unusable; carries the diagnostic."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:

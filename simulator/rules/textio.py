@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import BinaryIO, Protocol, TypedDict
 
+from smsftp.simulator.errors import SimulatorError
 from smsftp.simulator.rules.diagnostics import (
     CSV_COLUMN_NAME_SPACES,
     CSV_DUPLICATE_COLUMN,
@@ -86,7 +87,7 @@ class Reporter(Protocol):
     ) -> None: ...
 
 
-class TextError(Exception):
+class TextError(SimulatorError):
     """The file cannot be read any further; ``diagnostic`` says why and where."""
 
     def __init__(self, diag: Diagnostic) -> None:

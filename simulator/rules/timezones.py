@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from phonenumbers.timezone import UNKNOWN_TIMEZONE
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
+from smsftp.simulator.errors import SimulatorError
 from smsftp.simulator.rules.areacodes import AREA_ZONES, area_zones
 from smsftp.simulator.rules.diagnostics import (
     REGISTRY,
@@ -84,7 +85,7 @@ SHIPPED_TABLE = "data/numbering_ru.csv"
 """The shipped table, a resource of this package (``tools/build_numbering.py`` writes it)."""
 
 
-class RegisterError(ValueError):
+class RegisterError(SimulatorError, ValueError):
     """The register file cannot be used; the message names the file and the reason."""
 
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from smsftp.simulator.errors import SimulatorError
 from smsftp.simulator.rules.diagnostics import Diagnostic
 from smsftp.simulator.rules.instants import format_instant
 from smsftp.simulator.rules.outcome import Message
@@ -301,7 +302,7 @@ def disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-class StoreError(Exception):
+class StoreError(SimulatorError):
     """The state folder cannot be used (another schema version); the message says what to do."""
 
 
@@ -1027,7 +1028,7 @@ class Store:
             f"after_upload, client, at FROM fault_events{where} ORDER BY id",
             params,
             lambda r: FaultEvent(
-                **{name: r[name] for name in r.keys() if name not in ("transient", "at")},
+                **{name: r[name] for name in r.keys() if name not in ("transient", "at")},  # noqa: SIM118 - a Row iterates its values
                 transient=bool(r["transient"]),
                 at=_dt(r["at"]),
             ),

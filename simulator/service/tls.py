@@ -17,11 +17,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from smsftp.simulator.errors import SimulatorError
+
 CERT_NAME = "cert.pem"
 KEY_NAME = "key.pem"
 
 
-class CertificateError(ValueError):
+class CertificateError(SimulatorError, ValueError):
     """A certificate or key file cannot be used; the message names the file."""
 
 

@@ -1,16 +1,22 @@
 """Who is looking at the cabinet: sign-in, signed session cookies, CSRF tokens, the operator.
 
-There is no server-side session table.  A session is a small JSON payload in a
-cookie, signed with HMAC-SHA256 under a secret made fresh for every simulator
-run, so a restart signs everybody out and a cookie from one simulator is
-worthless against another.  The cookie is HttpOnly and SameSite=Lax; every POST
-form also carries the session's own random token, so a form posted from another
-site fails even in a browser that ignores SameSite.
+A session is a small JSON payload in a cookie, signed with HMAC-SHA256 under a
+secret made fresh for every simulator run, so a restart signs everybody out and a
+cookie from one simulator is worthless against another.  A signed-in session is
+also kept server-side (``SessionTable``, keyed by its random token): signing out
+removes it there, so a cookie copied before sign-out is refused after it.  The
+anonymous session that only carries the sign-in form's CSRF token is not kept:
+nothing grows with page views.  The cookie is HttpOnly and SameSite=Lax; every
+POST form also carries the session's own random token, so a form posted from
+another site fails even in a browser that ignores SameSite.  A cookie that is
+malformed in any way (not ASCII, not base64, not JSON, a wrong signature) reads
+as no session at all.
 
 The operator (support, the CI job that owns the simulator) sees every account.
 That view needs the simulator's API token: ``/cabinet/login?token=...`` once in a
 browser, or ``Authorization: Bearer ...`` on each request from a script.  Without
-a configured token there is no operator view at all.
+a configured token there is no operator view at all.  ``bearer_token`` is the one
+parser of that header, for the API and the cabinet alike.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +37,7 @@ from smsftp.simulator.rules.accounts import Account
 
 COOKIE_NAME = "smsftp_cabinet"
 MAX_AGE = 12 * 3600  # seconds of wall time; the simulator's frozen clock has no say here
+MAX_SESSIONS = 10_000  # signed-in sessions kept at once; past it the oldest is signed out
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +88,22 @@ class SessionCodec:
         digest = hmac.new(self._secret, payload.encode("ascii"), hashlib.sha256).digest()
         return _b64encode(digest)
 
+    @property
+    def max_age(self) -> int:
+        return self._max_age
+
     def dumps(self, session: Session) -> str:
         body = {"c": session.csrf, "i": session.issued, "l": session.login, "o": session.operator}
         payload = _b64encode(json.dumps(body, separators=(",", ":")).encode("utf-8"))
         return f"{payload}.{self._sign(payload)}"
 
     def loads(self, value: str | None, *, now: float | None = None) -> Session | None:
-        if not value or value.count(".") != 1:
+        # A cookie is whatever the browser (or an attacker) sends: anything not ASCII is no session.
+        if not value or not value.isascii() or value.count(".") != 1:
             return None
         payload, signature = value.split(".")
         try:
-            if not hmac.compare_digest(signature, self._sign(payload)):
+            if not hmac.compare_digest(signature.encode("ascii"), self._sign(payload).encode("ascii")):
                 return None
             body: Any = json.loads(_b64decode(payload))
         except (ValueError, binascii.Error, UnicodeError):
@@ -106,6 +119,45 @@ class SessionCodec:
         if age > self._max_age or age < -300:
             return None
         return Session(csrf=csrf, issued=issued, login=login, operator=operator)
+
+
+class SessionTable:
+    """The signed-in sessions this simulator run has issued and not yet signed out.
+
+    Keyed by the session's random token; a signed cookie whose token is not here is refused.
+    Thread-safe: the cabinet's sync routes run on worker threads.
+    """
+
+    def __init__(self, *, max_age: int = MAX_AGE, max_sessions: int = MAX_SESSIONS) -> None:
+        self._issued: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._max_age = max_age
+        self._max_sessions = max_sessions
+
+    def add(self, session: Session) -> None:
+        with self._lock:
+            self._prune(time.time())
+            if len(self._issued) >= self._max_sessions:
+                del self._issued[next(iter(self._issued))]  # insertion order: the oldest
+            self._issued[session.csrf] = session.issued
+
+    def revoke(self, session: Session) -> None:
+        with self._lock:
+            self._issued.pop(session.csrf, None)
+
+    def __contains__(self, session: object) -> bool:
+        if not isinstance(session, Session):
+            return False
+        with self._lock:
+            return session.csrf in self._issued
+
+    def __len__(self) -> int:
+        return len(self._issued)
+
+    def _prune(self, now: float) -> None:
+        stale = [token for token, issued in self._issued.items() if now - issued > self._max_age]
+        for token in stale:
+            del self._issued[token]
 
 
 def check_password(accounts: Mapping[str, Account], login: str, password: str) -> Account | None:
@@ -128,6 +180,7 @@ def token_matches(configured: str | None, offered: str | None) -> bool:
 
 
 def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header; ``None`` for any other header."""
     if not authorization:
         return None
     scheme, _, value = authorization.partition(" ")

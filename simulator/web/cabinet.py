@@ -6,6 +6,10 @@ read goes through the signed-in session's scope: an account sees only its own
 archives, messages and uploads, and anything outside that scope answers 404
 exactly as a record that does not exist would, so ids cannot be probed.
 
+Who is looking comes from one FastAPI dependency (``viewer``, and ``signed_in`` that
+requires someone): a page without a session redirects to the sign-in form, a JSON
+endpoint answers a 401 problem.
+
 Pages work without JavaScript.  ``static/cabinet.js`` only polls
 ``/cabinet/api/version`` and swaps in the live fragment when it changes.
 """
@@ -13,16 +17,17 @@ Pages work without JavaScript.  ``static/cabinet.js`` only polls
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+import fastapi
 import jinja2
-from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from smsftp.simulator.rules.accounts import Account
@@ -33,6 +38,7 @@ from smsftp.simulator.web.auth import (
     MAX_AGE,
     Session,
     SessionCodec,
+    SessionTable,
     bearer_token,
     check_password,
     csrf_ok,
@@ -40,6 +46,9 @@ from smsftp.simulator.web.auth import (
     safe_next,
     token_matches,
 )
+from smsftp.simulator.web.models import TEXT_MAX, Archive, ArchiveList, CabinetMessages, CabinetVersion, UploadList
+from smsftp.simulator.web.paging import ListPage, MessagePage
+from smsftp.simulator.web.problems import ApiProblem, problem_response, responses
 
 if TYPE_CHECKING:
     from smsftp.simulator.app import Simulator
@@ -66,11 +75,45 @@ SECURITY_HEADERS = {
 }
 
 
+class SignInRequired(Exception):
+    """Raised by ``signed_in``: nobody is signed in; pages redirect, JSON answers 401."""
+
+
+def viewer(request: Request) -> Session | None:
+    """The one session dependency: who is looking, or ``None``."""
+    cabinet = cast(Cabinet, request.app.state.cabinet)
+    return cabinet.session_of(request)
+
+
+def signed_in(session: Annotated[Session | None, Depends(viewer)]) -> Session:
+    if session is None:
+        raise SignInRequired
+    return session
+
+
+Viewer = Annotated[Session | None, Depends(viewer)]
+SignedIn = Annotated[Session, Depends(signed_in)]
+# Only the operator's choice of account counts (an account's is ignored); bounded all the same.
+LoginChoice = Annotated[str, Query(max_length=64)]
+RecordId = Annotated[str, fastapi.Path(max_length=32)]
+
+
 def install(app: FastAPI, sim: Simulator) -> None:
     """Serve the cabinet from ``app``: pages under ``/cabinet/``, its files under ``/cabinet/static/``."""
     cabinet = Cabinet(sim)
+    app.state.cabinet = cabinet
     app.mount("/cabinet/static", StaticFiles(directory=STATIC), name="cabinet-static")
     app.include_router(cabinet.router)
+
+    async def to_sign_in(request: Request, exc: Exception) -> Response:
+        path = request.url.path
+        if path.startswith("/cabinet/api/"):
+            return problem_response(401, "sign in to the cabinet first", "unauthorized")
+        if path.startswith("/cabinet/fragment/"):
+            return Response(status_code=401)
+        return cabinet.to_login(request)
+
+    app.add_exception_handler(SignInRequired, to_sign_in)
 
 
 class Cabinet:
@@ -80,6 +123,7 @@ class Cabinet:
         self.sim = sim
         # A new secret per simulator run: restarting signs everybody out.
         self.codec = codec or SessionCodec()
+        self.sessions = SessionTable(max_age=self.codec.max_age)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -109,17 +153,42 @@ class Cabinet:
         add("/cabinet/login", self.login_form, methods=["GET"], **page)
         add("/cabinet/login", self.login, methods=["POST"], **page)
         add("/cabinet/logout", self.logout, methods=["POST"], **page)
-        api: dict[str, Any] = {"tags": ["cabinet"], "methods": ["GET"]}
-        add("/cabinet/api/version", self.api_version, summary="Change stamp of the viewer's records", **api)
-        add("/cabinet/api/archives", self.api_archives, summary="The viewer's archives", **api)
-        add("/cabinet/api/archives/{archive_id}", self.api_archive, summary="One of the viewer's archives", **api)
+        api: dict[str, Any] = {"tags": ["cabinet"], "methods": ["GET"], "responses": responses(401, 404, 422)}
+        add(
+            "/cabinet/api/version",
+            self.api_version,
+            summary="Change stamp of the viewer's records",
+            response_model=CabinetVersion,
+            **api,
+        )
+        add(
+            "/cabinet/api/archives",
+            self.api_archives,
+            summary="The viewer's archives, newest first",
+            response_model=ArchiveList,
+            **api,
+        )
+        add(
+            "/cabinet/api/archives/{archive_id}",
+            self.api_archive,
+            summary="One of the viewer's archives",
+            response_model=Archive,
+            **api,
+        )
         add(
             "/cabinet/api/archives/{archive_id}/messages",
             self.api_messages,
             summary="Messages of one of the viewer's archives",
+            response_model=CabinetMessages,
             **api,
         )
-        add("/cabinet/api/uploads", self.api_uploads, summary="The viewer's uploads", **api)
+        add(
+            "/cabinet/api/uploads",
+            self.api_uploads,
+            summary="The viewer's uploads",
+            response_model=UploadList,
+            **api,
+        )
         # Last, so that it only catches what nothing above matched: an HTML 404, same for all.
         add("/cabinet/{rest:path}", self.not_found, methods=["GET", "POST"], **page)
 
@@ -130,13 +199,13 @@ class Cabinet:
         account = self._accounts().get(login) if login else None
         return account.zone if account is not None else ZoneInfo("UTC")
 
-    def _session(self, request: Request) -> Session | None:
+    def session_of(self, request: Request) -> Session | None:
         """The signed-in viewer: the operator by bearer token, else whoever the cookie names."""
         if token_matches(self.sim.api_token, bearer_token(request.headers.get("authorization"))):
             return new_session(operator=True)
         session = self.codec.loads(request.cookies.get(COOKIE_NAME))
-        if session is None or not session.signed_in:
-            return None
+        if session is None or not session.signed_in or session not in self.sessions:
+            return None  # signed out (revoked server-side), or a restart since
         if session.login is not None and session.login not in self._accounts():
             return None  # the account was removed since sign-in
         return session
@@ -152,20 +221,24 @@ class Cabinet:
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    def _sign_in(self, response: Response, session: Session) -> None:
+        self.sessions.add(session)
+        self._set_cookie(response, session)
+
     def _set_cookie(self, response: Response, session: Session) -> None:
         response.set_cookie(
             COOKIE_NAME, self.codec.dumps(session), max_age=MAX_AGE, path="/cabinet", httponly=True, samesite="lax"
         )
 
-    def _to_login(self, request: Request) -> Response:
+    def to_login(self, request: Request) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/cabinet/login?next={quote(target, safe='')}", status_code=303)
 
-    def not_found(self, request: Request) -> HTMLResponse:
+    def not_found(self, request: Request, session: Viewer) -> HTMLResponse:
         return self._render(
             "cabinet/error.html",
             request,
-            self._session(request),
+            session,
             status=404,
             title="Not found",
             detail="There is nothing at this address for your account.",
@@ -257,6 +330,7 @@ class Cabinet:
     def _list_page(
         self,
         request: Request,
+        session: Session,
         login: str,
         template: str,
         fragment: str,
@@ -264,9 +338,6 @@ class Cabinet:
         page: int = 1,
     ) -> Response:
         """A list page (archives, uploads) whose live part reloads from ``fragment``."""
-        session = self._session(request)
-        if session is None:
-            return self._to_login(request)
         scope = self._scope(session, login)
         params = {"login": scope} if session.operator and scope else {}
         if page > 1:
@@ -284,36 +355,33 @@ class Cabinet:
     def _list_fragment(
         self,
         request: Request,
+        session: Session,
         login: str,
         template: str,
         context: Callable[[Session, str | None, int], dict[str, Any]],
         page: int = 1,
     ) -> Response:
-        session = self._session(request)
-        if session is None:
-            return Response(status_code=401)
         values = context(session, self._scope(session, login), page)
         response = self._render(template, request, session, **values)
         response.headers["X-Cabinet-Version"] = values["version"]
         return response
 
-    def overview(self, request: Request, login: str = "", page: int = 1) -> Response:
+    def overview(self, request: Request, session: SignedIn, login: LoginChoice = "", page: int = 1) -> Response:
         return self._list_page(
-            request, login, "cabinet/overview.html", "/cabinet/fragment/archives", self._live_context, page
+            request, session, login, "cabinet/overview.html", "/cabinet/fragment/archives", self._live_context, page
         )
 
-    def overview_fragment(self, request: Request, login: str = "", page: int = 1) -> Response:
-        return self._list_fragment(request, login, "cabinet/_overview_live.html", self._live_context, page)
+    def overview_fragment(
+        self, request: Request, session: SignedIn, login: LoginChoice = "", page: int = 1
+    ) -> Response:
+        return self._list_fragment(request, session, login, "cabinet/_overview_live.html", self._live_context, page)
 
     def archive_page(
-        self, request: Request, archive_id: str, phone: str = "", text: str = "", page: int = 1
+        self, request: Request, session: SignedIn, archive_id: str, phone: str = "", text: str = "", page: int = 1
     ) -> Response:
-        session = self._session(request)
-        if session is None:
-            return self._to_login(request)
         archive = self._archive(session, archive_id)
         if archive is None:
-            return self.not_found(request)
+            return self.not_found(request, session)
         store = self.sim.store
         digits, wanted = views.digits(phone), text.strip()
         total = store.count_archive_messages(archive)
@@ -372,21 +440,18 @@ class Cabinet:
             "version": self._version(scope),
         }
 
-    def uploads_page(self, request: Request, login: str = "", page: int = 1) -> Response:
+    def uploads_page(self, request: Request, session: SignedIn, login: LoginChoice = "", page: int = 1) -> Response:
         return self._list_page(
-            request, login, "cabinet/uploads.html", "/cabinet/fragment/uploads", self._uploads_context, page
+            request, session, login, "cabinet/uploads.html", "/cabinet/fragment/uploads", self._uploads_context, page
         )
 
-    def uploads_fragment(self, request: Request, login: str = "", page: int = 1) -> Response:
-        return self._list_fragment(request, login, "cabinet/_uploads_live.html", self._uploads_context, page)
+    def uploads_fragment(self, request: Request, session: SignedIn, login: LoginChoice = "", page: int = 1) -> Response:
+        return self._list_fragment(request, session, login, "cabinet/_uploads_live.html", self._uploads_context, page)
 
-    def upload_page(self, request: Request, upload_id: str) -> Response:
-        session = self._session(request)
-        if session is None:
-            return self._to_login(request)
+    def upload_page(self, request: Request, session: SignedIn, upload_id: str) -> Response:
         upload = self._upload(session, upload_id)
         if upload is None:
-            return self.not_found(request)
+            return self.not_found(request, session)
         archives = self.sim.store.archives_of_upload(upload.id)
         return self._render(
             "cabinet/upload.html",
@@ -421,10 +486,10 @@ class Cabinet:
                 return response
             # Redirect so that the token does not stay in the address bar or the history.
             redirect = RedirectResponse(target, status_code=303)
-            self._set_cookie(redirect, new_session(operator=True))
+            self._sign_in(redirect, new_session(operator=True))
             return redirect
         current = self.codec.loads(request.cookies.get(COOKIE_NAME))
-        if current is not None and current.signed_in and self._session(request) is not None:
+        if current is not None and current.signed_in and self.session_of(request) is not None:
             return RedirectResponse(target, status_code=303)
         anonymous = current if current is not None and not current.signed_in else new_session()
         response = self._render("cabinet/login.html", request, anonymous, next=target, error="")
@@ -470,104 +535,101 @@ class Cabinet:
             return response
         log.info("cabinet: %s signed in from %s", account.login, _client(request))
         redirect = RedirectResponse(target, status_code=303)
-        self._set_cookie(redirect, new_session(account.login))
+        self._sign_in(redirect, new_session(account.login))
         return redirect
 
-    def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    def logout(self, request: Request, session: Viewer, csrf: Annotated[str, Form()] = "") -> Response:
         current = self.codec.loads(request.cookies.get(COOKIE_NAME))
         if not csrf_ok(current, csrf):
             return self._render(
                 "cabinet/error.html",
                 request,
-                self._session(request),
+                session,
                 status=400,
                 title="Form expired",
                 detail="Reload the page and sign out again.",
             )
+        assert current is not None  # csrf_ok needs a session
+        # Server-side: the cookie's value stops working everywhere, including any copy of it.
+        self.sessions.revoke(current)
+        log.info("cabinet: %s signed out from %s", current.login or "operator", _client(request))
         redirect = RedirectResponse("/cabinet/login", status_code=303)
         self._set_cookie(redirect, new_session())
         return redirect
 
     # --- JSON, for the page's script and for scripts of the signed-in client ------------------
 
-    def api_version(self, request: Request, login: str = "") -> Response:
+    def api_version(self, response: Response, session: SignedIn, login: LoginChoice = "") -> dict[str, Any]:
         """A value that changes whenever the viewer's archives or uploads change.
 
         Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
         """
-        session = self._session(request)
-        if session is None:
-            return _json_error(401, "sign in to the cabinet first")
-        scope = self._scope(session, login)
-        return _json({"version": self._version(scope)})
+        response.headers["Cache-Control"] = "no-store"
+        return {"version": self._version(self._scope(session, login))}
 
-    def api_archives(self, request: Request, login: str = "") -> Response:
+    def api_archives(
+        self, response: Response, session: SignedIn, page: ListPage, login: LoginChoice = ""
+    ) -> dict[str, Any]:
         """The viewer's archives, newest first (the operator's: every account's, or ``login``'s).
 
         Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
         """
-        session = self._session(request)
-        if session is None:
-            return _json_error(401, "sign in to the cabinet first")
-        archives = self.sim.archives(self._scope(session, login))[::-1]
-        return _json({"archives": [a.to_json() for a in archives]})
+        response.headers["Cache-Control"] = "no-store"
+        scope = self._scope(session, login)
+        shown = self.sim.store.archives_page(scope, limit=page.limit, offset=page.offset)
+        return {"archives": [a.to_json() for a in shown], **page.answer(self.sim.store.count_archives(scope))}
 
-    def api_archive(self, request: Request, archive_id: str) -> Response:
+    def api_archive(self, response: Response, session: SignedIn, archive_id: RecordId) -> dict[str, Any]:
         """One archive of the viewer's, with its diagnostics; 404 for any other.
 
         Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
         """
-        session = self._session(request)
-        if session is None:
-            return _json_error(401, "sign in to the cabinet first")
-        archive = self._archive(session, archive_id)
-        if archive is None:
-            return _json_error(404, "no such archive")
-        return _json(archive.to_json())
+        response.headers["Cache-Control"] = "no-store"
+        return self._archive_or_404(session, archive_id).to_json()
 
     def api_messages(
         self,
-        request: Request,
-        archive_id: str,
-        phone: str = "",
-        text: str = "",
-        limit: int = MESSAGES_PER_REQUEST,
-        offset: int = 0,
-    ) -> Response:
+        response: Response,
+        session: SignedIn,
+        archive_id: RecordId,
+        page: MessagePage,
+        phone: Annotated[str, Query(max_length=32)] = "",
+        text: Annotated[str, Query(max_length=TEXT_MAX)] = "",
+    ) -> dict[str, Any]:
         """The rendered messages of one of the viewer's archives, searchable as on the page, one page
-        at a time: ``limit`` (at most 10,000) from ``offset``; ``matched`` counts them all.
+        at a time: ``limit`` (at most 10,000) from ``offset``; ``matched`` (and ``total``) count them all.
 
         Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
         """
-        session = self._session(request)
-        if session is None:
-            return _json_error(401, "sign in to the cabinet first")
-        archive = self._archive(session, archive_id)
-        if archive is None:
-            return _json_error(404, "no such archive")
-        limit, offset = max(0, min(limit, MESSAGES_PER_REQUEST)), max(0, offset)
+        response.headers["Cache-Control"] = "no-store"
+        archive = self._archive_or_404(session, archive_id)
         digits, wanted = views.digits(phone), text.strip()
-        found = self.sim.store.archive_messages(archive, digits=digits, text=wanted, limit=limit, offset=offset)
-        matched = self.sim.store.count_archive_messages(archive, digits=digits, text=wanted)
-        return _json(
-            {
-                "archive": archive.name,
-                "messages": [m.to_json() for m in found],
-                "matched": matched,
-                "limit": limit,
-                "offset": offset,
-            }
-        )
+        store = self.sim.store
+        found = store.archive_messages(archive, digits=digits, text=wanted, limit=page.limit, offset=page.offset)
+        matched = store.count_archive_messages(archive, digits=digits, text=wanted)
+        return {
+            "archive": archive.name,
+            "messages": [m.to_json() for m in found],
+            "matched": matched,
+            **page.answer(matched),
+        }
 
-    def api_uploads(self, request: Request, login: str = "") -> Response:
+    def api_uploads(
+        self, response: Response, session: SignedIn, page: ListPage, login: LoginChoice = ""
+    ) -> dict[str, Any]:
         """The viewer's uploads as the FTP server journalled them.
 
         Needs the cabinet's session cookie, or ``Authorization: Bearer API_TOKEN`` for the operator.
         """
-        session = self._session(request)
-        if session is None:
-            return _json_error(401, "sign in to the cabinet first")
-        return _json({"uploads": [u.to_json() for u in self._uploads(self._scope(session, login))]})
+        response.headers["Cache-Control"] = "no-store"
+        every = self._uploads(self._scope(session, login))
+        return {"uploads": [u.to_json() for u in page.of(every)], **page.answer(len(every))}
+
+    def _archive_or_404(self, session: Session, archive_id: str) -> ArchiveRecord:
+        archive = self._archive(session, archive_id)
+        if archive is None:
+            raise ApiProblem(404, "no such archive", "not-found")
+        return archive
 
 
 def _is_id(text: str) -> bool:
@@ -577,15 +639,3 @@ def _is_id(text: str) -> bool:
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
-
-
-def _json(body: Mapping[str, Any] | Sequence[Any]) -> JSONResponse:
-    response = JSONResponse(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _json_error(status: int, detail: str) -> JSONResponse:
-    response = JSONResponse({"detail": detail}, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
