@@ -2,12 +2,19 @@
 
 Fixtures:
 
-``sms_simulator``
-    The in-process ``Simulator``: ephemeral FTP and HTTP ports on 127.0.0.1, a
-    temporary state directory, a frozen clock, the demo account guest/guest.
-    One server per session (per xdist worker); its state is reset before each
-    test.  Errors raised in its threads (the poller's) fail the test that caused
-    them.
+``sms_simulator`` (function scope, over one session-scoped server)
+    The in-process ``Simulator``: an ephemeral FTP port on 127.0.0.1, a temporary
+    state directory, a frozen clock, the demo account guest/guest; the HTTP API
+    starts on an ephemeral port the first time a test reads ``api_url``.  One
+    server per session (per xdist worker), restored before each test to the
+    state it started in (``Simulator.restore``: accounts, clock, folders, store),
+    so no test sees another one's.  Errors raised in its threads (the poller's)
+    fail the test that caused them.
+``sms_simulator_settings`` (session scope)
+    The keyword arguments the session's ``Simulator`` is made with; ``{}`` by
+    default.  Override it in a ``conftest.py`` (as pytest-httpserver's
+    ``httpserver_listen_address``) for other accounts, a fixed start instant, TLS
+    required, ...
 ``sms_platform``
     The selected target (``--target=sim|live``) behind one interface
     (``smsftp.conformance.judge.targets.Platform``): ``upload``, ``wait_processed``,
@@ -81,18 +88,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 # --- fixtures ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def _sms_simulator_server() -> Iterator[Simulator]:
+def sms_simulator_settings() -> dict[str, Any]:
+    """Keyword arguments for the session's ``Simulator``; override this fixture to change them."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def _sms_simulator_server(sms_simulator_settings: dict[str, Any]) -> Iterator[Simulator]:
     from smsftp.simulator.app import Simulator
 
-    with Simulator() as sim:
+    with Simulator(**sms_simulator_settings) as sim:
         yield sim
 
 
 @pytest.fixture
 def sms_simulator(_sms_simulator_server: Simulator) -> Iterator[Simulator]:
-    """The in-process simulator, reset before the test; its thread errors fail the test."""
+    """The in-process simulator, restored to its starting state before the test; its thread errors fail it."""
     sim = _sms_simulator_server
-    sim.reset()
+    sim.restore()
     seen = len(sim.errors)
     yield sim
     fresh = sim.errors[seen:]

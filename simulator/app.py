@@ -13,9 +13,10 @@ what a test can use directly::
 
 Start-up order matters for crash safety and for speed: the store recovers first
 (claims without a verdict, transfers cut by the crash), then the FTP listener
-opens (a login works from here), then the poller's schedule starts, and only then
-is the HTTP API imported and started (FastAPI takes longer to import than
-everything before it).
+opens (a login works from here), then the poller's schedule starts.  The HTTP API
+starts only when something asks for it (``api_url``, ``start_api``): FastAPI and
+uvicorn take four times longer to import and start than everything before them,
+and most tests never use them.
 
 Time and freezegun: the default clock is a ``FrozenClock`` at the current second
 (read through ``datetime.now``, so inside ``freeze_time`` it is the frozen time);
@@ -118,6 +119,7 @@ class Simulator:
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
         self._accounts: dict[str, Account] = dict(accounts) if accounts is not None else {"guest": demo_account()}
+        self._initial_accounts = self._accounts  # what ``restore`` goes back to
         self._accounts_lock = threading.Lock()
         self._state_arg = state_dir
         self.host = host
@@ -136,7 +138,8 @@ class Simulator:
         self.cert_path: Path | None = None
         self.key_path: Path | None = None
         self.ftp_host, self.ftp_port = host, ftp_port
-        self.api_url: str | None = None
+        self._api_url: str | None = None
+        self._start_instant: datetime | None = None
         self._temporary: Path | None = None
         self._state_lock: StateLock | None = None
         self._clock_keeper: _ClockKeeper | None = None
@@ -145,6 +148,7 @@ class Simulator:
         self._poller: Poller | None = None
         self._ftp: FtpService | None = None
         self._api: ApiServer | None = None
+        self._api_lock = threading.Lock()
         # One list for the FTP server's loop and the poller, appended to only: a reader keeps an index.
         self._errors: list[BaseException] = []
         self.started = False
@@ -207,6 +211,8 @@ class Simulator:
         )
         self._poller.start()
         self.started = True
+        if isinstance(self.clock, FrozenClock):
+            self._start_instant = self.clock.now()
         log_event(
             "start",
             ftp=f"{self.ftp_host}:{self.ftp_port}",
@@ -215,13 +221,6 @@ class Simulator:
             clock="frozen" if self.clock.frozen else "system",
             at=self.clock.now(),
         )
-        if self._api_port_arg is not None:
-            with _real_datetime_for_imports():
-                from smsftp.simulator.web.api import ApiServer, create_app
-
-                self._api = ApiServer(create_app(self, self._api_settings), self.host, self._api_port_arg)
-            self._api.start()
-            self.api_url = self._api.url
 
     def _abandon_start(self) -> None:
         """A start that failed half-way (a port in use): undo what it opened, the lock last."""
@@ -250,6 +249,30 @@ class Simulator:
 
             shutil.rmtree(self._temporary, ignore_errors=True)
             self._temporary = None
+
+    @property
+    def api_url(self) -> str | None:
+        """The HTTP API's base URL, starting the API on first use; None when made with ``api_port=None``."""
+        if self._api_url is None and self._api_port_arg is not None and self.started:
+            self.start_api()
+        return self._api_url
+
+    def start_api(self) -> str:
+        """Start the HTTP API now (``smsftp serve`` does, to report a busy port at once); its URL."""
+        if not self.started:
+            raise RuntimeError("the simulator is not started")
+        if self._api_port_arg is None:
+            raise RuntimeError("this simulator was made without an HTTP API (api_port=None)")
+        with self._api_lock:
+            if self._api is None:
+                with _real_datetime_for_imports():
+                    from smsftp.simulator.web.api import ApiServer, create_app
+
+                    api = ApiServer(create_app(self, self._api_settings), self.host, self._api_port_arg)
+                api.start()
+                self._api, self._api_url = api, api.url
+        assert self._api_url is not None
+        return self._api_url
 
     def _prepare_state(self) -> tuple[str, Path]:
         if self._state_arg is None or str(self._state_arg) == ":memory:":
@@ -295,9 +318,10 @@ class Simulator:
         assert self._poller and self._ftp and self._journal and self._store
         self._poller.stop()
         self._ftp.stop()
-        if self._api is not None:
-            self._api.stop()
-            self._api = None
+        with self._api_lock:
+            if self._api is not None:
+                self._api.stop()
+                self._api, self._api_url = None, None
         if self._clock_keeper is not None:
             self._clock_keeper.release()
             self._clock_keeper = None
@@ -500,6 +524,24 @@ class Simulator:
                         else:
                             child.unlink(missing_ok=True)
         log_event("reset")
+
+    def restore(self) -> None:
+        """Back to the state it started in: ``reset``, the accounts it was made with (folders of
+        accounts added since are removed) and, on a frozen clock, the instant it started at.
+
+        The pytest plugin calls this before every test, so no test sees another one's state.
+        """
+        import shutil
+
+        with self._accounts_lock:
+            added = set(self._accounts) - set(self._initial_accounts)
+            self._accounts = self._initial_accounts
+        self.reset()
+        for login in added:
+            shutil.rmtree(self._folder(login), ignore_errors=True)
+        if isinstance(self.clock, FrozenClock) and self._start_instant is not None:
+            self.clock.set(self._start_instant)  # backwards: the poll schedule starts again from there
+        log_event("restore")
 
 
 class _ClockKeeper:

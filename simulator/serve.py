@@ -9,7 +9,9 @@ process exits 0.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import signal
 import sys
 import threading
@@ -30,6 +32,12 @@ if TYPE_CHECKING:
 
 DEFAULT_STATE_DIR = "smsftp-state"
 EXIT_STATE_BUSY = 2  # another smsftp holds --state-dir
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_FTP_PORT = 2121
+DEFAULT_API_PORT = 8121  # not 8025: Mailpit's and MailHog's, often in the same CI job
+# Where ``smsftp report`` looks when given neither --api nor --state-dir.
+DEFAULT_API_URL = f"http://{DEFAULT_HOST}:{DEFAULT_API_PORT}"
+ENV_PREFIX = "SMSFTP_"  # every serve option NAME is also read from SMSFTP_NAME (--ftp-port: SMSFTP_FTP_PORT)
 
 
 class LogfmtFormatter(logging.Formatter):
@@ -79,6 +87,21 @@ def _instant(value: str | None) -> datetime | None:
         ) from None
 
 
+class PortInUse(click.ClickException):
+    exit_code = 2
+
+
+def _port_in_use(exc: OSError, option: str, port: int, host: str) -> None:
+    """Name the option whose port is taken: an address error alone does not say which of the two."""
+    # pyftpdlib re-raises the bind error as a bare OSError(message), without its errno.
+    if exc.errno == errno.EADDRINUSE or os.strerror(errno.EADDRINUSE) in str(exc):
+        env = ENV_PREFIX + option.removeprefix("--").replace("-", "_").upper()
+        raise PortInUse(
+            f"{option} {port} is in use on {host}: stop what holds it, or pass another port "
+            f"({option} or {env}; 0 picks a free one)"
+        ) from None
+
+
 def banner(sim: Any, demo: bool) -> str:
     host = sim.ftp_host
     lines = ["smsftp simulator is running", ""]
@@ -115,22 +138,44 @@ def banner(sim: Any, demo: bool) -> str:
 @click.command()
 @click.option(
     "--host",
-    default="127.0.0.1",
+    default=DEFAULT_HOST,
     show_default=True,
+    envvar="SMSFTP_HOST",
+    show_envvar=True,
     help="Address for FTP and the API. Off loopback, the API requires a token.",
 )
-@click.option("--ftp-port", default=2121, show_default=True, type=int, help="FTP/FTPS control port (0: any).")
-@click.option("--api-port", default=8121, show_default=True, type=int, help="HTTP API port (0: any; -1: no API).")
+@click.option(
+    "--ftp-port",
+    default=DEFAULT_FTP_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    envvar="SMSFTP_FTP_PORT",
+    show_envvar=True,
+    help="FTP/FTPS control port (0: any).",
+)
+@click.option(
+    "--api-port",
+    default=DEFAULT_API_PORT,
+    show_default=True,
+    type=click.IntRange(-1, 65535),
+    envvar="SMSFTP_API_PORT",
+    show_envvar=True,
+    help="HTTP API port (0: any; -1: no API).",
+)
 @click.option(
     "--accounts",
     "accounts_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SMSFTP_ACCOUNTS",
+    show_envvar=True,
     help="Accounts TOML ([accounts.LOGIN] tables). Default: the demo account guest/guest.",
 )
 @click.option(
     "--state-dir",
     default=DEFAULT_STATE_DIR,
     show_default=True,
+    envvar="SMSFTP_STATE_DIR",
+    show_envvar=True,
     help="Where the SQLite log, the FTP folders and the certificate live; ':memory:' keeps no state. "
     "One server per folder: a second one on it exits 2, naming the holder's pid.",
 )
@@ -139,16 +184,22 @@ def banner(sim: Any, demo: bool) -> str:
     type=click.Choice(["off", "optional", "required"]),
     default="optional",
     show_default=True,
+    envvar="SMSFTP_TLS",
+    show_envvar=True,
     help="Explicit FTPS (AUTH TLS): not offered, offered, or required before USER.",
 )
 @click.option(
     "--cert",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SMSFTP_CERT",
+    show_envvar=True,
     help="PEM certificate (default: generated into STATE_DIR/tls on first start).",
 )
 @click.option(
     "--key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SMSFTP_KEY",
+    show_envvar=True,
     help="PEM private key (default: in the --cert file).",
 )
 @click.option(
@@ -157,18 +208,32 @@ def banner(sim: Any, demo: bool) -> str:
     type=click.Choice(["system", "frozen"]),
     default="system",
     show_default=True,
+    envvar="SMSFTP_CLOCK",
+    show_envvar=True,
     help="system: real time; frozen: time moves only by the API.",
 )
 @click.option(
     "--at",
     "at",
+    envvar="SMSFTP_AT",
+    show_envvar=True,
     help="Start instant, ISO 8601 (frozen clock; default now). A state folder resumes at its saved instant "
     "when that is later, so processed_at never goes back.",
 )
-@click.option("--poll-interval", default=10.0, show_default=True, type=float, help="Seconds between polls (P1).")
+@click.option(
+    "--poll-interval",
+    default=10.0,
+    show_default=True,
+    type=float,
+    envvar="SMSFTP_POLL_INTERVAL",
+    show_envvar=True,
+    help="Seconds between polls (P1).",
+)
 @click.option(
     "--naive-poller",
     is_flag=True,
+    envvar="SMSFTP_NAIVE_POLLER",
+    show_envvar=True,
     help="Take .zip files even while they are being uploaded, as a plain file-system poller does (Q22).",
 )
 @click.option(
@@ -181,12 +246,15 @@ def banner(sim: Any, demo: bool) -> str:
 @click.option(
     "--api-token",
     envvar="SMSFTP_API_TOKEN",
-    help="Bearer token for the API [env SMSFTP_API_TOKEN]; generated when --host is not loopback.",
+    show_envvar=True,
+    help="Bearer token for the API; generated when --host is not loopback.",
 )
 @click.option(
     "--max-store-mb",
     type=click.IntRange(min=1),
     default=None,
+    envvar="SMSFTP_MAX_STORE_MB",
+    show_envvar=True,
     help="Cap on the SQLite log's size in MiB (default: none, only the disk's). An archive that does not fit "
     "is rolled back and waits in its folder (SMS830) until there is room.",
 )
@@ -194,8 +262,8 @@ def banner(sim: Any, demo: bool) -> str:
     "--register",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="SMSFTP_NUMBERING_REGISTER",
-    help="Numbering-plan register (DEF-9xx.csv) for time zones by number, newer than the shipped table "
-    "[env SMSFTP_NUMBERING_REGISTER].",
+    show_envvar=True,
+    help="Numbering-plan register (DEF-9xx.csv) for time zones by number, newer than the shipped table.",
 )
 @click.option(
     "--api-max-body",
@@ -216,6 +284,8 @@ def banner(sim: Any, demo: bool) -> str:
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
     show_default=True,
+    envvar="SMSFTP_LOG_LEVEL",
+    show_envvar=True,
     help="Structured log lines (logfmt: event=upload, poll, archive, ...) on stderr.",
 )
 def serve(
@@ -239,7 +309,12 @@ def serve(
     api_waits_per_client: int,
     log_level: str,
 ) -> None:
-    """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API."""
+    """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API.
+
+    Every option is also read from an environment variable, SMSFTP_ and the
+    option's name (--ftp-port: SMSFTP_FTP_PORT), shown in brackets below; the
+    command line wins.  A bad accounts file stops here with exit status 2.
+    """
     try:
         accounts = load_accounts(accounts_file) if accounts_file else None
     except AccountsFileError as exc:
@@ -294,7 +369,18 @@ def serve(
     from smsftp.simulator.service.store import StoreError
 
     try:
-        sim.start()
+        try:
+            sim.start()
+        except OSError as exc:
+            _port_in_use(exc, "--ftp-port", ftp_port, host)
+            raise
+        if api_port >= 0:
+            try:
+                sim.start_api()
+            except OSError as exc:
+                sim.stop()
+                _port_in_use(exc, "--api-port", api_port, host)
+                raise
     except StateFolderBusy as exc:
         click.echo(f"Error: cannot start: {exc}", err=True)
         sys.exit(EXIT_STATE_BUSY)

@@ -86,3 +86,34 @@ def test_an_unusable_login_is_refused_with_the_rule(login: str) -> None:
 
 def test_a_login_may_hold_underscores_dots_and_dashes() -> None:
     assert list(parse_accounts({"accounts": {"acme_shop.eu-1": {"password": "p"}}})) == ["acme_shop.eu-1"]
+
+
+def test_every_problem_is_reported_with_its_line_and_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        '[accounts.guest]\npassword = "guest"\nsender = "TESTSMS"\n\n[accounts."shop"]\npasword = "x"\n'
+        "max_part = 3\nmode = 'both'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(AccountsFileError) as exc:
+        load_accounts(path)
+    found = [(p.line, p.login, p.key) for p in exc.value.problems]
+    assert found == [
+        (3, "guest", "sender"),
+        (6, "shop", "pasword"),
+        (7, "shop", "max_part"),
+        (8, "shop", "mode"),
+        (5, "shop", "password"),
+    ]
+    text = str(exc.value).splitlines()
+    assert text[0] == f"{path}:3: [accounts.guest] sender: unknown key; did you mean 'senders'?"
+    assert text[2] == f"{path}:7: [accounts.shop] max_part: unknown key; did you mean 'max_parts'?"
+    assert text[4] == f"{path}:5: [accounts.shop] password: missing: every login to this account would fail"
+
+
+def test_an_unknown_table_and_a_key_far_from_any_name_list_what_is_known() -> None:
+    with pytest.raises(AccountsFileError) as exc:
+        parse_accounts({"account": {"guest": {"password": "g"}}, "accounts": {"guest": {"password": "g", "zzz": 1}}})
+    message = str(exc.value)
+    assert "account: unknown table; did you mean 'accounts'?" in message
+    assert "zzz: unknown key; known keys: password, mode, senders" in message

@@ -181,6 +181,91 @@ def test_sms_simulator_is_shared_and_reset_between_tests(pytester: pytest.Pytest
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
 
 
+def test_each_test_starts_from_the_sessions_clean_state(pytester: pytest.Pytester) -> None:
+    """Accounts, clock, folders and store: the second test sees none of what the first one did."""
+    pytester.makepyfile(
+        test_isolation="""
+        import ftplib, io
+        from smsftp.simulator.rules.accounts import Account
+        seen = {}
+
+        def _upload(sim, login, password, name):
+            ftp = ftplib.FTP(); ftp.connect(sim.ftp_host, sim.ftp_port); ftp.login(login, password)
+            ftp.storbinary("STOR " + name, io.BytesIO(b"hello")); ftp.quit()
+
+        def test_first(sms_simulator):
+            seen["start"] = sms_simulator.clock.now()
+            sms_simulator.add_account(Account("acme", "pw", senders=("ACME",)))
+            _upload(sms_simulator, "acme", "pw", "notes.txt")
+            _upload(sms_simulator, "guest", "guest", "guest.txt")
+            sms_simulator.advance(3600)
+            assert sms_simulator.clock.now() > seen["start"]
+            assert "acme" in sms_simulator.accounts and sms_simulator.uploads()
+
+        def test_second(sms_simulator):
+            assert sms_simulator.clock.now() == seen["start"]
+            assert sorted(sms_simulator.accounts) == ["guest"]
+            assert sms_simulator.folder("guest") == [] and sms_simulator.folder("acme") == []
+            assert sms_simulator.uploads() == [] and sms_simulator.archives() == []
+            ftp = ftplib.FTP(); ftp.connect(sms_simulator.ftp_host, sms_simulator.ftp_port)
+            try:
+                ftp.login("acme", "pw")
+            except ftplib.error_perm as exc:
+                assert str(exc).startswith("530")
+            else:
+                raise AssertionError("the first test's account still logs in")
+            assert [f.login for f in sms_simulator.failed_logins()] == ["acme"]
+    """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_session_settings_are_overridden_by_a_conftest_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+        from datetime import datetime, UTC
+        from smsftp.simulator.rules.accounts import Account
+        from smsftp.simulator.service.clock import FrozenClock
+
+        @pytest.fixture(scope="session")
+        def sms_simulator_settings():
+            return {"accounts": {"acme": Account("acme", "pw", senders=("ACME",))},
+                    "clock": FrozenClock(datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))}
+    """
+    )
+    pytester.makepyfile(
+        test_settings="""
+        from datetime import datetime, UTC
+
+        def test_moves(sms_simulator):
+            assert sorted(sms_simulator.accounts) == ["acme"]
+            sms_simulator.advance(60)
+
+        def test_settings_come_back(sms_simulator):
+            assert sorted(sms_simulator.accounts) == ["acme"]
+            assert sms_simulator.clock.now() == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_the_http_api_starts_only_when_a_test_asks_for_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_lazy="""
+        import json, urllib.request
+
+        def test_ftp_only(sms_simulator):
+            assert sms_simulator._api is None
+
+        def test_api(sms_simulator):
+            with urllib.request.urlopen(sms_simulator.api_url + "/api/health", timeout=10) as response:
+                assert json.load(response)["status"] == "ok"
+    """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_simulator_thread_errors_fail_the_test_that_caused_them(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_errors="""

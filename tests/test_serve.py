@@ -7,6 +7,7 @@ import ftplib
 import queue
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import click
 import httpx
 import pytest
+from click.testing import CliRunner, Result
 
 from smsftp.simulator.service.clock import real_monotonic
 
@@ -109,3 +112,61 @@ def test_t1_ftps_nlst_of_an_empty_folder(served: Served) -> None:
             assert lines == [] and list(ftp.mlsd()) == []
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(10) == 0
+
+
+# --- configuration: checked before anything starts ------------------------------------------------------
+def _serve(*args: str, env: dict[str, str] | None = None) -> Result:
+    from smsftp.simulator.cli import main
+
+    return CliRunner().invoke(main, ["serve", *args], env=env)
+
+
+def test_a_typo_in_the_accounts_file_stops_serve_with_file_line_and_suggestion(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        '# our accounts\n[accounts.guest]\npasword = "guest"\nsender = "TESTSMS"\n\n[accounts.shop]\n'
+        'password = "x"\nvalidity = "1440"\n',
+        encoding="utf-8",
+    )
+    result = _serve("--accounts", str(accounts), "--state-dir", str(tmp_path / "state"))
+    assert result.exit_code == 2, result.output
+    assert f"{accounts}:3: [accounts.guest] pasword: unknown key; did you mean 'password'?" in result.output
+    assert f"{accounts}:4: [accounts.guest] sender: unknown key; did you mean 'senders'?" in result.output
+    assert f"{accounts}:2: [accounts.guest] password: missing" in result.output
+    assert f"{accounts}:8: [accounts.shop] validity: must be int, not '1440'" in result.output
+    assert not (tmp_path / "state").exists()  # nothing started
+
+
+def _busy_port() -> tuple[socket.socket, int]:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    return holder, holder.getsockname()[1]
+
+
+@pytest.mark.parametrize("option", ["--ftp-port", "--api-port"])
+def test_a_busy_port_is_named_with_its_option(tmp_path: Path, option: str) -> None:
+    holder, port = _busy_port()
+    with holder:
+        other = "--api-port" if option == "--ftp-port" else "--ftp-port"
+        result = _serve(option, str(port), other, "0", "--state-dir", str(tmp_path), "--tls", "off")
+    assert result.exit_code == 2, result.output
+    assert f"{option} {port} is in use on 127.0.0.1" in result.output
+    assert f"{other} 0" not in result.output
+
+
+def test_every_serve_option_reads_its_smsftp_environment_variable(tmp_path: Path) -> None:
+    from smsftp.simulator.cli import main
+    from smsftp.simulator.serve import serve
+
+    help_text = CliRunner().invoke(main, ["serve", "--help"], terminal_width=200).output
+    for param in serve.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            env = "SMSFTP_" + param.opts[0].removeprefix("--").replace("-", "_").upper()
+            env = {"SMSFTP_REGISTER": "SMSFTP_NUMBERING_REGISTER"}.get(env, env)  # shared with check --register
+            assert param.envvar == env, param.opts
+            assert f"env var: {env}" in help_text, env
+    holder, port = _busy_port()
+    with holder:
+        result = _serve(env={"SMSFTP_FTP_PORT": str(port), "SMSFTP_STATE_DIR": str(tmp_path), "SMSFTP_TLS": "off"})
+    assert result.exit_code == 2 and f"--ftp-port {port} is in use" in result.output

@@ -14,12 +14,17 @@ The same TOML file feeds ``smsftp check --accounts`` and ``smsftp serve --accoun
 Processing settings that answer the open questions (Q2, Q8, Q9, Q11, Q16, Q20,
 Q26, Q28-Q30) may be set per account too; their defaults are the simulator's
 documented ones.
+
+The file is read strictly: an unknown key (``pasword``, ``sender``) is an error
+with a "did you mean", as are a missing password and a value of the wrong type,
+each with the file and line, so a typo never starts a server where every login
+or every archive fails.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -42,8 +47,29 @@ CsvQuoting = Literal["standard", "literal"]
 CSV_QUOTING: tuple[CsvQuoting, ...] = ("standard", "literal")
 
 
+@dataclass(frozen=True)
+class AccountsProblem:
+    """One thing wrong in an accounts file: where (file, line, table, key) apart from what."""
+
+    source: str
+    message: str
+    login: str | None = None
+    key: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        table = f" [accounts.{self.login}]" if self.login is not None else ""
+        key = f" {self.key}" if self.key is not None else ""
+        return f"{where}:{table}{key}: {self.message}"
+
+
 class AccountsFileError(SimulatorError, ValueError):
-    """The accounts file cannot be used; the message names the file and the key."""
+    """The accounts file cannot be used; one line per problem, each naming the file, line and key."""
+
+    def __init__(self, problems: str | list[AccountsProblem]) -> None:
+        self.problems = [AccountsProblem("<accounts>", problems)] if isinstance(problems, str) else problems
+        super().__init__(str(problems) if isinstance(problems, str) else "\n".join(map(str, problems)))
 
 
 @dataclass(frozen=True)
@@ -116,60 +142,56 @@ def unknown_account(login: str) -> Account:
 
 
 _FIELDS = {f.name: f for f in fields(Account)}
+# Keys kept in ``Account.extra`` for the service to read (the faults an account's uploads meet).
+EXTRA_KEYS = ("faults",)
+SETTINGS = tuple(name for name in _FIELDS if name not in ("login", "extra", "senders_known")) + EXTRA_KEYS
+_INTS = ("validity", "validity_cap", "max_parts", "max_uncompressed_bytes", "max_compression_ratio")
+_INTS += ("duplicate_check_limit", "max_entries", "max_rows", "max_chars")
+_BOOLS = ("reject_archive_on_bad_row", "accept_senddate_without_seconds", "accept_plus_and_8", "accept_zero_validity")
+_BOOLS += ("one_archive_per_check",)
+_TYPES: dict[str, type] = {
+    **dict.fromkeys(_INTS, int),
+    **dict.fromkeys(_BOOLS, bool),
+    "password": str,
+    "default_sender": str,
+}
 
 
-def _check(path: str, login: str, key: str, value: Any) -> Any:
-    where = f"{path}: [accounts.{login}] {key}"
+def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+
+
+def _value_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be ``key``'s, or None when it can."""
     if key == "mode":
-        if value not in MODES:
-            raise AccountsFileError(f"{where}: must be one of {', '.join(MODES)}, not {value!r}")
-        return value
+        return None if value in MODES else f"must be one of {', '.join(MODES)}, not {value!r}"
     if key == "unfilled_columns":
-        if value not in UNFILLED_COLUMNS:
-            raise AccountsFileError(f"{where}: must be one of {', '.join(UNFILLED_COLUMNS)}, not {value!r}")
-        return value
+        return None if value in UNFILLED_COLUMNS else f"must be one of {', '.join(UNFILLED_COLUMNS)}, not {value!r}"
     if key == "csv_quoting":
-        if value not in CSV_QUOTING:
-            raise AccountsFileError(f"{where}: must be one of {', '.join(CSV_QUOTING)}, not {value!r}")
-        return value
+        return None if value in CSV_QUOTING else f"must be one of {', '.join(CSV_QUOTING)}, not {value!r}"
+    if key == "faults":  # checked in full by smsftp.simulator.service.faults, which reads them
+        return None if isinstance(value, list) else f"must be a list of tables or strings, not {value!r}"
     if key == "senders":
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            raise AccountsFileError(f"{where}: must be a list of strings")
-        return tuple(value)
+            return f"must be a list of strings, not {value!r}"
+        return None
     if key == "encoding":
-        problem = text_encoding_problem(value)
-        if problem is not None:
-            raise AccountsFileError(f"{where}: {problem}")
-        return value
+        return text_encoding_problem(value)
     if key == "timezone":
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise AccountsFileError(f"{where}: unknown IANA time zone {value!r}") from None
-        return value
-    expected = {
-        "validity": int,
-        "validity_cap": int,
-        "max_parts": int,
-        "max_uncompressed_bytes": int,
-        "max_compression_ratio": int,
-        "duplicate_check_limit": int,
-        "max_entries": int,
-        "max_rows": int,
-        "reject_archive_on_bad_row": bool,
-        "max_chars": int,
-        "accept_senddate_without_seconds": bool,
-        "accept_plus_and_8": bool,
-        "accept_zero_validity": bool,
-        "one_archive_per_check": bool,
-        "password": str,
-        "default_sender": str,
-    }.get(key)
+            return f"unknown IANA time zone {value!r}"
+        return None
+    expected = _TYPES.get(key)
     if expected is not None and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
-        raise AccountsFileError(f"{where}: must be {expected.__name__}, not {value!r}")
+        return f"must be {expected.__name__}, not {value!r}"
     if expected is int and value < 1:
-        raise AccountsFileError(f"{where}: must be at least 1, not {value!r}")
-    return value
+        return f"must be at least 1, not {value!r}"
+    return None
 
 
 def login_ok(login: object) -> bool:
@@ -177,36 +199,89 @@ def login_ok(login: object) -> bool:
     return isinstance(login, str) and re.fullmatch(LOGIN_PATTERN, login) is not None
 
 
-def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>") -> dict[str, Account]:
+class _Lines:
+    """Line numbers of tables and keys in the TOML text (tomllib gives none): best effort, None if unseen."""
+
+    def __init__(self, text: str | None) -> None:
+        self.lines = text.splitlines() if text is not None else []
+
+    def table(self, login: str) -> int | None:
+        header = re.compile(r"^\s*\[\s*accounts\s*\.\s*[\"']?" + re.escape(login) + r"[\"']?\s*\]")
+        return next((i for i, line in enumerate(self.lines, 1) if header.match(line)), None)
+
+    def key(self, login: str | None, key: str) -> int | None:
+        pattern = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
+        start = (self.table(login) if login is not None else None) or 0
+        for number in range(start + 1, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if start and number > start and line.lstrip().startswith("["):
+                break  # the next table: the key is not in this one
+            if pattern.match(line):
+                return number
+        return start or None
+
+
+def _problems(data: Mapping[str, Any], source: str, lines: _Lines) -> Iterator[AccountsProblem]:
+    """Every problem in the parsed file, in the file's order; never stops at the first."""
+    for key in data:
+        if key != "accounts":
+            yield AccountsProblem(
+                source, "unknown table" + _did_you_mean(key, ("accounts",)), key=key, line=lines.key(None, key)
+            )
     table = data.get("accounts")
     if not isinstance(table, Mapping) or not table:
-        raise AccountsFileError(f"{source}: no [accounts.LOGIN] tables")
-    accounts: dict[str, Account] = {}
+        yield AccountsProblem(source, "no [accounts.LOGIN] tables")
+        return
     for login, settings in table.items():
+        line = lines.table(login)
         if not isinstance(settings, Mapping):
-            raise AccountsFileError(f"{source}: [accounts.{login}] must be a table")
+            yield AccountsProblem(source, "must be a table", login=login, line=line)
+            continue
         if not login_ok(login):
-            raise AccountsFileError(f"{source}: {login!r} is not a usable login: {LOGIN_RULE}")
-        known: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
+            yield AccountsProblem(source, f"{login!r} is not a usable login: {LOGIN_RULE}", login=login, line=line)
         for key, value in settings.items():
-            if key in _FIELDS and key not in ("login", "extra", "senders_known"):
-                known[key] = _check(source, login, key, value)
-            else:
-                extra[key] = value
+            if key not in SETTINGS:
+                yield AccountsProblem(
+                    source,
+                    "unknown key" + _did_you_mean(key, SETTINGS),
+                    login=login,
+                    key=key,
+                    line=lines.key(login, key),
+                )
+            elif (problem := _value_problem(key, value)) is not None:
+                yield AccountsProblem(source, problem, login=login, key=key, line=lines.key(login, key))
+        if "password" not in settings:
+            yield AccountsProblem(
+                source, "missing: every login to this account would fail", login=login, key="password", line=line
+            )
+
+
+def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>", text: str | None = None) -> dict[str, Account]:
+    """Accounts from a parsed TOML document; ``text``, when given, lets errors name their line."""
+    problems = list(_problems(data, source, _Lines(text)))
+    if problems:
+        raise AccountsFileError(problems)
+    accounts: dict[str, Account] = {}
+    for login, settings in data["accounts"].items():
+        known = {k: tuple(v) if k == "senders" else v for k, v in settings.items() if k not in EXTRA_KEYS}
+        extra = {k: v for k, v in settings.items() if k in EXTRA_KEYS}
         accounts[login] = Account(login=login, extra=extra, **known)
     return accounts
 
 
 def load_accounts(path: str | Path) -> dict[str, Account]:
-    """Read an accounts TOML file; errors name the file and the offending key."""
+    """Read an accounts TOML file; every problem is reported with the file, line, account and key."""
     import tomllib  # only when a file is read: serve's start-up without one stays lean
 
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AccountsFileError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccountsFileError(f"{p}: cannot be read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AccountsFileError(f"{p}: {exc}") from None
-    return parse_accounts(data, str(p))
+    return parse_accounts(data, str(p), text)
