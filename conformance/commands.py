@@ -31,9 +31,12 @@ from smsftp.conformance.client.fixture import (
     FixtureParams,
 )
 from smsftp.conformance.client.fixture import recipe as fixture_recipe
+from smsftp.simulator.formats import FORMATS
 from smsftp.simulator.rules.accounts import Account, AccountsFileError, load_accounts, unknown_account
+from smsftp.simulator.rules.diagnostics import Severity
 from smsftp.simulator.rules.instants import parse_instant
 from smsftp.simulator.rules.outcome import ArchiveResult, UploadFacts
+from smsftp.simulator.serve import DEFAULT_API_URL
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _BAR_THRESHOLD = 20_000
@@ -49,9 +52,9 @@ def _fault_help() -> str:
 
 
 def _instant(value: str | None) -> datetime:
-    if value is None:
-        return DEFAULT_AT
-    if value == "now":
+    # Now by default: a repeated upload of the same name is refused (SMS804), so a CI flow that makes
+    # and uploads a fixture on every run needs a fresh stamp; --at makes the bytes reproducible.
+    if value is None or value == "now":
         return datetime.now(UTC).replace(microsecond=0)
     try:
         return parse_instant(value)
@@ -196,8 +199,8 @@ def _fixture_from_case(case_id: str, output: Path, login: str | None, check: boo
     "--at",
     "at_text",
     metavar="ISO|now",
-    help="Upload instant; the archive's name carries it on the client's wall clock "
-    "(default 2026-11-25T09:00:00Z, so the same command line gives the same bytes).",
+    help="Upload instant; the archive's name carries it on the client's wall clock. Default: now, so each "
+    f"run makes a new name; give one (e.g. {DEFAULT_AT:%Y-%m-%dT%H:%M:%SZ}) for the same bytes every time.",
 )
 @click.option("--timezone", default="Europe/Moscow", show_default=True, help="The client's IANA time zone.")
 @click.option("--login", help="The account login in the archive's name (default guest).")
@@ -236,9 +239,9 @@ def fixture(
     """Write an archive that reproduces a case or a customer's problem, for a support ticket.
 
     With --case ID, the archive(s) of that conformance case. Otherwise an archive
-    built from the options: the same command line always gives the same bytes.
-    Prints the path, size and sha256 of what it wrote and what `smsftp check`
-    says of it.
+    built from the options, stamped now; with --at, the same command line gives
+    the same bytes (with the same faker version, which it prints). Prints the
+    path, size and sha256 of what it wrote and what `smsftp check` says of it.
 
     \b
     Examples:
@@ -309,6 +312,12 @@ def fixture(
             )
     else:
         click.echo(f"wrote {built.path} ({built.size:,} bytes, sha256 {built.sha256})")
+    from smsftp.conformance.client.fakedata import faker_version
+
+    click.echo(
+        f"  reproduce: --at {at:%Y-%m-%dT%H:%M:%SZ} --seed {seed} give these bytes again with "
+        f"faker {faker_version()} (names depend on faker's version)"
+    )
 
 
 @click.group()
@@ -346,6 +355,10 @@ def corpus_verify(directory: Path, bytes_only: bool) -> None:
         click.echo(f"FAIL {problem}")
     if report.zlib_differs and report.problems:
         click.echo("note: the corpus was built with another zlib; compressed bytes may differ for that reason")
+    if report.faker_differs and report.problems:
+        click.echo(
+            "note: the corpus was built with another faker version; names, and so bytes, may differ for that reason"
+        )
     for skipped in report.skipped:
         click.echo(f"skip {skipped}")
     click.echo(
@@ -420,7 +433,9 @@ def _from_store(
     "--api",
     metavar="URL",
     envvar="SMSFTP_API",
-    help="The simulator's HTTP API, e.g. http://127.0.0.1:8121 [env SMSFTP_API].",
+    show_envvar=True,
+    help=f"The simulator's HTTP API. Default: {DEFAULT_API_URL}, where `smsftp serve` puts it, "
+    "unless --state-dir is given.",
 )
 @click.option(
     "--state-dir",
@@ -429,9 +444,27 @@ def _from_store(
 )
 @click.option("--token", envvar="SMSFTP_API_TOKEN", help="API token when the API is not on loopback.")
 @click.option("--login", help="Judge only this account's uploads.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text, json, or a CI format: junit, sarif, github (annotations), gitlab (Code Quality); as smsftp check.",
+)
+@click.option("--select", multiple=True, metavar="CODES", help="Report only these codes or code prefixes (SMS8).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Drop these codes or code prefixes.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per code instead of the findings.")
 def report(
-    fail_on: str, api: str | None, state_dir: Path | None, token: str | None, login: str | None, fmt: str
+    fail_on: str,
+    api: str | None,
+    state_dir: Path | None,
+    token: str | None,
+    login: str | None,
+    fmt: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    statistics: bool,
 ) -> None:
     """Judge every upload the simulator received from your client (client conformance).
 
@@ -440,9 +473,16 @@ def report(
     of the archive's content. Exit 1 when a finding at or above --fail-on exists.
     """
     from smsftp.conformance.judge.clientcheck import client_report
+    from smsftp.simulator import formats
 
-    if (api is None) == (state_dir is None):
-        raise click.UsageError("give exactly one of --api URL or --state-dir DIR")
+    if api is not None and state_dir is not None:
+        raise click.UsageError("give one of --api URL or --state-dir DIR, not both")
+    if state_dir is None:
+        api = api or DEFAULT_API_URL
+    try:
+        selected, ignored = formats.parse_selectors(select), formats.parse_selectors(ignore)
+    except formats.SelectorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--select/--ignore") from None
     if api is not None:
         try:
             uploads = _get_json(api, "/api/uploads", login, token)["uploads"]
@@ -455,8 +495,37 @@ def report(
         assert state_dir is not None
         uploads, archives, faults = _from_store(state_dir, login)
     result = client_report(uploads, archives, login=login, faults=faults)
-    if fmt == "json":
+    if selected or ignored:
+        result.findings = [f for f in result.findings if formats.keep(f.diagnostic, selected, ignored)]
+    subjects = _subjects(result, Severity(fail_on))
+    if statistics:
+        rows = formats.statistics(subjects)
+        click.echo(json.dumps(rows, indent=2) if fmt == "json" else formats.statistics_text(rows))
+    elif fmt == "json":
         click.echo(json.dumps(result.to_json(fail_on), ensure_ascii=False, indent=2))
-    else:
+    elif fmt == "text":
         click.echo(result.text(fail_on))
+    else:
+        rendered = formats.render(fmt, subjects, tool="smsftp report", fail_on=Severity(fail_on))
+        if rendered:  # no findings: no annotation lines, not an empty one
+            click.echo(rendered)
     sys.exit(EXIT_FINDINGS if result.failing(fail_on) else EXIT_OK)
+
+
+def _subjects(result: Any, fail_on: Severity) -> list[Any]:
+    """One subject per upload (and one for archives no upload delivered), as the text report groups them."""
+    from smsftp.conformance.judge.clientcheck import final_name
+    from smsftp.simulator.formats import Subject, at_least
+
+    groups: dict[int | None, list[Any]] = {}
+    for finding in result.findings:
+        groups.setdefault(finding.upload_id, []).append(finding)
+    names = {int(u["id"]): final_name(u) for u in result.uploads if u.get("id") is not None}
+    subjects = []
+    for upload_id, findings in groups.items():
+        name = names.get(upload_id, findings[0].subject) if upload_id is not None else findings[0].subject
+        failed = any(at_least(f.diagnostic, fail_on) for f in findings)
+        label = f"upload #{upload_id}" if upload_id is not None else "no journaled upload"
+        summary = f"{name} ({label}): {len(findings)} finding(s)"
+        subjects.append(Subject(name, name, failed, summary, tuple(f.diagnostic for f in findings)))
+    return subjects

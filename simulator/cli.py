@@ -18,7 +18,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from smsftp.simulator.rules.accounts import Account, AccountsFileError, load_accounts, unknown_account
+from smsftp.simulator.formats import FORMATS
+from smsftp.simulator.rules.accounts import (
+    DEMO_LOGIN,
+    Account,
+    AccountsFileError,
+    demo_account,
+    load_accounts,
+    unknown_account,
+)
 from smsftp.simulator.rules.diagnostics import ARCHIVE_NOT_ZIP, Diagnostic, Severity
 from smsftp.simulator.rules.instants import format_instant, parse_instant, utc
 from smsftp.simulator.rules.outcome import ArchiveResult, Message
@@ -76,15 +84,7 @@ class _Commands(click.Group):
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="smsftp", prog_name="smsftp")
 def main() -> None:
-    """smsftp: a simulator and conformance harness for the SMS platform's FTP/FTPS integration.
-
-    \b
-    serve    run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API, cabinet
-    check    lint archives offline with the platform's rules
-    fixture  write an archive that reproduces a case or a customer's problem
-    corpus   build or verify the language-neutral corpus of good and bad archives
-    report   judge what a client uploaded to the simulator (client conformance)
-    """
+    """smsftp: a simulator and conformance harness for the SMS platform's FTP/FTPS integration."""
 
 
 @dataclass
@@ -124,6 +124,8 @@ def _resolve_account(
     chosen = login or name_login or ""
     if accounts is not None and chosen in accounts:
         account = accounts[chosen]
+    elif accounts is None and chosen == DEMO_LOGIN:
+        account = demo_account()  # the account `smsftp serve` offers without a file: judged the same here
     else:
         account = unknown_account(chosen)
     return account.with_overrides(**overrides)
@@ -198,7 +200,8 @@ def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
     "--accounts",
     "accounts_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Accounts TOML file ([accounts.LOGIN] tables). Without it, sender approval is not checked.",
+    help="Accounts TOML file ([accounts.LOGIN] tables). Without it, guest is the demo account of `smsftp serve` "
+    "and other logins' sender approval is not checked.",
 )
 @click.option("--login", help="The FTP login the archive is checked for. Default: the login in its name.")
 @click.option("--encoding", help="Override the account's text encoding (default utf-8).")
@@ -209,10 +212,23 @@ def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="text: compiler-style lines; json: one JSON document.",
+    help="text: compiler-style lines; json: one JSON document; junit: JUnit XML test report; sarif: SARIF 2.1.0 "
+    "(GitHub code scanning); github: GitHub Actions annotations; gitlab: GitLab Code Quality JSON.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Report only these codes or code prefixes (SMS5: every phone code); comma-separated, repeatable.",
+)
+@click.option(
+    "--ignore", multiple=True, metavar="CODES", help="Drop these codes or prefixes; the more specific of the two wins."
+)
+@click.option(
+    "--statistics", is_flag=True, help="Print the number of findings per code instead of the findings (json: a list)."
 )
 @click.option("--messages", "show_messages", is_flag=True, help="Include the rendered messages.")
 @click.option(
@@ -230,15 +246,25 @@ def check(
     timezone_: str | None,
     at: datetime | None,
     fmt: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    statistics: bool,
     show_messages: bool,
     register: Path | None,
 ) -> None:
     """Lint ARCHIVES offline with the platform's rules.
 
     Prints one line per finding, `archive.zip!sms/contacts.csv:12:1: CODE message`,
-    a hint with the likely cause and the fix, and a summary. Exit status: 0 when
-    every archive is accepted with no errors, 1 otherwise, 2 for usage errors.
+    a hint with the likely cause and the fix, and a summary; or the findings in a
+    CI system's format (--format). Exit status: 0 when every archive is accepted
+    with no error among the reported findings, 1 otherwise, 2 for usage errors.
     """
+    from smsftp.simulator.formats import SelectorError, parse_selectors
+
+    try:
+        selected, ignored = parse_selectors(select), parse_selectors(ignore)
+    except SelectorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--select/--ignore") from None
     try:
         accounts = load_accounts(accounts_file) if accounts_file else None
     except AccountsFileError as exc:
@@ -251,16 +277,47 @@ def check(
     for path in archives:
         account = _resolve_account(path, accounts, login, overrides)
         try:
-            results.append(_check_one(path, account, instant, show_messages, fmt == "text", resolver))
+            results.append(
+                _check_one(path, account, instant, show_messages, fmt == "text" and not statistics, resolver)
+            )
         except Exception as exc:  # our own bug: report it, never crash on the user's input
             click.echo(f"smsftp: internal error while checking {path}: {exc!r}; please report it", err=True)
             results.append(ArchiveResult(path.name, "rejected", None, 0, 0, []))
-    if fmt == "json":
-        click.echo(json.dumps({"results": [r.to_json() for r in results]}, ensure_ascii=False, indent=2))
-    else:
-        _print_text(results, show_messages)
+    if selected or ignored:
+        from smsftp.simulator.formats import keep
+
+        for r in results:
+            r.diagnostics = [d for d in r.diagnostics if keep(d, selected, ignored)]
+    subjects = [_subject(path, r) for path, r in zip(archives, results, strict=True)]
+    _emit(fmt, results, subjects, show_messages, statistics)
     ok = all(r.status == "accepted" and not r.has_errors for r in results)
     sys.exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+def _subject(path: Path, result: ArchiveResult) -> Any:
+    from smsftp.simulator.formats import Subject
+
+    summary = (
+        f"{result.archive}: {result.status.upper()} ({result.mode or 'unknown mode'}): "
+        f"{result.message_count} message(s), {result.rejected_rows} rejected row(s)"
+    )
+    return Subject(result.archive, str(path), result.status != "accepted", summary, tuple(result.diagnostics))
+
+
+def _emit(fmt: str, results: list[ArchiveResult], subjects: list[Any], show_messages: bool, stats: bool) -> None:
+    from smsftp.simulator import formats
+
+    if stats:
+        rows = formats.statistics(subjects)
+        click.echo(json.dumps(rows, indent=2) if fmt == "json" else formats.statistics_text(rows))
+    elif fmt == "json":
+        click.echo(json.dumps({"results": [r.to_json() for r in results]}, ensure_ascii=False, indent=2))
+    elif fmt == "text":
+        _print_text(results, show_messages)
+    else:
+        rendered = formats.render(fmt, subjects, tool="smsftp check")
+        if rendered:  # no findings: no annotation lines, not an empty one
+            click.echo(rendered)
 
 
 def _validate_overrides(overrides: dict[str, Any]) -> None:
@@ -279,6 +336,36 @@ def _validate_overrides(overrides: dict[str, Any]) -> None:
             raise click.BadParameter(
                 f"unknown IANA time zone {overrides['timezone']!r}", param_hint="--timezone"
             ) from None
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain a diagnostic CODE (SMS503) or name (phone-leading-8): what, why, fix, example, statement."""
+    import difflib
+
+    from smsftp.simulator.rules.diagnostics import REGISTRY
+    from smsftp.simulator.rules.statements import title
+
+    by_name = {rule.name: rule for rule in REGISTRY.values()}
+    rule = REGISTRY.get(code.strip().upper()) or by_name.get(code.strip().lower())
+    if rule is None:
+        close = difflib.get_close_matches(code.strip().upper(), list(REGISTRY), n=3) or difflib.get_close_matches(
+            code.strip().lower(), list(by_name), n=3
+        )
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `smsftp check` prints codes such as SMS503"
+        click.echo(f"smsftp explain: no diagnostic {code!r}{hint}", err=True)
+        sys.exit(EXIT_USAGE)
+    lines = [f"{rule.code} {rule.name} [{rule.severity}]" + (" (retired)" if rule.retired else ""), "", rule.summary]
+    lines += ["", "Why it matters:", f"    {rule.why}", "", "Fix:", f"    {rule.fix}"]
+    if rule.example:
+        lines += ["", "Example:", *(f"    {line}" for line in rule.example.splitlines())]
+    try:
+        statement = title(rule.statement)
+    except KeyError:
+        statement = ""
+    lines += ["", f"Statement {rule.statement}: {statement}".rstrip(": ")]
+    click.echo("\n".join(lines))
 
 
 main.add_command(serve)

@@ -50,9 +50,25 @@ def test_accepted_archive_exits_0_with_a_summary(tmp_path: Path, accounts: Path)
 
 def test_without_accounts_sender_approval_is_a_warning_not_an_error(tmp_path: Path) -> None:
     """M3: approval cannot be checked offline without the account's senders."""
-    result = CliRunner().invoke(main, ["check", "--at", AT, str(_good(tmp_path))])
+    result = CliRunner().invoke(main, ["check", "--at", AT, str(_good(tmp_path, "shop_20261125120000.zip"))])
     assert result.exit_code == 0, result.output
     assert "SMS705" in result.output
+
+
+def test_without_accounts_guest_is_the_demo_account_of_serve(tmp_path: Path) -> None:
+    """The README's first check: the demo account approves TESTSMS, as `smsftp serve` does; no warning."""
+    result = CliRunner().invoke(main, ["check", "--at", AT, str(_good(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "SMS705" not in result.output and "0 error(s), 0 warning(s)" in result.output
+    other = _zip(
+        tmp_path / "guest_20261125120001.zip",
+        {
+            "sms/contacts.csv": b"phone;attr1\r\n79031234567;A\r\n",
+            "sms/template.csv": b"message;sourceaddress\r\nHi #attr1#;OTHERNAME\r\n",
+        },
+    )
+    refused = CliRunner().invoke(main, ["check", "--at", AT, str(other)])
+    assert refused.exit_code == 1 and "SMS70" in refused.output  # an unapproved sender is an error for guest
 
 
 def test_json_document_has_the_documented_fields(tmp_path: Path, accounts: Path) -> None:

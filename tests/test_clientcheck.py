@@ -167,5 +167,41 @@ def test_report_from_api_as_json(uploaded: Simulator) -> None:
 def test_report_passes_for_a_conformant_login(uploaded: Simulator, tmp_path: Path) -> None:
     result = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--login", "nobody"])
     assert result.exit_code == 0 and "0 upload(s)" in result.output
-    usage = CliRunner().invoke(report, ["--fail-on", "error"])
-    assert usage.exit_code == 2 and "exactly one of --api URL or --state-dir" in usage.output
+    usage = CliRunner().invoke(report, ["--api", "http://127.0.0.1:1", "--state-dir", str(tmp_path)])
+    assert usage.exit_code == 2 and "one of --api URL or --state-dir DIR, not both" in usage.output
+
+
+def test_report_reads_the_default_api_address_when_given_neither(monkeypatch: pytest.MonkeyPatch) -> None:
+    import smsftp.conformance.commands as commands
+
+    asked: list[str] = []
+
+    def refuse(base: str, path: str, login: str | None, token: str | None) -> dict[str, object]:
+        asked.append(base)
+        raise ConnectionRefusedError("nothing listens there")
+
+    monkeypatch.setattr(commands, "_get_json", refuse)
+    result = CliRunner().invoke(report, [], env={"SMSFTP_API": None})
+    assert asked == ["http://127.0.0.1:8025"]
+    assert result.exit_code == 2 and "cannot read http://127.0.0.1:8025" in result.output
+
+
+def test_report_in_ci_formats_with_selection_and_statistics(uploaded: Simulator) -> None:
+    state = ["--state-dir", str(uploaded.state_dir)]
+    github = CliRunner().invoke(report, [*state, "--format", "github"])
+    assert github.exit_code == 1
+    lines = github.output.splitlines()
+    assert any(
+        line.startswith("::error file=guest_20261125120500.zip,line=") and "title=SMS503 phone-leading-8::" in line
+        for line in lines
+    ), lines
+    assert any(line.startswith("::warning file=") and "title=SMS806" in line for line in lines)
+    only = CliRunner().invoke(report, [*state, "--format", "gitlab", "--select", "SMS8", "--ignore", "SMS806"])
+    issues = json.loads(only.output)
+    assert issues and {i["check_name"] for i in issues} <= {"SMS801", "SMS802", "SMS803", "SMS804", "SMS805"}
+    assert only.exit_code == 0  # the error (SMS503) is not selected, and warnings do not fail at --fail-on error
+    stats = CliRunner().invoke(report, [*state, "--statistics", "--format", "json"])
+    counts = {row["code"]: row["count"] for row in json.loads(stats.output)}
+    assert counts["SMS503"] >= 1 and counts["SMS805"] >= 1
+    bad = CliRunner().invoke(report, [*state, "--select", "SMS99"])
+    assert bad.exit_code == 2 and "matches no diagnostic code" in bad.output

@@ -4,10 +4,13 @@ Q16, Q23)."""
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import io
 import re
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner, Result
 
@@ -60,13 +63,29 @@ def test_help_explains_options_and_lists_every_fault() -> None:
         assert re.search(rf"^\s+{re.escape(fault)}\s", result.output, re.MULTILINE), fault
 
 
-def test_same_command_line_same_bytes(tmp_path: Path) -> None:
+def test_same_command_line_with_at_same_bytes(tmp_path: Path) -> None:
     args = ("fixture", "--contacts", "50", "--encoding", "cp1251", "--newline", "lf", "--fault", "macos-junk")
-    first = _written(_run(*args, "-o", str(tmp_path / "a"))).read_bytes()
+    args += ("--at", "2026-11-25T09:00:00Z")
+    first_run = _run(*args, "-o", str(tmp_path / "a"))
+    first = _written(first_run).read_bytes()
     second = _written(_run(*args, "-o", str(tmp_path / "b"))).read_bytes()
     assert first == second
+    faker = importlib.metadata.version("faker")
+    assert f"reproduce: --at 2026-11-25T09:00:00Z --seed 0 give these bytes again with faker {faker}" in (
+        first_run.output
+    )
     reseeded = _written(_run(*args, "--seed", "1", "-o", str(tmp_path / "c"))).read_bytes()
     assert reseeded != first
+
+
+def test_without_at_the_name_carries_now_so_a_repeated_flow_never_repeats_a_name(tmp_path: Path) -> None:
+    """SMS804: the platform refuses a name it has seen; a CI job that makes a fixture per run needs a new one."""
+    before = datetime.now(UTC).replace(microsecond=0)
+    made = _written(_run("fixture", "--contacts", "1", "-o", str(tmp_path)))
+    after = datetime.now(UTC)
+    stamp = datetime.strptime(made.name.removeprefix("guest_").removesuffix(".zip"), "%Y%m%d%H%M%S")
+    moscow = stamp.replace(tzinfo=ZoneInfo("Europe/Moscow")).astimezone(UTC)
+    assert before <= moscow <= after
 
 
 def test_z1_at_sets_the_name_in_the_clients_zone(tmp_path: Path) -> None:

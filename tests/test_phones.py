@@ -294,3 +294,20 @@ def test_c2_quick_pattern_for_each_length_of_a_calling_code(number: str) -> None
     for other in (number + "0", number[:-1]):
         if quick_match(other) is not None:
             assert reference_is_valid(other), other
+
+
+def test_the_private_phonenumbers_functions_we_call_still_behave_as_we_rely_on() -> None:
+    """phones.py calls three private names of phonenumberutil (bounded in pyproject.toml: phonenumbers<10).
+
+    If a phonenumbers release renames or changes them, this fails first, and loudly, with the name.
+    """
+    from phonenumbers import PhoneMetadata, phonenumberutil
+
+    for name in ("_maybe_strip_national_prefix_carrier_code", "_test_number_length", "_GEO_MOBILE_COUNTRIES"):
+        assert hasattr(phonenumberutil, name), f"phonenumbers {phonenumbers.__version__} has no {name}"
+    ru = PhoneMetadata.metadata_for_region("RU", None)
+    carrier, stripped, _ = phonenumberutil._maybe_strip_national_prefix_carrier_code("89031234567", ru)
+    assert (carrier, stripped) == ("", "9031234567")
+    assert phonenumberutil._test_number_length("9031234567", ru) == phonenumberutil.ValidationResult.IS_POSSIBLE
+    assert phonenumberutil._test_number_length("903", ru) == phonenumberutil.ValidationResult.TOO_SHORT
+    assert 7 not in phonenumberutil._GEO_MOBILE_COUNTRIES and 52 in phonenumberutil._GEO_MOBILE_COUNTRIES

@@ -104,6 +104,13 @@ CAPACITY = len(DEF_CODES) * _SUBSCRIBERS
 _POOL_SIZE = 300
 
 
+def faker_version() -> str:
+    """The installed faker's version: seeded names are stable within one version only."""
+    from importlib.metadata import version
+
+    return version("faker")
+
+
 def is_valid_mobile(digits: str) -> bool:
     """libphonenumber's verdict on ``digits`` (international form, no ``+``), the reference."""
     try:

@@ -169,10 +169,17 @@ def build_corpus(
         "version": VERSION,
         "processing_at": format_instant(PROCESSING_AT),
         "zlib": zlib.ZLIB_RUNTIME_VERSION,
+        "faker": _faker_version(),  # the names in the archives come from it: another version, other bytes
         "cases": index_cases,
     }
     (root / "index.json").write_bytes(_dump(index))
     return summary
+
+
+def _faker_version() -> str:
+    from smsftp.conformance.client.fakedata import faker_version
+
+    return faker_version()
 
 
 def _all_cases() -> list[Case]:
@@ -200,6 +207,7 @@ class VerifyReport:
     checked: int = 0  # archives whose outcome was compared
     skipped: list[str] = field(default_factory=list)  # cases whose outcome needs the service
     zlib_differs: bool = False
+    faker_differs: bool = False
 
     @property
     def ok(self) -> bool:
@@ -277,6 +285,7 @@ def verify_corpus(directory: str | Path, cases: Iterable[Case] | None = None, *,
         return report
     index = json.loads(index_path.read_text("utf-8"))
     report.zlib_differs = index.get("zlib") != zlib.ZLIB_RUNTIME_VERSION
+    report.faker_differs = index.get("faker") != _faker_version()
     chosen = list(cases) if cases is not None else _all_cases()
     listed = {c["id"]: c for c in index.get("cases", [])}
     for case in chosen:

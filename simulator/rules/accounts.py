@@ -128,12 +128,15 @@ def text_encoding_problem(name: object) -> str | None:
     return None
 
 
+DEMO_LOGIN = "guest"
+
+
 def demo_account() -> Account:
     """The account that ``smsftp serve`` offers when no accounts file is given.
 
     Login, password and sender are the platform document's own examples.
     """
-    return Account(login="guest", password="guest", senders=("TESTSMS",), default_sender="TESTSMS")
+    return Account(login=DEMO_LOGIN, password="guest", senders=("TESTSMS",), default_sender="TESTSMS")
 
 
 def unknown_account(login: str) -> Account:
@@ -145,10 +148,24 @@ _FIELDS = {f.name: f for f in fields(Account)}
 # Keys kept in ``Account.extra`` for the service to read (the faults an account's uploads meet).
 EXTRA_KEYS = ("faults",)
 SETTINGS = tuple(name for name in _FIELDS if name not in ("login", "extra", "senders_known")) + EXTRA_KEYS
-_INTS = ("validity", "validity_cap", "max_parts", "max_uncompressed_bytes", "max_compression_ratio")
-_INTS += ("duplicate_check_limit", "max_entries", "max_rows", "max_chars")
-_BOOLS = ("reject_archive_on_bad_row", "accept_senddate_without_seconds", "accept_plus_and_8", "accept_zero_validity")
-_BOOLS += ("one_archive_per_check",)
+_INTS: tuple[str, ...] = (
+    "validity",
+    "validity_cap",
+    "max_parts",
+    "max_uncompressed_bytes",
+    "max_compression_ratio",
+    "duplicate_check_limit",
+    "max_entries",
+    "max_rows",
+    "max_chars",
+)
+_BOOLS: tuple[str, ...] = (
+    "reject_archive_on_bad_row",
+    "accept_senddate_without_seconds",
+    "accept_plus_and_8",
+    "accept_zero_validity",
+    "one_archive_per_check",
+)
 _TYPES: dict[str, type] = {
     **dict.fromkeys(_INTS, int),
     **dict.fromkeys(_BOOLS, bool),
@@ -263,7 +280,9 @@ def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>", text: st
         raise AccountsFileError(problems)
     accounts: dict[str, Account] = {}
     for login, settings in data["accounts"].items():
-        known = {k: tuple(v) if k == "senders" else v for k, v in settings.items() if k not in EXTRA_KEYS}
+        known: dict[str, Any] = {
+            k: tuple(v) if k == "senders" else v for k, v in settings.items() if k not in EXTRA_KEYS
+        }
         extra = {k: v for k, v in settings.items() if k in EXTRA_KEYS}
         accounts[login] = Account(login=login, extra=extra, **known)
     return accounts
