@@ -17,13 +17,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from smsftp.conformance.live.localize import Localization, parse_sender, parse_tester_numbers, valid_number
-from smsftp.conformance.live.safety import parse_numbers
-from smsftp.conformance.live.target import LiveConfig
+if TYPE_CHECKING:
+    from smsftp.conformance.live.localize import Localization
+    from smsftp.conformance.live.target import LiveConfig
 
 TRUE = frozenset({"1", "true", "yes", "on", "y"})
 FALSE = frozenset({"0", "false", "no", "off", "n", ""})
@@ -36,6 +36,30 @@ def _bool(value: str) -> bool:
     if text in FALSE:
         return False
     raise ValueError(f"not a yes/no value: {value!r}")
+
+
+# Every pytest start loads this module, with or without a test that uses the suite: the live side's
+# parsers (phonenumbers and all) are imported only when a live option has a value.
+def parse_numbers(value: str) -> tuple[str, ...]:
+    if not value.strip():
+        return ()
+    from smsftp.conformance.live.safety import parse_numbers as parse
+
+    return parse(value)
+
+
+def parse_tester_numbers(value: str) -> tuple[str, ...]:
+    if not value.strip():
+        return ()
+    from smsftp.conformance.live.localize import parse_tester_numbers as parse
+
+    return parse(value)
+
+
+def parse_sender(value: str) -> str:
+    from smsftp.conformance.live.localize import parse_sender as parse
+
+    return parse(value)
 
 
 def _target(value: str) -> str:
@@ -139,6 +163,9 @@ class Settings:
             raise AttributeError(name) from None
 
     def live_config(self) -> LiveConfig:
+        from smsftp.conformance.live.localize import valid_number
+        from smsftp.conformance.live.target import LiveConfig
+
         v = self.values
         allow: tuple[str, ...] = v["live_allow"]
         return LiveConfig(
@@ -162,6 +189,8 @@ class Settings:
         v = self.values
         if not v["live_numbers"] and not v["live_sender"]:
             return None
+        from smsftp.conformance.live.localize import Localization
+
         return Localization(v["live_numbers"], v["live_sender"] or None)
 
     def header(self) -> list[str]:

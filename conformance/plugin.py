@@ -31,8 +31,10 @@ its suite with ``pytest --pyargs smsftp.conformance --target=...``.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -94,11 +96,42 @@ def sms_simulator_settings() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _sms_simulator_server(sms_simulator_settings: dict[str, Any]) -> Iterator[Simulator]:
+def _sms_simulator_server(
+    sms_simulator_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Simulator]:
     from smsftp.simulator.app import Simulator
 
-    with Simulator(**sms_simulator_settings) as sim:
+    settings = dict(sms_simulator_settings)
+    if settings.get("tls", "optional") != "off" and "cert" not in settings:
+        settings["cert"], settings["key"] = _session_certificate(tmp_path_factory)
+    with Simulator(**settings) as sim:
         yield sim
+
+
+def _session_certificate(factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One self-signed certificate for the whole run, shared by the xdist workers.
+
+    Making an RSA key is most of a simulator's start-up (about 0.3 s of 0.33 s); with ``-n 2``
+    each worker paying for it would make the parallel run slower than the sequential one.
+    """
+    from smsftp.simulator.service.tls import generate_certificate
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock, so each worker makes its own
+        fcntl = None  # type: ignore[assignment]
+    base = factory.getbasetemp()
+    # The run's root, shared by every worker (each worker's own basetemp is a folder in it).
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None else base
+    folder = shared / "smsftp-tls"
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    with (shared / "smsftp-tls.lock").open("w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (cert.is_file() and key.is_file()):
+            folder.mkdir(exist_ok=True)
+            generate_certificate(cert, key)
+    return cert, key
 
 
 @pytest.fixture
