@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 VERDICT_PROPERTY = "smsftp_verdict"
 SETTINGS = pytest.StashKey[Settings]()
+TLS_FOLDER_ENV = "SMSFTP_XDIST_TLS_FOLDER"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         except LiveNotAllowed as exc:
             raise pytest.UsageError(f"smsftp: {exc}") from None
     config.pluginmanager.register(_Recorder(config, settings), "smsftp-recorder")
+    _share_tls_folder(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -96,42 +98,57 @@ def sms_simulator_settings() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _sms_simulator_server(
-    sms_simulator_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Simulator]:
+def _sms_simulator_server(sms_simulator_settings: dict[str, Any]) -> Iterator[Simulator]:
     from smsftp.simulator.app import Simulator
 
     settings = dict(sms_simulator_settings)
     if settings.get("tls", "optional") != "off" and "cert" not in settings:
-        settings["cert"], settings["key"] = _session_certificate(tmp_path_factory)
+        shared = _shared_certificate()
+        if shared is not None:
+            settings["cert"], settings["key"] = shared
     with Simulator(**settings) as sim:
         yield sim
 
 
-def _session_certificate(factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """One self-signed certificate for the whole run, shared by the xdist workers.
+def _shared_certificate() -> tuple[Path, Path] | None:
+    """Under xdist, one self-signed certificate for every worker of the run; None when running alone.
 
     Making an RSA key is most of a simulator's start-up (about 0.3 s of 0.33 s); with ``-n 2``
-    each worker paying for it would make the parallel run slower than the sequential one.
+    each worker paying for it would make the parallel run slower than the sequential one.  The
+    controller names an empty folder (``_share_tls_folder``); the first worker fills it, under a lock.
     """
-    from smsftp.simulator.service.tls import generate_certificate
-
+    folder = os.environ.get(TLS_FOLDER_ENV)
+    if not folder or not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock, so each worker makes its own
-        fcntl = None  # type: ignore[assignment]
-    base = factory.getbasetemp()
-    # The run's root, shared by every worker (each worker's own basetemp is a folder in it).
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None else base
-    folder = shared / "smsftp-tls"
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    with (shared / "smsftp-tls.lock").open("w") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return None
+    from smsftp.simulator.service.tls import generate_certificate
+
+    cert, key = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+    with (Path(folder) / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not (cert.is_file() and key.is_file()):
-            folder.mkdir(exist_ok=True)
             generate_certificate(cert, key)
     return cert, key
+
+
+def _share_tls_folder(config: pytest.Config) -> None:
+    """On an xdist controller: an empty folder for the workers' one certificate, removed at the end."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="smsftp-tls-")
+    os.environ[TLS_FOLDER_ENV] = folder  # the workers start after pytest_configure and inherit it
+
+    def remove() -> None:
+        os.environ.pop(TLS_FOLDER_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    config.add_cleanup(remove)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 # pytester's in-process runs forget the modules first imported inside them; cryptography's Rust core and
 # pydantic do not survive a second import in one process, so what the inner simulators need comes in here.
@@ -409,3 +410,24 @@ def test_installed_suite_runs_with_pyargs_under_xdist(pytester: pytest.Pytester)
     result.assert_outcomes(passed=8)
     index = json.loads((report / "index.json").read_text(encoding="utf-8"))
     assert len(index["cases"]) == 8 and index["counts"]["FAILED"] == 0
+
+
+def test_xdist_workers_share_one_certificate(pytester: pytest.Pytester) -> None:
+    """Making the key is most of a start: two workers, one certificate, and its folder gone afterwards."""
+    seen = pytester.path / "seen.txt"
+    pytester.makepyfile(
+        test_cert=f"""
+        import os, pytest
+
+        @pytest.mark.parametrize("i", range(4))
+        def test_cert(sms_simulator, i):
+            with open({str(seen)!r}, "a") as out:
+                out.write(os.environ["PYTEST_XDIST_WORKER"] + " " + str(sms_simulator.cert_path) + "\\n")
+    """
+    )
+    pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly").assert_outcomes(passed=4)
+    lines = [line.split() for line in seen.read_text().splitlines()]
+    assert {worker for worker, _ in lines} == {"gw0", "gw1"}
+    (cert,) = {path for _, path in lines}
+    assert Path(cert).name == "cert.pem" and "smsftp-tls-" in cert
+    assert not Path(cert).parent.exists()  # removed with the run
