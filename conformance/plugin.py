@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,40 +99,63 @@ def sms_simulator_settings() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _sms_simulator_server(sms_simulator_settings: dict[str, Any]) -> Iterator[Simulator]:
+def _sms_simulator_server(sms_simulator_settings: dict[str, Any], pytestconfig: pytest.Config) -> Iterator[Simulator]:
     from smsftp.simulator.app import Simulator
 
     settings = dict(sms_simulator_settings)
     if settings.get("tls", "optional") != "off" and "cert" not in settings:
-        shared = _shared_certificate()
+        shared = _cached_certificate(pytestconfig) or _shared_certificate()
         if shared is not None:
             settings["cert"], settings["key"] = shared
     with Simulator(**settings) as sim:
         yield sim
 
 
+def _cached_certificate(config: pytest.Config) -> tuple[Path, Path] | None:
+    """The test certificate kept in pytest's cache (``.pytest_cache``), made by the first run only.
+
+    Making an RSA key is most of a simulator's start-up (about 0.3 s of 0.33 s).  None without
+    the cache (``-p no:cacheprovider``).
+    """
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return None
+    from smsftp.simulator.service.tls import ensure_certificate
+
+    folder = Path(cache.mkdir("smsftp-tls"))
+    with _locked(folder / "lock"):  # xdist workers share the cache
+        pair = ensure_certificate(folder)
+    return pair.cert, pair.key
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` between processes (POSIX); no lock where fcntl is missing."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def _shared_certificate() -> tuple[Path, Path] | None:
     """Under xdist, one self-signed certificate for every worker of the run; None when running alone.
 
-    Making an RSA key is most of a simulator's start-up (about 0.3 s of 0.33 s); with ``-n 2``
-    each worker paying for it would make the parallel run slower than the sequential one.  The
-    controller names an empty folder (``_share_tls_folder``); the first worker fills it, under a lock.
+    Without pytest's cache, each worker paying for its own key would make ``-n 2`` slower than a
+    sequential run.  The controller names an empty folder (``_share_tls_folder``); the first
+    worker fills it, under a lock.
     """
     folder = os.environ.get(TLS_FOLDER_ENV)
     if not folder or not os.environ.get("PYTEST_XDIST_WORKER"):
         return None
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock, so each worker makes its own
-        return None
-    from smsftp.simulator.service.tls import generate_certificate
+    from smsftp.simulator.service.tls import ensure_certificate
 
-    cert, key = Path(folder) / "cert.pem", Path(folder) / "key.pem"
-    with (Path(folder) / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (cert.is_file() and key.is_file()):
-            generate_certificate(cert, key)
-    return cert, key
+    with _locked(Path(folder) / "lock"):
+        pair = ensure_certificate(Path(folder))
+    return pair.cert, pair.key
 
 
 def _share_tls_folder(config: pytest.Config) -> None:

@@ -413,7 +413,7 @@ def test_installed_suite_runs_with_pyargs_under_xdist(pytester: pytest.Pytester)
 
 
 def test_xdist_workers_share_one_certificate(pytester: pytest.Pytester) -> None:
-    """Making the key is most of a start: two workers, one certificate, and its folder gone afterwards."""
+    """Without pytest's cache: two workers, one certificate, and its folder gone afterwards."""
     seen = pytester.path / "seen.txt"
     pytester.makepyfile(
         test_cert=f"""
@@ -425,9 +425,25 @@ def test_xdist_workers_share_one_certificate(pytester: pytest.Pytester) -> None:
                 out.write(os.environ["PYTEST_XDIST_WORKER"] + " " + str(sms_simulator.cert_path) + "\\n")
     """
     )
-    pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly").assert_outcomes(passed=4)
+    pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider").assert_outcomes(passed=4)
     lines = [line.split() for line in seen.read_text().splitlines()]
     assert {worker for worker, _ in lines} == {"gw0", "gw1"}
     (cert,) = {path for _, path in lines}
     assert Path(cert).name == "cert.pem" and "smsftp-tls-" in cert
     assert not Path(cert).parent.exists()  # removed with the run
+
+
+def test_the_certificate_is_made_once_and_kept_in_pytests_cache(pytester: pytest.Pytester) -> None:
+    """Making an RSA key is most of a simulator's start: only the first run pays for it."""
+    pytester.makepyfile(
+        test_cert="""
+        def test_cert(sms_simulator):
+            print("CERT=" + str(sms_simulator.cert_path))
+    """
+    )
+    runs = [pytester.runpytest("-s", "-p", "no:randomly") for _ in range(2)]
+    for run in runs:
+        run.assert_outcomes(passed=1)
+    (first,), (second,) = ([line.split("CERT=")[1] for line in run.outlines if "CERT=" in line] for run in runs)
+    assert first == second and Path(first).is_file()
+    assert Path(first).is_relative_to(pytester.path / ".pytest_cache")

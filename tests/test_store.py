@@ -201,6 +201,11 @@ def test_failed_logins_polls_and_reset(store: Store) -> None:
     assert store.polls()[0].to_json()["at"] == "2026-11-25T12:00:00Z"
     store.reset()
     assert set(store.counts().values()) == {0}
+    store.reset()  # nothing written since: skipped, and still empty
+    store.login_failed("guest", "127.0.0.1:6", False, AT)
+    assert store.counts()["failed_logins"] == 1
+    store.reset()  # a write after a skipped reset is still forgotten
+    assert set(store.counts().values()) == {0}
 
 
 def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
