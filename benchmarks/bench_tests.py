@@ -1,15 +1,14 @@
 """What a test costs an integrator: the plugin's fixtures side by side with pytest-localftpserver's.
 
-Four measurements, in one run, each a median of alternating runs (targets from issue 11):
+Three measurements, in one run, each a median of alternating runs (targets from issue 11):
 
   cost       a pytest file of N tests, each logging in and uploading one file over FTP, run with N=1
              and N=50 in a fresh pytest process: the fixed cost (N=1 run minus one test) and the cost
              per test ((N=50 - N=1) / 49), with ``sms_simulator`` and with pytest-localftpserver's
              ``ftpserver`` (cleared per test, as ours is)          [ours <= peer's, fixed and per test]
   xdist      the same 50 tests with ``-n 2`` and without              [-n 2 <= sequential]
-  idle       pytest start-up (``--co`` of one trivial test) with the plugin installed but unused,
-             against ``-p no:smsftp``                                     [< 10 ms]
-  importtime the plugin module's import, from ``python -X importtime``   [< 10 ms]
+  idle       what smsftp's modules add to a pytest start that never uses the plugin (``--co`` of
+             one trivial test), from ``python -X importtime``              [< 10 ms]
 
 pytest-localftpserver is a benchmark peer only, never a project dependency: without it the script
 says so and measures ours alone.  Each side's tests disable the other side's plugin.
@@ -124,19 +123,18 @@ def _median_runs(runs: int, sides: dict[str, list[str]], folder: Path) -> dict[s
     }
 
 
-def _importtime() -> float:
-    """Milliseconds of the plugin module's import (cumulative), as pytest's entry point loads it."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import pytest; import smsftp.conformance.plugin"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def _idle_importtime(folder: Path) -> tuple[float, list[tuple[str, float]]]:
+    """Milliseconds that smsftp's modules add to a pytest start that never uses them, from
+    ``python -X importtime -m pytest --co`` (self times of every ``smsftp.*`` module, summed)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    command = [sys.executable, "-X", "importtime", "-m", "pytest", "--co", "-q", "test_idle.py"]
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=True, env=env)
+    ours: list[tuple[str, float]] = []
     for line in done.stderr.splitlines():
         fields = [f.strip() for f in line.removeprefix("import time:").split("|")]
-        if len(fields) == 3 and fields[2] == "smsftp.conformance.plugin":
-            return int(fields[1]) / 1000
-    raise SystemExit("smsftp.conformance.plugin not in -X importtime's output")
+        if len(fields) == 3 and fields[0].isdigit() and fields[2].startswith("smsftp"):
+            ours.append((fields[2], int(fields[0]) / 1000))
+    return sum(ms for _, ms in ours), ours
 
 
 def main() -> None:
@@ -160,10 +158,10 @@ def main() -> None:
         if importlib.util.find_spec("xdist") is not None:
             plan[f"ours {n} -n 2"] = [*sides["ours"], "-n", "2", files["ours", n]]
         (folder / "test_idle.py").write_text("def test_idle():\n    pass\n", encoding="utf-8")
-        plan["idle with smsftp"] = ["--co", "test_idle.py"]
-        plan["idle without smsftp"] = ["--co", "-p", "no:smsftp", "test_idle.py"]
-        _pytest(folder, "--co")  # warm the file system and bytecode caches before timing
+        _pytest(folder, *sides["ours"], files["ours", 1])  # warm the caches (bytecode, the certificate)
         median = _median_runs(runs, plan, folder)
+        idle = statistics.median(_idle_importtime(folder)[0] for _ in range(runs))
+        modules = _idle_importtime(folder)[1]
     print(f"{runs} runs of each, medians of a fresh pytest process; {n} upload tests in the long file")
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s)")
     for index, what in ((1, "CPU time (user + system)"), (0, "wall time")):
@@ -174,14 +172,14 @@ def main() -> None:
             per = (many - one) / (n - 1)
             print(f"  {side:<6}{(one - per) * 1000:>8.0f}ms{per * 1000:>10.2f}ms{one:>9.2f}s{many:>10.2f}s")
     if f"ours {n} -n 2" in median:
-        parallel, sequential = median[f"ours {n} -n 2"][0], median[f"ours {n}"][0]
-        print(f"-n 2 (wall): {parallel:.2f}s against {sequential:.2f}s sequential ({parallel / sequential:.2f}x)")
-    for index, what in ((1, "CPU"), (0, "wall")):
-        idle = (median["idle with smsftp"][index] - median["idle without smsftp"][index]) * 1000
+        (wall, cpu), (wall1, cpu1) = median[f"ours {n} -n 2"], median[f"ours {n}"]
         print(
-            f"idle plugin at pytest start ({what}): {idle:+.1f} ms (pytest --co, installed and unused, vs -p no:smsftp)"
+            f"-n 2: wall {wall:.2f}s against {wall1:.2f}s sequential ({wall / wall1:.2f}x); "
+            f"CPU {cpu:.2f}s against {cpu1:.2f}s"
         )
-    print(f"plugin import (python -X importtime, cumulative): {_importtime():.1f} ms")
+    listed = ", ".join(f"{name} {ms:.1f}" for name, ms in modules)
+    print(f"installed, unused: smsftp's imports at pytest start (python -X importtime, median): {idle:.1f} ms")
+    print(f"  ({listed})")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s)")
 
 
