@@ -66,3 +66,47 @@ def clean_sim(module_sim: Simulator) -> Simulator:
     """The module's simulator with its uploads, archives and messages forgotten."""
     module_sim.reset()
     return module_sim
+
+
+# --- the wheel, as integrators install it (tests/test_consumer_project.py, the CI recipes in test_docs.py) --
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def smsftp_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this checkout with `python -m build` (no isolation: the build backend
+    is installed with the test extra, and the build stays offline), once per run."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = out.glob("smsftp-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(smsftp_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment (no system site-packages) with the wheel and its dependencies
+    installed by pip, from whatever index and cache pip is configured with; its bin directory."""
+    import subprocess
+    import sys
+    import venv
+
+    root = tmp_path_factory.mktemp("venv")
+    venv.EnvBuilder(with_pip=True, system_site_packages=False).create(root)
+    bindir = root / ("Scripts" if sys.platform == "win32" else "bin")
+    done = subprocess.run(
+        [str(bindir / "python"), "-m", "pip", "install", "--quiet", str(smsftp_wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"pip install {smsftp_wheel.name} into a fresh venv failed:\n{done.stderr[-3000:]}")
+    return bindir

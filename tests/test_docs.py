@@ -925,6 +925,49 @@ def test_live_run_script_against_a_separate_smsftp_serve(tmp_path: Path) -> None
         server.wait(timeout=20)
 
 
+EXPORTER = """#!/bin/sh
+# An integrator's exporter: write today's campaign, upload it the careful way (upload.sh).
+set -eu
+smsftp fixture --contacts 3 --login "$SMSFTP_LOGIN" -o out
+sh ci/upload.sh out/*.zip
+"""
+
+
+@pytest.mark.slow
+def test_github_recipe_installs_the_wheel_and_passes_a_careful_client(
+    wheel_venv: Path, smsftp_wheel: Path, tmp_path: Path
+) -> None:
+    """github-actions.yml's steps as a runner runs them, in a fresh venv: the wheel it names, built by
+    `python -m build` from this checkout, then smsftp-ci.sh around an exporter; gitlab-ci.yml's are the same."""
+    yaml = pytest.importorskip("yaml")
+    _needs("curl")
+    github = yaml.safe_load((EXAMPLES / "github-actions.yml").read_text(encoding="utf-8"))
+    runs = [step["run"] for step in github["jobs"]["sms-platform"]["steps"] if "run" in step]
+    gitlab = yaml.safe_load((EXAMPLES / "gitlab-ci.yml").read_text(encoding="utf-8"))
+    assert gitlab["sms-integration"]["script"] == runs
+    repo = tmp_path / "your-project"
+    (repo / "ci").mkdir(parents=True)
+    (repo / "scripts").mkdir()
+    install = runs[0]
+    assert install.startswith("python -m pip install ci/")
+    assert install.removeprefix("python -m pip install ci/") == smsftp_wheel.name  # the name the docs give
+    shutil.copy(smsftp_wheel, repo / "ci" / smsftp_wheel.name)
+    for script in ("smsftp-ci.sh", "upload.sh"):
+        shutil.copy(EXAMPLES / script, repo / "ci" / script)
+    exporter = repo / "scripts" / "export-campaign.sh"
+    exporter.write_text(EXPORTER, encoding="utf-8")
+    exporter.chmod(0o755)
+    env = {k: v for k, v in _ci_env(tmp_path).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = f"{wheel_venv}{os.pathsep}{env['PATH']}"
+    env["SMSFTP_STATE_DIR"] = "smsftp-state"  # as in the recipe: the artifact step keeps this folder
+    for step in runs:
+        done = _run(["sh", "-c", step], env=env, cwd=repo, timeout=300)
+        assert done.returncode == 0, f"{step}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert "PASS at --fail-on warning" in done.stdout
+    assert "1 upload(s), 1 archive(s) accepted" in done.stdout
+    assert (repo / "smsftp-state" / "serve.log").is_file()
+
+
 # Every example file and the test that runs it (or, for CI configurations, checks them).
 EXAMPLE_TESTS: dict[str, str] = {
     "accounts.toml": "test_accounts_example_loads_and_uses_real_keys",
@@ -935,8 +978,8 @@ EXAMPLE_TESTS: dict[str, str] = {
     "test_integration.py": "test_pytest_example_runs_with_the_plugins_fixtures",
     "first-campaign/sms/contacts.csv": "test_first_campaign_is_accepted_by_the_rules",
     "first-campaign/sms/template.csv": "test_first_campaign_is_accepted_by_the_rules",
-    "github-actions.yml": "test_ci_configurations_call_the_tested_script",
-    "gitlab-ci.yml": "test_ci_configurations_call_the_tested_script",
+    "github-actions.yml": "test_github_recipe_installs_the_wheel_and_passes_a_careful_client",
+    "gitlab-ci.yml": "test_github_recipe_installs_the_wheel_and_passes_a_careful_client",
     "live-run.sh": "test_live_run_script_against_a_separate_smsftp_serve",
     "quickstart.sh": "test_quickstart_script_as_printed",
     "smsftp-ci.sh": "test_ci_script_passes_a_careful_client",

@@ -58,7 +58,8 @@ echo "uploaded $name"
 
 # --8<-- [start:observe]
 # In CI the simulator's clock is frozen (smsftp serve --clock frozen): move it past the next
-# 10-second poll instead of waiting. On a real-time clock this call is refused; the poll comes anyway.
+# 10-second poll instead of waiting. On a real-time clock (`smsftp serve` without --clock frozen) it is
+# accepted too: the clock jumps 10 s ahead for good and the poll that fell due runs at once.
 api_call POST /api/clock/advance '{"seconds": 10}' > /dev/null || echo "clock not frozen: waiting for the poll"
 
 # The server waits (up to 30 s) until the archive is processed, then returns its verdict.

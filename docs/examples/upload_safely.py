@@ -1,6 +1,6 @@
 """Upload an archive the safe way: FTPS, binary mode, a temporary name renamed when complete.
 
-    python upload_safely.py guest_20261125120000.zip --cafile state/tls/cert.pem
+    python upload_safely.py guest_20261125120000.zip --cafile smsftp-state/tls/cert.pem
 
 Only the standard library; the same three habits apply in any language.
 """
