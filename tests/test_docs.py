@@ -797,6 +797,8 @@ def _ci_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _needs_cli_commands(*names: str) -> None:
+    import click
+
     from smsftp.simulator.cli import main
 
     missing = [n for n in names if n not in main.list_commands(click.Context(main))]

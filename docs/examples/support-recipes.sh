@@ -1,8 +1,8 @@
 #!/bin/sh
 # Recipes for support tickets: each writes an archive that reproduces a common complaint and prints
 # what the platform's rules say of it. Run it in an empty folder holding a copy of accounts.toml.
-# The same command line always writes the same bytes, so an archive can be attached to a ticket
-# and rebuilt by anyone.
+# Add --at (the instant in the name) and the same command line always writes the same bytes, so
+# an archive can be attached to a ticket and rebuilt by anyone.
 set -eu
 
 # --8<-- [start:excel]
