@@ -215,6 +215,8 @@ def test_each_test_starts_from_the_sessions_clean_state(pytester: pytest.Pyteste
                 assert str(exc).startswith("530")
             else:
                 raise AssertionError("the first test's account still logs in")
+            finally:
+                ftp.close()
             assert [f.login for f in sms_simulator.failed_logins()] == ["acme"]
     """
     )

@@ -159,7 +159,7 @@ def test_every_serve_option_reads_its_smsftp_environment_variable(tmp_path: Path
     from smsftp.simulator.cli import main
     from smsftp.simulator.serve import serve
 
-    help_text = CliRunner().invoke(main, ["serve", "--help"], terminal_width=200).output
+    help_text = " ".join(CliRunner().invoke(main, ["serve", "--help"], terminal_width=200).output.split())
     for param in serve.params:
         if isinstance(param, click.Option) and param.name != "help":
             env = "SMSFTP_" + param.opts[0].removeprefix("--").replace("-", "_").upper()

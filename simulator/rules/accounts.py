@@ -238,7 +238,7 @@ class _Lines:
         return start or None
 
 
-def _problems(data: Mapping[str, Any], source: str, lines: _Lines) -> Iterator[AccountsProblem]:
+def _problems(data: Mapping[str, Any], source: str, lines: _Lines, require_password: bool) -> Iterator[AccountsProblem]:
     """Every problem in the parsed file, in the file's order; never stops at the first."""
     for key in data:
         if key != "accounts":
@@ -267,15 +267,21 @@ def _problems(data: Mapping[str, Any], source: str, lines: _Lines) -> Iterator[A
                 )
             elif (problem := _value_problem(key, value)) is not None:
                 yield AccountsProblem(source, problem, login=login, key=key, line=lines.key(login, key))
-        if "password" not in settings:
+        if require_password and "password" not in settings:
             yield AccountsProblem(
                 source, "missing: every login to this account would fail", login=login, key="password", line=line
             )
 
 
-def parse_accounts(data: Mapping[str, Any], source: str = "<accounts>", text: str | None = None) -> dict[str, Account]:
-    """Accounts from a parsed TOML document; ``text``, when given, lets errors name their line."""
-    problems = list(_problems(data, source, _Lines(text)))
+def parse_accounts(
+    data: Mapping[str, Any], source: str = "<accounts>", text: str | None = None, *, require_password: bool = False
+) -> dict[str, Account]:
+    """Accounts from a parsed TOML document; ``text``, when given, lets errors name their line.
+
+    A file must give every account a password (``load_accounts`` requires it); ``POST /api/accounts``
+    makes one up when none is given.
+    """
+    problems = list(_problems(data, source, _Lines(text), require_password))
     if problems:
         raise AccountsFileError(problems)
     accounts: dict[str, Account] = {}
@@ -303,4 +309,4 @@ def load_accounts(path: str | Path) -> dict[str, Account]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AccountsFileError(f"{p}: {exc}") from None
-    return parse_accounts(data, str(p), text)
+    return parse_accounts(data, str(p), text, require_password=True)

@@ -422,9 +422,13 @@ class ApiServer:
         # IPPROTO_TCP named, not 0: only then does asyncio set TCP_NODELAY on each connection, without
         # which a reply's second write waits for the client's delayed ACK (40 ms on every request).
         self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self._socket.listen(128)
+        try:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((host, port))
+            self._socket.listen(128)
+        except OSError:  # a port in use: `smsftp serve` names it; the socket must not leak meanwhile
+            self._socket.close()
+            raise
         self.host, self.port = host, self._socket.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         self.url = f"http://{shown}:{self.port}"
