@@ -970,6 +970,28 @@ def test_github_recipe_installs_the_wheel_and_passes_a_careful_client(
     assert (repo / "smsftp-state" / "serve.log").is_file()
 
 
+def test_readme_fixture_and_offline_lint_commands_run_as_printed(tmp_path: Path) -> None:
+    """The README's `smsftp fixture` line and its "Lint an archive offline" block, in order, in a fresh
+    folder: each finds the archive the one before wrote (issue 11: `check` once ran in the wrong folder)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("## A first upload", 1)[1].split("## ", 1)[0]
+    (fixture,) = [line for line in first.splitlines() if "smsftp fixture" in line]
+    block = readme.split("## Lint an archive offline", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [fixture, *(line for line in block.splitlines() if line.strip())]
+    env = dict(os.environ)
+    outputs = []
+    for line in lines:
+        command = line.split("  #", 1)[0].replace(".venv/bin/", f"{VENV_BIN}/")
+        command = command.replace("/tmp/out", str(tmp_path / "out")).replace("/tmp/fixed", str(tmp_path / "fixed"))
+        done = _run(["sh", "-c", command], env=env, cwd=tmp_path)
+        assert done.returncode in (0, 1), f"{line}\n{done.stdout}\n{done.stderr}"  # 1: findings, never usage
+        outputs.append(done.stdout)
+    assert "wrote" in outputs[0] and "ACCEPTED" in outputs[1] and "0 warning(s)" in outputs[1]
+    assert json.loads(outputs[3])["results"][0]["archive"] == "guest_20261125120000.zip"
+    assert outputs[4].startswith("::error file=") and "SMS503" in outputs[4]
+    assert outputs[5].startswith("SMS503 phone-leading-8")
+
+
 # Every example file and the test that runs it (or, for CI configurations, checks them).
 EXAMPLE_TESTS: dict[str, str] = {
     "accounts.toml": "test_accounts_example_loads_and_uses_real_keys",
