@@ -241,7 +241,10 @@ def banner(sim: Any, demo: bool) -> str:
     "fault_texts",
     multiple=True,
     metavar="ON[@LOGIN]:ITEM,...",
-    help="Inject a fault, e.g. STOR@guest:452,times=1 or POLL:late=300 (repeatable; see the faults recipes).",
+    envvar="SMSFTP_FAULT",
+    show_envvar=True,
+    help="Inject a fault, e.g. STOR@guest:452,times=1 or POLL:late=300 (repeatable; see the faults recipes; "
+    "in the environment variable, several separated by spaces).",
 )
 @click.option(
     "--api-token",

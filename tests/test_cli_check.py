@@ -57,7 +57,14 @@ def test_without_accounts_sender_approval_is_a_warning_not_an_error(tmp_path: Pa
 
 def test_without_accounts_guest_is_the_demo_account_of_serve(tmp_path: Path) -> None:
     """The README's first check: the demo account approves TESTSMS, as `smsftp serve` does; no warning."""
-    result = CliRunner().invoke(main, ["check", "--at", AT, str(_good(tmp_path))])
+    plain = _zip(
+        tmp_path / "guest_20261125120002.zip",
+        {
+            "sms/contacts.csv": b"phone;attr1\r\n79031234567;A\r\n",
+            "sms/template.csv": b"message;sourceaddress\r\nHi #attr1#;TESTSMS\r\n",
+        },
+    )
+    result = CliRunner().invoke(main, ["check", "--at", AT, str(plain)])
     assert result.exit_code == 0, result.output
     assert "SMS705" not in result.output and "0 error(s), 0 warning(s)" in result.output
     other = _zip(
