@@ -273,6 +273,8 @@ def banner(sim: Any, demo: bool) -> str:
     default=DEFAULT_MAX_BODY,
     show_default=True,
     type=click.IntRange(min=0),
+    envvar="SMSFTP_API_MAX_BODY",
+    show_envvar=True,
     help="Largest HTTP request body in bytes; a larger one is refused with 413 before it is read.",
 )
 @click.option(
@@ -280,6 +282,8 @@ def banner(sim: Any, demo: bool) -> str:
     default=DEFAULT_WAITS_PER_CLIENT,
     show_default=True,
     type=click.IntRange(min=1),
+    envvar="SMSFTP_API_WAITS_PER_CLIENT",
+    show_envvar=True,
     help="?wait= calls one client address may hold at once; past it a wait is refused with 429.",
 )
 @click.option(

@@ -182,8 +182,8 @@ def test_report_reads_the_default_api_address_when_given_neither(monkeypatch: py
 
     monkeypatch.setattr(commands, "_get_json", refuse)
     result = CliRunner().invoke(report, [], env={"SMSFTP_API": None})
-    assert asked == ["http://127.0.0.1:8025"]
-    assert result.exit_code == 2 and "cannot read http://127.0.0.1:8025" in result.output
+    assert asked == ["http://127.0.0.1:8121"]
+    assert result.exit_code == 2 and "cannot read http://127.0.0.1:8121" in result.output
 
 
 def test_report_in_ci_formats_with_selection_and_statistics(uploaded: Simulator) -> None:

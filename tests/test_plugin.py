@@ -187,6 +187,7 @@ def test_each_test_starts_from_the_sessions_clean_state(pytester: pytest.Pyteste
     pytester.makepyfile(
         test_isolation="""
         import ftplib, io
+        from smsftp.simulator.app import wait_until
         from smsftp.simulator.rules.accounts import Account
         seen = {}
 
@@ -217,7 +218,8 @@ def test_each_test_starts_from_the_sessions_clean_state(pytester: pytest.Pyteste
                 raise AssertionError("the first test's account still logs in")
             finally:
                 ftp.close()
-            assert [f.login for f in sms_simulator.failed_logins()] == ["acme"]
+            # The refusal is journaled by the server's thread: look until a deadline.
+            assert wait_until(lambda: [f.login for f in sms_simulator.failed_logins()] == ["acme"], 10)
     """
     )
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
