@@ -1,7 +1,7 @@
 #!/bin/sh
 # Recipe: "my exporter must survive a cut upload". Needs `smsftp serve --clock frozen` running.
 set -eu
-api=${SMSFTP_API:-http://127.0.0.1:8025}
+api=${SMSFTP_API:-http://127.0.0.1:8121}
 
 # --8<-- [start:recipe]
 # The first upload's data connection is closed by the server after 100 bytes (426), once.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Recipe: "my exporter must retry a 421". Needs `smsftp serve --clock frozen` running.
 set -eu
-api=${SMSFTP_API:-http://127.0.0.1:8025}
+api=${SMSFTP_API:-http://127.0.0.1:8121}
 
 # --8<-- [start:recipe]
 # The next connection is greeted with 421 (service not available), once.
