@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from smsftp.simulator.app import Simulator
-from smsftp.simulator.rules.accounts import parse_accounts
+from smsftp.simulator.rules.accounts import AccountsFileError, parse_accounts
 from smsftp.simulator.service.clock import FrozenClock, real_monotonic
 from smsftp.simulator.service.faults import FaultError, FaultRegistry, parse_compact, parse_fault
 
@@ -284,8 +284,9 @@ def test_accounts_file_faults_and_reset(tmp_path: Path, campaign: CampaignFactor
         sim.fault("STOR", reply=451)
         sim.reset()  # faults added at run time go; configured ones stay, counting from zero
         assert [f.fired for f in sim.faults] == [0, 0] and len(sim.faults) == 2
-    with pytest.raises(FaultError, match="faults"):
-        Simulator(accounts=parse_accounts({"accounts": {"guest": {"faults": "STOR:452"}}}), api_port=None)
+    # A malformed faults key stops at the accounts file, with the account and key, before any server starts.
+    with pytest.raises(AccountsFileError, match=r"\[accounts\.guest\] faults: must be a list"):
+        parse_accounts({"accounts": {"guest": {"faults": "STOR:452"}}})
 
 
 def test_cabinet_transcript_tells_the_faults_an_upload_met(sim: Simulator, campaign: CampaignFactory) -> None:
