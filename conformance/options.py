@@ -135,6 +135,9 @@ OPTIONS: tuple[Option, ...] = (
         parse_sender,
     ),
     Option("live_outcomes", "outcome source: an http(s) URL in GET /api/messages format, or cmd:COMMAND"),
+    # Calibration (smsftp.conformance.judge.calibration): write what the probes saw; follow a profile on sim.
+    Option("profile_out", "write the open questions' answers this run observed to this TOML profile"),
+    Option("profile", "on sim: set the simulator up as this calibration profile says and expect its answers"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 SIM_TOO = frozenset({"live_numbers", "live_sender"})  # shown, and used, on the simulator when given

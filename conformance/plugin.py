@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from smsftp.conformance.judge.verdicts import Verdict
     from smsftp.conformance.live.target import LiveTarget
     from smsftp.simulator.app import Simulator
+    from smsftp.simulator.rules.profile import Profile
 
 VERDICT_PROPERTY = "smsftp_verdict"
 SETTINGS = pytest.StashKey[Settings]()
@@ -103,6 +104,9 @@ def _sms_simulator_server(sms_simulator_settings: dict[str, Any], pytestconfig: 
     from smsftp.simulator.app import Simulator
 
     settings = dict(sms_simulator_settings)
+    profile = _profile(pytestconfig)
+    if profile is not None and profile.naive_poller:  # the calibrated platform's poller (Q22)
+        settings.setdefault("naive_poller", True)
     if settings.get("tls", "optional") != "off" and "cert" not in settings:
         shared = _cached_certificate(pytestconfig) or _shared_certificate()
         if shared is not None:
@@ -205,11 +209,15 @@ def sms_platform(request: pytest.FixtureRequest, pytestconfig: pytest.Config) ->
     from smsftp.conformance.judge.targets import SimTarget
 
     settings = pytestconfig.stash[SETTINGS]
+    profile = _profile(pytestconfig)
+    calibrated = profile.account_settings() if profile is not None else None
     localization = settings.sim_localization()
     if localization is None:
-        return SimTarget(request.getfixturevalue("sms_simulator"))
+        return SimTarget(request.getfixturevalue("sms_simulator"), calibrated=calibrated)
     # A dry run of the live run's map: a throw-away account approves the mapped sender.
-    return SimTarget(request.getfixturevalue("sms_simulator"), login="tester", localization=localization)
+    return SimTarget(
+        request.getfixturevalue("sms_simulator"), login="tester", localization=localization, calibrated=calibrated
+    )
 
 
 def judge_case(request: pytest.FixtureRequest, case: Case, platform: Platform) -> Verdict:
@@ -218,6 +226,11 @@ def judge_case(request: pytest.FixtureRequest, case: Case, platform: Platform) -
     from smsftp.conformance.judge.verdicts import Outcome
 
     verdict = run_case(case, platform)  # the simulator's thread errors fail the test in sms_simulator
+    profile = _profile(request.config)
+    if profile is not None and platform.kind == "sim":
+        from smsftp.conformance.judge.calibration import follow_profile
+
+        verdict = follow_profile(verdict, profile)
     request.node.user_properties.append((VERDICT_PROPERTY, json.dumps(verdict.to_json(), ensure_ascii=False)))
     strict = request.config.stash[SETTINGS].strict
     if verdict.outcome is Outcome.SKIPPED_SAFETY:
@@ -229,6 +242,27 @@ def judge_case(request: pytest.FixtureRequest, case: Case, platform: Platform) -
     return verdict
 
 
+# --- calibration (smsftp.conformance.judge.calibration) ----------------------------------------------
+PROFILE = pytest.StashKey["Profile | None"]()
+
+
+def _profile(config: pytest.Config) -> Profile | None:
+    """The ``--profile`` the simulator follows, read once; only on ``--target=sim``."""
+    if PROFILE not in config.stash:
+        config.stash[PROFILE] = None
+        settings = config.stash[SETTINGS]
+        if settings.profile:
+            from smsftp.simulator.rules.profile import ProfileError, load_profile
+
+            if settings.target != "sim":
+                raise pytest.UsageError("smsftp: --profile sets up the simulator: it needs --target=sim")
+            try:
+                config.stash[PROFILE] = load_profile(settings.profile)
+            except ProfileError as exc:
+                raise pytest.UsageError(f"smsftp: --profile: {exc}") from None
+    return config.stash[PROFILE]
+
+
 # --- the run's report --------------------------------------------------------------------------------
 class _Recorder:
     """Collects verdicts from test reports (xdist forwards them to the controller) and reports them."""
@@ -236,12 +270,14 @@ class _Recorder:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config, self.settings = config, settings
         self.verdicts: dict[str, dict[str, Any]] = {}
+        self.dates: dict[str, str] = {}  # when each verdict came in: the profile's evidence dates
         self.started = datetime.now(UTC)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == VERDICT_PROPERTY and isinstance(value, str):
                 self.verdicts[report.nodeid] = json.loads(value)
+                self.dates[report.nodeid] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _settings_json(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -253,6 +289,8 @@ class _Recorder:
         return out
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.settings.profile_out and not hasattr(self.config, "workerinput"):
+            self._write_profile(self.settings.profile_out)
         directory = self.settings.report_dir
         if not directory or hasattr(self.config, "workerinput") or not self.verdicts:
             return
@@ -267,7 +305,22 @@ class _Recorder:
         )
         self.written = write_report(directory, report)
 
+    def _write_profile(self, path: str) -> None:
+        from pathlib import Path
+
+        from smsftp.conformance.judge.calibration import calibrate
+
+        profile = calibrate(
+            ((v, self.dates[node]) for node, v in self.verdicts.items()),
+            target=self.settings.target,
+            made=self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        Path(path).write_text(profile.to_toml(), encoding="utf-8")
+        self.profile_written = path
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if getattr(self, "profile_written", None):
+            terminalreporter.write_line(f"smsftp profile: {self.profile_written}")
         if not self.verdicts:
             return
         from smsftp.conformance.judge.reporting import summary_lines

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from smsftp.simulator.formats import FORMATS
+from smsftp.simulator.profilecli import profile, profile_option, read_profile
 from smsftp.simulator.rules.accounts import (
     DEMO_LOGIN,
     Account,
@@ -238,6 +239,7 @@ def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
     help="Numbering-plan register (DEF-9xx.csv) for time zones by number, newer than the shipped table "
     "[env SMSFTP_NUMBERING_REGISTER].",
 )
+@profile_option
 def check(
     archives: tuple[Path, ...],
     accounts_file: Path | None,
@@ -251,6 +253,7 @@ def check(
     statistics: bool,
     show_messages: bool,
     register: Path | None,
+    profile_file: Path | None,
 ) -> None:
     """Lint ARCHIVES offline with the platform's rules.
 
@@ -269,7 +272,10 @@ def check(
         accounts = load_accounts(accounts_file) if accounts_file else None
     except AccountsFileError as exc:
         raise click.UsageError(str(exc)) from None
+    profile = read_profile(profile_file)
     overrides: dict[str, Any] = {"encoding": encoding, "timezone": timezone_}
+    if profile is not None:
+        overrides = {**profile.account_settings(), **overrides}
     _validate_overrides(overrides)
     resolver = register_resolver(register)
     instant = at or utc(datetime.now().astimezone())
@@ -369,6 +375,7 @@ def explain(code: str) -> None:
 
 
 main.add_command(serve)
+main.add_command(profile)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from smsftp.simulator.rules.accounts import AccountsFileError, load_accounts
+from smsftp.simulator.profilecli import profile_option, read_profile
+from smsftp.simulator.rules.accounts import AccountsFileError, demo_account, load_accounts
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
 from smsftp.simulator.web.limits import DEFAULT_MAX_BODY, DEFAULT_WAITS_PER_CLIENT, ApiSettings
@@ -236,6 +237,7 @@ def banner(sim: Any, demo: bool) -> str:
     show_envvar=True,
     help="Take .zip files even while they are being uploaded, as a plain file-system poller does (Q22).",
 )
+@profile_option
 @click.option(
     "--fault",
     "fault_texts",
@@ -308,6 +310,7 @@ def serve(
     at: str | None,
     poll_interval: float,
     naive_poller: bool,
+    profile_file: Path | None,
     fault_texts: tuple[str, ...],
     api_token: str | None,
     max_store_mb: int | None,
@@ -328,6 +331,11 @@ def serve(
         raise click.UsageError(str(exc)) from None
     if poll_interval <= 0:
         raise click.BadParameter("must be positive", param_hint="--poll-interval")
+    demo = accounts is None
+    profile = read_profile(profile_file)
+    if profile is not None:  # the calibrated platform: every account, and the poller, as observed
+        accounts = {login: profile.apply(a) for login, a in (accounts or {"guest": demo_account()}).items()}
+        naive_poller = naive_poller or profile.naive_poller
     start = _instant(at)
     if start is not None and clock_kind == "system":
         raise click.UsageError("--at needs --clock frozen")
@@ -393,7 +401,10 @@ def serve(
         sys.exit(EXIT_STATE_BUSY)
     except (OSError, StoreError) as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
-    click.echo(banner(sim, accounts is None), err=True)
+    click.echo(banner(sim, demo), err=True)
+    if profile is not None:
+        shown = ", ".join(f"{q}={v!r}" for q, v in sorted(profile.values.items())) or "nothing set"
+        click.echo(f"  profile   {profile_file} ({shown})", err=True)
     try:
         while not stop.wait(3600):
             pass

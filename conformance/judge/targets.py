@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ftplib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -113,11 +114,19 @@ class SimTarget:
     timing_tolerance = 0.0  # the frozen clock makes every timing exact
 
     def __init__(
-        self, sim: Simulator, *, login: str = "guest", tls: bool = False, localization: Localization | None = None
+        self,
+        sim: Simulator,
+        *,
+        login: str = "guest",
+        tls: bool = False,
+        localization: Localization | None = None,
+        calibrated: Mapping[str, Any] | None = None,
     ) -> None:
         if not sim.clock.frozen:
             raise ValueError("the simulator target needs a simulator on a frozen clock")
         self.sim, self.login, self.tls = sim, login, tls
+        # A calibration profile's account settings: every case's account gets them, under its own.
+        self.calibrated = dict(calibrated or {})
         self.localization = localization or Localization()
         self.poll_interval = sim.poll_interval
         self._before: dict[tuple[str, str], set[int]] = {}
@@ -135,7 +144,13 @@ class SimTarget:
         """Give the case its account: its own settings, another sender, or a login the simulator lacks."""
         login = self.login_for(case)
         if case.account or case.sender != demo_account().default_sender or login not in self.sim.accounts:
-            self.sim.add_account(case.account_for(login))
+            self.sim.add_account(self._calibrate(case, case.account_for(login)))
+        elif self.calibrated:
+            self.sim.add_account(self._calibrate(case, self.sim.accounts[login]))
+
+    def _calibrate(self, case: Case, account: Account) -> Account:
+        own = {k for k, _ in case.account}
+        return account.with_overrides(**{k: v for k, v in self.calibrated.items() if k not in own})
 
     def end(self, names: list[str], login: str) -> None:
         return None  # the sms_simulator fixture resets the simulator before every test

@@ -1,0 +1,158 @@
+"""Calibration: the INFORMATIONAL probes' observations turned into a profile, and a profile followed.
+
+A probe is a case that runs on the account as it is and whose observation tells which way the
+target answers one open question (``PROBES``).  Each reads the verdict's JSON (the form the
+report's ``index.json`` keeps) and says the value it saw, or ``None`` when the observation does
+not tell (the content was not observable, the upload failed, the guard refused it).  A question
+whose probes disagree is left unset: a profile holds only what was seen unambiguously.
+
+On the simulator with ``--profile``, the simulator is set up as the profile says, so the cases
+that name a question the profile answers differently are expected to differ from the documented
+default: they are INFORMATIONAL, and each probe must observe the profile's value, or it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from smsftp.conformance.judge.verdicts import Outcome, Verdict
+from smsftp.simulator.rules.profile import CALIBRATABLE, Evidence, Profile
+
+Reading = tuple[Any, str]  # (value seen or None, what was observed, in words)
+
+
+def _first(verdict: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    archives = verdict.get("observed", {}).get("archives") or []
+    first = archives[0] if archives else None
+    if first is None or first.get("refused") or first.get("upload_error") or first.get("status") is None:
+        return None
+    return dict(first)
+
+
+def _said(archive: Mapping[str, Any]) -> str:
+    messages = archive.get("messages")
+    count = "messages not observable" if messages is None else f"{len(messages)} message(s)"
+    return f"archive {archive['status']}, {count}"
+
+
+def _by_status(accepted: Any, rejected: Any) -> Callable[[Mapping[str, Any]], Reading]:
+    def read(verdict: Mapping[str, Any]) -> Reading:
+        archive = _first(verdict)
+        if archive is None:
+            return None, "the archive's status was not observed"
+        return (accepted if archive["status"] == "accepted" else rejected), _said(archive)
+
+    return read
+
+
+def _by_count(few: Any, many: Any, threshold: int) -> Callable[[Mapping[str, Any]], Reading]:
+    """``many`` when at least ``threshold`` messages were sent, ``few`` when fewer."""
+
+    def read(verdict: Mapping[str, Any]) -> Reading:
+        archive = _first(verdict)
+        if archive is None or (archive["status"] == "accepted" and archive.get("messages") is None):
+            return None, "the messages were not observed"
+        sent = len(archive.get("messages") or ())
+        return (many if sent >= threshold else few), _said(archive)
+
+    return read
+
+
+def _quotes(verdict: Mapping[str, Any]) -> Reading:
+    archive = _first(verdict)
+    messages = archive.get("messages") if archive else None
+    if not messages:
+        return None, "no message text observed"
+    text = str(messages[0].get("text", ""))
+    return ("literal" if '"VIP"' in text else "standard"), f"{_said(archive or {})}: {text!r}"
+
+
+def _by_check(aspect: str) -> Callable[[Mapping[str, Any]], Reading]:
+    """The scenario's own comparison: a match is the default, a mismatch the other value."""
+
+    def read(verdict: Mapping[str, Any]) -> Reading:
+        for finding in verdict.get("findings", ()):
+            if finding.get("aspect") == aspect and finding.get("kind") in ("match", "mismatch"):
+                said = f"{aspect}: {finding.get('observed')}"
+                return finding["kind"] == "mismatch", said
+        return None, f"{aspect}: not observed"
+
+    return read
+
+
+@dataclass(frozen=True)
+class Probe:
+    case: str
+    question: str
+    read: Callable[[Mapping[str, Any]], Reading]
+
+
+PROBES: dict[str, Probe] = {
+    p.case: p
+    for p in (
+        Probe("Q2-senddate-without-seconds", "Q2", _by_count(False, True, 1)),
+        Probe("Q8-leading-plus", "Q8", _by_count(False, True, 2)),
+        Probe("Q8-leading-8", "Q8", _by_count(False, True, 2)),
+        Probe("Q9-bad-row-skipped", "Q9", _by_status(False, True)),
+        Probe("Q11-validity-zero", "Q11", _by_status(True, False)),
+        Probe("Q22-upload-held-open", "Q22", _by_check("not processed while the upload was open (Q22)")),
+        Probe("M7-Q28-empty-validity-cell", "Q28", _by_status("warn", "reject")),
+        Probe("Q29-quoted-value-loses-quotes", "Q29", _quotes),
+        Probe("Q30-all-waiting-in-one-check", "Q30", _by_check("archives per check (Q30)")),
+    )
+}
+
+
+def read_probe(verdict: Mapping[str, Any]) -> tuple[Probe, Any, str] | None:
+    """(probe, value seen or None, observation) when the verdict is a probe's, else None."""
+    probe = PROBES.get(str(verdict.get("case")))
+    if probe is None or verdict.get("outcome") in (Outcome.SKIPPED.value, Outcome.SKIPPED_SAFETY.value):
+        return None
+    value, said = probe.read(verdict)
+    return probe, value, said
+
+
+def calibrate(verdicts: Iterable[tuple[Mapping[str, Any], str]], *, target: str, made: str) -> Profile:
+    """The profile of a run from its (verdict JSON, date) pairs; ambiguous questions stay unset."""
+    seen: dict[str, list[tuple[Any, Evidence]]] = {}
+    for verdict, date in verdicts:
+        read = read_probe(verdict)
+        if read is None:
+            continue
+        probe, value, said = read
+        if value is not None:
+            seen.setdefault(probe.question, []).append((value, Evidence(probe.case, date, said)))
+    values: dict[str, Any] = {}
+    evidence: dict[str, tuple[Evidence, ...]] = {}
+    for question, readings in seen.items():
+        if len({repr(v) for v, _ in readings}) == 1:  # the probes agree
+            values[question] = readings[0][0]
+            evidence[question] = tuple(sorted((e for _, e in readings), key=lambda e: e.case))
+    return Profile(values, evidence, target, made)
+
+
+def follow_profile(verdict: Verdict, profile: Profile) -> Verdict:
+    """The simulator's verdict judged against the profile it was set up with (module docstring)."""
+    read = read_probe(verdict.to_json())
+    if read is not None:
+        probe, value, said = read
+        wanted = profile.value(probe.question)
+        if value is not None and value != wanted:
+            setting = CALIBRATABLE[probe.question].setting
+            return replace(
+                verdict,
+                outcome=Outcome.FAILED,
+                reason=f"the profile sets {probe.question} {setting} = {wanted!r}, the probe observed {value!r} "
+                f"({said})",
+            )
+    differing = sorted(set(verdict.case.statements) & set(profile.differing()), key=lambda q: int(q[1:]))
+    if verdict.outcome is Outcome.FAILED and differing:
+        shown = ", ".join(f"{q} {CALIBRATABLE[q].setting} = {profile.value(q)!r}" for q in differing)
+        return replace(
+            verdict,
+            outcome=Outcome.INFORMATIONAL,
+            reason=f"the profile sets {shown}: {verdict.reason}",
+        )
+    return verdict
