@@ -133,6 +133,23 @@ def calibrate(verdicts: Iterable[tuple[Mapping[str, Any], str]], *, target: str,
     return Profile(values, evidence, target, made)
 
 
+# What a question's setting changes in cases that do not name it: (question, aspect text).  One
+# archive per check (Q30) makes every second archive wait for the next check, past P1's interval.
+SIDE_EFFECTS: tuple[tuple[str, str], ...] = (("Q30", "processed within one poll interval (P1)"),)
+
+
+def _explained(verdict: Verdict, differing: Mapping[str, Any]) -> list[str]:
+    """The differing questions that explain every mismatch of ``verdict``."""
+    named = [q for q in verdict.case.statements if q in differing]
+    if named:
+        return named
+    mismatches = [f.aspect for f in verdict.findings if f.kind == "mismatch"]
+    side = sorted({q for q, text in SIDE_EFFECTS if q in differing and any(text in a for a in mismatches)})
+    if side and all(any(text in a for q, text in SIDE_EFFECTS if q in side) for a in mismatches):
+        return side
+    return []
+
+
 def follow_profile(verdict: Verdict, profile: Profile) -> Verdict:
     """The simulator's verdict judged against the profile it was set up with (module docstring)."""
     read = read_probe(verdict.to_json())
@@ -147,8 +164,8 @@ def follow_profile(verdict: Verdict, profile: Profile) -> Verdict:
                 reason=f"the profile sets {probe.question} {setting} = {wanted!r}, the probe observed {value!r} "
                 f"({said})",
             )
-    differing = sorted(set(verdict.case.statements) & set(profile.differing()), key=lambda q: int(q[1:]))
-    if verdict.outcome is Outcome.FAILED and differing:
+    differing = _explained(verdict, profile.differing()) if verdict.outcome is Outcome.FAILED else []
+    if differing:
         shown = ", ".join(f"{q} {CALIBRATABLE[q].setting} = {profile.value(q)!r}" for q in differing)
         return replace(
             verdict,
