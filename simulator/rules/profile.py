@@ -209,7 +209,11 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Profile
             choices = ", ".join(_value(v) for v in spec.values)
             raise ProfileError(f"{where} value: must be one of {choices}, not {value!r}")
         values[question] = value
-        evidence[question] = tuple(_evidence(item, where) for item in table.get("evidence", ()))
+        items = table.get("evidence", [])
+        if not isinstance(items, list):
+            raise ProfileError(f"{where} evidence: must be a list")
+        if items:
+            evidence[question] = tuple(_evidence(item, where) for item in items)
     return Profile(values, evidence, str(head.get("target", "")), str(head.get("made", "")))
 
 
