@@ -63,6 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "smsftp_case(case_id): one case of the smsftp conformance suite")
     settings = resolve(config)
     config.stash[SETTINGS] = settings
+    _profile(config)  # a bad --profile is a usage error before anything runs
     if settings.target == "live":
         if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
             raise pytest.UsageError("smsftp: --target=live runs one case at a time (one folder, one budget); drop -n")

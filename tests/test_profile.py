@@ -62,7 +62,7 @@ def test_apply_sets_account_settings_and_the_poller() -> None:
     ("text", "problem"),
     [
         ("[questions.Q8]\nvalue = 1\n", "Q8] value: must be one of false, true, not 1"),
-        ("[questions.Q28]\nvalue = 'maybe'\n", "must be one of \"warn\", \"reject\""),
+        ("[questions.Q28]\nvalue = 'maybe'\n", 'must be one of "warn", "reject"'),
         ("[questions.Q8]\nsetting = 'accept_plus'\nvalue = true\n", "setting must be 'accept_plus_and_8'"),
         ("[questions.Q8]\nsetting = 'accept_plus_and_8'\n", "needs a value"),
         ("[questions.Q1]\nvalue = true\n", "Q1 cannot be calibrated"),
@@ -72,7 +72,7 @@ def test_apply_sets_account_settings_and_the_poller() -> None:
     ],
 )
 def test_bad_profiles_name_the_key(text: str, problem: str) -> None:
-    with pytest.raises(ProfileError, match="p.toml") as caught:
+    with pytest.raises(ProfileError, match=r"p\.toml") as caught:
         parse_profile(tomllib.loads(text), "p.toml")
     assert problem in str(caught.value)
 
@@ -82,7 +82,7 @@ def test_load_profile_names_the_file(tmp_path: Path) -> None:
         load_profile(tmp_path / "missing.toml")
     broken = tmp_path / "broken.toml"
     broken.write_text("[questions.Q8\n", encoding="utf-8")
-    with pytest.raises(ProfileError, match="broken.toml"):
+    with pytest.raises(ProfileError, match=r"broken\.toml"):
         load_profile(broken)
 
 

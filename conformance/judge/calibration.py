@@ -60,6 +60,19 @@ def _by_count(few: Any, many: Any, threshold: int) -> Callable[[Mapping[str, Any
     return read
 
 
+def _bad_row(verdict: Mapping[str, Any]) -> Reading:
+    """Q9 by a case with a leading-8 row between two good ones: the row must be refused to tell."""
+    archive = _first(verdict)
+    if archive is None:
+        return None, "the archive's status was not observed"
+    if archive["status"] == "rejected":
+        return True, _said(archive)
+    messages = archive.get("messages")
+    if messages is None or len(messages) > 2:  # every row was sent: the leading 8 was no bad row (Q8)
+        return None, f"{_said(archive)}: no row was refused, so Q9 did not show"
+    return False, _said(archive)
+
+
 def _quotes(verdict: Mapping[str, Any]) -> Reading:
     archive = _first(verdict)
     messages = archive.get("messages") if archive else None
@@ -95,7 +108,7 @@ PROBES: dict[str, Probe] = {
         Probe("Q2-senddate-without-seconds", "Q2", _by_count(False, True, 1)),
         Probe("Q8-leading-plus", "Q8", _by_count(False, True, 2)),
         Probe("Q8-leading-8", "Q8", _by_count(False, True, 2)),
-        Probe("Q9-bad-row-skipped", "Q9", _by_status(False, True)),
+        Probe("Q9-bad-row-skipped", "Q9", _bad_row),
         Probe("Q11-validity-zero", "Q11", _by_status(True, False)),
         Probe("Q22-upload-held-open", "Q22", _by_check("not processed while the upload was open (Q22)")),
         Probe("M7-Q28-empty-validity-cell", "Q28", _by_status("warn", "reject")),
