@@ -82,14 +82,14 @@ def _quotes(verdict: Mapping[str, Any]) -> Reading:
     return ("literal" if '"VIP"' in text else "standard"), f"{_said(archive or {})}: {text!r}"
 
 
-def _by_check(aspect: str) -> Callable[[Mapping[str, Any]], Reading]:
-    """The scenario's own comparison: a match is the default, a mismatch the other value."""
+def _by_check(aspect: str, matched: str, mismatched: str) -> Callable[[Mapping[str, Any]], Reading]:
+    """The scenario's own comparison: a match is the default (False), a mismatch the other value (True)."""
 
     def read(verdict: Mapping[str, Any]) -> Reading:
         for finding in verdict.get("findings", ()):
             if finding.get("aspect") == aspect and finding.get("kind") in ("match", "mismatch"):
-                said = f"{aspect}: {finding.get('observed')}"
-                return finding["kind"] == "mismatch", said
+                other = finding["kind"] == "mismatch"
+                return other, f"{mismatched if other else matched} ({aspect}: observed {finding.get('observed')})"
         return None, f"{aspect}: not observed"
 
     return read
@@ -110,10 +110,22 @@ PROBES: dict[str, Probe] = {
         Probe("Q8-leading-8", "Q8", _by_count(False, True, 2)),
         Probe("Q9-bad-row-skipped", "Q9", _bad_row),
         Probe("Q11-validity-zero", "Q11", _by_status(True, False)),
-        Probe("Q22-upload-held-open", "Q22", _by_check("not processed while the upload was open (Q22)")),
+        Probe(
+            "Q22-upload-held-open",
+            "Q22",
+            _by_check(
+                "not processed while the upload was open (Q22)",
+                "left alone while its upload was open",
+                "taken while its upload was still open",
+            ),
+        ),
         Probe("M7-Q28-empty-validity-cell", "Q28", _by_status("warn", "reject")),
         Probe("Q29-quoted-value-loses-quotes", "Q29", _quotes),
-        Probe("Q30-all-waiting-in-one-check", "Q30", _by_check("archives per check (Q30)")),
+        Probe(
+            "Q30-all-waiting-in-one-check",
+            "Q30",
+            _by_check("archives per check (Q30)", "both archives in one check", "one archive per check"),
+        ),
     )
 }
 
