@@ -115,3 +115,12 @@ def test_a_bad_profile_is_a_usage_error(tmp_path: Path, args: tuple[str, ...], p
     result = run_suite(tmp_path, "--cases=Q8-leading-8", *args)
     assert result.returncode == 4, result.stdout + result.stderr  # pytest's usage error
     assert problem in result.stderr
+
+
+def test_the_calibration_page_names_every_question_setting_and_probe() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "qa" / "calibration.md").read_text(encoding="utf-8")
+    for question, spec in CALIBRATABLE.items():
+        assert f"[{question}](../reference/rules.md#{question.lower()})" in page
+        assert f"`{spec.setting}`" in page or spec.setting == "naive_poller"
+    for case_id in PROBES:
+        assert f"`{case_id}`" in page
