@@ -103,7 +103,7 @@ def _port_in_use(exc: OSError, option: str, port: int, host: str) -> None:
         ) from None
 
 
-def banner(sim: Any, demo: bool) -> str:
+def banner(sim: Any, demo: bool, profile: str | None = None) -> str:
     host = sim.ftp_host
     lines = ["smsftp simulator is running", ""]
     if sim.tls != "required":
@@ -129,6 +129,8 @@ def banner(sim: Any, demo: bool) -> str:
     )
     for fault in getattr(sim, "faults", ()):
         lines.append(f"  fault     #{fault.id} {fault.spec.compact()} ({fault.source})")
+    if profile is not None:
+        lines.append(f"  profile   {profile}")
     lines += [f"  state     {sim.state_dir}", ""]
     if demo:
         lines.append(f"Try:  curl -T guest_YYYYMMDDhhmmss.zip ftp://guest:guest@{host}:{sim.ftp_port}/")
@@ -401,10 +403,8 @@ def serve(
         sys.exit(EXIT_STATE_BUSY)
     except (OSError, StoreError) as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
-    click.echo(banner(sim, demo), err=True)
-    if profile is not None:
-        shown = ", ".join(f"{q}={v!r}" for q, v in sorted(profile.values.items())) or "nothing set"
-        click.echo(f"  profile   {profile_file} ({shown})", err=True)
+    shown = None if profile is None else f"{profile_file} ({profile.summary()})"
+    click.echo(banner(sim, demo, shown), err=True)
     try:
         while not stop.wait(3600):
             pass

@@ -56,6 +56,8 @@ def test_apply_sets_account_settings_and_the_poller() -> None:
     assert "naive_poller" not in CALIBRATED.account_settings()
     assert Profile().apply(demo_account()) == demo_account()
     assert CALIBRATED.differing() == {"Q8": True, "Q22": True, "Q30": True}
+    assert CALIBRATED.summary() == "Q8 accept_plus_and_8=true, Q22 naive_poller=true, Q30 one_archive_per_check=true"
+    assert Profile({"Q28": "warn"}).summary() == "as the defaults"
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,12 @@ class Profile:
         """Questions whose profile value is not the simulator's default."""
         return {q: v for q, v in self.values.items() if v != CALIBRATABLE[q].default}
 
+    def summary(self) -> str:
+        """One line: the answers that differ from the defaults, for banners."""
+        differing = self.differing()
+        shown = [f"{q} {CALIBRATABLE[q].setting}={_value(differing[q])}" for q in sorted(differing, key=_number)]
+        return ", ".join(shown) or "as the defaults"
+
     def to_toml(self) -> str:
         lines = [
             "# smsftp calibration profile: what the platform was observed to do for the open questions.",
