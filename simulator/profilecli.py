@@ -19,6 +19,8 @@ def profile_option(command: Any) -> Any:
         "--profile",
         "profile_file",
         type=click.Path(dir_okay=False, path_type=Path),
+        envvar="SMSFTP_PROFILE",
+        show_envvar=True,
         help="Calibration profile (TOML, from `pytest --target=live --profile-out`): every account follows "
         "the platform's observed answers to the open questions.",
     )(command)
