@@ -141,3 +141,13 @@ def test_check_follows_the_profile(tmp_path: Path) -> None:
     assert '"79161234567"' in calibrated.output
     bad = runner.invoke(main, ["check", "--profile", str(tmp_path / "nope.toml"), str(path)])
     assert bad.exit_code == 2 and "no such file" in bad.output
+
+
+def test_serve_refuses_a_bad_profile_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[questions.Q30]\nvalue = 'yes'\n", encoding="utf-8")
+    state = tmp_path / "state"
+    result = CliRunner().invoke(main, ["serve", "--profile", str(bad), "--state-dir", str(state)])
+    assert result.exit_code == 2, result.output
+    assert "Q30] value: must be one of false, true" in result.output
+    assert not state.exists()  # nothing was started, not even the state folder
