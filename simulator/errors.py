@@ -10,8 +10,6 @@ and lets anything else be a 500 (our bug, logged)::
     ├── RegisterError (also ValueError)        the numbering-plan register file
     ├── CertificateError (also ValueError)     the FTPS certificate or key
     ├── StoreError                             the state folder (another schema version)
-    ├── TextError                              a CSV file cannot be read further (carries a Diagnostic)
-    ├── ArchiveDefect                          an entry's data turns out unusable (carries a Diagnostic)
     ├── NotStarted                             the simulator is not running: 503
     └── FrozenClockRequired                    setting the clock on the system clock: 409
 

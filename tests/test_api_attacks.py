@@ -282,10 +282,10 @@ def test_every_exception_of_ours_has_its_package_root() -> None:
     import smsftp.conformance.live.safety as safety
     import smsftp.conformance.live.target as live
     import smsftp.simulator.errors as errors
-    from smsftp.simulator.rules import accounts, archive, textio, timezones
+    from smsftp.simulator.rules import accounts, timezones
     from smsftp.simulator.service import store, tls
 
-    simulator = [accounts.AccountsFileError, textio.TextError, timezones.RegisterError, archive.ArchiveDefect]
+    simulator = [accounts.AccountsFileError, timezones.RegisterError]
     simulator += [tls.CertificateError, store.StoreError, errors.NotStarted, errors.FrozenClockRequired]
     conformance = [fixture.FixtureError, uploader.UploadError, live.LiveNotAllowed, safety.SafetyRefusal]
     conformance += [targets.ClientNotConformant, outcomes.OutcomeError, runner._Stop]

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.archive import ArchiveDefect, DataFile, Layout, ZipArchive
+from smsftp.simulator.rules.archive import DataFile, Layout, ZipArchive
 from smsftp.simulator.rules.diagnostics import Diagnostic, Severity
 
 CONTACTS = "phone;attr1\r\n79031234567;Иван\r\n79037654321;Пётр\r\n".encode()
@@ -305,18 +305,18 @@ def test_q16_python_lzma_entry_is_sms205_although_zipfile_could_read_it() -> Non
     assert errors(problems) == ["SMS205", "SMS205"]
 
 
-def test_q16_crc_mismatch_raises_archive_defect_while_streaming() -> None:
+def test_q16_crc_mismatch_ends_the_stream_with_a_defect() -> None:
     data = bytearray(build(PAIR, zipfile.ZIP_STORED))
     data[data.index(b"79037654321")] ^= 0x01  # one flipped bit inside contacts.csv's data
     with ZipArchive(bytes(data), account()) as archive:
         layout, problems = archive.inspect()
         assert layout is not None and layout.contacts is not None and problems == []
         stream = archive.open(layout.contacts)
-        with pytest.raises(ArchiveDefect) as caught:
-            stream.read()
-        with pytest.raises(ArchiveDefect):  # it stays broken
-            stream.read()
-    d = caught.value.diagnostic
+        assert not archive.halted()
+        stream.read()
+        assert archive.halted()
+        assert stream.read() == b""  # it stays broken, and is reported once
+        [d] = archive.defects()
     assert d.code == "SMS206" and d.file == "sms/contacts.csv" and "CRC-32" in d.message
     assert "TYPE I" in d.hint
 
@@ -330,20 +330,19 @@ def test_q16_damaged_deflate_data_raises_sms206() -> None:
     with ZipArchive(bytes(data), account()) as archive:
         layout, _ = archive.inspect()
         assert layout is not None and layout.plain is not None
-        with pytest.raises(ArchiveDefect) as caught:
-            archive.open(layout.plain).read()
-    assert caught.value.diagnostic.code == "SMS206"
+        archive.open(layout.plain).read()
+        assert [d.code for d in archive.defects()] == ["SMS206"]
 
 
-def test_q16_defect_propagates_through_a_text_reader() -> None:
+def test_q16_defect_reaches_past_a_text_reader() -> None:
     data = bytearray(build({"sms/list.txt": PLAIN}, zipfile.ZIP_STORED))
     data[data.index(b"79031234567")] ^= 0x02
     with ZipArchive(bytes(data), account()) as archive:
         layout, _ = archive.inspect()
         assert layout is not None and layout.plain is not None
         text = io.TextIOWrapper(archive.open(layout.plain), encoding="utf-8")
-        with pytest.raises(ArchiveDefect, match="SMS206"):
-            text.read()
+        text.read()
+        assert archive.halted() and [d.code for d in archive.defects()] == ["SMS206"]
 
 
 def test_q16_compressed_size_running_past_the_end_of_the_file_is_sms206() -> None:
@@ -384,9 +383,9 @@ def test_q27_ascii_mode_upload_is_rejected_not_crashed(tmp_path: Path) -> None:
         with ZipArchive(mangled, account()) as archive:
             layout, problems = archive.inspect()
             if layout is not None:  # the directory survived: the damage shows in the data
-                with pytest.raises(ArchiveDefect):
-                    for f in layout.files:
-                        archive.open(f).read()
+                for f in layout.files:
+                    archive.open(f).read()
+                assert archive.halted() and list(archive.defects())
             else:
                 assert set(errors(problems)) == {"SMS206"}
                 assert any("shifted" in d.message or "central directory" in d.message for d in problems)
@@ -736,10 +735,9 @@ def test_q16_header_lying_about_uncompressed_size_is_caught_while_streaming() ->
         assert layout is not None and layout.plain is not None and problems == []
         stream = archive.open(layout.plain)
         produced = 0
-        with pytest.raises(ArchiveDefect) as caught:
-            while chunk := stream.read(64 * 1024):
-                produced += len(chunk)
-    d = caught.value.diagnostic
+        while chunk := stream.read(64 * 1024):
+            produced += len(chunk)
+        [d] = archive.defects()
     assert d.code == "SMS206" and d.file == "sms/list.csv" and "CRC-32" in d.message
     assert produced <= 1000  # never more than declared, whatever the data holds
 
@@ -752,9 +750,8 @@ def test_q16_archive_cut_while_being_read_is_sms203(tmp_path: Path) -> None:
         layout, _ = archive.inspect()
         assert layout is not None and layout.plain is not None
         os.truncate(path, 30 + len("sms/list.txt") + 100)
-        with pytest.raises(ArchiveDefect) as caught:
-            archive.open(layout.plain).read()
-    d = caught.value.diagnostic
+        archive.open(layout.plain).read()
+        [d] = archive.defects()
     assert d.code == "SMS203" and d.file == "sms/list.txt" and "cut off" in d.message
 
 
@@ -765,10 +762,9 @@ def test_q16_size_cap_is_enforced_while_streaming() -> None:
         # As if the directory had declared less than the data holds: only the stream can tell.
         archive.account = replace(archive.account, max_uncompressed_bytes=3 * MiB)
         stream = archive.open(layout.plain)
-        with pytest.raises(ArchiveDefect) as caught:
-            while stream.read(64 * 1024):
-                pass
-    d = caught.value.diagnostic
+        while stream.read(64 * 1024):
+            pass
+        [d] = archive.defects()
     assert d.code == "SMS212" and "3.0 MiB" in d.message
 
 
@@ -779,10 +775,9 @@ def test_q16_ratio_cap_is_enforced_while_streaming() -> None:
         archive.account = replace(archive.account, max_compression_ratio=100)
         stream = archive.open(layout.plain)
         produced = 0
-        with pytest.raises(ArchiveDefect) as caught:
-            while chunk := stream.read(64 * 1024):
-                produced += len(chunk)
-    d = caught.value.diagnostic
+        while chunk := stream.read(64 * 1024):
+            produced += len(chunk)
+        [d] = archive.defects()
     assert d.code == "SMS213" and "more than 100:1" in d.message
     assert produced < 2 * MiB  # stopped right after the 1 MiB threshold, not at 10 MiB
 
@@ -842,12 +837,11 @@ def test_q16_fuzzed_archives_give_diagnostics_or_defects_never_crashes() -> None
             assert (layout is None) == any(d.is_error for d in problems)
             assert all(d.message.endswith(".") and d.hint for d in problems)
             for f in layout.files if layout else ():
-                try:
-                    with archive.open(f) as stream:
-                        while stream.read(4096):
-                            pass
-                except ArchiveDefect as exc:
-                    assert exc.diagnostic.code in {"SMS203", "SMS204", "SMS205", "SMS206", "SMS212", "SMS213"}
+                with archive.open(f) as stream:
+                    while stream.read(4096):
+                        pass
+            for d in archive.defects():
+                assert d.code in {"SMS203", "SMS204", "SMS205", "SMS206", "SMS212", "SMS213"}
 
 
 # --- issue 10: many entries, local headers ------------------------------------------------------------

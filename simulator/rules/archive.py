@@ -10,8 +10,10 @@ Nothing is ever extracted to disk: entries are streamed from the archive through
 ``ZipArchive.open``. Problems found by looking at the central directory are
 diagnostics returned by ``inspect``; problems that only show while the data is
 read (a bad CRC at the end of an entry, data that ends early, output beyond the
-caps) raise ``ArchiveDefect`` carrying the diagnostic, because by then the
-consumer may already have used part of the stream.
+caps) end the stream there, as if the entry ended, and are yielded by
+``defects``; ``halted`` tells a reader that the end it met is no real end (the
+consumer may already have used part of the stream, so it must ask).  Nothing is
+raised for a fault of the input.
 
 Zip bombs meet three walls. ``inspect`` rejects declared sizes over the caps
 and declared compressed sizes that run into the next entry (overlapping
@@ -29,11 +31,11 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, BinaryIO, cast
 
-from smsftp.simulator.errors import SimulatorError
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_COMPRESSION_RATIO,
@@ -106,14 +108,6 @@ _ZIP_ERRORS = (
 )
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
-
-
-class ArchiveDefect(SimulatorError):
-    """Raised while streaming an entry whose data turns out unusable; carries the diagnostic."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(f"{diagnostic.code} {diagnostic.file or ''}: {diagnostic.message}")
-        self.diagnostic = diagnostic
 
 
 @dataclass(frozen=True)
@@ -258,31 +252,33 @@ class _EntryReader(io.RawIOBase):
         self._archive, self._f, self._ext = archive, f, ext
         self._consumed = consumed
         self._produced = 0
-        self._defect: ArchiveDefect | None = None
+        self._broken = False
 
     def readable(self) -> bool:
         return True
 
-    def _fail(self, d: Diagnostic) -> ArchiveDefect:
-        self._defect = ArchiveDefect(d)
-        return self._defect
+    def _fail(self, d: Diagnostic) -> int:
+        """The entry ends here: 0 bytes, now and on every later read; the archive keeps ``d``."""
+        self._broken = True
+        self._archive._defects.append(d)
+        return 0
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        if self._defect is not None:
-            raise self._defect
+        if self._broken:
+            return 0
         counter = self._archive._counter
         before = counter.consumed
         try:
             data = self._ext.read(min(len(buffer), _READ))
         except _ZIP_ERRORS as exc:
-            raise self._fail(_defect(self._f.name, exc)) from exc
+            return self._fail(_defect(self._f.name, exc))
         self._consumed += counter.consumed - before
         n = len(data)
         buffer[:n] = data
         self._produced += n
         name = self._f.name
         if n == 0 and self._produced != self._f.size:
-            raise self._fail(
+            return self._fail(
                 diagnostic(
                     ARCHIVE_ENTRY_CORRUPT,
                     f"{name} holds {self._produced} bytes, its header declares {self._f.size}.",
@@ -292,7 +288,7 @@ class _EntryReader(io.RawIOBase):
         total = self._archive._record_output(self._f, self._produced)
         cap = self._archive.account.max_uncompressed_bytes
         if total > cap:
-            raise self._fail(
+            return self._fail(
                 diagnostic(
                     ARCHIVE_TOO_LARGE,
                     f"The data files uncompress to more than the cap of {_size(cap)} "
@@ -302,7 +298,7 @@ class _EntryReader(io.RawIOBase):
             )
         ratio = self._archive.account.max_compression_ratio
         if self._produced >= RATIO_MIN_BYTES and self._produced > ratio * max(self._consumed, 1):
-            raise self._fail(
+            return self._fail(
                 diagnostic(
                     ARCHIVE_COMPRESSION_RATIO,
                     f"{name} expanded {_size(self._consumed)} of compressed data into "
@@ -371,6 +367,7 @@ class ZipArchive:
         self._zip: zipfile.ZipFile | None = None
         self._result: tuple[Layout | None, list[Diagnostic]] | None = None
         self._output: dict[int, int] = {}
+        self._defects: list[Diagnostic] = []  # what ended a stream early, in the order met
         self._sms_folder = False  # whether any entry, directories included, sits under `sms/`
 
     def __enter__(self) -> ZipArchive:
@@ -396,16 +393,25 @@ class ZipArchive:
         return sum(self._output.values())
 
     def open(self, f: DataFile) -> BinaryIO:
-        """A buffered binary stream of one data file; reading it may raise ``ArchiveDefect``."""
+        """A buffered binary stream of one data file; it ends early at a defect (``halted``, ``defects``)."""
         if self._zip is None:
             raise RuntimeError("inspect() the archive before opening its files")
         before = self._counter.consumed
         try:
             ext = self._zip.open(f.info)
         except _ZIP_ERRORS as exc:
-            raise ArchiveDefect(_defect(f.name, exc)) from exc
+            self._defects.append(_defect(f.name, exc))
+            return io.BufferedReader(io.BytesIO(b""))
         raw = _EntryReader(self, f, ext, self._counter.consumed - before)
         return io.BufferedReader(raw, CHUNK)
+
+    def halted(self) -> bool:
+        """Whether a stream of this archive ended early at a defect: its end is no end of the file."""
+        return bool(self._defects)
+
+    def defects(self) -> Iterator[Diagnostic]:
+        """Every defect met while streaming the data files (corrupt data, output beyond the caps), in the order met."""
+        yield from self._defects
 
     # --- inspection ------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import csv
 import sys
 from array import array
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -43,7 +43,7 @@ from operator import itemgetter
 from typing import BinaryIO
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.archive import ArchiveDefect, DataFile, Layout, Source, ZipArchive
+from smsftp.simulator.rules.archive import DataFile, Layout, Source, ZipArchive
 from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_EMPTY,
     ARCHIVE_ENTRY_CORRUPT,
@@ -104,7 +104,7 @@ from smsftp.simulator.rules.template import (
     read_template,
     unfilled_column,
 )
-from smsftp.simulator.rules.textio import CsvFile, Reporter, TextError, TextSource
+from smsftp.simulator.rules.textio import CsvFile, Reporter, TextSource
 
 # N3: the seed spells the plain header `TELRN_LONG`, the platform's public copy `TELNR_LONG`; both are right.
 _PLAIN_HEADERS = (["telrn_long", "text"], ["telnr_long", "text"])
@@ -170,7 +170,7 @@ class DiagnosticLog:
         if archive_level and d.severity is Severity.ERROR:
             self.fatal = True
 
-    def extend(self, diags: list[Diagnostic]) -> None:
+    def extend(self, diags: Iterable[Diagnostic]) -> None:
         for d in diags:
             self.add(d)
 
@@ -371,13 +371,11 @@ class ArchiveRun:
             log.extend(found)
             if layout is not None:
                 self.mode = layout.mode
-                try:
-                    if layout.mode == "template":
-                        yield from self._template(archive, layout, size)
-                    else:
-                        yield from self._plain(archive, layout, size)
-                except ArchiveDefect as exc:
-                    log.add(exc.diagnostic)
+                if layout.mode == "template":
+                    yield from self._template(archive, layout, size)
+                else:
+                    yield from self._plain(archive, layout, size)
+                log.extend(archive.defects())
         self._finish(layout)
 
     def _finish(self, layout: Layout | None) -> None:
@@ -424,7 +422,8 @@ class ArchiveRun:
 
     def _open_csv(self, archive: ZipArchive, f: DataFile) -> tuple[BinaryIO, CsvFile]:
         stream = archive.open(f)
-        return stream, CsvFile(TextSource(stream, self.account.encoding, f.name), quoting=self.account.csv_quoting)
+        source = TextSource(stream, self.account.encoding, f.name, halted=archive.halted)
+        return stream, CsvFile(source, quoting=self.account.csv_quoting)
 
     # -- template mode -----------------------------------------------------------------
     def _template(self, archive: ZipArchive, layout: Layout, size: int) -> Iterator[list[MessageRow]]:
@@ -435,26 +434,25 @@ class ArchiveRun:
         settings = None
         stream, tcsv = self._open_csv(archive, layout.template)
         with stream:
-            try:
-                settings, found = read_template(tcsv, account)
-                log.extend(tcsv.diagnostics)
-                log.extend(found)
-            except TextError as exc:
-                log.extend(tcsv.diagnostics)
-                log.add(exc.diagnostic)
+            settings, found = read_template(tcsv, account)
+        if archive.halted():
+            return  # the template's bytes are damaged: the contacts are not read (``_run`` says why)
+        log.extend(tcsv.notes())
+        log.extend(found)
+        log.extend(tcsv.stop_reasons())
         if settings is None:
             log.fatal = True
         stream, table = self._open_csv(archive, layout.contacts)
         with stream:
-            try:
-                yield from self._contacts(table, settings, size)
-            except TextError as exc:
-                log.add(exc.diagnostic)
+            yield from self._contacts(table, settings, size)
+            log.extend(table.stop_reasons())
 
     def _contacts(self, table: CsvFile, settings: TemplateSettings | None, size: int) -> Iterator[list[MessageRow]]:
         log, account, file = self._log, self.account, table.file
         header, found = table.read_header()
-        log.extend(table.diagnostics)
+        if table.stopped:
+            return  # before its header ended: ``stop_reasons`` says why
+        log.extend(table.notes())
         log.extend(found)
         if header is None:
             return
@@ -499,6 +497,8 @@ class ArchiveRun:
             checks_text=settings is not None and bool(settings.message.strip()),
         )
         dated = yield from self._rows(table, rows, schedule, report, size)
+        if table.stopped:
+            return  # what the rest would say about a file cut short would mislead: ``stop_reasons`` says why
         log.extend(table.quoting_note())
         if rows.date_at >= 0 and not dated and self.data_rows:
             line, column = header.line, header.columns[rows.date_at] or None
@@ -556,6 +556,7 @@ class ArchiveRun:
         dated = False
         rejected = count = 0  # every data row is one or the other
         reader, source = table.reader, table.source
+        stopped = source.stopped  # non-empty once the file ended early: the record read then is cut off
         quick, check_phone, bits_of = QUICK, phone_problem, BITS  # locals: the loop runs per row
         plus_and_8, max_chars = account.accept_plus_and_8, account.max_chars if checks_text else sys.maxsize
         out: list[MessageRow] = []
@@ -564,6 +565,8 @@ class ArchiveRun:
         try:
             # At most max_rows records (Q16): past them the archive is rejected without reading on.
             for fields in islice(reader, account.max_rows):
+                if stopped:
+                    return dated  # like any row read since the last batch, not handed on: ``stop_reasons``
                 start, last = last + 1, reader.line_num
                 if len(fields) != width:
                     fitted = fit(fields, width, start, report)
@@ -646,13 +649,16 @@ class ArchiveRun:
                         yield out
                         out = []
                         append, left = out.append, size
-            if next(reader, None) is not None:
+            if next(reader, None) is not None and not stopped:
                 self._too_many_rows(table.file, reader.line_num)
+                return dated
+            if stopped:
                 return dated
             if out:
                 yield out
         except csv.Error as exc:
-            raise table.error(exc, last) from None
+            table.error(exc, last)
+            return dated
         finally:
             self.data_rows, self.rejected_rows, self.message_count = count + rejected, rejected, count
         table.done(last, start)
@@ -751,16 +757,16 @@ class ArchiveRun:
         self.sender = sender or ""
         stream, table = self._open_csv(archive, layout.plain)
         with stream:
-            try:
-                yield from self._plain_rows(table, size)
-            except TextError as exc:
-                log.add(exc.diagnostic)
+            yield from self._plain_rows(table, size)
+            log.extend(table.stop_reasons())
 
     def _plain_header(self, table: CsvFile) -> tuple[int, int] | None:
         """Read the first line (always skipped, N2/Q18); (its line, the width of a row) or None."""
         log, file = self._log, table.file
         first = table.next_record(skip_blank=False)
-        log.extend(table.diagnostics)
+        if table.stopped:
+            return None  # before its first line ended: ``stop_reasons`` says why
+        log.extend(table.notes())
         if first is None:
             log.add(diagnostic(CSV_EMPTY_FILE, "The file is empty: it has no header line.", file=file))
             return None
@@ -825,6 +831,8 @@ class ArchiveRun:
             checks_text=True,
         )
         yield from self._rows(table, rows, schedule, report, size)
+        if table.stopped:
+            return  # ``stop_reasons`` says why
         log.extend(table.quoting_note())
         if not self.data_rows:
             log.add(

@@ -285,11 +285,12 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
     None when the file cannot describe a campaign at all (no header, no
     required columns, not exactly one row).  Settings with errors beside them
     are still returned, so that contacts can be checked; the errors reject the
-    archive.  Raises ``TextError`` when the text cannot be read.
+    archive.  None and no diagnostics when the text cannot be read: the file's
+    ``problems`` say why.
     """
     file = csv.file
     header, diags = csv.read_header()
-    if header is None:
+    if header is None or csv.stopped:
         return None, diags
     diags += check_columns(header, REQUIRED, OPTIONAL, file)
     index = header.index()
@@ -302,6 +303,8 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
             rows.append(record)
         else:
             extra += 1  # counted, not kept: template.csv may be anything
+    if csv.stopped:
+        return None, []  # what was found before the file stopped would mislead: its ``problems`` say why
     if len(rows) != 1:
         count = len(rows) + extra
         lines = ", ".join(str(line) for line, _ in rows) + (", …" if extra else "")

@@ -18,9 +18,12 @@ says once per file that quotes were read so (SMS312).  An account with
 ``csv_quoting = "literal"`` reads every ``"`` as text and splits at every ``;``.
 
 Problems that end a file (bytes that are not text in the account's encoding, a
-NUL, a line or field longer than any real CSV row, a quote never closed) are
-raised as ``TextError`` carrying the diagnostic, through ``csv.reader``; they are
-the input's fault, so callers turn them into values at once.
+NUL, a line or field longer than any real CSV row, a quote never closed, or the
+stream's owner saying it halted) end the lines handed out, as if the file ended
+there; nothing is raised, because the input's faults are values.  ``stopped`` is
+truthy from then on (the hot loop tests it per record: a record ``csv.reader``
+returns after that is the cut-off part of one, never judged), and ``problems``
+yields every diagnostic of the file: the notes (SMS301), then what stopped it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import BinaryIO, Protocol, TypedDict
 
-from smsftp.simulator.errors import SimulatorError
 from smsftp.simulator.rules.diagnostics import (
     CSV_COLUMN_NAME_SPACES,
     CSV_DUPLICATE_COLUMN,
@@ -85,14 +87,6 @@ class Reporter(Protocol):
         line: int | None = None,
         field: int | None = None,
     ) -> None: ...
-
-
-class TextError(SimulatorError):
-    """The file cannot be read any further; ``diagnostic`` says why and where."""
-
-    def __init__(self, diag: Diagnostic) -> None:
-        super().__init__(diag.message)
-        self.diagnostic = diag
 
 
 def canonical_encoding(name: str) -> str:
@@ -146,10 +140,24 @@ class TextSource:
     has been taken, so the chunk's first line number is known without counting.
     """
 
-    def __init__(self, stream: BinaryIO, encoding: str, file: str, *, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        encoding: str,
+        file: str,
+        *,
+        chunk_bytes: int = CHUNK_BYTES,
+        halted: Callable[[], bool] | None = None,
+    ) -> None:
         self.file = file
         self.encoding = canonical_encoding(encoding)
-        self.diagnostics: list[Diagnostic] = []  # non-fatal notes (SMS301)
+        self._notes: list[Diagnostic] = []  # non-fatal (SMS301)
+        # Empty while the file reads on; then what ended it early (None: the stream's owner halted it and
+        # reports why).  A list, so that the hot loop can hold it in a local and test it for free.
+        self.stopped: list[Diagnostic | None] = []
+        # Whether the stream ended early for its owner's reasons (a damaged zip entry): then its end is no end
+        # of the file, and the line cut there is not handed out.
+        self._halted = halted
         self.consumed: Callable[[], int] | None = None
         # Whether a character outside the Basic Multilingual Plane (an emoji) has been read so far: until
         # one has, no text made of what was read needs its surrogate pairs counted (segments.ucs2_parts).
@@ -162,6 +170,26 @@ class TextSource:
 
     def lines(self) -> Iterator[str]:
         return chain.from_iterable(self._streams())
+
+    def notes(self) -> Iterator[Diagnostic]:
+        """The warnings about the file so far (SMS301); they end nothing."""
+        yield from self._notes
+
+    def stop_reasons(self) -> Iterator[Diagnostic]:
+        """What ended the file early, if anything did and it was this reader's to say."""
+        for stop in self.stopped:
+            if stop is not None:
+                yield stop
+
+    def problems(self) -> Iterator[Diagnostic]:
+        """Every diagnostic of the file so far: the notes, then what stopped it early."""
+        yield from self.notes()
+        yield from self.stop_reasons()
+
+    def stop(self, d: Diagnostic | None) -> None:
+        """The file ends here, for the reason ``d`` (None: the stream's owner reports it)."""
+        if not self.stopped:
+            self.stopped.append(d)
 
     def _streams(self) -> Iterator[io.StringIO]:
         for text in self._texts():
@@ -207,7 +235,7 @@ class TextSource:
                     "the file was read as UTF-8."
                 )
             )
-            self.diagnostics.append(
+            self._notes.append(
                 diagnostic(
                     ENCODING_BOM_STRIPPED,
                     "The file starts with a UTF-8 byte-order mark (EF BB BF); it was stripped." + note,
@@ -222,24 +250,29 @@ class TextSource:
         try:
             decoder = codecs.getincrementaldecoder(encoding)("strict")
         except LookupError:
-            raise TextError(
+            self.stop(
                 diagnostic(
                     ENCODING_INVALID_BYTES,
                     f"The account's encoding {encoding!r} is not known.",
                     hint="Set the account's encoding to a known codec such as utf-8 or cp1251.",
                     file=self.file,
                 )
-            ) from None
+            )
+            return
         decode = decoder.decode
         utf8 = _is_utf8(encoding)
         tail = ""
+        halted = self._halted
         while True:
             final = not data
+            if final and halted is not None and halted():
+                self.stop(None)  # the bytes were cut short: the last line is not the file's
+                return
             try:
                 text = decode(data, final)
             except UnicodeDecodeError as exc:
                 yield from self._fail_decoding(exc, tail, encoding)
-                return  # not reached: _fail_decoding raises
+                return
             if not self.astral and not text.isascii():
                 # In UTF-8 only a 4-byte sequence is astral: deleting every other byte is one C pass.
                 self.astral = bool(data.translate(None, _BELOW_F0)) if utf8 else _ASTRAL.search(text) is not None
@@ -247,6 +280,7 @@ class TextSource:
                 text = tail + text
             if "\x00" in text:
                 yield from self._fail_nul(text)
+                return
             if final:
                 body, tail = text, ""
             else:
@@ -259,7 +293,7 @@ class TextSource:
                 yield from self._hand_out(body)
             if len(tail) > MAX_LINE_CHARS:
                 line = self._taken() + 1
-                raise TextError(
+                self.stop(
                     diagnostic(
                         CSV_LINE_TOO_LONG,
                         f"Line {line} is longer than {MAX_LINE_CHARS:,} characters; the file was not read further.",
@@ -267,17 +301,18 @@ class TextSource:
                         line=line,
                     )
                 )
+                return
             if final:
                 return
             data = read(size)
 
     def _fail_at(self, before: str, code_message: str, hint: str | None) -> Iterator[str]:
-        """Hand out the complete lines before a problem, then raise SMS302 at the problem's position."""
+        """Hand out the complete lines before a problem, then stop with SMS302 at the problem's position."""
         end = max(before.rfind("\n"), before.rfind("\r"))
         if end >= 0:
             yield from self._hand_out(before[: end + 1])
         line, column = self._taken() + 1, len(before) - end
-        raise TextError(
+        self.stop(
             diagnostic(
                 ENCODING_INVALID_BYTES,
                 code_message.format(line=line, column=column),
@@ -418,13 +453,24 @@ class CsvFile:
         self.last_line = 0  # the physical line where the latest record ended
         self.last_start = 0
 
+    def problems(self) -> Iterator[Diagnostic]:
+        """Every diagnostic of reading the file so far (``TextSource.problems``); at its end, an open quote."""
+        return self.source.problems()
+
+    def notes(self) -> Iterator[Diagnostic]:
+        return self.source.notes()
+
+    def stop_reasons(self) -> Iterator[Diagnostic]:
+        return self.source.stop_reasons()
+
     @property
-    def diagnostics(self) -> list[Diagnostic]:
-        return self.source.diagnostics
+    def stopped(self) -> bool:
+        """Whether the file ended early; its ``problems`` say why."""
+        return bool(self.source.stopped)
 
     def next_record(self, *, skip_blank: bool = True) -> tuple[int, list[str]] | None:
-        """The next record and its first line; None at the end of the file."""
-        reader = self.reader
+        """The next record and its first line; None at the end of the file, or where it stopped."""
+        reader, stopped = self.reader, self.source.stopped
         while True:
             try:
                 fields = next(reader)
@@ -432,7 +478,10 @@ class CsvFile:
                 self.finish()
                 return None
             except csv.Error as exc:
-                raise TextError(self._csv_error(exc)) from None
+                self.error(exc, self.last_line)
+                return None
+            if stopped:  # the cut-off part of a record
+                return None
             start, self.last_line = self.last_line + 1, reader.line_num
             self.last_start = start
             if fields or not skip_blank:
@@ -445,14 +494,17 @@ class CsvFile:
 
         Short records are padded with empty fields (missing trailing values are
         empty) unless ``pad`` is false; surplus fields are kept, not cut.  The
+        records end where the file stops early (``problems`` says why).  The
         loops in ``processing`` inline this generator (one Python frame less per
         row); they follow the same protocol: ``fit`` for odd widths, ``error`` for
-        ``csv.Error``, ``done`` at the end.
+        ``csv.Error``, ``stopped`` per record, ``done`` at the end.
         """
-        reader = self.reader
+        reader, stopped = self.reader, self.source.stopped
         last = start = self.last_line
         try:
             for fields in reader:
+                if stopped:
+                    return
                 start, last = last + 1, reader.line_num
                 if len(fields) != width:
                     fitted = self.fit(fields, width, start, report, pad)
@@ -461,7 +513,8 @@ class CsvFile:
                     fields = fitted
                 yield start, fields
         except csv.Error as exc:
-            raise self.error(exc, last) from None
+            self.error(exc, last)
+            return
         self.done(last, start)
 
     def fit(
@@ -482,10 +535,10 @@ class CsvFile:
             fields.extend([""] * (width - n))
         return fields
 
-    def error(self, exc: csv.Error, last: int) -> TextError:
-        """The ``TextError`` for a ``csv.Error`` raised after the record that ended on line ``last``."""
+    def error(self, exc: csv.Error, last: int) -> None:
+        """Stop at a ``csv.Error`` raised after the record that ended on line ``last``."""
         self.last_line = last
-        return TextError(self._csv_error(exc))
+        self.source.stop(self._csv_error(exc))
 
     def done(self, last: int, start: int) -> None:
         """The end of the file: remember where the last record was, and check for an open quote."""
@@ -509,14 +562,14 @@ class CsvFile:
 
     def finish(self) -> None:
         """At the end of the file: a quote still open swallowed the rest of it (SMS303)."""
-        if self.literal:
-            return  # no quote opens anything
+        if self.literal or self.source.stopped:
+            return  # no quote opens anything; or the file did not end here
         lines = self.source.window(self.last_start) if self.last_start else None
         if not lines:
             return
         _, open_quote = _scan(lines)
         if open_quote:
-            raise TextError(
+            self.source.stop(
                 diagnostic(
                     CSV_UNTERMINATED_QUOTE,
                     f"A quoted field that starts in the record on line {self.last_start} is never "
@@ -558,10 +611,13 @@ class CsvFile:
     def read_header(self) -> tuple[Header | None, list[Diagnostic]]:
         """The header: blank lines before it skipped, names trimmed (SMS308), duplicates (SMS306).
 
-        None when the file has no header (SMS310) or is not `;`-separated (SMS304).
+        None when the file has no header (SMS310), is not `;`-separated (SMS304) or
+        stopped before its header ended (``problems`` says why).
         """
         found = self.next_record()
         if found is None:
+            if self.source.stopped:
+                return None, []  # ``problems`` says why
             return None, [diagnostic(CSV_EMPTY_FILE, "The file is empty: it has no header line.", file=self.file)]
         line, raw = found
         diags: list[Diagnostic] = []
