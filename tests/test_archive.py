@@ -27,7 +27,7 @@ import pytest
 
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.rules.archive import DataFile, Layout, ZipArchive
-from smsftp.simulator.rules.diagnostics import Diagnostic, Severity
+from smsftp.simulator.rules.diagnostics import Diagnostic, Severity, collect
 
 CONTACTS = "phone;attr1\r\n79031234567;Иван\r\n79037654321;Пётр\r\n".encode()
 TEMPLATE = b"message;sourceaddress\r\nHello #attr1#;TESTSMS\r\n"
@@ -54,7 +54,7 @@ def build(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> byte
 
 def inspect(source: bytes | str | Path, acc: Account | None = None) -> tuple[Layout | None, list[Diagnostic]]:
     with ZipArchive(source, acc or account()) as archive:
-        return archive.inspect()
+        return collect(archive.inspect())
 
 
 def codes(diagnostics: list[Diagnostic]) -> list[str]:
@@ -73,7 +73,7 @@ def only(diagnostics: list[Diagnostic], code: str) -> Diagnostic:
 
 def read_all(source: bytes | str | Path, acc: Account | None = None) -> dict[str, bytes]:
     with ZipArchive(source, acc or account()) as archive:
-        layout, problems = archive.inspect()
+        layout, problems = collect(archive.inspect())
         assert layout is not None, [(d.code, d.message) for d in problems]
         out = {}
         for f in layout.files:
@@ -186,7 +186,7 @@ def test_z2_sources_bytes_path_and_file_objects(tmp_path: Path) -> None:
         Pipe(),
     ):
         with ZipArchive(source, account()) as archive:  # type: ignore[arg-type]
-            layout, problems = archive.inspect()
+            layout, problems = collect(archive.inspect())
             assert layout is not None and problems == []
             assert layout.contacts is not None
             assert archive.open(layout.contacts).read() == CONTACTS
@@ -196,7 +196,7 @@ def test_z2_sources_bytes_path_and_file_objects(tmp_path: Path) -> None:
 
 def test_z2_stream_works_with_text_and_csv_readers() -> None:
     with ZipArchive(build(PAIR), account()) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.contacts is not None
         text = io.TextIOWrapper(archive.open(layout.contacts), encoding="utf-8", newline="")
         rows = list(csv.reader(text, delimiter=";"))
@@ -208,8 +208,8 @@ def test_z2_inspect_is_repeatable_and_open_needs_inspect() -> None:
     f = DataFile("sms/contacts.csv", 1, 1, zipfile.ZipInfo("sms/contacts.csv"))
     with pytest.raises(RuntimeError, match="inspect"):
         archive.open(f)
-    first = archive.inspect()
-    assert archive.inspect() == first
+    first = collect(archive.inspect())
+    assert collect(archive.inspect()) == first
     archive.close()
     archive.close()
 
@@ -309,7 +309,7 @@ def test_q16_crc_mismatch_ends_the_stream_with_a_defect() -> None:
     data = bytearray(build(PAIR, zipfile.ZIP_STORED))
     data[data.index(b"79037654321")] ^= 0x01  # one flipped bit inside contacts.csv's data
     with ZipArchive(bytes(data), account()) as archive:
-        layout, problems = archive.inspect()
+        layout, problems = collect(archive.inspect())
         assert layout is not None and layout.contacts is not None and problems == []
         stream = archive.open(layout.contacts)
         assert not archive.halted()
@@ -328,7 +328,7 @@ def test_q16_damaged_deflate_data_raises_sms206() -> None:
     for i in range(local + 60, local + 400):
         data[i] ^= 0x5A
     with ZipArchive(bytes(data), account()) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.plain is not None
         archive.open(layout.plain).read()
         assert [d.code for d in archive.defects()] == ["SMS206"]
@@ -338,7 +338,7 @@ def test_q16_defect_reaches_past_a_text_reader() -> None:
     data = bytearray(build({"sms/list.txt": PLAIN}, zipfile.ZIP_STORED))
     data[data.index(b"79031234567")] ^= 0x02
     with ZipArchive(bytes(data), account()) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.plain is not None
         text = io.TextIOWrapper(archive.open(layout.plain), encoding="utf-8")
         text.read()
@@ -381,7 +381,7 @@ def test_q27_ascii_mode_upload_is_rejected_not_crashed(tmp_path: Path) -> None:
     for mangled in (data.replace(b"\r\n", b"\n"), data.replace(b"\n", b"\r\n")):
         assert mangled != data
         with ZipArchive(mangled, account()) as archive:
-            layout, problems = archive.inspect()
+            layout, problems = collect(archive.inspect())
             if layout is not None:  # the directory survived: the damage shows in the data
                 for f in layout.files:
                     archive.open(f).read()
@@ -731,7 +731,7 @@ def test_q16_header_lying_about_uncompressed_size_is_caught_while_streaming() ->
     # 10 MiB of zeros declared as 1000 bytes: the caps up front see nothing to object to.
     lying = patch(build({"sms/list.csv": ZEROS}), "sms/list.csv", size=1000)
     with ZipArchive(lying, account(max_uncompressed_bytes=MiB, max_compression_ratio=10)) as archive:
-        layout, problems = archive.inspect()
+        layout, problems = collect(archive.inspect())
         assert layout is not None and layout.plain is not None and problems == []
         stream = archive.open(layout.plain)
         produced = 0
@@ -747,7 +747,7 @@ def test_q16_archive_cut_while_being_read_is_sms203(tmp_path: Path) -> None:
     path = tmp_path / "guest_20261125120000.zip"
     path.write_bytes(build({"sms/list.txt": PLAIN * 5000}, zipfile.ZIP_STORED))  # past any read buffer
     with ZipArchive(path, account()) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.plain is not None
         os.truncate(path, 30 + len("sms/list.txt") + 100)
         archive.open(layout.plain).read()
@@ -757,7 +757,7 @@ def test_q16_archive_cut_while_being_read_is_sms203(tmp_path: Path) -> None:
 
 def test_q16_size_cap_is_enforced_while_streaming() -> None:
     with ZipArchive(build({"sms/list.csv": ZEROS}), account(max_compression_ratio=10**6)) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.plain is not None
         # As if the directory had declared less than the data holds: only the stream can tell.
         archive.account = replace(archive.account, max_uncompressed_bytes=3 * MiB)
@@ -770,7 +770,7 @@ def test_q16_size_cap_is_enforced_while_streaming() -> None:
 
 def test_q16_ratio_cap_is_enforced_while_streaming() -> None:
     with ZipArchive(build({"sms/list.csv": ZEROS}), account(max_compression_ratio=10**6)) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.plain is not None
         archive.account = replace(archive.account, max_compression_ratio=100)
         stream = archive.open(layout.plain)
@@ -785,7 +785,7 @@ def test_q16_ratio_cap_is_enforced_while_streaming() -> None:
 def test_q16_reading_twice_does_not_count_twice() -> None:
     data = build({"sms/list.csv": b"7" * (2 * MiB)})
     with ZipArchive(data, account(max_uncompressed_bytes=3 * MiB, max_compression_ratio=10**6)) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.plain is not None
         for _ in range(3):
             assert len(archive.open(layout.plain).read()) == 2 * MiB
@@ -794,7 +794,7 @@ def test_q16_reading_twice_does_not_count_twice() -> None:
 def test_q16_streaming_memory_is_bounded() -> None:
     data = build({"sms/list.csv": ZEROS})
     with ZipArchive(data, account(max_compression_ratio=10**6)) as archive:
-        layout, _ = archive.inspect()
+        layout, _ = collect(archive.inspect())
         assert layout is not None and layout.plain is not None
         stream = archive.open(layout.plain)
         tracemalloc.start()
@@ -833,7 +833,7 @@ def test_q16_fuzzed_archives_give_diagnostics_or_defects_never_crashes() -> None
             else:
                 data[rng.randrange(len(data) + 1) : 0] = rng.randbytes(rng.randint(1, 8))
         with ZipArchive(bytes(data), account()) as archive:
-            layout, problems = archive.inspect()
+            layout, problems = collect(archive.inspect())
             assert (layout is None) == any(d.is_error for d in problems)
             assert all(d.message.endswith(".") and d.hint for d in problems)
             for f in layout.files if layout else ():

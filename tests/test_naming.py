@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic
+from smsftp.simulator.rules.diagnostics import Diagnostic, collect
 from smsftp.simulator.rules.naming import (
     ArchiveName,
     Roles,
@@ -37,7 +37,7 @@ def only(diagnostics: list[Diagnostic], code: str) -> Diagnostic:
 
 
 def test_z1_documents_example_name_parses() -> None:
-    name, problems = check_archive_name("guest_20120207231932.zip", "guest")
+    name, problems = collect(check_archive_name("guest_20120207231932.zip", "guest"))
     assert problems == []
     assert name == ArchiveName("guest", datetime(2012, 2, 7, 23, 19, 32))
     assert name.stamp.tzinfo is None
@@ -59,7 +59,7 @@ def test_z1_parse_archive_name_good_and_bad() -> None:
 
 
 def test_z1_a_path_is_judged_by_its_last_component() -> None:
-    name, problems = check_archive_name("/tmp/out/guest_20261125120000.zip", "guest")
+    name, problems = collect(check_archive_name("/tmp/out/guest_20261125120000.zip", "guest"))
     assert problems == [] and name is not None and name.login == "guest"
     assert parse_archive_name("C:\\out\\guest_20261125120000.zip") is not None
 
@@ -79,7 +79,7 @@ def test_z1_a_path_is_judged_by_its_last_component() -> None:
     ],
 )
 def test_z1_bad_shape_is_sms101_naming_the_value(filename: str, in_message: str, in_hint: str) -> None:
-    name, problems = check_archive_name(filename, "guest")
+    name, problems = collect(check_archive_name(filename, "guest"))
     assert name is None
     d = only(problems, "SMS101")
     assert in_message in d.message and filename in d.message
@@ -88,7 +88,7 @@ def test_z1_bad_shape_is_sms101_naming_the_value(filename: str, in_message: str,
 
 
 def test_z1_upper_case_extension_is_sms101_with_hint() -> None:
-    name, problems = check_archive_name("guest_20261125120000.ZIP", "guest")
+    name, problems = collect(check_archive_name("guest_20261125120000.ZIP", "guest"))
     assert name is None
     assert codes(problems) == ["SMS101"]
     assert "'.ZIP'" in problems[0].message
@@ -105,7 +105,7 @@ def test_z1_upper_case_extension_is_sms101_with_hint() -> None:
     ],
 )
 def test_z1_other_extensions_are_sms101(filename: str, in_hint: str) -> None:
-    name, problems = check_archive_name(filename, "guest")
+    name, problems = collect(check_archive_name(filename, "guest"))
     assert name is None
     d = only(problems, "SMS101")
     assert in_hint in d.hint
@@ -125,7 +125,7 @@ def test_z1_other_extensions_are_sms101(filename: str, in_hint: str) -> None:
     ],
 )
 def test_z1_fourteen_digits_that_name_no_instant_are_sms102(stamp: str, why: str) -> None:
-    name, problems = check_archive_name(f"guest_{stamp}.zip", "guest")
+    name, problems = collect(check_archive_name(f"guest_{stamp}.zip", "guest"))
     assert name is None
     d = only(problems, "SMS102")
     assert stamp in d.message and why in d.message
@@ -133,7 +133,7 @@ def test_z1_fourteen_digits_that_name_no_instant_are_sms102(stamp: str, why: str
 
 
 def test_z1_leap_day_is_a_real_instant() -> None:
-    name, problems = check_archive_name("guest_20240229235959.zip", "guest")
+    name, problems = collect(check_archive_name("guest_20240229235959.zip", "guest"))
     assert problems == [] and name is not None and name.stamp == datetime(2024, 2, 29, 23, 59, 59)
 
 
@@ -141,13 +141,13 @@ def test_z1_leap_day_is_a_real_instant() -> None:
 
 
 def test_q3_login_with_underscore_splits_at_last_underscore() -> None:
-    name, problems = check_archive_name("my_shop_20261125120000.zip", "my_shop")
+    name, problems = collect(check_archive_name("my_shop_20261125120000.zip", "my_shop"))
     assert problems == []
     assert name == ArchiveName("my_shop", datetime(2026, 11, 25, 12))
 
 
 def test_q3_other_login_is_sms103() -> None:
-    name, problems = check_archive_name("other_20261125120000.zip", "guest")
+    name, problems = collect(check_archive_name("other_20261125120000.zip", "guest"))
     d = only(problems, "SMS103")
     assert "'other'" in d.message and "'guest'" in d.message
     assert "guest" in d.hint
@@ -156,30 +156,30 @@ def test_q3_other_login_is_sms103() -> None:
 
 
 def test_q3_partial_login_with_underscore_hint() -> None:
-    _, problems = check_archive_name("shop_20261125120000.zip", "my_shop")
+    _, problems = collect(check_archive_name("shop_20261125120000.zip", "my_shop"))
     d = only(problems, "SMS103")
     assert "contains `_`" in d.hint
 
 
 def test_q3_case_only_difference_is_sms104_not_sms103() -> None:
-    _, problems = check_archive_name("Guest_20261125120000.zip", "guest")
+    _, problems = collect(check_archive_name("Guest_20261125120000.zip", "guest"))
     assert codes(problems) == ["SMS104"]
     assert "'Guest'" in problems[0].message and "`guest`" in problems[0].hint
 
 
 def test_q3_unknown_login_checks_only_the_shape() -> None:
-    name, problems = check_archive_name("anyone_20261125120000.zip", None)
+    name, problems = collect(check_archive_name("anyone_20261125120000.zip", None))
     assert problems == [] and name is not None and name.login == "anyone"
 
 
 def test_q3_login_is_not_judged_when_timestamp_is_malformed() -> None:
     # `guest_20261125` before the last `_` is not a login anyone meant; only SMS101 is useful.
-    _, problems = check_archive_name("guest_20261125_120000.zip", "guest")
+    _, problems = collect(check_archive_name("guest_20261125_120000.zip", "guest"))
     assert codes(problems) == ["SMS101"]
 
 
 def test_z1_q3_every_problem_is_reported() -> None:
-    _, problems = check_archive_name("Guest_20261341250000.ZIP", "guest")
+    _, problems = collect(check_archive_name("Guest_20261341250000.ZIP", "guest"))
     assert sorted(codes(problems)) == ["SMS101", "SMS102", "SMS104"]
     assert all(d.hint and d.message for d in problems)
 
@@ -284,14 +284,14 @@ GUEST = Account(login="guest")
 
 
 def test_c1_m1_pair_is_template_mode() -> None:
-    assert assign_roles(["sms/template.csv", "sms/contacts.csv"], GUEST) == (
+    assert collect(assign_roles(["sms/template.csv", "sms/contacts.csv"], GUEST)) == (
         Roles("template", contacts="sms/contacts.csv", template="sms/template.csv"),
         [],
     )
 
 
 def test_n1_single_plain_file_is_plain_mode() -> None:
-    assert assign_roles(["sms/рассылка.txt"], GUEST) == (Roles("plain", plain="sms/рассылка.txt"), [])
+    assert collect(assign_roles(["sms/рассылка.txt"], GUEST)) == (Roles("plain", plain="sms/рассылка.txt"), [])
 
 
 @pytest.mark.parametrize(
@@ -307,12 +307,12 @@ def test_n1_single_plain_file_is_plain_mode() -> None:
     ],
 )
 def test_q4_q24_n1_c1_bad_layouts(names: list[str], expected: list[str]) -> None:
-    _, problems = assign_roles(names, GUEST)
+    _, problems = collect(assign_roles(names, GUEST))
     assert codes(problems) == expected
     assert all(d.message.endswith(".") and d.hint for d in problems)
 
 
 def test_q21_roles_survive_a_mode_the_account_does_not_take() -> None:
-    roles, problems = assign_roles(["sms/list.csv"], Account(login="guest", mode="template"))
+    roles, problems = collect(assign_roles(["sms/list.csv"], Account(login="guest", mode="template")))
     assert roles == Roles("plain", plain="sms/list.csv")
     assert codes(problems) == ["SMS219"]

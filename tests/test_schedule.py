@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.diagnostics import collect
 from smsftp.simulator.rules.schedule import Schedule, parse_localtime, parse_senddate, parse_validity
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -85,24 +86,24 @@ def test_q2_senddate_without_seconds_as_the_xml_api_writes_it(text: str, expecte
 def test_m4_q11_validity_default_bounds_and_cap() -> None:
     """M4: empty is the document's 1440 whatever the account's plain-mode validity (600 here)."""
     account = Account(login="guest", validity=600, validity_cap=4320)
-    assert parse_validity("", account) == (1440, [])
-    assert parse_validity("", account, default=600) == (600, [])
-    assert parse_validity(" 180 ", account) == (180, [])
-    assert parse_validity("4320", account) == (4320, [])
+    assert collect(parse_validity("", account)) == (1440, [])
+    assert collect(parse_validity("", account, default=600)) == (600, [])
+    assert collect(parse_validity(" 180 ", account)) == (180, [])
+    assert collect(parse_validity("4320", account)) == (4320, [])
     for bad in ("-5", "1.5", "3h", "1e3", "١٢", "-0"):
-        value, found = parse_validity(bad, account, file="sms/template.csv", line=2, column=9)
+        value, found = collect(parse_validity(bad, account, file="sms/template.csv", line=2, column=9))
         assert value is None and [d.code for d in found] == ["SMS406"]
         assert (found[0].line, found[0].column) == (2, 9)
-    value, found = parse_validity("4321", account)
+    value, found = collect(parse_validity("4321", account))
     assert value is None and [d.code for d in found] == ["SMS407"]
 
 
 def test_q11_validity_zero_is_the_default_unless_the_account_refuses_it() -> None:
     """Q11's choice: `0` (the HTTP API's own example) means the default lifetime, with an info."""
-    value, found = parse_validity("0", Account(login="guest"), line=2, column=9)
+    value, found = collect(parse_validity("0", Account(login="guest"), line=2, column=9))
     assert value == 1440 and [(d.code, d.severity.value, d.line) for d in found] == [("SMS420", "info", 2)]
-    assert parse_validity("00", Account(login="guest"))[0] == 1440
-    value, found = parse_validity("0", Account(login="guest", accept_zero_validity=False))
+    assert collect(parse_validity("00", Account(login="guest")))[0] == 1440
+    value, found = collect(parse_validity("0", Account(login="guest", accept_zero_validity=False)))
     assert value is None and [d.code for d in found] == ["SMS406"] and "at least 1" in found[0].message
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smsftp.simulator.rules.accounts import Account
+from smsftp.simulator.rules.diagnostics import collect
 from smsftp.simulator.rules.sender import default_sender_problems, sender_problems, sender_shape_problem
 
 ACCOUNT = Account(login="guest", senders=("TESTSMS", "Shop-1.ru", "79031234567"), default_sender="TESTSMS")
@@ -39,36 +40,36 @@ def test_q10_good_shapes(value: str) -> None:
 )
 def test_q10_bad_shapes_reject(value: str, code: str) -> None:
     assert codes(value) == [code]
-    found = sender_problems(value, ACCOUNT, file="sms/template.csv", line=2, column=7)
+    found = list(sender_problems(value, ACCOUNT, file="sms/template.csv", line=2, column=7))
     assert found[0].is_error and (found[0].line, found[0].column) == (2, 7)
 
 
 def test_m3_not_approved_sms704_lists_approved() -> None:
-    found = sender_problems("OTHER", ACCOUNT)
+    found = list(sender_problems("OTHER", ACCOUNT))
     assert [d.code for d in found] == ["SMS704"]
     assert "TESTSMS" in found[0].hint
 
 
 def test_m3_case_only_mismatch_sms706() -> None:
-    found = sender_problems("TestSms", ACCOUNT)
+    found = list(sender_problems("TestSms", ACCOUNT))
     assert [d.code for d in found] == ["SMS706"]
     assert "'TESTSMS'" in found[0].hint
 
 
 def test_m3_surrounding_spaces_are_not_approved() -> None:
-    found = sender_problems(" TESTSMS", ACCOUNT)
+    found = list(sender_problems(" TESTSMS", ACCOUNT))
     assert [d.code for d in found] == ["SMS704"]
     assert "spaces" in found[0].hint
 
 
 def test_m3_unknown_approval_warns_sms705_and_does_not_reject() -> None:
     account = Account(login="guest", senders_known=False)
-    found = sender_problems("ANYNAME", account)
+    found = list(sender_problems("ANYNAME", account))
     assert [d.code for d in found] == ["SMS705"] and not found[0].is_error
     assert codes("ABCDEFGHIJKL", account) == ["SMS702"]  # the shape is still judged
 
 
 def test_n4_plain_mode_default_sender() -> None:
-    assert default_sender_problems(ACCOUNT) == ("TESTSMS", [])
-    sender, found = default_sender_problems(Account(login="guest"))
+    assert collect(default_sender_problems(ACCOUNT)) == ("TESTSMS", [])
+    sender, found = collect(default_sender_problems(Account(login="guest")))
     assert sender is None and [d.code for d in found] == ["SMS707"]

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.rules.diagnostics import Diagnostic
+from smsftp.simulator.rules.diagnostics import Diagnostic, collect
 from smsftp.simulator.rules.template import (
     TemplateSettings,
     check_columns,
@@ -25,7 +25,7 @@ FILE = "sms/contacts.csv"
 
 
 def render(message: str, columns: list[str] = COLUMNS, row: list[str] = ROW) -> str:
-    compiled, _ = compile_template(message, columns)
+    compiled, _ = collect(compile_template(message, columns))
     return compiled.render(row)
 
 
@@ -56,7 +56,7 @@ def test_q7_hash_rules(message: str, expected: str) -> None:
 
 
 def test_q7_missing_column_is_empty_with_one_warning_per_field() -> None:
-    compiled, found = compile_template("Hi #name#, #name#! #Attr1# #attr1#", COLUMNS, line=2, column=1)
+    compiled, found = collect(compile_template("Hi #name#, #name#! #Attr1# #attr1#", COLUMNS, line=2, column=1))
     assert compiled.render(ROW) == "Hi , !  Иван"
     assert [d.code for d in found] == ["SMS403", "SMS403"]
     assert "#name#" in found[0].message and (found[0].file, found[0].line) == ("sms/template.csv", 2)
@@ -65,14 +65,14 @@ def test_q7_missing_column_is_empty_with_one_warning_per_field() -> None:
 
 
 def test_m2_template_compiles_to_positional_format() -> None:
-    compiled, _ = compile_template("#attr3#, #attr1#{}", COLUMNS)
+    compiled, _ = collect(compile_template("#attr3#, #attr1#{}", COLUMNS))
     assert compiled.pattern == "{3}, {1}{{}}"
     assert compiled.fields == ("attr3", "attr1")
     assert compiled.constant is None
 
 
 def test_m2_constant_template_needs_no_formatting() -> None:
-    compiled, _ = compile_template("Акция {сегодня}! #nothing#", COLUMNS)
+    compiled, _ = collect(compile_template("Акция {сегодня}! #nothing#", COLUMNS))
     assert compiled.constant == "Акция {сегодня}! "
     assert compiled.render(["whatever"]) == "Акция {сегодня}! "
 
@@ -86,7 +86,7 @@ def test_m2_split_template_pieces() -> None:
 
 def template(text: str, account: Account = ACCOUNT) -> tuple[TemplateSettings | None, list[Diagnostic]]:
     table = CsvFile(TextSource(io.BytesIO(text.encode()), "utf-8", "sms/template.csv"))
-    return read_template(table, account)
+    return collect(read_template(table, account))
 
 
 def codes(found: list[Diagnostic]) -> list[str]:
@@ -196,9 +196,9 @@ def test_q6_unknown_template_column_sms307() -> None:
 
 def test_q6_required_column_case_only_sms305_with_hint() -> None:
     t = CsvFile(TextSource(io.BytesIO(b"Phone;attr1;SendDate;city\n"), "utf-8", FILE))
-    header, _ = t.read_header()
+    header, _ = collect(t.read_header())
     assert header is not None
-    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
+    found = list(check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr"))
     assert codes(found) == ["SMS305", "SMS307", "SMS307"]
     assert "case" in found[0].message and "'Phone'" in found[0].hint
     assert "not read as 'senddate'" in found[1].message
@@ -207,9 +207,9 @@ def test_q6_required_column_case_only_sms305_with_hint() -> None:
 
 def test_q6_missing_required_column_sms305() -> None:
     t = CsvFile(TextSource(io.BytesIO(b"tel;attr1\n"), "utf-8", FILE))
-    header, _ = t.read_header()
+    header, _ = collect(t.read_header())
     assert header is not None
-    found = check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr")
+    found = list(check_columns(header, ("phone",), ("senddate",), FILE, numbered="attr"))
     assert codes(found) == ["SMS305", "SMS307"]
     assert "'phone'" in found[0].message
 
@@ -233,7 +233,7 @@ def test_q6_missing_required_column_sms305() -> None:
 )
 def test_m2_renderer_equals_str_format_of_the_pattern(message: str) -> None:
     """M2: the generated renderer gives exactly what str.format of the compiled pattern gives."""
-    compiled, _ = compile_template(message, COLUMNS)
+    compiled, _ = collect(compile_template(message, COLUMNS))
     row = [*ROW, "extra"]
     assert compiled.renderer(row) == compiled.pattern.format(*row)
     assert compiled.render(row) == (
@@ -244,11 +244,11 @@ def test_m2_renderer_equals_str_format_of_the_pattern(message: str) -> None:
 def test_m2_template_text_is_never_code() -> None:
     """A template that looks like Python stays literal text in the message."""
     message = '"); import os; os.system("echo hi") #attr1# {__import__("os")}'
-    compiled, _ = compile_template(message, COLUMNS)
+    compiled, _ = collect(compile_template(message, COLUMNS))
     assert compiled.renderer(ROW) == message.replace("#attr1#", "Иван")
 
 
 def test_m2_literal_is_the_text_around_the_fields() -> None:
-    compiled, _ = compile_template("Привет, #attr1#! Код #attr2#.", COLUMNS)
+    compiled, _ = collect(compile_template("Привет, #attr1#! Код #attr2#.", COLUMNS))
     assert compiled.literal == "Привет, ! Код ."
     assert compiled.constant is None

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from smsftp.simulator.rules.diagnostics import Diagnostic
+from smsftp.simulator.rules.diagnostics import Diagnostic, collect
 from smsftp.simulator.rules.textio import MAX_LINE_CHARS, CsvFile, TextSource
 
 FILE = "sms/contacts.csv"
@@ -26,7 +26,7 @@ def read_all(
     """Header names, records with their first line, and every diagnostic (fatal last)."""
     t = table(data, encoding, chunk)
     notes: list[Diagnostic] = []
-    header, found = t.read_header()
+    header, found = collect(t.read_header())
     if t.stopped:
         return [], [], list(t.stop_reasons())
     notes += [*t.notes(), *found]
@@ -84,7 +84,7 @@ def test_z5_matches_csv_reader_on_random_input() -> None:
             if r and not (len(r) == 1 and not r[0].strip())
         ]  # blank lines are skipped
         t = table(text.encode(), chunk=rng.randint(1, 9))
-        t.read_header()
+        collect(t.read_header())
         got: list[list[str]] = []
         for line, fields in t.records(2, pad=False):
             got.append(fields)
@@ -194,7 +194,7 @@ def test_q6_header_trimmed_sms308_duplicate_sms306() -> None:
 
 def test_z5_field_count_sms309_pads_missing_trailing() -> None:
     t = table(b"phone;attr1;attr2\n79031234567\n79031234568;a;b;c\n")
-    header, _ = t.read_header()
+    header, _ = collect(t.read_header())
     assert header is not None
     seen: list[tuple[str, int | None, int | None]] = []
 
@@ -216,7 +216,7 @@ def test_z5_field_count_sms309_pads_missing_trailing() -> None:
 
 def test_z5_locate_field_columns_across_quotes_and_lines() -> None:
     t = table(b'phone;attr1;attr2\n79031234567;"a;\nb";tail\n')
-    header, _ = t.read_header()
+    header, _ = collect(t.read_header())
     assert header is not None
     assert list(t.records(3)) == [(2, ["79031234567", "a;\nb", "tail"])]
     assert t.locate(2, 0) == (2, 1)
@@ -241,7 +241,7 @@ def test_z5_reading_is_streamed_not_whole() -> None:
 
     body = b"phone;attr1\n" + b"79031234567;hello\n" * 50_000
     t = CsvFile(TextSource(Spy(body), "utf-8", FILE, chunk_bytes=4096))
-    header, _ = t.read_header()
+    header, _ = collect(t.read_header())
     assert header is not None
     assert sum(1 for _ in t.records(2)) == 50_000
     assert sizes and all(0 < s <= 4096 for s in sizes)
@@ -269,14 +269,14 @@ def test_q20_astral_is_set_once_a_character_outside_the_bmp_has_been_read(encodi
     head = "phone;attr1\n" + "".join(f"7903123{i:04d};Иван\n" for i in range(50))
     data = (head + "79031234567;улыбка \U0001f600\n79031234568;x\n").encode(encoding)
     t = table(data, encoding, chunk)
-    t.read_header()
+    collect(t.read_header())
     seen = [(fields[1], t.source.astral) for fields in t.reader]
     at = seen.index(("улыбка \U0001f600", True))
     assert all(astral for _, astral in seen[at:])
     if chunk < 100:
         assert not any(astral for _, astral in seen[: at - 5])  # rows read well before it
     plain = table(head.encode(encoding), encoding, chunk)
-    plain.read_header()
+    collect(plain.read_header())
     assert sum(1 for _ in plain.reader) == 50 and not plain.source.astral
 
 
@@ -287,29 +287,29 @@ def test_q20_astral_is_set_once_a_character_outside_the_bmp_has_been_read(encodi
 def test_q29_quoting_is_noted_once_at_the_first_quoted_field(chunk: int) -> None:
     data = b'phone;attr1\r\n79031234567;a"b\r\n79031234568;"x;y"\r\n79031234569;"z"\r\n'
     t = table(data, chunk=chunk)
-    header, _ = t.read_header()
+    header, _ = collect(t.read_header())
     assert header is not None
     assert [fields for _, fields in t.records(2)] == [
         ["79031234567", 'a"b'],
         ["79031234568", "x;y"],
         ["79031234569", "z"],
     ]
-    notes = t.quoting_note()
+    notes = list(t.quoting_note())
     assert [(d.code, d.severity.value, d.line) for d in notes] == [("SMS312", "info", 3)]
 
 
 def test_q29_a_quote_inside_a_field_is_no_quoting() -> None:
     t = table(b'phone;attr1\n79031234567;He said "hi"\n')
-    t.read_header()
+    collect(t.read_header())
     assert [fields for _, fields in t.records(2)] == [["79031234567", 'He said "hi"']]
-    assert t.quoting_note() == []
+    assert list(t.quoting_note()) == []
 
 
 def test_q29_literal_quoting_keeps_quotes_and_splits_at_every_separator() -> None:
     data = b'phone;attr1;attr2\n79031234567;"x;y"\n79031234568;"open\n'
     t = CsvFile(TextSource(io.BytesIO(data), "utf-8", FILE), quoting="literal")
-    header, _ = t.read_header()
+    header, _ = collect(t.read_header())
     assert header is not None and header.names == ["phone", "attr1", "attr2"]
     rows = [fields for _, fields in t.records(3)]
     assert rows == [["79031234567", '"x', 'y"'], ["79031234568", '"open', ""]]  # no SMS303: nothing opens
-    assert t.quoting_note() == []
+    assert list(t.quoting_note()) == []

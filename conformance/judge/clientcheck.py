@@ -83,7 +83,7 @@ def _upload_findings(upload: Record) -> Iterable[Diagnostic]:
         if upload.get("state") != "aborted":
             return
     else:
-        yield from check_archive_name(name, upload.get("login"))[1]
+        yield from check_archive_name(name, upload.get("login"))
     if upload.get("transfer_type") == "A":
         yield diagnostic(UPLOAD_ASCII_MODE, f"{name} was uploaded in ASCII mode (TYPE A); a zip is binary data")
     if name.lower().endswith(".zip") and not upload.get("temp_name"):

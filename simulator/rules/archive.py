@@ -8,7 +8,7 @@ Q21 (the account's mode).
 
 Nothing is ever extracted to disk: entries are streamed from the archive through
 ``ZipArchive.open``. Problems found by looking at the central directory are
-diagnostics returned by ``inspect``; problems that only show while the data is
+diagnostics yielded by ``inspect``; problems that only show while the data is
 read (a bad CRC at the end of an entry, data that ends early, output beyond the
 caps) end the stream there, as if the entry ended, and are yielded by
 ``defects``; ``halted`` tells a reader that the end it met is no real end (the
@@ -53,7 +53,9 @@ from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_TRUNCATED,
     ARCHIVE_UNSAFE_ENTRY_NAME,
     ARCHIVE_UNSUPPORTED_COMPRESSION,
+    Check,
     Diagnostic,
+    collect,
     diagnostic,
 )
 from smsftp.simulator.rules.naming import SMS_FOLDER, assign_roles, decode_entry_name, junk_kind, unsafe_entry_name
@@ -365,7 +367,7 @@ class ZipArchive:
         self._fp = fp
         self._counter = _CountingFile(fp)
         self._zip: zipfile.ZipFile | None = None
-        self._result: tuple[Layout | None, list[Diagnostic]] | None = None
+        self._result: tuple[Layout | None, list[Diagnostic]] | None = None  # inspect()'s verdict, once
         self._output: dict[int, int] = {}
         self._defects: list[Diagnostic] = []  # what ended a stream early, in the order met
         self._sms_folder = False  # whether any entry, directories included, sits under `sms/`
@@ -415,38 +417,43 @@ class ZipArchive:
 
     # --- inspection ------------------------------------------------------------------
 
-    def inspect(self) -> tuple[Layout | None, list[Diagnostic]]:
-        """What the archive holds; the layout is None when any error was found."""
+    def inspect(self) -> Check[Layout | None]:
+        """What the archive holds; the layout is None when any error was found.
+
+        Judged once: inspecting again yields the same diagnostics and returns the same layout.
+        """
         if self._result is None:
-            problems: list[Diagnostic] = []
+            zf, problems = collect(self._open_zip())
+            self._zip = zf
             layout = None
-            self._zip = self._open_zip(problems)
-            if self._zip is not None:
-                layout = self._judge(self._zip, problems)
+            if zf is not None:
+                layout, found = collect(self._judge(zf))
+                problems += found
             if any(p.is_error for p in problems):
                 layout = None
             self._result = (layout, problems)
-        return self._result[0], list(self._result[1])
+        yield from self._result[1]
+        return self._result[0]
 
     def _read_at(self, offset: int, size: int) -> bytes:
         self._fp.seek(offset)
         return self._fp.read(size)
 
-    def _open_zip(self, problems: list[Diagnostic]) -> zipfile.ZipFile | None:
+    def _open_zip(self) -> Check[zipfile.ZipFile | None]:
         size = self._fp.seek(0, io.SEEK_END)
         if size == 0:
-            problems.append(diagnostic(ARCHIVE_EMPTY, "The archive is 0 bytes long."))
+            yield diagnostic(ARCHIVE_EMPTY, "The archive is 0 bytes long.")
             return None
         cap = self.account.max_entries
         counted = self._count_entries(size, cap)
         if counted is not None and counted > cap:
             # Counted before zipfile reads the directory: a million entries cost it seconds and a gigabyte.
-            problems.append(_too_many_entries(counted, cap))
+            yield _too_many_entries(counted, cap)
             return None
         try:
             return zipfile.ZipFile(cast(IO[bytes], self._counter))
         except _ZIP_ERRORS as exc:
-            problems.append(self._unreadable(exc, size))
+            yield self._unreadable(exc, size)
             return None
 
     def _count_entries(self, size: int, cap: int) -> int | None:
@@ -496,28 +503,29 @@ class ZipArchive:
             return diagnostic(ARCHIVE_ENTRY_CORRUPT, f"The archive's central directory is damaged ({exc}).")
         return diagnostic(ARCHIVE_NOT_ZIP, f"The file is {_sniff(head)}.")
 
-    def _judge(self, zf: zipfile.ZipFile, problems: list[Diagnostic]) -> Layout | None:
+    def _judge(self, zf: zipfile.ZipFile) -> Check[Layout | None]:
         infos = zf.infolist()
         if not infos:
-            problems.append(diagnostic(ARCHIVE_EMPTY, "The zip archive holds no entries."))
+            yield diagnostic(ARCHIVE_EMPTY, "The zip archive holds no entries.")
             return None
         if len(infos) > self.account.max_entries:  # a directory _count_entries could not walk
-            problems.append(_too_many_entries(len(infos), self.account.max_entries))
+            yield _too_many_entries(len(infos), self.account.max_entries)
             return None
-        entries, junk = self._entries(zf, infos, problems)
-        self._check_containers(entries, infos, problems)
-        layout = self._layout(entries, problems)
+        # Each later step runs only while no error has been found: collected here to be looked at.
+        (entries, junk), problems = collect(self._entries(zf, infos))
+        problems += self._check_containers(entries, infos)
+        layout, found = collect(self._layout(entries))
+        problems += found
         if layout is not None:
             layout.ignored = tuple(junk)
             if not any(p.is_error for p in problems):
-                self._check_extents(zf, layout, problems)
+                problems += self._check_extents(zf, layout)
             if not any(p.is_error for p in problems):
-                self._check_headers(zf, layout, problems)
+                problems += self._check_headers(zf, layout)
+        yield from problems
         return layout
 
-    def _entries(
-        self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], problems: list[Diagnostic]
-    ) -> tuple[list[_Entry], list[str]]:
+    def _entries(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Check[tuple[list[_Entry], list[str]]]:
         """The archive's real files, after unsafe, linked, duplicate, junk and directory entries."""
         entries: list[_Entry] = []
         junk: dict[str, list[str]] = {}
@@ -530,19 +538,17 @@ class ZipArchive:
             unsafe = unsafe_entry_name(name)
             if unsafe is not None:
                 why, hint = unsafe
-                problems.append(
-                    diagnostic(ARCHIVE_UNSAFE_ENTRY_NAME, f"The entry name {name!r} {why}.", hint=hint, file=name)
-                )
+                yield (diagnostic(ARCHIVE_UNSAFE_ENTRY_NAME, f"The entry name {name!r} {why}.", hint=hint, file=name))
                 continue
             if stat.S_ISLNK(mode):
-                problems.append(
+                yield (
                     diagnostic(ARCHIVE_SYMLINK_ENTRY, f"{name} is a symbolic link{_link_target(zf, info)}.", file=name)
                 )
                 continue
             if name.endswith("/") or stat.S_ISDIR(mode):
                 continue
             if how == "cp866":
-                problems.append(
+                yield (
                     diagnostic(
                         ARCHIVE_ENTRY_NAMES_CP866,
                         f"The entry name {name!r} has no UTF-8 flag; it was read as cp866 (DOS Cyrillic).",
@@ -554,15 +560,13 @@ class ZipArchive:
                 junk.setdefault(kind, []).append(name)
                 continue
             if name in seen:
-                problems.append(
-                    diagnostic(ARCHIVE_DUPLICATE_ENTRY, f"The archive holds {name} more than once.", file=name)
-                )
+                yield (diagnostic(ARCHIVE_DUPLICATE_ENTRY, f"The archive holds {name} more than once.", file=name))
                 continue
             seen.add(name)
             entries.append(_Entry(name, info))
         for kind, names in junk.items():
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            problems.append(
+            yield (
                 diagnostic(
                     ARCHIVE_JUNK_ENTRY,
                     f"Ignored {len(names)} entr{'y' if len(names) == 1 else 'ies'} of {kind}: {shown}.",
@@ -571,16 +575,15 @@ class ZipArchive:
             )
         return entries, [n for names in junk.values() for n in names]
 
-    def _check_containers(
-        self, entries: list[_Entry], infos: list[zipfile.ZipInfo], problems: list[Diagnostic]
-    ) -> None:
+    def _check_containers(self, entries: list[_Entry], infos: list[zipfile.ZipInfo]) -> Iterator[Diagnostic]:
         """Password, compression method and declared sizes: all known before any data is read."""
         cap, ratio = self.account.max_uncompressed_bytes, self.account.max_compression_ratio
+        too_large = False  # an entry is over the size cap: the total need not be reported too
         for e in entries:
             info = e.info
             if info.flag_bits & _FLAG_ENCRYPTED or info.compress_type == _METHOD_AES:
                 how = "AES" if info.compress_type == _METHOD_AES else "ZipCrypto"
-                problems.append(diagnostic(ARCHIVE_ENCRYPTED, f"{e.name} is password-protected ({how}).", file=e.name))
+                yield (diagnostic(ARCHIVE_ENCRYPTED, f"{e.name} is password-protected ({how}).", file=e.name))
             elif info.compress_type not in _SUPPORTED_METHODS:
                 method = _METHOD_NAMES.get(info.compress_type, "unknown")
                 hint = None
@@ -589,7 +592,7 @@ class ZipArchive:
                         "Windows Explorer and 7-Zip write Deflate64 for large files; re-pack with plain "
                         "Deflate: `zip -r`, 7-Zip with `-mm=Deflate`, Python's ZIP_DEFLATED."
                     )
-                problems.append(
+                yield (
                     diagnostic(
                         ARCHIVE_UNSUPPORTED_COMPRESSION,
                         f"{e.name} is compressed with method {info.compress_type} ({method}); "
@@ -599,7 +602,8 @@ class ZipArchive:
                     )
                 )
             if info.file_size > cap:
-                problems.append(
+                too_large = True
+                yield (
                     diagnostic(
                         ARCHIVE_TOO_LARGE,
                         f"{e.name} declares {_size(info.file_size)} uncompressed; the cap is {_size(cap)}.",
@@ -607,7 +611,7 @@ class ZipArchive:
                     )
                 )
             elif info.file_size >= RATIO_MIN_BYTES and info.file_size > ratio * max(info.compress_size, 1):
-                problems.append(
+                yield (
                     diagnostic(
                         ARCHIVE_COMPRESSION_RATIO,
                         f"{e.name} declares {_size(info.file_size)} from {_size(info.compress_size)} "
@@ -618,18 +622,17 @@ class ZipArchive:
                 )
         # Every entry counts, junk too: a bomb need not be named like data to fill a disk.
         total = sum(i.file_size for i in infos if not i.filename.endswith("/"))
-        if total > cap and not any(p.code == ARCHIVE_TOO_LARGE.code for p in problems):
-            problems.append(
+        if total > cap and not too_large:
+            yield (
                 diagnostic(
                     ARCHIVE_TOO_LARGE,
                     f"The entries declare {_size(total)} uncompressed in total; the cap is {_size(cap)}.",
                 )
             )
 
-    def _layout(self, entries: list[_Entry], problems: list[Diagnostic]) -> Layout | None:
+    def _layout(self, entries: list[_Entry]) -> Check[Layout | None]:
         by_name = {e.name: e.file for e in entries}
-        roles, found = assign_roles(list(by_name), self.account, sms_folder=self._sms_folder)
-        problems.extend(found)
+        roles = yield from assign_roles(list(by_name), self.account, sms_folder=self._sms_folder)
         if roles is None:
             return None
 
@@ -638,7 +641,7 @@ class ZipArchive:
 
         return Layout(roles.mode, pick(roles.contacts), pick(roles.template), pick(roles.plain))
 
-    def _check_extents(self, zf: zipfile.ZipFile, layout: Layout, problems: list[Diagnostic]) -> None:
+    def _check_extents(self, zf: zipfile.ZipFile, layout: Layout) -> Iterator[Diagnostic]:
         """A data file's compressed bytes must end before the next entry starts.
 
         A compressed size that runs into the next entry is a lie: it is how overlapping zip bombs reuse
@@ -655,7 +658,7 @@ class ZipArchive:
             data_start = offset + 30 + name_length + extra_length
             end = next((start for start in starts if start > offset), zf.start_dir)
             if data_start + f.compressed_size > end:
-                problems.append(
+                yield (
                     diagnostic(
                         ARCHIVE_ENTRY_CORRUPT,
                         f"{f.name} declares {f.compressed_size} compressed bytes, but the next entry "
@@ -665,9 +668,10 @@ class ZipArchive:
                     )
                 )
 
-    def _check_headers(self, zf: zipfile.ZipFile, layout: Layout, problems: list[Diagnostic]) -> None:
+    def _check_headers(self, zf: zipfile.ZipFile, layout: Layout) -> Iterator[Diagnostic]:
         # zipfile reads by the central directory and never compares the local header's sizes; a
         # streaming reader goes by the local header.  Where they differ, the two read different data.
+        mismatch = False  # SMS2xx errors: then the entries are not opened
         for f in layout.files:
             offset = f.info.header_offset
             header = self._read_at(offset, _LOCAL_HEADER.size) if offset >= 0 else b""
@@ -680,19 +684,20 @@ class ZipArchive:
             central = {"CRC-32": f.info.CRC, "compressed size": f.compressed_size, "size": f.size}
             differ = [k for k in local if local[k] != central[k] and not (k != "CRC-32" and local[k] == _ZIP64_SIZE)]
             if differ:
+                mismatch = True
                 shown = "; ".join(f"{k} {local[k]:,} there, {central[k]:,} in the directory" for k in differ)
-                problems.append(
+                yield (
                     diagnostic(
                         ARCHIVE_LOCAL_HEADER_MISMATCH,
                         f"{f.name}'s local header contradicts the central directory: {shown}.",
                         file=f.name,
                     )
                 )
-        if any(p.is_error for p in problems):
+        if mismatch:
             return
         # Opening reads the local header: a mismatch with the central directory shows now, not mid-stream.
         for f in layout.files:
             try:
                 zf.open(f.info).close()
             except _ZIP_ERRORS as exc:
-                problems.append(_defect(f.name, exc))
+                yield _defect(f.name, exc)

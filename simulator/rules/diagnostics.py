@@ -13,13 +13,33 @@ retire a code by setting ``retired=True``, never by deleting or renumbering it.
     SMS6xx schedule    send dates (C3, M5, Q2, Q12)
     SMS7xx sender      the sender name (M3, N4, Q10)
     SMS8xx upload      how the archive reached the folder (T1, T4, Q15, Q17, Q22, Q27)
+
+How the rules report (one way, as python-jsonschema's ``iter_errors``): a check
+is a generator that yields every ``Diagnostic`` it finds, never stopping at the
+first.  A check that also works out a value returns it from the generator: its
+type is ``Check[T]`` (``Generator[Diagnostic, None, T]``), and a check inside a
+check reads it with ``value = yield from other(...)``, which passes the other's
+diagnostics on in order.  A check with no value is an ``Iterator[Diagnostic]``.
+At the edge, ``collect(check)`` gives ``(value, diagnostics)``.  *Where* (file,
+line, column) is given by the caller as keywords; *which rule* is the ``Rule``
+object named at the call site.  A fault of the input is never an exception:
+exceptions mean our own program failed.  A data file read as a stream ends
+early at a fault instead, and its reader yields why (``CsvFile.stop_reasons``,
+``ZipArchive.defects``).  The one exception to the shape is the per-row path of
+``processing``: a row's problems go to ``Reporter`` (``textio``), a callable the
+archive's log hands out, so that the hot loop builds no generator per row and
+a diagnostic past the per-code cap is counted without being built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
+
+T = TypeVar("T")
+Check: TypeAlias = Generator["Diagnostic", None, T]
 
 
 class Severity(StrEnum):
@@ -1327,3 +1347,13 @@ def diagnostic(
         line=line,
         column=column,
     )
+
+
+def collect(check: Check[T]) -> tuple[T, list[Diagnostic]]:
+    """Run a check to its end: the value it returns and every diagnostic it yielded, in order."""
+    found: list[Diagnostic] = []
+    while True:
+        try:
+            found.append(next(check))
+        except StopIteration as done:
+            return done.value, found

@@ -18,7 +18,7 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +36,7 @@ from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_SEVERAL_PLAIN_FILES,
     ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
     ARCHIVE_UNEXPECTED_ENTRY,
+    Check,
     Diagnostic,
     diagnostic,
 )
@@ -119,28 +120,24 @@ def _why_not_a_date(stamp: str) -> str:
     return "it is not a calendar instant"
 
 
-def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
-    """SMS101 for everything about the stem's shape; empty when it is fine."""
+def _shape_problems(name: str, stem: str) -> Check[bool]:
+    """SMS101 for everything about the stem's shape; returns whether it is fine."""
     login, sep, stamp = stem.rpartition("_")
     if not sep:
-        return [
-            diagnostic(
-                ARCHIVE_NAME_PATTERN,
-                f"The name {name!r} has no `_` between a login and a timestamp.",
-                hint=f"Name the file `<login>_<YYYYMMDDhhmmss>.zip`, for example `{_EXAMPLE}`.",
-            )
-        ]
-    problems: list[Diagnostic] = []
+        yield diagnostic(
+            ARCHIVE_NAME_PATTERN,
+            f"The name {name!r} has no `_` between a login and a timestamp.",
+            hint=f"Name the file `<login>_<YYYYMMDDhhmmss>.zip`, for example `{_EXAMPLE}`.",
+        )
+        return False
     if not login:
-        problems.append(
-            diagnostic(
-                ARCHIVE_NAME_PATTERN,
-                f"The name {name!r} has no login before the `_`.",
-                hint=f"Put your FTP login before the timestamp, for example `{_EXAMPLE}`.",
-            )
+        yield diagnostic(
+            ARCHIVE_NAME_PATTERN,
+            f"The name {name!r} has no login before the `_`.",
+            hint=f"Put your FTP login before the timestamp, for example `{_EXAMPLE}`.",
         )
     if _STAMP.fullmatch(stamp):
-        return problems
+        return bool(login)
     hint = f"The timestamp is 14 digits, `YYYYMMDDhhmmss`, for example `{_EXAMPLE}`."
     copy = _COPY_SUFFIX.search(stamp)
     if copy and _STAMP.fullmatch(stamp[: copy.start()]):
@@ -156,38 +153,33 @@ def _shape_problems(name: str, stem: str) -> list[Diagnostic]:
         hint = "Write the timestamp as digits only, without separators: `YYYYMMDDhhmmss`."
     elif stamp.lower().endswith(EXTENSION):
         hint = "The name ends in `.zip` twice; a file manager may hide the first extension."
-    problems.append(
-        diagnostic(
-            ARCHIVE_NAME_PATTERN, f"The timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`.", hint=hint
-        )
+    yield diagnostic(
+        ARCHIVE_NAME_PATTERN, f"The timestamp {stamp!r} in {name!r} is not 14 digits `YYYYMMDDhhmmss`.", hint=hint
     )
-    return problems
+    return False
 
 
-def _login_problems(name: str, written: str, login: str) -> list[Diagnostic]:
+def _login_problems(name: str, written: str, login: str) -> Iterator[Diagnostic]:
     if written == login:
-        return []
+        return
     if written.casefold() == login.casefold():
-        return [
-            diagnostic(
-                ARCHIVE_NAME_LOGIN_CASE,
-                f"The name {name!r} is for login {written!r}; the account's login is {login!r}.",
-                hint=f"Logins are compared exactly: write `{login}` in the same case.",
-            )
-        ]
+        yield diagnostic(
+            ARCHIVE_NAME_LOGIN_CASE,
+            f"The name {name!r} is for login {written!r}; the account's login is {login!r}.",
+            hint=f"Logins are compared exactly: write `{login}` in the same case.",
+        )
+        return
     hint = f"Put exactly your FTP login `{login}` before the last `_` of the name."
     if "_" in login and written == login.rsplit("_", 1)[-1]:
         hint = f"Your login `{login}` contains `_`; write all of it before the timestamp."
-    return [
-        diagnostic(
-            ARCHIVE_NAME_LOGIN_MISMATCH,
-            f"The name {name!r} is for login {written!r}, but it was uploaded by {login!r}.",
-            hint=hint,
-        )
-    ]
+    yield diagnostic(
+        ARCHIVE_NAME_LOGIN_MISMATCH,
+        f"The name {name!r} is for login {written!r}, but it was uploaded by {login!r}.",
+        hint=hint,
+    )
 
 
-def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | None, list[Diagnostic]]:
+def check_archive_name(filename: str, login: str | None) -> Check[ArchiveName | None]:
     """Judge an archive's name; report every problem, not only the first.
 
     ``login`` is the account's login, or None when unknown (the linter without
@@ -197,19 +189,18 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
     order archives by their timestamp.
     """
     name = _basename(filename)
-    problems: list[Diagnostic] = []
+    shape_ok = True  # no SMS101 or SMS102 so far
     stem = name
     if name.endswith(EXTENSION):
         stem = name[: -len(EXTENSION)]
     elif name.lower().endswith(EXTENSION):
         ext = name[-len(EXTENSION) :]
         stem = name[: -len(EXTENSION)]
-        problems.append(
-            diagnostic(
-                ARCHIVE_NAME_PATTERN,
-                f"The extension of {name!r} is {ext!r}, not `.zip`.",
-                hint=f"The extension must be `.zip` in lower case: rename to `{stem}.zip`.",
-            )
+        shape_ok = False
+        yield diagnostic(
+            ARCHIVE_NAME_PATTERN,
+            f"The extension of {name!r} is {ext!r}, not `.zip`.",
+            hint=f"The extension must be `.zip` in lower case: rename to `{stem}.zip`.",
         )
     else:
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
@@ -219,27 +210,25 @@ def check_archive_name(filename: str, login: str | None) -> tuple[ArchiveName | 
         elif ext.lower() in (".rar", ".7z", ".gz", ".tgz", ".tar"):
             hint = "Only zip archives are processed: pack the `sms` folder with a zip tool."
         what = f"ends in {ext!r}" if ext else "has no extension"
-        problems.append(diagnostic(ARCHIVE_NAME_PATTERN, f"The name {name!r} {what}, not `.zip`.", hint=hint))
+        shape_ok = False
+        yield diagnostic(ARCHIVE_NAME_PATTERN, f"The name {name!r} {what}, not `.zip`.", hint=hint)
         stem = name.rsplit(".", 1)[0] if ext else name
-    problems.extend(_shape_problems(name, stem))
+    shape_ok &= yield from _shape_problems(name, stem)
     written, _, stamp = stem.rpartition("_")
     instant: datetime | None = None
     if _STAMP.fullmatch(stamp):
         instant = _instant(stamp)
         if instant is None:
-            problems.append(
-                diagnostic(
-                    ARCHIVE_NAME_TIMESTAMP_INVALID,
-                    f"The timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}.",
-                )
+            yield diagnostic(
+                ARCHIVE_NAME_TIMESTAMP_INVALID,
+                f"The timestamp {stamp!r} in {name!r} names no real instant: {_why_not_a_date(stamp)}.",
             )
     # A login read from a malformed name is a guess; judge it only when the timestamp has its shape.
     if login is not None and written and _STAMP.fullmatch(stamp):
-        problems.extend(_login_problems(name, written, login))
-    shape_ok = not any(p.code in (ARCHIVE_NAME_PATTERN.code, ARCHIVE_NAME_TIMESTAMP_INVALID.code) for p in problems)
+        yield from _login_problems(name, written, login)
     if shape_ok and instant is not None:
-        return ArchiveName(written, instant), problems
-    return None, problems
+        return ArchiveName(written, instant)
+    return None
 
 
 # --- names of the entries inside the archive (Q23, Z3) ------------------------------
@@ -390,9 +379,9 @@ def _misplaced(name: str, data_in_sms: bool) -> Diagnostic:
     )
 
 
-def _mode_problem(mode: ArchiveMode, names: str, account: Account) -> list[Diagnostic]:
+def _mode_problem(mode: ArchiveMode, names: str, account: Account) -> Iterator[Diagnostic]:
     if account.mode in ("auto", mode):
-        return []
+        return
     what = "a template archive (contacts.csv + template.csv)" if mode == "template" else f"a plain archive ({names})"
     hint = (
         "Your account takes template archives: `sms/contacts.csv` + `sms/template.csv`; "
@@ -401,18 +390,14 @@ def _mode_problem(mode: ArchiveMode, names: str, account: Account) -> list[Diagn
         else "Your account takes plain archives: one `sms/*.csv` or `sms/*.txt` file (TELRN_LONG;TEXT); "
         "or ask support to allow template mode."
     )
-    return [
-        diagnostic(
-            ARCHIVE_MODE_NOT_ALLOWED,
-            f"This is {what}, but the account {account.login!r} is set up for {account.mode} mode.",
-            hint=hint,
-        )
-    ]
+    yield diagnostic(
+        ARCHIVE_MODE_NOT_ALLOWED,
+        f"This is {what}, but the account {account.login!r} is set up for {account.mode} mode.",
+        hint=hint,
+    )
 
 
-def assign_roles(
-    names: Sequence[str], account: Account, *, sms_folder: bool = False
-) -> tuple[Roles | None, list[Diagnostic]]:
+def assign_roles(names: Sequence[str], account: Account, *, sms_folder: bool = False) -> Check[Roles | None]:
     """Which of the archive's files make the campaign, judged by their names alone.
 
     ``names`` are the real files (junk, unsafe, linked and duplicate entries
@@ -421,7 +406,6 @@ def assign_roles(
     told, even when a diagnostic is an error (a name in the wrong case, a mode
     the account does not take); None when it cannot.
     """
-    problems: list[Diagnostic] = []
     in_sms = [n for n in names if n.startswith(SMS_FOLDER) and "/" not in n[len(SMS_FOLDER) :]]
     pair: dict[str, str] = {}
     plain: list[str] = []
@@ -429,26 +413,29 @@ def assign_roles(
         base = name[len(SMS_FOLDER) :]
         if base.lower() in (CONTACTS, TEMPLATE):
             if base != base.lower():
-                problems.append(
-                    diagnostic(
-                        ARCHIVE_DATA_FILE_NAME_CASE,
-                        f"{name} is named {base!r}; the document names it exactly {base.lower()!r}.",
-                        hint=f"Rename it to `{base.lower()}`, lower case.",
-                        file=name,
-                    )
+                yield diagnostic(
+                    ARCHIVE_DATA_FILE_NAME_CASE,
+                    f"{name} is named {base!r}; the document names it exactly {base.lower()!r}.",
+                    hint=f"Rename it to `{base.lower()}`, lower case.",
+                    file=name,
                 )
             if base.lower() not in pair or base == base.lower():
                 pair[base.lower()] = name
         elif base.lower().endswith(PLAIN_EXTENSIONS):
             plain.append(name)
         else:
-            problems.append(_unexpected(name))
+            yield _unexpected(name)
     inside = set(in_sms)  # a set: an archive may hold many entries, and each is looked up once
-    problems.extend(_misplaced(n, bool(pair or plain)) for n in names if n not in inside)
+    no_folder = False  # SMS201 said the files are not in `sms/`: then no SMS202 as well
+    for n in names:
+        if n not in inside:
+            misplaced = _misplaced(n, bool(pair or plain))
+            no_folder |= misplaced.code == ARCHIVE_NO_SMS_FOLDER.code
+            yield misplaced
     listed = [*pair.values(), *plain]
     shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5:,} more" if len(listed) > 5 else "")
     if pair and plain:
-        problems.append(diagnostic(ARCHIVE_MIXED_MODES, f"The archive holds both template and plain files: {shown}."))
+        yield diagnostic(ARCHIVE_MIXED_MODES, f"The archive holds both template and plain files: {shown}.")
     if len(pair) == 1:
         ((present, name),) = pair.items()
         missing = TEMPLATE if present == CONTACTS else CONTACTS
@@ -458,33 +445,27 @@ def assign_roles(
                 f"Your account is in plain mode: `{present}` is reserved for template archives; "
                 "name the one data file otherwise, e.g. `sms/list.csv`."
             )
-        problems.append(
-            diagnostic(
-                ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
-                f"The archive holds sms/{present} but no sms/{missing}.",
-                hint=hint,
-                file=name,
-            )
+        yield diagnostic(
+            ARCHIVE_TEMPLATE_PAIR_INCOMPLETE,
+            f"The archive holds sms/{present} but no sms/{missing}.",
+            hint=hint,
+            file=name,
         )
     if len(plain) > 1 and not pair:
-        problems.append(
-            diagnostic(ARCHIVE_SEVERAL_PLAIN_FILES, f"The folder `sms` holds {len(plain)} plain files: {shown}.")
-        )
+        yield diagnostic(ARCHIVE_SEVERAL_PLAIN_FILES, f"The folder `sms` holds {len(plain)} plain files: {shown}.")
     if not pair and not plain:
-        if not any(p.code == ARCHIVE_NO_SMS_FOLDER.code for p in problems):
-            problems.append(
-                diagnostic(
-                    ARCHIVE_NO_DATA_FILE,
-                    "The folder `sms` holds no `.csv` or `.txt` file."
-                    if sms_folder or in_sms
-                    else "The archive has no folder `sms` with a `.csv` or `.txt` file.",
-                )
+        if not no_folder:
+            yield diagnostic(
+                ARCHIVE_NO_DATA_FILE,
+                "The folder `sms` holds no `.csv` or `.txt` file."
+                if sms_folder or in_sms
+                else "The archive has no folder `sms` with a `.csv` or `.txt` file.",
             )
-        return None, problems
+        return None
     if pair and plain:
-        return None, problems
+        return None
     if pair:
-        problems.extend(_mode_problem("template", shown, account))
-        return Roles("template", contacts=pair.get(CONTACTS), template=pair.get(TEMPLATE)), problems
-    problems.extend(_mode_problem("plain", shown, account))
-    return Roles("plain", plain=plain[0]), problems
+        yield from _mode_problem("template", shown, account)
+        return Roles("template", contacts=pair.get(CONTACTS), template=pair.get(TEMPLATE))
+    yield from _mode_problem("plain", shown, account)
+    return Roles("plain", plain=plain[0])

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.rules.archive import DataFile, Layout, Source, ZipArchive
@@ -71,8 +71,10 @@ from smsftp.simulator.rules.diagnostics import (
     ROW_REJECTS_ARCHIVE,
     UPLOAD_ASCII_MODE,
     UPLOAD_INCOMPLETE,
+    Check,
     Diagnostic,
     Severity,
+    collect,
     diagnostic,
 )
 from smsftp.simulator.rules.instants import utc
@@ -107,6 +109,7 @@ from smsftp.simulator.rules.template import (
 from smsftp.simulator.rules.textio import CsvFile, Reporter, TextSource
 
 # N3: the seed spells the plain header `TELRN_LONG`, the platform's public copy `TELNR_LONG`; both are right.
+T = TypeVar("T")
 _PLAIN_HEADERS = (["telrn_long", "text"], ["telnr_long", "text"])
 
 __all__ = [
@@ -173,6 +176,12 @@ class DiagnosticLog:
     def extend(self, diags: Iterable[Diagnostic]) -> None:
         for d in diags:
             self.add(d)
+
+    def take(self, check: Check[T]) -> T:
+        """Run a check: keep what it yields, hand back what it returns."""
+        value, found = collect(check)
+        self.extend(found)
+        return value
 
     def room(self, code: str) -> bool:
         """Whether a diagnostic of ``code`` would still be kept (else only count it: ``skip``)."""
@@ -365,10 +374,9 @@ class ArchiveRun:
     # -- the run ---------------------------------------------------------------------
     def _run(self, size: int) -> Iterator[list[MessageRow]]:
         log = self._log
-        log.extend(check_archive_name(self.name, self.account.login)[1])
+        log.extend(check_archive_name(self.name, self.account.login))
         with ZipArchive(self._source, self.account) as archive:
-            layout, found = archive.inspect()
-            log.extend(found)
+            layout = log.take(archive.inspect())
             if layout is not None:
                 self.mode = layout.mode
                 if layout.mode == "template":
@@ -434,11 +442,12 @@ class ArchiveRun:
         settings = None
         stream, tcsv = self._open_csv(archive, layout.template)
         with stream:
-            settings, found = read_template(tcsv, account)
+            settings, found = collect(read_template(tcsv, account))
         if archive.halted():
             return  # the template's bytes are damaged: the contacts are not read (``_run`` says why)
         log.extend(tcsv.notes())
-        log.extend(found)
+        if not tcsv.stopped:  # else what was found before the file stopped would mislead
+            log.extend(found)
         log.extend(tcsv.stop_reasons())
         if settings is None:
             log.fatal = True
@@ -449,7 +458,7 @@ class ArchiveRun:
 
     def _contacts(self, table: CsvFile, settings: TemplateSettings | None, size: int) -> Iterator[list[MessageRow]]:
         log, account, file = self._log, self.account, table.file
-        header, found = table.read_header()
+        header, found = collect(table.read_header())
         if table.stopped:
             return  # before its header ended: ``stop_reasons`` says why
         log.extend(table.notes())
@@ -464,10 +473,9 @@ class ArchiveRun:
         template_report = log.reporter("sms/template.csv")
         compiled = None
         if settings is not None:
-            compiled, found = compile_template(
-                settings.message, header.names, line=settings.line, column=settings.message_column
+            compiled = log.take(
+                compile_template(settings.message, header.names, line=settings.line, column=settings.message_column)
             )
-            log.extend(found)
         resolver = self._resolver
         if settings is not None and settings.localtime and resolver is None:
             from smsftp.simulator.rules.timezones import default_resolver
@@ -749,8 +757,7 @@ class ArchiveRun:
     # -- plain mode ----------------------------------------------------------------------
     def _plain(self, archive: ZipArchive, layout: Layout, size: int) -> Iterator[list[MessageRow]]:
         log = self._log
-        sender, found = default_sender_problems(self.account)
-        log.extend(found)
+        sender = log.take(default_sender_problems(self.account))
         if layout.plain is None:  # inspect() reports this; belt and braces
             log.add(diagnostic(ARCHIVE_NO_DATA_FILE))
             return

@@ -38,7 +38,7 @@ from smsftp.simulator.rules.diagnostics import (
     VALIDITY_INVALID,
     VALIDITY_OUT_OF_RANGE,
     VALIDITY_ZERO_DEFAULT,
-    Diagnostic,
+    Check,
     diagnostic,
 )
 from smsftp.simulator.rules.instants import utc
@@ -132,7 +132,7 @@ def parse_validity(
     file: str | None = None,
     line: int | None = None,
     column: int | None = None,
-) -> tuple[int | None, list[Diagnostic]]:
+) -> Check[int | None]:
     """Minutes of life (M4, Q11): empty is ``default``; else a whole number up to the cap.
 
     ``0`` is ``default`` too, with SMS420, unless the account refuses it
@@ -142,33 +142,30 @@ def parse_validity(
     value = raw.strip()
     where = Where(file=file, line=line, column=column)
     if not value:
-        return default, []
+        return default
     if _digits(value) and int(value) == 0 and account.accept_zero_validity:
-        return default, [
-            diagnostic(
-                VALIDITY_ZERO_DEFAULT,
-                f"validity {value!r} was read as the default lifetime of {default} minutes.",
-                **where,
-            )
-        ]
+        yield diagnostic(
+            VALIDITY_ZERO_DEFAULT,
+            f"validity {value!r} was read as the default lifetime of {default} minutes.",
+            **where,
+        )
+        return default
     if not _digits(value) or int(value) < 1:
         lowest = 0 if account.accept_zero_validity else 1
-        return None, [
-            diagnostic(
-                VALIDITY_INVALID, f"validity {value!r} is not a whole number of minutes of at least {lowest}.", **where
-            )
-        ]
+        yield diagnostic(
+            VALIDITY_INVALID, f"validity {value!r} is not a whole number of minutes of at least {lowest}.", **where
+        )
+        return None
     minutes = int(value)
     if minutes > account.validity_cap:
-        return None, [
-            diagnostic(
-                VALIDITY_OUT_OF_RANGE,
-                f"validity {minutes} minutes is above the cap of {account.validity_cap} minutes.",
-                hint=f"Use at most {account.validity_cap} minutes ({account.validity_cap / 1440:g} days).",
-                **where,
-            )
-        ]
-    return minutes, []
+        yield diagnostic(
+            VALIDITY_OUT_OF_RANGE,
+            f"validity {minutes} minutes is above the cap of {account.validity_cap} minutes.",
+            hint=f"Use at most {account.validity_cap} minutes ({account.validity_cap / 1440:g} days).",
+            **where,
+        )
+        return None
+    return minutes
 
 
 def parse_localtime(raw: str) -> bool | None:

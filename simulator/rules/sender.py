@@ -12,6 +12,8 @@ sent under the right name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from smsftp.simulator.rules.accounts import Account
 from smsftp.simulator.rules.diagnostics import (
     REGISTRY,
@@ -22,6 +24,7 @@ from smsftp.simulator.rules.diagnostics import (
     SENDER_NO_DEFAULT,
     SENDER_NOT_APPROVED,
     SENDER_TOO_LONG,
+    Check,
     Diagnostic,
     diagnostic,
 )
@@ -66,7 +69,7 @@ def sender_shape_problem(value: str) -> tuple[str, str] | None:
 
 def sender_problems(
     value: str, account: Account, *, file: str | None = None, line: int | None = None, column: int | None = None
-) -> list[Diagnostic]:
+) -> Iterator[Diagnostic]:
     """Everything wrong with ``value`` as this account's sender; errors reject the archive.
 
     SMS701 empty, SMS702 too long, SMS703 characters, SMS704 not approved,
@@ -83,28 +86,26 @@ def sender_problems(
             and sender_shape_problem(value.strip()) is None
         ):
             hint = "Remove the spaces around the sender."
-        return [diagnostic(REGISTRY[code], message, hint=hint, **where)]
+        yield diagnostic(REGISTRY[code], message, hint=hint, **where)
+        return
     if not account.senders_known:
-        return [
-            diagnostic(
-                SENDER_APPROVAL_UNCHECKED,
-                f"The sender {value!r} could not be checked against the account's approved senders: "
-                "none are known here.",
-                **where,
-            )
-        ]
+        yield diagnostic(
+            SENDER_APPROVAL_UNCHECKED,
+            f"The sender {value!r} could not be checked against the account's approved senders: none are known here.",
+            **where,
+        )
+        return
     if value in account.senders:
-        return []
+        return
     twins = [s for s in account.senders if s.casefold() == value.casefold()]
     if twins:
-        return [
-            diagnostic(
-                SENDER_CASE_MISMATCH,
-                f"The sender {value!r} differs from the approved sender {twins[0]!r} only by letter case.",
-                hint=f"Write the sender exactly as approved: {twins[0]!r}.",
-                **where,
-            )
-        ]
+        yield diagnostic(
+            SENDER_CASE_MISMATCH,
+            f"The sender {value!r} differs from the approved sender {twins[0]!r} only by letter case.",
+            hint=f"Write the sender exactly as approved: {twins[0]!r}.",
+            **where,
+        )
+        return
     trimmed = [s for s in account.senders if s == value.strip()]
     if trimmed:
         hint = f"Remove the spaces around the sender: {trimmed[0]!r}."
@@ -115,20 +116,19 @@ def sender_problems(
         )
     else:
         hint = "The account has no approved senders yet: request one in the cabinet."
-    return [
-        diagnostic(
-            SENDER_NOT_APPROVED,
-            f"The sender {value!r} is not approved for account {account.login!r}.",
-            hint=hint,
-            **where,
-        )
-    ]
+    yield diagnostic(
+        SENDER_NOT_APPROVED,
+        f"The sender {value!r} is not approved for account {account.login!r}.",
+        hint=hint,
+        **where,
+    )
 
 
-def default_sender_problems(account: Account) -> tuple[str | None, list[Diagnostic]]:
+def default_sender_problems(account: Account) -> Check[str | None]:
     """Plain mode's sender (N4): the account's default, or SMS707 when it has none."""
     if account.default_sender:
-        return account.default_sender, []
-    return None, [
-        diagnostic(SENDER_NO_DEFAULT, f"Account {account.login!r} has no default sender, which a plain archive needs.")
-    ]
+        return account.default_sender
+    yield diagnostic(
+        SENDER_NO_DEFAULT, f"Account {account.login!r} has no default sender, which a plain archive needs."
+    )
+    return None

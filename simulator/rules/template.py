@@ -23,7 +23,7 @@ code.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,6 +38,7 @@ from smsftp.simulator.rules.diagnostics import (
     TEMPLATE_MESSAGE_MISSING,
     TEMPLATE_ROW_COUNT,
     TEMPLATE_UNKNOWN_FIELD,
+    Check,
     Diagnostic,
     diagnostic,
 )
@@ -133,7 +134,7 @@ def split_template(message: str, columns: Sequence[str]) -> list[tuple[bool, str
 
 def compile_template(
     message: str, columns: Sequence[str], *, file: str | None = FILE, line: int | None = None, column: int | None = None
-) -> tuple[CompiledTemplate, list[Diagnostic]]:
+) -> Check[CompiledTemplate]:
     """Bind ``message`` to the contacts' ``columns``; SMS403 once per field that names no column."""
     index: dict[str, int] = {}
     for i, name in enumerate(columns):
@@ -143,7 +144,6 @@ def compile_template(
     pieces: list[str | int] = []
     used: list[str] = []
     missing: list[str] = []
-    diags: list[Diagnostic] = []
     for is_field, text in split_template(message, columns):
         if not is_field:
             pattern.append(_escape(text))
@@ -164,7 +164,7 @@ def compile_template(
                 else f"contacts.csv has the columns {'; '.join(columns)}; spell the field as one of them "
                 "or add the column."
             )
-            diags.append(
+            yield (
                 diagnostic(
                     TEMPLATE_UNKNOWN_FIELD,
                     f"The field #{text}# names no column of contacts.csv; it is replaced by an empty string.",
@@ -177,21 +177,18 @@ def compile_template(
     source = "".join(pattern)
     literal = "".join(p for p in pieces if isinstance(p, str))
     constant = literal if not used else None
-    return CompiledTemplate(
-        message, source, tuple(used), tuple(missing), constant, literal, make_renderer(pieces)
-    ), diags
+    return CompiledTemplate(message, source, tuple(used), tuple(missing), constant, literal, make_renderer(pieces))
 
 
 def check_columns(
     header: Header, required: Sequence[str], optional: Sequence[str], file: str, numbered: str = ""
-) -> list[Diagnostic]:
+) -> Iterator[Diagnostic]:
     """SMS305 for a missing required column (hint when only the case differs), SMS307 for unknown ones.
 
     ``optional`` lists the other standard names; ``numbered`` followed by digits
     (``attr1``, ``attr27``) is standard too.  Names are exact (Q6): ``SendDate``
     is an unknown column, kept, and not read as ``senddate``.
     """
-    diags: list[Diagnostic] = []
     names = header.names
     by_fold = {n.casefold(): n for n in reversed(names)}
     for want in required:
@@ -199,7 +196,7 @@ def check_columns(
             continue
         near = by_fold.get(want.casefold())
         if near is not None:
-            diags.append(
+            yield (
                 diagnostic(
                     CSV_MISSING_COLUMN,
                     f"The required column {want!r} is missing; the header has {near!r}, which differs "
@@ -211,7 +208,7 @@ def check_columns(
             )
         else:
             listed = "; ".join(names) or "no names"
-            diags.append(
+            yield (
                 diagnostic(
                     CSV_MISSING_COLUMN,
                     f"The required column {want!r} is missing (the header is {listed!r}).",
@@ -234,10 +231,7 @@ def check_columns(
             )
         else:
             message = f"The column {name!r} is not a standard column; it is kept and may be used as #{name}#."
-        diags.append(
-            diagnostic(CSV_UNKNOWN_COLUMN, message, file=file, line=header.line, column=header.columns[i] or None)
-        )
-    return diags
+        yield (diagnostic(CSV_UNKNOWN_COLUMN, message, file=file, line=header.line, column=header.columns[i] or None))
 
 
 def unfilled_column(account: Account, name: str, what: str, *, file: str, line: int, column: int | None) -> Diagnostic:
@@ -279,23 +273,23 @@ class TemplateSettings:
     message_column: int | None
 
 
-def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | None, list[Diagnostic]]:
+def read_template(csv: CsvFile, account: Account) -> Check[TemplateSettings | None]:
     """Read and judge `template.csv` (M1-M7, Q11, Q14, Q28); reports every problem, not only the first.
 
     None when the file cannot describe a campaign at all (no header, no
     required columns, not exactly one row).  Settings with errors beside them
     are still returned, so that contacts can be checked; the errors reject the
-    archive.  None and no diagnostics when the text cannot be read: the file's
-    ``problems`` say why.
+    archive.  None when the text cannot be read to its end: the file's
+    ``stop_reasons`` say why (and what was yielded before is better not shown).
     """
     file = csv.file
-    header, diags = csv.read_header()
+    header = yield from csv.read_header()
     if header is None or csv.stopped:
-        return None, diags
-    diags += check_columns(header, REQUIRED, OPTIONAL, file)
+        return None
+    yield from check_columns(header, REQUIRED, OPTIONAL, file)
     index = header.index()
     if any(name not in index for name in REQUIRED):
-        return None, diags
+        return None
     rows: list[tuple[int, list[str]]] = []
     extra = 0
     for record in csv.records(len(header.names)):
@@ -304,20 +298,18 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
         else:
             extra += 1  # counted, not kept: template.csv may be anything
     if csv.stopped:
-        return None, []  # what was found before the file stopped would mislead: its ``problems`` say why
+        return None
     if len(rows) != 1:
         count = len(rows) + extra
         lines = ", ".join(str(line) for line, _ in rows) + (", …" if extra else "")
         what = "no data row" if not count else f"{count} data rows (lines {lines})"
-        return None, [
-            *diags,
-            diagnostic(
-                TEMPLATE_ROW_COUNT,
-                f"template.csv holds {what}; it must hold exactly one.",
-                file=file,
-                line=rows[1][0] if count > 1 else header.line,
-            ),
-        ]
+        yield diagnostic(
+            TEMPLATE_ROW_COUNT,
+            f"template.csv holds {what}; it must hold exactly one.",
+            file=file,
+            line=rows[1][0] if count > 1 else header.line,
+        )
+        return None
     line, fields = rows[0]
 
     def value(name: str) -> str:
@@ -330,13 +322,13 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
 
     message = value("message")
     if not message.strip():
-        diags.append(diagnostic(TEMPLATE_MESSAGE_MISSING, "The template's `message` is empty.", **where("message")))
+        yield diagnostic(TEMPLATE_MESSAGE_MISSING, "The template's `message` is empty.", **where("message"))
     sender = value("sourceaddress")
-    diags += sender_problems(sender, account, **where("sourceaddress"))
+    yield from sender_problems(sender, account, **where("sourceaddress"))
     for name in OPTIONAL:
         if name in index and not value(name).strip():
             found_where = where(name)
-            diags.append(
+            yield (
                 unfilled_column(
                     account,
                     name,
@@ -349,14 +341,13 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
     # M4: the document's 1440 when `validity` is empty or absent, whatever the account's plain-mode lifetime.
     validity: int | None = TEMPLATE_VALIDITY
     if "validity" in index:
-        validity, found = parse_validity(value("validity"), account, **where("validity"))
-        diags += found
+        validity = yield from parse_validity(value("validity"), account, **where("validity"))
     senddate = None
     raw_date = value("senddate")
     if raw_date.strip():
         senddate = parse_senddate(raw_date, seconds_optional=account.accept_senddate_without_seconds)
         if senddate is None:
-            diags.append(
+            yield (
                 diagnostic(
                     SENDDATE_IN_TEMPLATE_INVALID,
                     senddate_message(raw_date) + " No message can be scheduled.",
@@ -365,15 +356,15 @@ def read_template(csv: CsvFile, account: Account) -> tuple[TemplateSettings | No
             )
     localtime = parse_localtime(value("localtime"))
     if localtime is None:
-        diags.append(
+        yield (
             diagnostic(
                 LOCALTIME_INVALID,
                 f"localtime {value('localtime')!r} is neither `1`, `0` nor empty.",
                 **where("localtime"),
             )
         )
-    diags += csv.quoting_note()
+    yield from csv.quoting_note()
     settings = TemplateSettings(
         message, sender, validity or TEMPLATE_VALIDITY, senddate, bool(localtime), line, where("message").get("column")
     )
-    return settings, diags
+    return settings

@@ -50,6 +50,7 @@ from smsftp.simulator.rules.diagnostics import (
     CSV_WRONG_DELIMITER,
     ENCODING_BOM_STRIPPED,
     ENCODING_INVALID_BYTES,
+    Check,
     Diagnostic,
     diagnostic,
 )
@@ -545,20 +546,18 @@ class CsvFile:
         self.last_line, self.last_start = last, start
         self.finish()
 
-    def quoting_note(self) -> list[Diagnostic]:
+    def quoting_note(self) -> Iterator[Diagnostic]:
         """SMS312 once, when a field of the file started with `"` and was read as CSV quoting (Q29)."""
         line = self.source.quoted
         if line is None or self.literal:
-            return []
-        return [
-            diagnostic(
-                CSV_QUOTED_FIELD,
-                f'A field on line {line} starts with `"`: quoted fields were read as standard CSV, the quotes '
-                "removed and any `;` inside kept.",
-                file=self.file,
-                line=line,
-            )
-        ]
+            return
+        yield diagnostic(
+            CSV_QUOTED_FIELD,
+            f'A field on line {line} starts with `"`: quoted fields were read as standard CSV, the quotes '
+            "removed and any `;` inside kept.",
+            file=self.file,
+            line=line,
+        )
 
     def finish(self) -> None:
         """At the end of the file: a quote still open swallowed the rest of it (SMS303)."""
@@ -608,7 +607,7 @@ class CsvFile:
         offset, column = starts[index]
         return line + offset, column
 
-    def read_header(self) -> tuple[Header | None, list[Diagnostic]]:
+    def read_header(self) -> Check[Header | None]:
         """The header: blank lines before it skipped, names trimmed (SMS308), duplicates (SMS306).
 
         None when the file has no header (SMS310), is not `;`-separated (SMS304) or
@@ -617,22 +616,21 @@ class CsvFile:
         found = self.next_record()
         if found is None:
             if self.source.stopped:
-                return None, []  # ``problems`` says why
-            return None, [diagnostic(CSV_EMPTY_FILE, "The file is empty: it has no header line.", file=self.file)]
+                return None  # ``stop_reasons`` says why
+            yield diagnostic(CSV_EMPTY_FILE, "The file is empty: it has no header line.", file=self.file)
+            return None
         line, raw = found
-        diags: list[Diagnostic] = []
         if len(raw) == 1:
             for sep, label in ((",", "`,`"), ("\t", "tabs")):
                 if sep in raw[0]:
-                    return None, [
-                        diagnostic(
-                            CSV_WRONG_DELIMITER,
-                            f"The header {raw[0].strip()!r} has no `;` but is separated by {label}.",
-                            file=self.file,
-                            line=line,
-                            column=1,
-                        )
-                    ]
+                    yield diagnostic(
+                        CSV_WRONG_DELIMITER,
+                        f"The header {raw[0].strip()!r} has no `;` but is separated by {label}.",
+                        file=self.file,
+                        line=line,
+                        column=1,
+                    )
+                    return None
         starts, _ = _scan(self.source.window(line) or [])
         names: list[str] = []
         columns: list[int] = []
@@ -640,7 +638,7 @@ class CsvFile:
             name = unicodedata.normalize("NFC", value.strip())
             column = starts[i][1] if i < len(starts) and starts[i][0] == 0 else None
             if name != value:
-                diags.append(
+                yield (
                     diagnostic(
                         CSV_COLUMN_NAME_SPACES,
                         f"The column name {value!r} has surrounding spaces; read as {name!r}.",
@@ -650,7 +648,7 @@ class CsvFile:
                     )
                 )
             if name in names:
-                diags.append(
+                yield (
                     diagnostic(
                         CSV_DUPLICATE_COLUMN,
                         f"The header names the column {name!r} twice (columns {names.index(name) + 1} "
@@ -662,4 +660,4 @@ class CsvFile:
                 )
             names.append(name)
             columns.append(column or 0)
-        return Header(names, line, columns), diags
+        return Header(names, line, columns)
