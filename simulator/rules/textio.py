@@ -456,13 +456,15 @@ class CsvFile:
 
     def problems(self) -> Iterator[Diagnostic]:
         """Every diagnostic of reading the file so far (``TextSource.problems``); at its end, an open quote."""
-        return self.source.problems()
+        yield from self.source.problems()
 
     def notes(self) -> Iterator[Diagnostic]:
-        return self.source.notes()
+        """The warnings about the file so far (``TextSource.notes``)."""
+        yield from self.source.notes()
 
     def stop_reasons(self) -> Iterator[Diagnostic]:
-        return self.source.stop_reasons()
+        """What ended the file early: the text's fault, or a quote still open at its end (SMS303)."""
+        yield from self.source.stop_reasons()
 
     @property
     def stopped(self) -> bool:
