@@ -767,3 +767,13 @@ def test_q8_plus_and_8_are_normalized_when_the_account_accepts_them(phone: str) 
     # Other forms stay refused, with their own codes.
     result = check(template_zip("phone\n+7903\n8 (903) 123-45-67\n"), lenient)
     assert result.message_count == 0 and codes(result) == ["SMS502", "SMS505"]
+
+
+@pytest.mark.parametrize("fault", [b"\xff\xfe", b"\x00"])
+def test_z4_the_record_cut_off_where_the_file_stops_is_never_judged(fault: bytes) -> None:
+    # A quoted field opens on line 3; the text fails on line 5. Judged, the cut-off record would repeat
+    # line 2's number (SMS414); it is not, and no open quote (SMS303) is claimed for a file that stopped.
+    contacts = b'phone;attr1\n79031234567;ok\n79031234567;"open\nstill open\n' + fault + b'"\n'
+    result = check(template_zip(contacts))
+    assert result.status == "rejected" and result.message_count == 0
+    assert codes(result) == ["SMS302"] and (result.diagnostics[0].line, result.diagnostics[0].column) == (5, 1)
