@@ -19,42 +19,49 @@ Exceptions raised in pyftpdlib's loop (in these hooks or in pyftpdlib itself) ar
 bugs, not client behaviour: besides pyftpdlib's log line they are appended to
 ``errors``, the list ``Simulator.errors`` shares with the poller.
 
-Two corrections to pyftpdlib: an empty listing over a TLS data connection
+Corrections to pyftpdlib: an empty listing over a TLS data connection
 (``NLST`` of an empty folder after ``PROT P``) no longer closes the connection
-in the middle of the TLS handshake (see ``_EmptyWriteSafeDTP``), and ``FEAT``
-does not advertise ``MFMT``, which this server refuses.
+in the middle of the TLS handshake (see ``_EmptyWriteSafeDTP``); ``FEAT``
+does not advertise ``MFMT``, which this server refuses; a NUL byte in a path is
+``501`` instead of an exception that dropped the session; ``TYPE A N`` is ASCII
+and ``MODE B``/``MODE C`` are ``504`` with a reason; a full disk is ``452`` and a
+full folder (``folder_quota``) ``552`` instead of no reply.
 
-pyftpdlib's timers must run on real time even inside freezegun's ``freeze_time``
-(its idle timeouts would otherwise never fire), so its scheduler is pointed at
-``smsftp.simulator.service.clock.real_monotonic``.
+Hostile clients (``FtpLimits``): connections per client address are capped, a
+session that has not logged in within ``login_timeout`` seconds is closed, and
+failed logins go through the shared ``LoginThrottle``.
+
+Every private pyftpdlib name lives in ``ftpadapter``; pyftpdlib's globals are
+never patched (its timers run on ``RealTimeIOLoop``).
 """
 
 from __future__ import annotations
 
 import errno
 import hmac
+import io
 import logging
+import math
 import os
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pyftpdlib import ioloop as _pyftpdlib_ioloop
 from pyftpdlib.authorizers import AuthenticationFailed
-from pyftpdlib.exceptions import _RetryError
 from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import DTPHandler, FTPHandler
-from pyftpdlib.handlers.ftp import data as _pyftpdlib_data
 from pyftpdlib.servers import FTPServer
 
 from smsftp.simulator.rules.accounts import Account
-from smsftp.simulator.service.clock import real_monotonic
+from smsftp.simulator.service import ftpadapter as adapter
 from smsftp.simulator.service.faults import FaultRegistry
 from smsftp.simulator.service.ftpfaults import FaultingDTP, FaultingHandler
 from smsftp.simulator.service.journal import Journal
 from smsftp.simulator.service.store import UploadState
+from smsftp.simulator.service.throttle import LoginThrottle
 
 TlsPolicy = Literal["off", "optional", "required"]
 # e CWD, l LIST/NLST/MLSD/SIZE/MDTM, r RETR, a APPE, d DELE/RMD, f RNFR/RNTO, m MKD, w STOR/STOU.
@@ -62,11 +69,32 @@ TlsPolicy = Literal["off", "optional", "required"]
 PERMISSIONS = "elradfmw"
 BANNER = "smsftp simulator ready."
 
-_pyftpdlib_ioloop.timer = real_monotonic
-_pyftpdlib_data.timer = real_monotonic
-if not logging.getLogger("pyftpdlib").handlers:
-    # Otherwise pyftpdlib configures the root logger of the host process on its first loop.
-    logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
+DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 20
+DEFAULT_LOGIN_TIMEOUT = 30.0
+DEFAULT_FOLDER_QUOTA = 0  # bytes per account folder; 0: no quota
+
+
+@dataclass(frozen=True)
+class FtpLimits:
+    """What one client may take of the FTP server (the "limits" reference page lists them).
+
+    ``max_connections_per_address``: control connections at once from one address (0: no cap;
+    pyftpdlib's cap of 512 connections in all still applies).  ``login_timeout``: seconds a
+    connection may stay without logging in.  ``folder_quota``: bytes an account's folder may
+    hold, subfolders included (0: no quota).
+    """
+
+    max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+    login_timeout: float = DEFAULT_LOGIN_TIMEOUT
+    folder_quota: int = DEFAULT_FOLDER_QUOTA
+
+    def __post_init__(self) -> None:
+        if self.max_connections_per_address < 0:
+            raise ValueError("max_connections_per_address must be 0 (no cap) or more")
+        if self.login_timeout <= 0:
+            raise ValueError("login_timeout must be positive")
+        if self.folder_quota < 0:
+            raise ValueError("folder_quota must be 0 (no quota) or more")
 
 
 class AccountAuthorizer:
@@ -138,10 +166,59 @@ class FolderFS(AbstractedFS):  # type: ignore[misc]
         # so what a naive poller sees mid-transfer is what was received (pyftpdlib writes 64 KiB chunks).
         if "r" in mode and "+" not in mode:
             return super().open(filename, mode)
-        return open(filename, mode, buffering=0)
+        return UploadFile(filename, mode, limit=self.room(filename))
+
+    def room(self, filename: str) -> int | None:
+        """The size ``filename`` may grow to under the folder quota; None without a quota."""
+        quota: int = self.cmd_channel.limits.folder_quota
+        if not quota:
+            return None
+        own = os.path.getsize(filename) if os.path.isfile(filename) else 0
+        return quota - (folder_bytes(self.root) - own)
 
     def listdir(self, path: str) -> list[str]:
         return [n for n in super().listdir(path) if not os.path.islink(os.path.join(path, n))]
+
+
+def folder_bytes(root: str) -> int:
+    """Bytes in the files under ``root`` (symbolic links not followed, not counted)."""
+    total = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            try:
+                stat = os.lstat(os.path.join(folder, name))
+            except OSError:  # deleted meanwhile
+                continue
+            total += stat.st_size
+    return total
+
+
+class UploadFile(io.FileIO):
+    """An upload's file on disk: every byte written or an ``OSError``, never more than ``limit`` bytes.
+
+    A raw file's ``write`` may write less than it was given when the disk fills up (and
+    pyftpdlib would lose the rest silently); this one writes the rest, which raises
+    ``ENOSPC``.  Growing past ``limit`` (the folder quota) raises ``EDQUOT`` before a byte
+    of the chunk is written.
+    """
+
+    def __init__(self, name: str, mode: str, *, limit: int | None) -> None:
+        super().__init__(name, mode)
+        self._limit = limit
+        self._size = os.fstat(self.fileno()).st_size
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        if self._limit is not None and max(self._size, self.tell() + len(view)) > self._limit:
+            raise OSError(errno.EDQUOT, "Folder quota exceeded")
+        done = 0
+        while done < len(view):
+            written = super().write(view[done:])
+            if not written:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            done += written
+        self._size = max(self._size, self.tell())
+        return done
 
 
 class _EmptyWriteSafeDTP:
@@ -171,30 +248,44 @@ class _JournallingDTP:
     receive: bool
     file_obj: Any
     transfer_finished: bool
-    _closed: bool
     _reset_seen = False
     _timing_out = False
+    _storage_full: str | None = None
 
     def recv(self, buffer_size: int) -> bytes:
-        if getattr(self, "_ssl_requested", False):
+        if adapter.data_tls(self):
             return super().recv(buffer_size)  # type: ignore[misc, no-any-return]
         # AsyncChat.recv, but remembering a reset: stream mode cannot tell a drop from an end otherwise.
         try:
             data: bytes = self.socket.recv(buffer_size)
         except OSError as err:
-            if err.errno in _pyftpdlib_ioloop._ERRNOS_DISCONNECTED:
+            if err.errno in adapter.ERRNOS_DISCONNECTED:
                 self._reset_seen = True
-                self.handle_close()
+                self.handle_close()  # type: ignore[attr-defined]
                 return b""
-            if err.errno in _pyftpdlib_ioloop._ERRNOS_RETRY:
-                raise _RetryError from err
+            if err.errno in adapter.ERRNOS_RETRY:
+                raise adapter.RetryError from err
             raise
         if not data:
-            self.handle_close()
+            self.handle_close()  # type: ignore[attr-defined]
         return data
 
-    def handle_close(self) -> None:
-        super().handle_close()  # type: ignore[misc]
+    def handle_error(self) -> None:
+        # A full disk or folder is the client's answer, not our bug: 452/552 instead of pyftpdlib's
+        # "426 Internal error" (and no reply at all when the journal, on the same disk, failed too).
+        failure = adapter.storage_error(sys.exc_info()[1])
+        if self.receive and failure is not None and failure.errno in (errno.ENOSPC, errno.EDQUOT):
+            if failure.errno == errno.EDQUOT:
+                self._storage_full = "quota"
+                quota = self.cmd_channel.limits.folder_quota
+                reply = f"552 Exceeded storage allocation: the folder may hold {quota} bytes; transfer aborted."
+            else:
+                self._storage_full = "disk-full"
+                reply = "452 Insufficient storage space: the disk is full; transfer aborted."
+            adapter.set_data_reply(self, reply)
+            self.close()
+            return
+        super().handle_error()  # type: ignore[misc]
 
     def handle_timeout(self) -> None:
         self._timing_out = True
@@ -204,7 +295,7 @@ class _JournallingDTP:
             self._timing_out = False
 
     def close(self) -> None:
-        if not self._closed and self.receive and self.file_obj is not None:
+        if not adapter.is_closed(self) and self.receive and self.file_obj is not None:
             state, ending = self._ending()
             try:
                 self.cmd_channel.upload_ended(self, state, ending)
@@ -216,14 +307,16 @@ class _JournallingDTP:
         if self.transfer_finished:
             if self._reset_seen:
                 return "cut_off", "reset"
-            if getattr(self, "_ssl_requested", False) and not self._tls_closed_cleanly():
+            if adapter.data_tls(self) and not self._tls_closed_cleanly():
                 return "cut_off", "tls-eof"
             return "complete", "closed"
+        if self._storage_full is not None:
+            return "aborted", self._storage_full
         if self._timing_out:
             return "cut_off", "timeout"
         if getattr(self.cmd_channel, "_aborting", False):
             return "aborted", "ABOR"
-        if self.cmd_channel._closed:
+        if adapter.is_closed(self.cmd_channel):
             return "cut_off", "control-lost"
         return "aborted", "error"
 
@@ -236,28 +329,81 @@ class _JournallingDTP:
             return False
 
 
-class _JournallingHandler:
-    """Control channel mixin: starts uploads in the journal, follows renames, counts failed logins."""
+class _GuardedHandler:
+    """Control channel mixin for hostile or odd clients: login timeout and throttling, NUL bytes, TYPE."""
 
+    limits: FtpLimits
+    throttle: LoginThrottle
     journal: Journal
-    errors: list[BaseException]
-    fs: Any
+    authenticated: bool
     username: str
     remote_ip: str
     remote_port: int
-    _current_type: str
-    _closed: bool
-    _in_dtp_queue: Any
-    _upload: tuple[int, str] | None = None
-    _passive = True
-    _aborting = False
+    # pyftpdlib's, named for the type checker (annotations only: the methods stay pyftpdlib's)
+    respond: Callable[[str], None]
+    close_when_done: Callable[[], None]
+    call_later: Callable[..., Any]
 
     @property
     def client(self) -> str:
         return f"{self.remote_ip}:{self.remote_port}"
 
     def _control_tls(self) -> bool:
-        return bool(getattr(self, "_ssl_established", False))
+        return adapter.control_tls(self)
+
+    def on_connect(self) -> None:
+        # pyftpdlib's idle timeout (300 s) lets idle unauthenticated sockets pile up; a login must come sooner.
+        self.call_later(self.limits.login_timeout, self._login_timed_out)
+
+    def _login_timed_out(self) -> None:
+        if not self.authenticated and not adapter.is_closed(self):
+            self.respond(f"421 Login timed out: log in within {self.limits.login_timeout:g} seconds.")
+            self.close_when_done()
+
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> Any:
+        # The OS refuses a path with a NUL (ValueError), which dropped the whole session.
+        if "\0" in arg:
+            self.respond("501 Syntax error: NUL byte in the argument.")
+            return None
+        return super().pre_process_command(line, cmd, arg)  # type: ignore[misc]
+
+    def ftp_PASS(self, line: str) -> Any:
+        if not self.authenticated and self.username:
+            wait = self.throttle.retry_after(self.remote_ip, self.username)
+            if wait > 0:
+                # The password is not even checked: a right guess during the back-off is worth nothing.
+                self.respond(f"421 Too many failed logins; try again in {math.ceil(wait)} seconds.")
+                self.close_when_done()
+                return None
+        return super().ftp_PASS(line)  # type: ignore[misc]
+
+    def on_login_failed(self, username: str, password: str) -> None:
+        self.throttle.failed(self.remote_ip, username)
+        self.journal.login_failed(username, self.client, self._control_tls())
+
+    def ftp_TYPE(self, line: str) -> Any:
+        # RFC 959 3.1.1: A and E take a format (N non-print, T Telnet, C carriage control); L a byte size.
+        kind = line.upper().replace(" ", "")
+        if kind in ("A", "AN"):
+            adapter.set_ascii_type(self, True)
+            self.respond("200 Type set to: ASCII.")
+        elif kind in ("I", "L8"):
+            adapter.set_ascii_type(self, False)
+            self.respond("200 Type set to: Binary.")
+        elif kind in ("AT", "AC", "E", "EN", "ET", "EC") or (kind[:1] == "L" and kind[1:].isdigit()):
+            self.respond(f'504 Type "{line}" not implemented; use TYPE A, A N, I or L 8.')
+        else:
+            self.respond(f'501 Unrecognized type "{line}".')
+
+
+class _JournallingHandler(_GuardedHandler):
+    """Control channel mixin: starts uploads in the journal, follows renames, counts failed logins."""
+
+    errors: list[BaseException]
+    fs: Any
+    _upload: tuple[int, str] | None = None
+    _passive = True
+    _aborting = False
 
     def _relative(self, path: str) -> str:
         return os.path.relpath(path, self.fs.root).replace(os.sep, "/")
@@ -279,9 +425,6 @@ class _JournallingHandler:
         finally:
             del vars(self)["proto_cmds"]
 
-    def on_login_failed(self, username: str, password: str) -> None:
-        self.journal.login_failed(username, self.client, self._control_tls())
-
     def ftp_PASV(self, line: str) -> Any:
         self._passive = True
         return super().ftp_PASV(line)  # type: ignore[misc]
@@ -300,6 +443,11 @@ class _JournallingHandler:
 
     def ftp_STOR(self, file: str, mode: str = "w") -> Any:
         self._end_unstarted("superseded")
+        room = self.fs.room(file)
+        if room is not None and room <= 0:  # refused before the 150 reply: not even an empty file fits
+            quota = self.limits.folder_quota
+            self.respond(f"552 Exceeded storage allocation: the folder holds its quota of {quota} bytes.")
+            return None
         # Journalled before pyftpdlib opens (truncates) the file and answers 150: from the client's
         # point of view the upload has begun, and a poll from then on must leave the file alone.
         # REST then STOR writes a tail onto what is there, as APPE does: the judge must tell it from a STOR.
@@ -326,9 +474,8 @@ class _JournallingHandler:
         self._end_unstarted("superseded")
         result = super().ftp_STOU(line)  # type: ignore[misc]
         if result is not None:
-            queued = self._in_dtp_queue
             channel = getattr(self, "data_channel", None)
-            fobj = queued[0] if queued is not None else getattr(channel, "file_obj", None)
+            fobj = adapter.queued_upload_file(self) or getattr(channel, "file_obj", None)
             if fobj is not None:
                 self._start(fobj.name, "STOU")
         return result
@@ -339,9 +486,9 @@ class _JournallingHandler:
             login=self.username,
             filename=name,
             command=command,
-            transfer_type="A" if self._current_type == "a" else "I",
+            transfer_type="A" if adapter.ascii_type(self) else "I",
             control_tls=self._control_tls(),
-            data_tls=bool(getattr(self, "_prot", False)),
+            data_tls=adapter.data_protected(self),
             passive=self._passive,
             client=self.client,
         )
@@ -366,16 +513,16 @@ class _JournallingHandler:
             ending=ending,
             path=dtp.file_obj.name,
             size=size,
-            data_tls=bool(getattr(dtp, "_ssl_requested", False)),
+            data_tls=adapter.data_tls(dtp),
         )
 
-    def _end_unstarted(self, ending: str) -> None:
-        """A STOR whose data connection never came: the client gave up or issued another command."""
+    def _end_unstarted(self, ending: str, root: str | None = None) -> None:
+        """A STOR whose data connection never came: the client gave up, issued another command or left."""
         if self._upload is None or getattr(self, "data_channel", None) is not None:
             return
         upload_id, name = self._upload
         self._upload = None
-        path = os.path.join(self.fs.root, name)
+        path = os.path.join(root if root is not None else self.fs.root, name)
         size = os.path.getsize(path) if os.path.isfile(path) else None
         self.journal.upload_ended(
             upload_id,
@@ -405,23 +552,12 @@ class _JournallingHandler:
         return result
 
     def close(self) -> None:
-        root = self.fs.root if not self._closed and self.fs is not None else None
+        # pyftpdlib's close() forgets the folder (fs = None), and closes a running transfer's channel,
+        # which journals its own ending; a STOR still waiting for its data connection is left to us.
+        root = self.fs.root if not adapter.is_closed(self) and self.fs is not None else None
         super().close()  # type: ignore[misc]
-        if root is not None and self._upload is not None:
-            upload_id, name = self._upload
-            self._upload = None
-            path = os.path.join(root, name)
-            size = os.path.getsize(path) if os.path.isfile(path) else None
-            self.journal.upload_ended(
-                upload_id,
-                login=self.username,
-                filename=name,
-                state="aborted",
-                ending="control-lost",
-                path=path,
-                size=size,
-                data_tls=False,
-            )
+        if root is not None:
+            self._end_unstarted("control-lost", root)
 
 
 class FtpService:
@@ -440,15 +576,25 @@ class FtpService:
         auth_failed_delay: float = 0.5,
         errors: list[BaseException] | None = None,
         faults: FaultRegistry | None = None,
+        limits: FtpLimits | None = None,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.root = root
         self.tls: TlsPolicy = tls
         self.errors: list[BaseException] = errors if errors is not None else []
+        self.limits = limits or FtpLimits()
+        self.throttle = throttle or LoginThrottle()
+        pyftpdlib_log = logging.getLogger("pyftpdlib")
+        if not pyftpdlib_log.handlers:
+            # Otherwise pyftpdlib configures the root logger of the host process on its first loop.
+            pyftpdlib_log.addHandler(logging.NullHandler())
         attributes: dict[str, Any] = {
             "authorizer": AccountAuthorizer(accounts, root),
             "abstracted_fs": FolderFS,
             "journal": journal,
             "errors": self.errors,
+            "limits": self.limits,
+            "throttle": self.throttle,
             "banner": BANNER,
             "auth_failed_timeout": auth_failed_delay,
             "permit_foreign_addresses": False,
@@ -469,8 +615,9 @@ class FtpService:
         attributes["faults"] = faults
         attributes["dtp_handler"] = type("SmsftpDTP", (*fault_dtp, _EmptyWriteSafeDTP, _JournallingDTP, dtp_base), {})
         handler = type("SmsftpHandler", (*fault_handler, _JournallingHandler, handler_base), attributes)
-        self._ioloop = _pyftpdlib_ioloop.IOLoop()
+        self._ioloop = adapter.RealTimeIOLoop()
         self._server = FTPServer((host, port), handler, ioloop=self._ioloop)
+        self._server.max_cons_per_ip = self.limits.max_connections_per_address
         self.host, self.port = self._server.address[:2]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
