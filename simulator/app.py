@@ -54,6 +54,12 @@ from smsftp.simulator.service.faults import (
     specs_from_accounts,
 )
 from smsftp.simulator.service.journal import Journal, log_event, recover
+from smsftp.simulator.service.limits import (
+    DEFAULT_FOLDER_QUOTA,
+    DEFAULT_LOGIN_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    FtpLimits,
+)
 from smsftp.simulator.service.statelock import StateLock
 from smsftp.simulator.service.store import (
     ArchiveRecord,
@@ -65,6 +71,7 @@ from smsftp.simulator.service.store import (
     Store,
     UploadRecord,
 )
+from smsftp.simulator.service.throttle import DEFAULT_BACKOFF, DEFAULT_FAILURES, LoginThrottle, ThrottlePolicy
 
 if TYPE_CHECKING:
     from smsftp.simulator.service.ftpserver import FtpService
@@ -113,11 +120,19 @@ class Simulator:
         resolver: ZoneLookup | None = None,
         faults: Sequence[FaultSpec] = (),
         api_settings: ApiSettings | None = None,
+        ftp_max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        ftp_login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        ftp_folder_quota: int = DEFAULT_FOLDER_QUOTA,
+        login_failures: int = DEFAULT_FAILURES,
+        login_backoff: float = DEFAULT_BACKOFF,
     ) -> None:
         if tls not in ("off", "optional", "required"):
             raise ValueError(f"tls must be off, optional or required, not {tls!r}")
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
+        self.ftp_limits = FtpLimits(ftp_max_connections_per_address, ftp_login_timeout, ftp_folder_quota)
+        # One throttle for FTP and the cabinet: a password guesser cannot switch doors.
+        self.login_throttle = LoginThrottle(ThrottlePolicy(login_failures, login_backoff))
         self._accounts: dict[str, Account] = dict(accounts) if accounts is not None else {"guest": demo_account()}
         self._initial_accounts = self._accounts  # what ``restore`` goes back to
         self._accounts_lock = threading.Lock()
@@ -191,6 +206,8 @@ class Simulator:
             ssl_context=self._tls_context(),
             errors=self._errors,
             faults=self.faults,
+            limits=self.ftp_limits,
+            throttle=self.login_throttle,
         )
         self.ftp_host, self.ftp_port = self._ftp.host, self._ftp.port
         self._ftp.start()
@@ -465,6 +482,16 @@ class Simulator:
     def failed_logins(self, login: str | None = None) -> list[FailedLogin]:
         return self.store.failed_logins(login)
 
+    def login_failed(self, login: str, address: str, *, tls: bool) -> None:
+        """A failed sign-in outside FTP (the cabinet): recorded and throttled like a failed FTP login."""
+        assert self._journal is not None, "the simulator is not started"
+        self.login_throttle.failed(address, login)
+        self._journal.login_failed(login, address, tls)
+
+    def login_retry_after(self, login: str, address: str) -> float:
+        """Seconds before ``login`` may be tried from ``address`` again (0.0: now), FTP and cabinet alike."""
+        return self.login_throttle.retry_after(address, login)
+
     def notes(self, login: str | None = None) -> list[FolderNote]:
         return self.store.notes(login)
 
@@ -508,13 +535,15 @@ class Simulator:
                 store.changed.wait(min(remaining, 0.05))
 
     def reset(self) -> None:
-        """Forget uploads, archives and messages and empty every folder; accounts and clock stay."""
+        """Forget uploads, archives, messages and failed logins (and their throttling) and empty every
+        folder; accounts and clock stay."""
         import shutil
 
         poller = self.poller
         with poller.paused():
             self.store.reset()
             self.faults.clear(("api", "python"))  # configured faults stay, their counters start again
+            self.login_throttle.reset()
             root = self._folder("")
             for folder in root.iterdir():
                 if folder.is_dir() and not folder.is_symlink():

@@ -26,6 +26,12 @@ from smsftp.simulator.profilecli import profile_option, read_profile
 from smsftp.simulator.rules.accounts import AccountsFileError, demo_account, load_accounts
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 from smsftp.simulator.service.clock import Clock, FrozenClock, SystemClock
+from smsftp.simulator.service.limits import (
+    DEFAULT_FOLDER_QUOTA,
+    DEFAULT_LOGIN_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+)
+from smsftp.simulator.service.throttle import DEFAULT_BACKOFF, DEFAULT_FAILURES
 from smsftp.simulator.web.limits import DEFAULT_MAX_BODY, DEFAULT_WAITS_PER_CLIENT, ApiSettings
 
 if TYPE_CHECKING:
@@ -291,6 +297,42 @@ def banner(sim: Any, demo: bool, profile: str | None = None) -> str:
     help="?wait= calls one client address may hold at once; past it a wait is refused with 429.",
 )
 @click.option(
+    "--ftp-max-connections-per-address",
+    default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="FTP control connections at once from one client address; more get 421 (0: no cap).",
+)
+@click.option(
+    "--ftp-login-timeout",
+    default=DEFAULT_LOGIN_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds an FTP connection may stay without logging in before 421.",
+)
+@click.option(
+    "--ftp-quota",
+    default=DEFAULT_FOLDER_QUOTA,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bytes each account's FTP folder may hold; an upload past it gets 552 (0: no quota).",
+)
+@click.option(
+    "--login-failures",
+    default=DEFAULT_FAILURES,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Failed logins (FTP and cabinet) per address or per login within --login-backoff "
+    "that lock it for --login-backoff seconds (0: no throttling).",
+)
+@click.option(
+    "--login-backoff",
+    default=DEFAULT_BACKOFF,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds over which failed logins are counted, and that a locked address or login waits.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -319,6 +361,11 @@ def serve(
     register: Path | None,
     api_max_body: int,
     api_waits_per_client: int,
+    ftp_max_connections_per_address: int,
+    ftp_login_timeout: float,
+    ftp_quota: int,
+    login_failures: int,
+    login_backoff: float,
     log_level: str,
 ) -> None:
     """Run the fake platform: FTP/FTPS server, 10-second poller, SQLite log, HTTP API.
@@ -373,6 +420,11 @@ def serve(
         resolver=resolver,
         faults=faults,
         api_settings=ApiSettings(max_body=api_max_body, waits_per_client=api_waits_per_client),
+        ftp_max_connections_per_address=ftp_max_connections_per_address,
+        ftp_login_timeout=ftp_login_timeout,
+        ftp_folder_quota=ftp_quota,
+        login_failures=login_failures,
+        login_backoff=login_backoff,
     )
     stop = threading.Event()
 

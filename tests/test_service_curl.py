@@ -126,3 +126,12 @@ def test_t1_curl_plain_is_refused_when_tls_is_required(service_cert: tuple[Path,
         secure = curl(sim, "--ssl-reqd", "--cacert", str(cert), "-T", str(archive_file))
         assert secure.returncode == 0, secure.stderr
         assert [u.data_tls for u in sim.uploads()] == [True]
+
+
+def test_t4_curl_mode_and_type_commands(sim: Simulator, archive_file: Path) -> None:
+    """The commands the document lists, sent by curl before its upload: accepted, or 504 for block mode."""
+    accepted = curl(sim, "--quote", "MODE S", "--quote", "TYPE A N", "--quote", "TYPE L 8", "-T", str(archive_file))
+    assert accepted.returncode == 0, accepted.stderr
+    refused = curl(sim, "--quote", "MODE B", "-T", str(archive_file), path="/other.zip")
+    assert refused.returncode == 21 and "504" in refused.stderr  # CURLE_QUOTE_ERROR: the server said 504
+    assert [(u.filename, u.state) for u in sim.uploads()] == [(NAME, "complete")]

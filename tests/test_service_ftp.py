@@ -448,3 +448,54 @@ def test_m6_the_service_reads_localtime_with_the_register_it_is_given(make_sim: 
         sent.append(message.send_at.isoformat())
     # 10:00 in Chita (UTC+9) by the test register; the real register puts 914 000... in Irkutsk (UTC+8).
     assert sent == ["2026-11-26T01:00:00+00:00", "2026-11-26T02:00:00+00:00"]
+
+
+@pytest.mark.parametrize(
+    ("command", "reply", "transfer_type"),
+    [
+        ("TYPE A", "200 Type set to: ASCII.", "A"),
+        ("TYPE A N", "200 Type set to: ASCII.", "A"),
+        ("TYPE I", "200 Type set to: Binary.", "I"),
+        ("TYPE L 8", "200 Type set to: Binary.", "I"),
+    ],
+)
+def test_t4_the_transfer_types_the_document_lists(sim: Simulator, command: str, reply: str, transfer_type: str) -> None:
+    """TYPE A N is ASCII (N, non-print, is A's default format); TYPE L 8 is binary (RFC 959 3.1.1)."""
+    with connect(sim) as ftp:
+        assert ftp.sendcmd(command) == reply
+        conn = ftp.transfercmd("STOR t.txt")
+        conn.sendall(b"a\r\nb\r\n")
+        conn.close()
+        ftp.voidresp()
+    [upload] = sim.uploads()
+    assert upload.transfer_type == transfer_type
+    assert upload.size == (6 if transfer_type == "I" else 4)  # ASCII mode stores CRLF as LF
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        ("MODE S", "200"),
+        ("MODE B", "504"),  # block mode: RFC 959 "not implemented for that parameter"
+        ("MODE C", "504"),
+        ("MODE X", "501"),
+        ("TYPE A T", "504"),  # Telnet and carriage-control formats
+        ("TYPE A C", "504"),
+        ("TYPE E", "504"),  # EBCDIC
+        ("TYPE L 7", "504"),
+        ("TYPE X", "501"),
+        ("STRU F", "200"),
+        ("STRU R", "504"),
+    ],
+)
+def test_t4_modes_and_types_get_rfc_959_replies(sim: Simulator, command: str, code: str) -> None:
+    """What pyftpdlib cannot do is refused with 504, nonsense with 501; the session goes on either way."""
+    with connect(sim) as ftp:
+        if code == "200":
+            assert ftp.sendcmd(command).startswith("200")
+        else:
+            with pytest.raises(ftplib.error_perm, match=f"^{code} "):
+                ftp.sendcmd(command)
+        put(ftp, "after.txt", b"x")
+        assert ftp.size("after.txt") == 1
+    assert sim.errors == []

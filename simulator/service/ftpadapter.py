@@ -101,7 +101,6 @@ def _due(seconds: float) -> float:
 
 
 class _RealTimeCallLater(_ioloop._CallLater):  # type: ignore[misc]
-
     def __init__(self, seconds: float, target: Any, *args: Any, **kwargs: Any) -> None:
         scheduler = kwargs.pop("_scheduler")
         super().__init__(seconds, target, *args, _scheduler=_UNREGISTERED, **kwargs)
@@ -115,7 +114,6 @@ class _RealTimeCallLater(_ioloop._CallLater):  # type: ignore[misc]
 
 
 class _RealTimeCallEvery(_ioloop._CallEvery):  # type: ignore[misc]
-
     def __init__(self, seconds: float, target: Any, *args: Any, **kwargs: Any) -> None:
         scheduler = kwargs.pop("_scheduler")
         super().__init__(seconds, target, *args, _scheduler=_UNREGISTERED, **kwargs)

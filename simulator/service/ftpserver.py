@@ -46,7 +46,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,6 +59,7 @@ from smsftp.simulator.service import ftpadapter as adapter
 from smsftp.simulator.service.faults import FaultRegistry
 from smsftp.simulator.service.ftpfaults import FaultingDTP, FaultingHandler
 from smsftp.simulator.service.journal import Journal
+from smsftp.simulator.service.limits import FtpLimits
 from smsftp.simulator.service.store import UploadState
 from smsftp.simulator.service.throttle import LoginThrottle
 
@@ -68,33 +68,6 @@ TlsPolicy = Literal["off", "optional", "required"]
 # No SITE CHMOD (M) and no MFMT (T): nothing a client of the platform may do.
 PERMISSIONS = "elradfmw"
 BANNER = "smsftp simulator ready."
-
-DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 20
-DEFAULT_LOGIN_TIMEOUT = 30.0
-DEFAULT_FOLDER_QUOTA = 0  # bytes per account folder; 0: no quota
-
-
-@dataclass(frozen=True)
-class FtpLimits:
-    """What one client may take of the FTP server (the "limits" reference page lists them).
-
-    ``max_connections_per_address``: control connections at once from one address (0: no cap;
-    pyftpdlib's cap of 512 connections in all still applies).  ``login_timeout``: seconds a
-    connection may stay without logging in.  ``folder_quota``: bytes an account's folder may
-    hold, subfolders included (0: no quota).
-    """
-
-    max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
-    login_timeout: float = DEFAULT_LOGIN_TIMEOUT
-    folder_quota: int = DEFAULT_FOLDER_QUOTA
-
-    def __post_init__(self) -> None:
-        if self.max_connections_per_address < 0:
-            raise ValueError("max_connections_per_address must be 0 (no cap) or more")
-        if self.login_timeout <= 0:
-            raise ValueError("login_timeout must be positive")
-        if self.folder_quota < 0:
-            raise ValueError("folder_quota must be 0 (no quota) or more")
 
 
 class AccountAuthorizer:

@@ -21,6 +21,17 @@ from smsftp.simulator.errors import SimulatorError
 
 CERT_NAME = "cert.pem"
 KEY_NAME = "key.pem"
+#: TLS 1.2 cipher suites offered, best first (Mozilla's "intermediate" list less its DHE suites).
+TLS12_CIPHERS = ":".join(
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    )
+)
 
 
 class CertificateError(SimulatorError, ValueError):
@@ -119,7 +130,10 @@ def server_context(pair: CertificatePair) -> Any:
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
     # TLS 1.2 is the floor: older versions are broken and no current client needs them.
     context.set_min_proto_version(SSL.TLS1_2_VERSION)
-    context.set_options(SSL.OP_NO_COMPRESSION)
+    context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE)
+    # TLS 1.2 only with forward secrecy and AEAD (OpenSSL's defaults still allow AES128-SHA and
+    # other CBC suites); TLS 1.3's own suites are all of that kind and stay as OpenSSL sets them.
+    context.set_cipher_list(TLS12_CIPHERS.encode("ascii"))
     try:
         context.use_certificate_chain_file(str(pair.cert))
         context.use_privatekey_file(str(pair.key))

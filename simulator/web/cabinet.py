@@ -17,6 +17,7 @@ Pages work without JavaScript.  ``static/cabinet.js`` only polls
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -518,9 +519,27 @@ class Cabinet:
             )
             self._set_cookie(response, anonymous)
             return response
+        address = _client(request)
+        wait = self.sim.login_retry_after(login.strip(), address)
+        if wait > 0:
+            # Throttled like FTP (same counts): the password is not checked during the back-off.
+            anonymous = new_session()
+            response = self._render(
+                "cabinet/login.html",
+                request,
+                anonymous,
+                status=429,
+                next=target,
+                error=f"Too many failed sign-ins. Try again in {math.ceil(wait)} seconds.",
+                login=login,
+            )
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            self._set_cookie(response, anonymous)
+            return response
         account = check_password(self._accounts(), login.strip(), password)
         if account is None:
-            log.warning("cabinet: failed sign-in for %r from %s", login, _client(request))
+            log.warning("cabinet: failed sign-in for %r from %s", login, address)
+            self.sim.login_failed(login.strip(), address, tls=request.url.scheme == "https")
             anonymous = new_session()
             response = self._render(
                 "cabinet/login.html",
