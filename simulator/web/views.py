@@ -115,6 +115,8 @@ ENDINGS = {
     "restart": "the simulator restarted during the transfer",
     "fault-cut": "the simulator closed the data connection (an injected fault)",
     "fault-reset": "the simulator reset the data connection (an injected fault)",
+    "quota": "the account's folder quota was reached (552)",
+    "disk-full": "the server's disk was full (452)",
 }
 
 
