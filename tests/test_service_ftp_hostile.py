@@ -206,14 +206,17 @@ def test_a_per_account_quota_is_enforced_with_552(make_sim: Callable[..., Simula
         client.storbinary("APPE a.bin", io.BytesIO(b"A" * 100))  # exactly full
         with pytest.raises(ftplib.error_perm, match=r"552 .*holds its quota of 1000 bytes"):
             client.storbinary("STOR c.bin", io.BytesIO(b"c"))  # refused before the transfer starts
+        with pytest.raises(ftplib.error_perm, match="552 Exceeded storage allocation"):
+            client.storbinary("STOU", io.BytesIO(b"u"))  # a unique name takes room too
         client.delete("a.bin")
         client.storbinary("STOR c.bin", io.BytesIO(b"c" * 1000))
-    assert [(u.filename, u.state, u.ending) for u in sim.uploads()] == [
-        ("a.bin", "complete", "closed"),
-        ("b.bin", "aborted", "quota"),
-        ("a.bin", "complete", "closed"),
-        ("a.bin", "complete", "closed"),
-        ("c.bin", "complete", "closed"),
+    assert [(u.command, u.filename.startswith("ftpd."), u.state, u.ending) for u in sim.uploads()] == [
+        ("STOR", False, "complete", "closed"),
+        ("STOR", False, "aborted", "quota"),
+        ("STOR", False, "complete", "closed"),
+        ("APPE", False, "complete", "closed"),
+        ("STOU", True, "aborted", "quota"),
+        ("STOR", False, "complete", "closed"),
     ]
     assert sim.errors == []
 

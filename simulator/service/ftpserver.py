@@ -44,6 +44,7 @@ import logging
 import math
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -140,6 +141,12 @@ class FolderFS(AbstractedFS):  # type: ignore[misc]
         if "r" in mode and "+" not in mode:
             return super().open(filename, mode)
         return UploadFile(filename, mode, limit=self.room(filename))
+
+    def mkstemp(self, suffix: str = "", prefix: str = "", dir: str | None = None, mode: str = "wb") -> Any:
+        # STOU: a unique name from tempfile, and the file written like any other upload (quota, full disk).
+        fd, name = tempfile.mkstemp(suffix, prefix, dir)
+        os.close(fd)
+        return UploadFile(name, mode, limit=self.room(name))
 
     def room(self, filename: str) -> int | None:
         """The size ``filename`` may grow to under the folder quota; None without a quota."""
@@ -370,7 +377,7 @@ class _GuardedHandler:
 
 
 class _JournallingHandler(_GuardedHandler):
-    """Control channel mixin: starts uploads in the journal, follows renames, counts failed logins."""
+    """Control channel mixin: starts uploads in the journal and follows renames."""
 
     errors: list[BaseException]
     fs: Any
