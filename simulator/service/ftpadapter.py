@@ -43,6 +43,7 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("FTPHandler", "_current_type"),
     ("FTPHandler", "_in_dtp_queue"),
     ("FTPHandler", "_closed"),
+    ("FTPHandler", "_restart_position"),
     ("TLS_FTPHandler", "_ssl_established"),
     ("TLS_FTPHandler", "_prot"),
     ("DTPHandler", "_resp"),
@@ -181,6 +182,11 @@ def data_protected(handler: Any) -> bool:
 def data_tls(dtp: Any) -> bool:
     """Whether a data channel runs (or is starting) TLS."""
     return bool(getattr(dtp, "_ssl_requested", False))
+
+
+def restart_position(handler: Any) -> int:
+    """The offset of a pending ``REST`` (0: none); ``STOR`` after it writes into the existing file."""
+    return int(handler._restart_position or 0)
 
 
 def queued_upload_file(handler: Any) -> Any:

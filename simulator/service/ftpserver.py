@@ -431,8 +431,15 @@ class _JournallingHandler(_GuardedHandler):
         # Journalled before pyftpdlib opens (truncates) the file and answers 150: from the client's
         # point of view the upload has begun, and a poll from then on must leave the file alone.
         # REST then STOR writes a tail onto what is there, as APPE does: the judge must tell it from a STOR.
-        resumed = "APPE" if "a" in mode else "REST+STOR" if getattr(self, "_restart_position", 0) else "STOR"
-        self._start(file, resumed)
+        resumed = "APPE" if "a" in mode else "REST+STOR" if adapter.restart_position(self) else "STOR"
+        try:
+            self._start(file, resumed)
+        except Exception:
+            # Ours (a journal on a full disk, a broken store): kept in ``errors``; the client is told
+            # with RFC 959's "local error" and keeps its session, but the file is not taken.
+            self.log_exception(self)
+            self.respond("451 Local error: the upload cannot be recorded; try again later.")
+            return None
         try:
             result = super().ftp_STOR(file, mode)  # type: ignore[misc]
         except BaseException:
