@@ -106,6 +106,9 @@ def test_a_connection_that_does_not_log_in_is_closed_after_the_login_timeout(
             assert reader.readline() == b""
             assert real_monotonic() - started < 5
         assert logged_in.voidcmd("NOOP").startswith("200")
+        assert logged_in.sendcmd("REIN").startswith("230")  # logged out: the login clock starts again
+        with pytest.raises(ftplib.error_temp, match="421 Login timed out"):
+            logged_in.getresp()
 
 
 def test_limits_are_checked_when_the_simulator_is_made() -> None:

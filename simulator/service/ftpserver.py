@@ -335,6 +335,11 @@ class _GuardedHandler:
         # pyftpdlib's idle timeout (300 s) lets idle unauthenticated sockets pile up; a login must come sooner.
         self.call_later(self.limits.login_timeout, self._login_timed_out)
 
+    def ftp_REIN(self, line: str) -> Any:
+        result = super().ftp_REIN(line)  # type: ignore[misc]
+        self.on_connect()  # logged out again: the same time to log in as a new connection
+        return result
+
     def _login_timed_out(self) -> None:
         if not self.authenticated and not adapter.is_closed(self):
             self.respond(f"421 Login timed out: log in within {self.limits.login_timeout:g} seconds.")
