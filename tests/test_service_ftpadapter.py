@@ -118,6 +118,35 @@ def test_the_server_imports_no_private_pyftpdlib_name() -> None:
     )
 
 
+def test_the_server_touches_no_private_attribute_it_does_not_define() -> None:
+    """Every ``x._name`` in ftpserver.py is one of its own; pyftpdlib's go through the adapter."""
+    from smsftp.simulator.service import ftpserver
+
+    tree = ast.parse(inspect.getsource(ftpserver))
+    defined: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            defined.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            defined |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            defined |= {t.attr for t in node.targets if isinstance(t, ast.Attribute)}
+    used = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+    }
+    used |= {  # getattr(x, "_name", ...)
+        arg.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+        for arg in node.args
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.startswith("_")
+    }
+    assert used and used <= defined, f"private names from elsewhere: {sorted(used - defined)}"
+
+
 def test_ascii_type_and_data_reply_helpers(channels: dict[str, Any]) -> None:
     control = channels["FTPHandler"]
     assert ftpadapter.ascii_type(control)  # pyftpdlib starts every session in ASCII, as RFC 959 says
