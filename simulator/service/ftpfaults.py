@@ -23,6 +23,7 @@ import socket
 import struct
 from typing import Any
 
+from smsftp.simulator.service import ftpadapter as adapter
 from smsftp.simulator.service.clock import real_monotonic
 from smsftp.simulator.service.faults import CONNECT, DATA_COMMANDS, Fault, FaultRegistry
 
@@ -54,7 +55,6 @@ class FaultingHandler:
     remote_ip: str
     remote_port: int
     ioloop: Any
-    _closed: bool
     _upload: tuple[int, str] | None
     data_faults: tuple[Fault, ...] = ()
 
@@ -86,7 +86,7 @@ class FaultingHandler:
         act = [f for f in fired if not f.spec.delay]
 
         def go() -> None:
-            if self._closed:
+            if adapter.is_closed(self):
                 return
             self._act(act, cmd, arg, carry_out)
 
@@ -116,7 +116,7 @@ class FaultingHandler:
             if cmd in DATA_COMMANDS:  # read by the data connection, now or once it comes
                 self.data_faults = tuple(f for f in fired if f.spec.kind in _DATA_KINDS)
             carry_out()
-        if drop is not None and not self._closed:
+        if drop is not None and not adapter.is_closed(self):
             self._record(drop, cmd, arg, "control connection closed after the reply")
             self.close_when_done()  # type: ignore[attr-defined]
 
@@ -145,7 +145,6 @@ class FaultingDTP:
     socket: Any
     receive: bool
     ioloop: Any
-    _closed: bool
     _fault_received = 0
     _fault_started: float | None = None
     _fault_ending: str | None = None
@@ -175,7 +174,7 @@ class FaultingDTP:
         # version of it runs the handshake before any read.
         super().handle_read_event()  # type: ignore[misc]
         faults = self._faults()
-        if not faults or self._closed:
+        if not faults or adapter.is_closed(self):
             return
         for fault in faults:
             limit = fault.spec.cut_after if fault.spec.cut_after is not None else fault.spec.reset_after
@@ -192,7 +191,7 @@ class FaultingDTP:
 
     def _resume(self) -> None:
         self._fault_paused = False
-        if not self._closed:
+        if not adapter.is_closed(self):
             self.add_channel(events=self.ioloop.READ)  # type: ignore[attr-defined]
 
     def _cut(self, fault: Fault, *, reset: bool) -> None:
@@ -213,10 +212,7 @@ class FaultingDTP:
                 raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             except (OSError, AttributeError):  # the reset becomes a plain close; the journal says which was meant
                 pass
-        self._resp = (  # pyftpdlib's reply once the channel is closed
-            "426 Connection closed; transfer aborted (fault injected).",
-            lambda *a, **k: None,
-        )
+        adapter.set_data_reply(self, "426 Connection closed; transfer aborted (fault injected).")
         self.cmd_channel.data_faults = ()
         self.close()  # type: ignore[attr-defined]
 
