@@ -301,6 +301,8 @@ def banner(sim: Any, demo: bool, profile: str | None = None) -> str:
     default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     show_default=True,
     type=click.IntRange(min=0),
+    envvar="SMSFTP_FTP_MAX_CONNECTIONS_PER_ADDRESS",
+    show_envvar=True,
     help="FTP control connections at once from one client address; more get 421 (0: no cap).",
 )
 @click.option(
@@ -308,6 +310,8 @@ def banner(sim: Any, demo: bool, profile: str | None = None) -> str:
     default=DEFAULT_LOGIN_TIMEOUT,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
+    envvar="SMSFTP_FTP_LOGIN_TIMEOUT",
+    show_envvar=True,
     help="Seconds an FTP connection may stay without logging in before 421.",
 )
 @click.option(
@@ -315,6 +319,8 @@ def banner(sim: Any, demo: bool, profile: str | None = None) -> str:
     default=DEFAULT_FOLDER_QUOTA,
     show_default=True,
     type=click.IntRange(min=0),
+    envvar="SMSFTP_FTP_QUOTA",
+    show_envvar=True,
     help="Bytes each account's FTP folder may hold; an upload past it gets 552 (0: no quota).",
 )
 @click.option(
@@ -322,6 +328,8 @@ def banner(sim: Any, demo: bool, profile: str | None = None) -> str:
     default=DEFAULT_FAILURES,
     show_default=True,
     type=click.IntRange(min=0),
+    envvar="SMSFTP_LOGIN_FAILURES",
+    show_envvar=True,
     help="Failed logins (FTP and cabinet) per address or per login within --login-backoff "
     "that lock it for --login-backoff seconds (0: no throttling).",
 )
@@ -330,6 +338,8 @@ def banner(sim: Any, demo: bool, profile: str | None = None) -> str:
     default=DEFAULT_BACKOFF,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
+    envvar="SMSFTP_LOGIN_BACKOFF",
+    show_envvar=True,
     help="Seconds over which failed logins are counted, and that a locked address or login waits.",
 )
 @click.option(
