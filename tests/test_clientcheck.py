@@ -1,9 +1,14 @@
-"""Client conformance: judging what a client uploaded (T1, Q22, Q27, Z1, Q3) and `smsftp report`."""
+"""Client conformance: judging what a client uploaded (T1, T2, T4, P1, Q15, Q22, Q27, Z1, Q3) and `smsftp report`."""
 
 from __future__ import annotations
 
+import ftplib
+import io
 import json
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +19,9 @@ from smsftp.conformance.client.builder import ArchiveSpec, build_archive
 from smsftp.conformance.client.uploader import Uploader
 from smsftp.conformance.commands import report
 from smsftp.conformance.judge.clientcheck import client_report, failing, judge_uploads
-from smsftp.simulator.app import Simulator
+from smsftp.simulator.app import Simulator, wait_until
 from smsftp.simulator.rules.diagnostics import REGISTRY, Severity, diagnostic
+from smsftp.simulator.service.clock import SystemClock
 
 
 def _upload(uid: int = 1, **changes: Any) -> dict[str, Any]:
@@ -80,17 +86,19 @@ def test_a_conformant_client_has_no_findings() -> None:
         ({"state": "aborted", "renamed_to": None, "ending": "ABOR"}, "SMS807", Severity.WARNING),
         ({"renamed_to": "campaign.zip"}, "SMS101", Severity.ERROR),
         ({"renamed_to": "Guest_20261125120000.zip"}, "SMS104", Severity.ERROR),
-        ({"renamed_to": "notes.txt"}, "SMS803", Severity.INFO),
+        ({"renamed_to": "notes.txt"}, "SMS810", Severity.ERROR),
+        ({"renamed_to": None}, "SMS810", Severity.ERROR),  # a .part never renamed
+        ({"reply": "unread"}, "SMS812", Severity.ERROR),
     ],
 )
 def test_t1_q22_q27_z1_upload_findings(changes: dict[str, Any], code: str, severity: Severity) -> None:
-    findings = judge_uploads([_upload(**changes)], [])
+    findings = judge_uploads([_upload(**changes)], [_archive()])
     assert [f.code for f in findings] == [code]
     assert findings[0].severity is severity and findings[0].upload_id == 1
 
 
 def test_plain_control_without_prot_p_is_named() -> None:
-    (finding,) = judge_uploads([_upload(data_tls=False)], [])
+    (finding,) = judge_uploads([_upload(data_tls=False)], [_archive()])
     assert "PROT P" in finding.diagnostic.message
 
 
@@ -105,9 +113,40 @@ def test_archive_diagnostics_are_findings_once() -> None:
 def test_orphan_archives_and_login_filter() -> None:
     other = _upload(2, login="acme", renamed_to="acme_20261125120000.zip", transfer_type="A")
     orphan = {**_archive(9, "SMS503"), "upload_id": None}
-    findings = judge_uploads([_upload(), other], [orphan])
+    findings = judge_uploads([_upload(), other], [_archive(), {**_archive(2), "login": "acme"}, orphan])
     assert [(f.code, f.upload_id) for f in findings] == [("SMS801", 2), ("SMS503", None)]
-    assert [f.code for f in judge_uploads([_upload(), other], [orphan], login="acme")] == ["SMS801"]
+    assert [f.code for f in judge_uploads([_upload(), other], [{**_archive(2), "login": "acme"}], login="acme")] == [
+        "SMS801"
+    ]
+
+
+def test_p1_nothing_uploaded_is_an_error_not_a_pass() -> None:
+    (nothing,) = judge_uploads([], [], login="guest")
+    assert (nothing.code, nothing.severity, nothing.diagnostic.statement) == ("SMS808", Severity.ERROR, "T1")
+    assert "account guest" in nothing.diagnostic.message and nothing.diagnostic.hint
+    assert [f.code for f in judge_uploads([_upload(login="acme")], [], login="guest")] == ["SMS808"]
+
+
+@pytest.mark.parametrize(("frozen", "hint"), [(True, "--advance"), (False, "--wait SECONDS"), (None, "--advance")])
+def test_p1_unprocessed_upload_names_what_the_user_needs(frozen: bool | None, hint: str) -> None:
+    (pending,) = judge_uploads([_upload()], [], frozen=frozen)
+    assert pending.code == "SMS809" and pending.severity is Severity.ERROR and pending.upload_id == 1
+    assert hint in pending.diagnostic.hint
+    assert "no verdict yet" in pending.diagnostic.message
+    assert [f.code for f in judge_uploads([_upload(state="in_progress")], [])] == ["SMS809"]
+    assert [f.code for f in judge_uploads([_upload()], [_archive(status="pending")])] == ["SMS809"]
+    assert judge_uploads([_upload()], [_archive(status="rejected")]) == []
+
+
+def test_t2_failed_login_in_scope_is_an_error() -> None:
+    failed = [
+        {"login": "guest", "client": "127.0.0.1:5", "tls": True, "at": "2026-11-25T09:00:00Z"},
+        {"login": "acme", "client": "127.0.0.1:6", "tls": False, "at": "2026-11-25T09:00:00Z"},
+    ]
+    findings = judge_uploads([_upload()], [_archive()], login="guest", failed_logins=failed)
+    assert [(f.code, f.subject) for f in findings] == [("SMS811", "login guest")]
+    assert "'guest' from 127.0.0.1:5 failed (over TLS)" in findings[0].diagnostic.message
+    assert [f.code for f in judge_uploads([], [], failed_logins=failed)] == ["SMS811", "SMS811", "SMS808"]
 
 
 def test_fail_on_levels_and_report_text() -> None:
@@ -164,9 +203,12 @@ def test_report_from_api_as_json(uploaded: Simulator) -> None:
     assert all(f["subject"] == "guest_20261125120500.zip" for f in data["findings"] if f["code"] == "SMS503")
 
 
-def test_report_passes_for_a_conformant_login(uploaded: Simulator, tmp_path: Path) -> None:
+def test_report_on_a_login_that_uploaded_nothing_fails(uploaded: Simulator, tmp_path: Path) -> None:
     result = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--login", "nobody"])
-    assert result.exit_code == 0 and "0 upload(s)" in result.output
+    assert result.exit_code == 1 and "0 upload(s)" in result.output
+    assert "SMS808 [error] the simulator received no upload for account nobody" in result.output
+    usage = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--advance"])
+    assert usage.exit_code == 2 and "--advance and --wait need the running simulator's --api" in usage.output
     usage = CliRunner().invoke(report, ["--api", "http://127.0.0.1:1", "--state-dir", str(tmp_path)])
     assert usage.exit_code == 2 and "one of --api URL or --state-dir DIR, not both" in usage.output
 

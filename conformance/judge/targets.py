@@ -100,7 +100,9 @@ class Platform(Protocol):
 
     def messages(self, archive: str | None = None, login: str | None = None) -> list[dict[str, Any]] | None: ...
 
-    def assert_client_conformant(self, fail_on: str = "error", login: str | None = None) -> None: ...
+    def assert_client_conformant(
+        self, fail_on: str = "error", login: str | None = None, *, advance: bool = False
+    ) -> None: ...
 
 
 class SimTarget:
@@ -300,16 +302,26 @@ class SimTarget:
     def messages(self, archive: str | None = None, login: str | None = None) -> list[dict[str, Any]] | None:
         return [m.to_json() for m in self.sim.messages(login or self.login, archive=archive)]
 
-    def assert_client_conformant(self, fail_on: str = "error", login: str | None = None) -> None:
-        """Judge every upload the simulator received (journal + verdicts); raise with the report."""
+    def assert_client_conformant(
+        self, fail_on: str = "error", login: str | None = None, *, advance: bool = False
+    ) -> None:
+        """Judge every upload the simulator received (journal + verdicts + failed logins); raise with the report.
+
+        Nothing uploaded, or an upload not processed yet, fails: ``advance=True`` first moves the
+        frozen clock by one poll interval so that what was uploaded is processed.
+        """
         from smsftp.conformance.judge.clientcheck import client_report
 
         who = login or self.login
+        if advance:
+            self.sim.advance(self.sim.poll_interval)
         report = client_report(
             [u.to_json() for u in self.sim.uploads(who)],
             [a.to_json() for a in self.sim.archives(who)],
             login=who,
             faults=[e.to_json() for e in self.sim.fault_events()],
+            failed_logins=[f.to_json() for f in self.sim.failed_logins(who)],
+            frozen=True,
         )
         if report.failing(fail_on):
             raise ClientNotConformant(report.text(fail_on))

@@ -320,7 +320,9 @@ class LiveTarget:
             return None
         return self.outcomes.messages(archive, login or self.config.login)
 
-    def assert_client_conformant(self, fail_on: str = "error", login: str | None = None) -> None:
+    def assert_client_conformant(
+        self, fail_on: str = "error", login: str | None = None, *, advance: bool = False
+    ) -> None:
         raise ClientNotConformant(
             "client conformance is judged by the simulator (it journals every upload); run with --target=sim"
         )

@@ -249,6 +249,7 @@ class _JournallingHandler:
     _closed: bool
     _in_dtp_queue: Any
     _upload: tuple[int, str] | None = None
+    _reply_due: int | None = None  # a complete upload whose 226 nobody has yet shown to have read
     _passive = True
     _aborting = False
 
@@ -278,6 +279,16 @@ class _JournallingHandler:
             return super().ftp_FEAT(line)  # type: ignore[misc]
         finally:
             del vars(self)["proto_cmds"]
+
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> Any:
+        # A command after the 226 means the client waited for the reply (curl, ftplib send QUIT).
+        self._settle_reply(read=True)
+        return super().pre_process_command(line, cmd, arg)  # type: ignore[misc]
+
+    def _settle_reply(self, *, read: bool) -> None:
+        if self._reply_due is not None:
+            upload_id, self._reply_due = self._reply_due, None
+            self.journal.reply_seen(upload_id, read)
 
     def on_login_failed(self, username: str, password: str) -> None:
         self.journal.login_failed(username, self.client, self._control_tls())
@@ -368,6 +379,8 @@ class _JournallingHandler:
             size=size,
             data_tls=bool(getattr(dtp, "_ssl_requested", False)),
         )
+        if state == "complete":
+            self._reply_due = upload_id
 
     def _end_unstarted(self, ending: str) -> None:
         """A STOR whose data connection never came: the client gave up or issued another command."""
@@ -407,6 +420,7 @@ class _JournallingHandler:
     def close(self) -> None:
         root = self.fs.root if not self._closed and self.fs is not None else None
         super().close()  # type: ignore[misc]
+        self._settle_reply(read=False)
         if root is not None and self._upload is not None:
             upload_id, name = self._upload
             self._upload = None
