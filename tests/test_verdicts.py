@@ -205,4 +205,4 @@ def test_long_texts_are_cut_in_the_evidence_q20() -> None:
 @pytest.mark.parametrize("outcome", list(Outcome))
 def test_outcome_names_are_the_reported_words(outcome: Outcome) -> None:
     assert str(outcome) == outcome.value
-    assert outcome.value in {"OK", "NON-STRICT", "INFORMATIONAL", "FAILED", "SKIPPED-SAFETY", "SKIPPED"}
+    assert outcome.value in {"OK", "NON-STRICT", "INFORMATIONAL", "FAILED", "SKIPPED-SAFETY", "SKIPPED", "ERROR"}

@@ -1,6 +1,6 @@
 """Verdicts: what the target did compared with what the spec expects, with the evidence.
 
-Five verdicts, after what a conformance report needs to say:
+Six verdicts, after what a conformance report needs to say:
 
 OK              the target did what the document says.
 NON-STRICT      legal, but not what the document says best (an archive
@@ -13,6 +13,9 @@ FAILED          the target contradicts the document (or, on the simulator, its
                 own documented default for an open question).
 SKIPPED-SAFETY  a live guard refused an upload (a number outside the
                 allow-list, the budget): the case did not run.
+ERROR           could not observe: the connection was refused, reset or
+                timed out, or TLS failed, while the case ran.  Says nothing
+                about the document; fails the run, never as FAILED.
 
 (``SKIPPED`` marks a case that cannot run on this target at all, such as R1 on
 live; it is not a verdict on the target.)
@@ -45,6 +48,7 @@ class Outcome(StrEnum):
     FAILED = "FAILED"
     SKIPPED_SAFETY = "SKIPPED-SAFETY"
     SKIPPED = "SKIPPED"
+    ERROR = "ERROR"
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,8 @@ class Verdict:
     duration: float = 0.0
 
     def fails(self, strict: bool) -> bool:
-        return self.outcome is Outcome.FAILED or (strict and self.outcome is Outcome.NON_STRICT)
+        """FAILED and ERROR fail the run (a case that could not be observed was not passed)."""
+        return self.outcome in (Outcome.FAILED, Outcome.ERROR) or (strict and self.outcome is Outcome.NON_STRICT)
 
     def text(self) -> str:
         """A readable account for the test's failure message and the terminal."""
@@ -188,6 +193,13 @@ def skipped(
 ) -> Verdict:
     outcome = Outcome.SKIPPED_SAFETY if safety else Outcome.SKIPPED
     return Verdict(case, outcome, reason, [], observation or Observation(target), login)
+
+
+def unobserved(
+    case: Case, observation: Observation, reason: str, *, login: str = "guest", duration: float = 0.0
+) -> Verdict:
+    """ERROR: the harness lost sight of the target (transport, TLS); what was seen so far is kept."""
+    return Verdict(case, Outcome.ERROR, f"could not observe: {reason}", [], observation, login, duration)
 
 
 # --- comparisons ---------------------------------------------------------------------------------------
