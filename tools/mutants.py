@@ -103,7 +103,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "files at the archive's root are read as if they were in `sms/`",
         R + "naming.py",
         '    in_sms = [n for n in names if n.startswith(SMS_FOLDER) and "/" not in n[len(SMS_FOLDER) :]]',
-        '    names = [n if n.startswith(SMS_FOLDER) else SMS_FOLDER + n for n in names]\n'
+        "    names = [n if n.startswith(SMS_FOLDER) else SMS_FOLDER + n for n in names]\n"
         '    in_sms = [n for n in names if n.startswith(SMS_FOLDER) and "/" not in n[len(SMS_FOLDER) :]]',
         open="Q4",
     ),
@@ -165,7 +165,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "Q5",
         "a UTF-8 byte-order mark is read as part of the first column's name",
         R + "textio.py",
-        "        if data.startswith(codecs.BOM_UTF8) and not encoding.startswith((\"utf-16\", \"utf-32\")):",
+        '        if data.startswith(codecs.BOM_UTF8) and not encoding.startswith(("utf-16", "utf-32")):',
         "        if False:",
         open="Q5",
     ),
@@ -174,16 +174,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "Z5",
         "`,` separates fields as well as `;`",
         R + "textio.py",
-        "csv.reader(source.lines(), delimiter=\";\"",
-        "csv.reader((line.replace(\",\", \";\") for line in source.lines()), delimiter=\";\"",
+        'csv.reader(source.lines(), delimiter=";"',
+        'csv.reader((line.replace(",", ";") for line in source.lines()), delimiter=";"',
     ),
     Mutant(
         "csv-no-quoting",
         "Z5",
         'quotes are not special: `"a;b"` is two fields',
         R + "textio.py",
-        "delimiter=\";\", quotechar='\"', doublequote=True, strict=False)",
-        "delimiter=\";\", quoting=csv.QUOTE_NONE, strict=False)",
+        'delimiter=";", quotechar=\'"\', doublequote=True, strict=False)',
+        'delimiter=";", quoting=csv.QUOTE_NONE, strict=False)',
     ),
     # --- template fields (C1, C4, M1, M2, Q7, Q14) -----------------------------------------------
     Mutant(
@@ -217,7 +217,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "M2",
         "an empty `message` is accepted (empty texts go out)",
         R + "template.py",
-        '        diags.append(diagnostic(TEMPLATE_MESSAGE_MISSING, "The template\'s `message` is empty.", **where("message")))',
+        "        diags.append(diagnostic(TEMPLATE_MESSAGE_MISSING, \"The template's `message` is"
+        ' empty.", **where("message")))',
         "        pass",
     ),
     # --- schedule and local time (C3, M5, M6, N6, Q2, Q12) ---------------------------------------
@@ -408,7 +409,8 @@ MUTANTS: tuple[Mutant, ...] = (
         T,
         "                        rejected += 1\n                        emit = emit and not strict\n"
         "                        self._bad_phone(problem, phone, table, start, phone_at)",
-        "                        rejected += 1\n                        emit = False\n                        log.fatal = True\n"
+        "                        rejected += 1\n                        emit = False\n            "
+        "            log.fatal = True\n"
         "                        self._bad_phone(problem, phone, table, start, phone_at)",
         open="Q9",
     ),
@@ -417,8 +419,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "Q26",
         "a phone already seen in the archive is not sent again",
         T,
-        "                if number in known:\n                    self._duplicate(report, phone, repeats, number, start, phone_at)",
-        "                if number in known:\n                    self._duplicate(report, phone, repeats, number, start, phone_at)\n"
+        "                if number in known:\n                    self._duplicate(report, phone,"
+        " repeats, number, start, phone_at)",
+        "                if number in known:\n                    self._duplicate(report, phone,"
+        " repeats, number, start, phone_at)\n"
         "                    continue",
         open="Q26",
     ),
@@ -489,8 +493,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "P4",
         "one archive per poll; the others wait for the next poll",
         P,
-        "                    processed += handled == \"processed\"\n",
-        "                    processed += handled == \"processed\"\n                    break\n",
+        '                    processed += handled == "processed"\n',
+        '                    processed += handled == "processed"\n                    break\n',
     ),
     Mutant(
         "accepted-not-deleted",
@@ -508,7 +512,8 @@ MUTANTS: tuple[Mutant, ...] = (
         P,
         "        _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)\n        log_event(\n"
         '            "archive",',
-        '        if status == "accepted":\n            _remove_if_unchanged(c.path, st, same_inode_only=c.in_progress)\n'
+        '        if status == "accepted":\n            _remove_if_unchanged(c.path, st,'
+        " same_inode_only=c.in_progress)\n"
         '        log_event(\n            "archive",',
     ),
     Mutant(
@@ -653,7 +658,9 @@ def table(results: list[Result], informational: set[str]) -> list[str]:
             status += f" (equivalent: {m.equivalent})"
         by = ", ".join(f"`{c}`" for c in strong[:3]) + (f" +{len(strong) - 3}" if len(strong) > 3 else "")
         if not strong and probes:
-            by = "probe " + ", ".join(f"`{c}`" for c in probes[:3]) + (f" +{len(probes) - 3}" if len(probes) > 3 else "")
+            by = (
+                "probe " + ", ".join(f"`{c}`" for c in probes[:3]) + (f" +{len(probes) - 3}" if len(probes) > 3 else "")
+            )
         if r.error:
             by = r.error.splitlines()[0][:80]
         lines.append(f"| `{m.id}` | {m.statement} | {m.what} | {status} | {by or '-'} |")

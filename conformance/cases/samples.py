@@ -28,6 +28,9 @@ COUNTRYWIDE = "79541024999"
 # Every valid number the cases send to, in a fixed order: on live, sample i becomes the tester's
 # number i mod n (smsftp.conformance.live.localize).  A new sample goes at the end, so that the map stays put.
 SAMPLE_NUMBERS: tuple[str, ...] = (PHONE_A, PHONE_B, PHONE_C, NOVOSIBIRSK, YEKATERINBURG, COUNTRYWIDE)
+# A valid United Kingdom mobile number (C2: "international format" is not only Russia's); not a sample:
+# a live run never sends to it.
+UK_MOBILE = "447911123456"
 # A number one digit short (C2): deliberately invalid, so written as it is, never a sample's spelling.
 TOO_SHORT = PHONE_A[:-1]
 

@@ -224,6 +224,11 @@ class SimTarget:
             filename, data, binary=binary, temp_name=temp_name
         )
         self._journaled(filename, who, last)
+        # Each upload ends at its own instant, as on a real server: on a frozen clock they would all end
+        # at once, and upload order could not be told from the names' order (Q1).  No poll falls due.
+        due = self.sim.poller.next_due
+        if due is not None and (due - self.sim.clock.now()).total_seconds() > 1:
+            self.sim.advance(1)
         return transcript
 
     def hold(self, filename: str, data: bytes, *, login: str | None = None) -> HeldUpload:
