@@ -55,6 +55,7 @@ class Mutant:
     new: str
     open: str | None = None  # the open question when the document does not settle the point
     equivalent: str | None = None  # why no case can tell it apart
+    more: tuple[tuple[str, str], ...] = ()  # further (old, new) replacements in the same file
 
 
 R, T, P = "simulator/rules/", "simulator/rules/processing.py", "simulator/service/poller.py"
@@ -88,12 +89,12 @@ MUTANTS: tuple[Mutant, ...] = (
         open="Q3",
     ),
     Mutant(
-        "name-split-first-underscore",
+        "name-login-any-case",
         "Q3",
-        "the name is split at the first `_`, so a login with `_` never matches",
+        "the login in the name is compared without regard to letter case",
         R + "naming.py",
-        '    written, _, stamp = stem.rpartition("_")',
-        '    written, _, stamp = stem.partition("_")',
+        "    if written == login:\n        return []",
+        "    if written.casefold() == login.casefold():\n        return []",
         open="Q3",
     ),
     # --- container (Z2, Z3, Q4, Q16, Q23, Q24) ---------------------------------------------------
@@ -202,6 +203,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "        if text not in missing:\n            missing.append(text)",
         '        pattern.append(_escape(f"#{text}#"))\n        pieces.append(f"#{text}#")\n'
         "        if text not in missing:\n            missing.append(text)",
+        open="Q7",  # M2's "no value found" covers an empty cell (M2-empty-value); a missing column is Q7
     ),
     Mutant(
         "template-first-of-several-rows",
@@ -481,20 +483,26 @@ MUTANTS: tuple[Mutant, ...] = (
         open="Q1",
     ),
     Mutant(
-        "order-by-listing",
-        "P3",
-        "archives are processed in directory-listing (name) order, not by the earliest",
-        P,
-        "        return (self.stamp is None, self.stamp or datetime.min, self.completed, self.name)",
-        "        return (False, datetime.min, datetime.min, self.name[::-1])",
-    ),
-    Mutant(
         "one-per-poll",
-        "P4",
-        "one archive per poll; the others wait for the next poll",
+        "P2",
+        "one archive per poll; the others found wait for later polls",
         P,
         '                    processed += handled == "processed"\n',
         '                    processed += handled == "processed"\n                    break\n',
+    ),
+    Mutant(
+        "two-at-once",
+        "P4",
+        "the archives found in one poll are processed at the same time, four threads",
+        P,
+        "                for candidate in sorted(candidates, key=_Candidate.order):\n"
+        "                    if self._stopping.is_set():\n                        break\n"
+        "                    handled = self._process(candidate, accounts[login], at)\n",
+        "                import concurrent.futures\n\n"
+        "                with concurrent.futures.ThreadPoolExecutor(4) as pool:\n"
+        "                    todo = sorted(candidates, key=_Candidate.order)\n"
+        "                    done = list(pool.map(lambda c: self._process(c, accounts[login], at), todo))\n"
+        "                for handled in done:\n",
     ),
     Mutant(
         "accepted-not-deleted",
@@ -534,6 +542,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "            if in_progress and not self.naive:",
         "            if False:",
         open="Q22",
+        more=(("            if not self.naive and self._changed_since_listing(c, st):", "            if False:"),),
     ),
 )
 
@@ -564,11 +573,14 @@ class Result:
         return status == "killed"
 
 
+_SOURCE = [ROOT]  # where the packages are copied from: the checkout, or a snapshot of it taken at start
+
+
 def _copy_tree(into: Path) -> Path:
     package = into / "smsftp"
     package.mkdir()
     for name in PACKAGES:
-        shutil.copytree(ROOT / name, package / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(_SOURCE[0] / name, package / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return package
 
 
@@ -576,10 +588,12 @@ def apply(mutant: Mutant, tree: Path) -> None:
     """Patch the copy; a patch that no longer matches exactly once is an error of the catalogue."""
     target = tree / "smsftp" / mutant.path
     text = target.read_text(encoding="utf-8")
-    found = text.count(mutant.old)
-    if found != 1:
-        raise ValueError(f"{mutant.id}: the text to replace occurs {found} times in {mutant.path}")
-    target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
+    for old, new in ((mutant.old, mutant.new), *mutant.more):
+        found = text.count(old)
+        if found != 1:
+            raise ValueError(f"{mutant.id}: the text to replace occurs {found} times in {mutant.path}")
+        text = text.replace(old, new)
+    target.write_text(text, encoding="utf-8")
 
 
 def run_suite(mutant: Mutant | None) -> Result:
@@ -700,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if broken else 0
     informational = _informational()
     started = time.monotonic()
+    snapshot = tempfile.TemporaryDirectory(prefix="smsftp-mutants-source-")
+    _SOURCE[0] = _copy_tree(Path(snapshot.name))  # every mutant starts from the tree as it was now
     baseline = run_suite(None)
     if baseline.error or baseline.failed:
         print(f"the suite fails on the unmutated simulator: {baseline.error or baseline.failed}", file=sys.stderr)

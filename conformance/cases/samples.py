@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from smsftp.conformance.cases.model import AT_ONCE, DEMO_SENDER, ExpectedMessage, Instant, sms
+from smsftp.conformance.cases.model import AT_ONCE, DEMO_SENDER, ClientTime, ExpectedMessage, Instant, sms
 from smsftp.conformance.client.builder import ArchiveSpec
 
 # Valid Russian mobile numbers (libphonenumber: many possible time zones each).
@@ -81,6 +81,6 @@ def template(message: str, **more: str) -> tuple[tuple[str, str], ...]:
 
 
 # Scheduled dates lie years ahead of any run, so they stay in the future on a live platform too.
-# 2030-12-01 10:00 in Moscow (UTC+3) is 07:00 UTC.
+# 2030-12-01 10:00 in the client's own zone (C3): 07:00 UTC for a Moscow account (UTC+3).
 SENDDATE = "20301201T10:00:00"
-SENDDATE_UTC = utc(2030, 12, 1, 7)
+SENDDATE_LOCAL = ClientTime(datetime(2030, 12, 1, 10))

@@ -342,6 +342,7 @@ def run_case(case: Case, platform: Platform) -> Verdict:
         [ArchiveObservation.of(n, d) for n, d in files],
         poll_interval=platform.poll_interval,
         notes=list(localized.notes),
+        zone=platform.timezone_for(case),
     )
     try:
         platform.precheck(files)

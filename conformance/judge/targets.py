@@ -56,6 +56,8 @@ class Platform(Protocol):
 
     def login_for(self, case: Case | None = None) -> str: ...
 
+    def timezone_for(self, case: Case) -> str: ...
+
     def skip_reason(self, case: Case) -> str | None: ...
 
     def begin(self, case: Case) -> None: ...
@@ -141,6 +143,10 @@ class SimTarget:
 
     def skip_reason(self, case: Case) -> str | None:
         return None
+
+    def timezone_for(self, case: Case) -> str:
+        """The zone of the account the case runs on (``begin`` gives the simulator that account)."""
+        return case.account_for(self.login_for(case)).timezone
 
     def begin(self, case: Case) -> None:
         """Give the case its account: its own settings, another sender, or a login the simulator lacks."""

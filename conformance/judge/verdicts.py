@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from smsftp.conformance.cases import AfterProcessing, Case, ExpectedArchive, ExpectedMessage
+from smsftp.conformance.cases import AfterProcessing, Case, ClientTime, ExpectedArchive, ExpectedMessage
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 
 Kind = Literal["match", "mismatch", "lenient", "unverifiable"]
@@ -127,6 +128,7 @@ class Observation:
     checks: list[Finding] = field(default_factory=list)  # the scenario's own comparisons
     notes: list[str] = field(default_factory=list)
     poll_interval: float = 10.0
+    zone: str = "Europe/Moscow"  # the account's own time zone: ``ClientTime`` expectations are read in it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -175,7 +177,10 @@ class Verdict:
             "duration": round(self.duration, 3),
             "findings": [f.to_json() for f in self.findings],
             "expected": _shortened(
-                {**self.case.expected.to_json(self.login), "folder_after": list(self.case.folder_after(self.login))}
+                {
+                    **self.case.expected.to_json(self.login, ZoneInfo(self.observation.zone)),
+                    "folder_after": list(self.case.folder_after(self.login)),
+                }
             ),
             "observed": self.observation.to_json(),
             "upload": self.case.upload.to_json(),
@@ -204,8 +209,13 @@ def unobserved(
 
 # --- comparisons ---------------------------------------------------------------------------------------
 def _instant_matches(
-    expected: datetime | AfterProcessing, observed: datetime, window: tuple[datetime, datetime] | None
+    expected: datetime | AfterProcessing | ClientTime,
+    observed: datetime,
+    window: tuple[datetime, datetime] | None,
+    zone: ZoneInfo,
 ) -> bool:
+    if isinstance(expected, ClientTime):
+        return observed == expected.resolve(zone)
     if not isinstance(expected, AfterProcessing):
         return observed == expected
     if window is None:
@@ -215,7 +225,9 @@ def _instant_matches(
     return window[0] - _SECOND <= base <= window[1] + _SECOND
 
 
-def _message_matches(e: ExpectedMessage, o: dict[str, Any], window: tuple[datetime, datetime] | None) -> bool:
+def _message_matches(
+    e: ExpectedMessage, o: dict[str, Any], window: tuple[datetime, datetime] | None, zone: ZoneInfo
+) -> bool:
     try:
         send_at, expires_at = parse_instant(str(o["send_at"])), parse_instant(str(o["expires_at"]))
         plain = (o["phone"], o["text"], o["sender"], int(o["segments"]))
@@ -232,7 +244,9 @@ def _message_matches(e: ExpectedMessage, o: dict[str, Any], window: tuple[dateti
         and expires_at - send_at != timedelta(minutes=e.expires_at.minutes - e.send_at.minutes)
     ):
         return False
-    return _instant_matches(e.send_at, send_at, window) and _instant_matches(e.expires_at, expires_at, window)
+    return _instant_matches(e.send_at, send_at, window, zone) and _instant_matches(
+        e.expires_at, expires_at, window, zone
+    )
 
 
 def _short(message: dict[str, Any]) -> dict[str, Any]:
@@ -252,13 +266,20 @@ def _shortened(expected: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare_messages(
-    expected: Sequence[ExpectedMessage], observed: Sequence[dict[str, Any]], window: tuple[datetime, datetime] | None
+    expected: Sequence[ExpectedMessage],
+    observed: Sequence[dict[str, Any]],
+    window: tuple[datetime, datetime] | None,
+    zone: str = "Europe/Moscow",
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(expected messages not seen, seen messages not expected); both empty means an exact match."""
+    """(expected messages not seen, seen messages not expected); both empty means an exact match.
+
+    ``zone`` is the account's own time zone, in which ``ClientTime`` expectations are read.
+    """
+    where = ZoneInfo(zone)
     left = list(observed)
     missing: list[dict[str, Any]] = []
     for e in expected:
-        hit = next((i for i, o in enumerate(left) if _message_matches(e, o, window)), None)
+        hit = next((i for i, o in enumerate(left) if _message_matches(e, o, window, where)), None)
         if hit is None:
             missing.append(e.to_json())
         else:
@@ -271,7 +292,7 @@ def _codes_missing(expected: Sequence[str], observed: Sequence[str]) -> list[str
     return [c for c in expected if not any(alt in seen for alt in c.split("|"))]
 
 
-def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> list[Finding]:
+def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation, zone: str) -> list[Finding]:
     label = f"archive {index + 1} ({o.name})"
     found: list[Finding] = []
     if e.status == "ignored":
@@ -308,7 +329,7 @@ def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> 
             )
         return found
     if e.messages is not None:
-        missing_m, unexpected = compare_messages(e.messages, o.messages, o.window)
+        missing_m, unexpected = compare_messages(e.messages, o.messages, o.window, zone)
         kind = "mismatch" if missing_m or unexpected else "match"
         found.append(
             Finding(
@@ -371,7 +392,7 @@ def judge(case: Case, observation: Observation, *, login: str = "guest", duratio
         if observed.upload_error:
             findings.append(Finding(f"archive {index + 1} upload", "mismatch", "uploaded", observed.upload_error))
             continue
-        findings.extend(_archive_findings(index, expected, observed))
+        findings.extend(_archive_findings(index, expected, observed, observation.zone))
     order = _order_finding(case, observation)
     if order is not None:
         findings.append(order)
