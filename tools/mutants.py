@@ -20,7 +20,7 @@ recorded by a probe; ``equivalent=`` says why a mutant cannot be told apart.
     python tools/mutants.py                     # all mutants, 2 at a time, the table on stdout
     python tools/mutants.py --jobs 1 -k sender  # only mutants whose id contains "sender"
     python tools/mutants.py --check             # every patch still applies (no suite run)
-    python tools/mutants.py --markdown docs/qa/mutation-table.md
+    python tools/mutants.py --markdown docs/qa/mutation.md   # refresh the table in the docs
 
 Exit status: 0 when the target is met, 1 when a mutant falls short of it, 2 when a
 patch no longer applies or the unmutated suite fails.
@@ -692,6 +692,21 @@ def score_line(results: list[Result], informational: set[str]) -> str:
     )
 
 
+START, END = "<!-- mutants:start -->", "<!-- mutants:end -->"
+
+
+def write_markdown(path: Path, lines: list[str]) -> None:
+    """The score and the table between the markers of ``path`` (a docs page), or as the whole file."""
+    block = "\n".join(lines)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = f"{head}{START}\n{block}\n{END}{rest.split(END, 1)[1]}"
+    else:
+        text = block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
@@ -726,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     print(f"\n{time.monotonic() - started:.0f} s, {args.jobs} at a time")
     if args.markdown:
-        args.markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_markdown(args.markdown, lines)
     if any(r.error for r in results):
         return 2
     return 0 if all(r.meets_target(informational) for r in results) else 1
