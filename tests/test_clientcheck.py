@@ -19,6 +19,7 @@ from smsftp.conformance.client.builder import ArchiveSpec, build_archive
 from smsftp.conformance.client.uploader import Uploader
 from smsftp.conformance.commands import report
 from smsftp.conformance.judge.clientcheck import client_report, failing, judge_uploads
+from smsftp.conformance.judge.targets import ClientNotConformant, SimTarget
 from smsftp.simulator.app import Simulator, wait_until
 from smsftp.simulator.rules.diagnostics import REGISTRY, Severity, diagnostic
 from smsftp.simulator.service.clock import SystemClock
@@ -207,10 +208,10 @@ def test_report_on_a_login_that_uploaded_nothing_fails(uploaded: Simulator, tmp_
     result = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--login", "nobody"])
     assert result.exit_code == 1 and "0 upload(s)" in result.output
     assert "SMS808 [error] the simulator received no upload for account nobody" in result.output
-    usage = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--advance"])
-    assert usage.exit_code == 2 and "--advance and --wait need the running simulator's --api" in usage.output
     usage = CliRunner().invoke(report, ["--api", "http://127.0.0.1:1", "--state-dir", str(tmp_path)])
     assert usage.exit_code == 2 and "one of --api URL or --state-dir DIR, not both" in usage.output
+    usage = CliRunner().invoke(report, ["--state-dir", str(uploaded.state_dir), "--advance"])
+    assert usage.exit_code == 2 and "--advance and --wait need the running simulator's --api" in usage.output
 
 
 def test_report_reads_the_default_api_address_when_given_neither(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,3 +248,113 @@ def test_report_in_ci_formats_with_selection_and_statistics(uploaded: Simulator)
     assert counts["SMS503"] >= 1 and counts["SMS805"] >= 1
     bad = CliRunner().invoke(report, [*state, "--select", "SMS99"])
     assert bad.exit_code == 2 and "matches no diagnostic code" in bad.output
+
+
+# --- end to end: what a CI script does wrong, with real clients (curl, ftplib) ---------------------
+
+CURL = shutil.which("curl") or "/usr/bin/curl"
+needs_curl = pytest.mark.skipif(not Path(CURL).exists(), reason="curl is not installed")
+GOOD = "guest_20261125120000.zip"
+
+
+@pytest.fixture
+def sim(clean_sim: Simulator) -> Simulator:
+    return clean_sim
+
+
+def _curl(sim: Simulator, path: str, *args: str, user: str = "guest:guest") -> subprocess.CompletedProcess[str]:
+    url = f"ftp://{user}@{sim.ftp_host}:{sim.ftp_port}/{path}"
+    return subprocess.run([CURL, "--silent", "--show-error", *args, url], capture_output=True, text=True, timeout=30)
+
+
+def _report(sim: Simulator, *args: str) -> Any:
+    return CliRunner().invoke(report, ["--api", str(sim.api_url), "--login", "guest", *args])
+
+
+def test_fresh_simulator_nothing_uploaded_fails(sim: Simulator) -> None:
+    result = _report(sim)
+    assert result.exit_code == 1, result.output
+    assert "SMS808 [error]" in result.output and "FAIL at --fail-on error" in result.output
+
+
+@needs_curl
+def test_upload_without_processing_fails_until_advance(
+    sim: Simulator, tmp_path: Path, campaign: Callable[..., bytes]
+) -> None:
+    (tmp_path / GOOD).write_bytes(campaign(2))
+    assert _curl(sim, "", "-T", str(tmp_path / GOOD)).returncode == 0
+    waiting = _report(sim)
+    assert waiting.exit_code == 1 and "SMS809 [error]" in waiting.output
+    assert "smsftp report --advance" in waiting.output  # the frozen clock: --wait would never help
+    judged = _report(sim, "--advance")
+    assert judged.exit_code == 0, judged.output
+    assert "-> accepted (2 message(s))" in judged.output and "SMS809" not in judged.output
+
+
+@needs_curl
+def test_only_a_csv_in_the_folder_fails(sim: Simulator, tmp_path: Path) -> None:
+    (tmp_path / "contacts.csv").write_text("phone;attr1\n79031234567;Anna\n")
+    assert _curl(sim, "", "-T", str(tmp_path / "contacts.csv")).returncode == 0
+    result = _report(sim, "--advance")
+    assert result.exit_code == 1
+    assert "contacts.csv: SMS810 [error] contacts.csv is not a `.zip` archive" in result.output
+    assert "contacts.csv" in sim.folder("guest")  # the platform left it there, as the finding says
+
+
+def test_failed_login_fails_even_after_a_good_upload(sim: Simulator, campaign: Callable[..., bytes]) -> None:
+    with pytest.raises(ftplib.error_perm), ftplib.FTP() as ftp:
+        ftp.connect(sim.ftp_host, sim.ftp_port, timeout=10)
+        ftp.login("guest", "wrong")
+    with ftplib.FTP() as ftp:
+        ftp.connect(sim.ftp_host, sim.ftp_port, timeout=10)
+        ftp.login("guest", "guest")
+        ftp.storbinary(f"STOR {GOOD}", io.BytesIO(campaign(1)))
+    result = _report(sim, "--advance")
+    assert result.exit_code == 1, result.output
+    assert "login guest: SMS811 [error] the FTP login as 'guest' from 127.0.0.1:" in result.output
+    assert "SMS812" not in result.output  # ftplib read the 226 and sent QUIT
+    assert [u.reply for u in sim.uploads("guest")] == ["read"]
+
+
+@needs_curl
+def test_curl_cut_by_max_time_is_flagged_as_hanging_up(sim: Simulator, tmp_path: Path) -> None:
+    big = tmp_path / GOOD
+    big.write_bytes(os.urandom(4 << 20))
+    cut = _curl(sim, "", "-T", str(big), "--limit-rate", "1M", "--max-time", "0.5")
+    assert cut.returncode == 28, cut.stderr  # curl: operation timed out
+    assert wait_until(lambda: [u.reply for u in sim.uploads("guest")] == ["unread"], 10)
+    assert [(u.state, u.ending) for u in sim.uploads("guest")] == [("complete", "closed")]
+    result = _report(sim, "--advance", "--format", "json")
+    codes = [f["code"] for f in json.loads(result.output)["findings"]]
+    assert "SMS812" in codes and result.exit_code == 1
+
+
+def test_wait_lets_a_system_clock_simulator_process(
+    service_cert: tuple[Path, Path], campaign: Callable[..., bytes]
+) -> None:
+    cert, key = service_cert
+    with Simulator(clock=SystemClock(), poll_interval=0.1, cert=cert, key=key) as live:
+        with ftplib.FTP() as ftp:
+            ftp.connect(live.ftp_host, live.ftp_port, timeout=10)
+            ftp.login("guest", "guest")
+            ftp.storbinary(f"STOR {GOOD}", io.BytesIO(campaign(1)))
+        usage = _report(live, "--advance")
+        assert usage.exit_code == 2 and "use --wait SECONDS" in usage.output
+        result = _report(live, "--wait", "20")
+        assert result.exit_code == 0, result.output
+        assert "-> accepted (1 message(s))" in result.output
+
+
+def test_assert_client_conformant_fails_on_nothing_and_on_unprocessed(
+    sim: Simulator, campaign: Callable[..., bytes]
+) -> None:
+    target = SimTarget(sim)
+    with pytest.raises(ClientNotConformant, match="SMS808"):
+        target.assert_client_conformant()
+    with ftplib.FTP() as ftp:
+        ftp.connect(sim.ftp_host, sim.ftp_port, timeout=10)
+        ftp.login("guest", "guest")
+        ftp.storbinary(f"STOR {GOOD}", io.BytesIO(campaign(1)))
+    with pytest.raises(ClientNotConformant, match=r"SMS809(.|\n)*assert_client_conformant\(advance=True\)"):
+        target.assert_client_conformant()
+    target.assert_client_conformant(advance=True)  # processed now; warnings (no TLS, no rename) pass
