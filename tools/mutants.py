@@ -386,6 +386,12 @@ MUTANTS: tuple[Mutant, ...] = (
         R + "phones.py",
         "    if raw.isascii() and raw.isdigit():\n        if _valid_digits(raw):",
         '    if raw.isascii() and raw.isdigit():\n        if _valid_digits(raw) and raw.startswith("7"):',
+        more=(
+            (
+                "        found = QUICK[head] = _never if plan is None else plan.quick.fullmatch",
+                '        found = QUICK[head] = _never if plan is None or head[0] != "7" else plan.quick.fullmatch',
+            ),
+        ),
     ),
     Mutant(
         "phone-any-digits",
@@ -460,10 +466,10 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "poll-every-20s",
         "P1",
-        "the folder is checked every 20 seconds",
-        "simulator/app.py",
-        "        poll_interval: float = 10.0,",
-        "        poll_interval: float = 20.0,",
+        "the folder is checked every 20 seconds, whatever the configured interval",
+        P,
+        "        self.interval = timedelta(seconds=interval)",
+        "        self.interval = timedelta(seconds=interval * 2)",
     ),
     Mutant(
         "order-latest-first",

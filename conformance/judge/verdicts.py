@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -345,6 +346,28 @@ def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation, zon
     return found
 
 
+def _one_at_a_time_finding(case: Case, observation: Observation) -> Finding | None:
+    """P4: every message of an archive was stored before any of the next one's (when ids are seen)."""
+    order = case.expected.order
+    if order is None or len(order) < 2:
+        return None
+    spans: list[tuple[int, int]] = []
+    for index in order:
+        messages = observation.archives[index].messages if index < len(observation.archives) else None
+        ids = [m["id"] for m in messages or () if isinstance(m.get("id"), int)]
+        if not ids or len(ids) != len(messages or ()):
+            return None  # not observable: no message ids
+        spans.append((min(ids), max(ids)))
+    apart = all(earlier[1] < later[0] for earlier, later in pairwise(spans))
+    return Finding(
+        "one archive after the other, messages not interleaved (P4)",
+        "match" if apart else "mismatch",
+        "each archive's messages before the next one's",
+        [list(span) for span in spans],
+        "message id ranges in processing order",
+    )
+
+
 def _order_finding(case: Case, observation: Observation) -> Finding | None:
     order = case.expected.order
     if order is None:
@@ -396,6 +419,9 @@ def judge(case: Case, observation: Observation, *, login: str = "guest", duratio
     order = _order_finding(case, observation)
     if order is not None:
         findings.append(order)
+    apart = _one_at_a_time_finding(case, observation)
+    if apart is not None:
+        findings.append(apart)
     if observation.folder_after is not None:
         want = sorted(case.folder_after(login))
         got = sorted(observation.folder_after)
