@@ -27,7 +27,7 @@ from smsftp.simulator.rules.diagnostics import ARCHIVE_ENTRY_CORRUPT, UPLOAD_ASC
 
 ACCEPTED_IVAN = ExpectedArchive("accepted", messages=(ivan(),))
 # Enough rows for two batches of the store: processed at once, two archives' messages would interleave.
-_MANY = tuple((f"7903{1000000 + i:07d}", "Иван", "Петров") for i in range(1500))
+_MANY = tuple((f"7903{1000000 + i:07d}", "Иван", "Петров") for i in range(4000))
 NOTE = RawFile("notes.txt", "Заметки к рассылке: не архив, платформа его не трогает.\r\n".encode())
 
 CASES: tuple[Case, ...] = (
@@ -136,7 +136,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "P4-large-archives-not-interleaved",
-        "Two archives of 1,500 recipients each: every message of the first is stored before the second's",
+        "Two archives of 4,000 recipients each: every message of the first is stored before the second's",
         ("P4", "P3"),
         (
             replace(TEMPLATE, contacts=_MANY),
@@ -144,12 +144,12 @@ CASES: tuple[Case, ...] = (
         ),
         Expected(
             (
-                ExpectedArchive("accepted", messages=None, count=1500),
-                ExpectedArchive("accepted", messages=None, count=1500),
+                ExpectedArchive("accepted", messages=None, count=4000),
+                ExpectedArchive("accepted", messages=None, count=4000),
             ),
             order=(0, 1),
         ),
-        sim_only="sends 3,000 messages",
+        sim_only="sends 8,000 messages",
     ),
     Case(
         "R1-statistics",
