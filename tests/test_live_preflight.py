@@ -146,3 +146,13 @@ def test_refused_upload_midway_is_error(served: Served, tmp_path: Path) -> None:
     verdict = run_case(get_case("T1-ftps"), LiveTarget(config))
     assert verdict.outcome is Outcome.ERROR, verdict.text()
     assert "TLS failed" in verdict.reason and "CERTIFICATE_VERIFY_FAILED" in verdict.reason
+
+
+def test_live_timezone_must_be_a_zone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    args = ["--co", "--target=live", "--live-host=127.0.0.1", "--live-login=guest", "--live-confirm"]
+    args += ["--live-allow=79031234567", "--live-budget=5"]
+    result = pytester.runpytest(*args, "--live-timezone=Mars/Base")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--live-timezone (command line): 'Mars/Base' is not an IANA time zone*"])
+    assert pytester.runpytest(*args, "--live-timezone=Asia/Yekaterinburg").ret == pytest.ExitCode.OK
