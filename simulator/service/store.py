@@ -53,7 +53,7 @@ in short commits that keep the write-ahead log small, never in one that doubles 
 
 _UPLOAD_COLUMNS = (
     "id, login, filename, final_name, command, size, sha256, transfer_type, control_tls, data_tls, passive, "
-    "temp_name, renamed_to, state, ending, client, started_at, ended_at"
+    "temp_name, renamed_to, state, ending, client, started_at, ended_at, reply"
 )
 _ARCHIVE_COLUMNS = (
     "id, login, name, status, mode, received_at, processed_at, message_count, rejected_rows, diagnostics, "
