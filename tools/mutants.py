@@ -175,16 +175,17 @@ MUTANTS: tuple[Mutant, ...] = (
         "Z5",
         "`,` separates fields as well as `;`",
         R + "textio.py",
-        'csv.reader(source.lines(), delimiter=";"',
-        'csv.reader((line.replace(",", ";") for line in source.lines()), delimiter=";"',
+        '                source.lines(), delimiter=";", quotechar=\'"\', doublequote=True, strict=False',
+        '                (line.replace(",", ";") for line in source.lines()), delimiter=";",'
+        " quotechar='\"', strict=False",
     ),
     Mutant(
         "csv-no-quoting",
         "Z5",
         'quotes are not special: `"a;b"` is two fields',
         R + "textio.py",
-        'delimiter=";", quotechar=\'"\', doublequote=True, strict=False)',
-        'delimiter=";", quoting=csv.QUOTE_NONE, strict=False)',
+        '                source.lines(), delimiter=";", quotechar=\'"\', doublequote=True, strict=False',
+        '                source.lines(), delimiter=";", quoting=csv.QUOTE_NONE, strict=False',
     ),
     # --- template fields (C1, C4, M1, M2, Q7, Q14) -----------------------------------------------
     Mutant(
@@ -192,8 +193,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "C2",
         "the phone is read from the first column, not from the column named `phone`",
         T,
-        '        dated = yield from self._rows(\n            table, len(header.names), index["phone"],',
-        "        dated = yield from self._rows(\n            table, len(header.names), 0,",
+        '            phone_at=index["phone"],',
+        "            phone_at=0,",
     ),
     Mutant(
         "field-missing-kept",
@@ -292,8 +293,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "M4",
         "an empty `validity` cell is refused instead of meaning the default",
         R + "schedule.py",
-        "    if not value:\n        return account.validity, []",
+        "    if not value:\n        return default, []",
         '    if not value:\n        return None, [diagnostic(VALIDITY_INVALID, "validity is empty.", **where)]',
+        open="Q28",
     ),
     Mutant(
         "validity-in-hours",
@@ -308,8 +310,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "M4",
         "the default lifetime is 12 hours, not 1440 minutes",
         R + "template.py",
-        "    validity: int | None = account.validity\n",
-        "    validity: int | None = 720\n",
+        "    validity: int | None = TEMPLATE_VALIDITY",
+        "    validity: int | None = 720",
     ),
     Mutant(
         "validity-zero-allowed",
@@ -325,8 +327,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "N5",
         "plain mode ignores the account's validity: always 1440 minutes",
         T,
-        "        expires_at = send_at + account.validity * 60_000_000",
-        "        expires_at = send_at + 1440 * 60_000_000",
+        "        schedule = Schedule(at=self.at, zone=account.zone, validity=account.validity, report=report)",
+        "        schedule = Schedule(at=self.at, zone=account.zone, validity=1440, report=report)",
     ),
     # --- sender (M3, N4, Q10) --------------------------------------------------------------------
     Mutant(
@@ -415,11 +417,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "Q9",
         "one bad row rejects the whole archive",
         T,
-        "                        rejected += 1\n                        emit = emit and not strict\n"
-        "                        self._bad_phone(problem, phone, table, start, phone_at)",
-        "                        rejected += 1\n                        emit = False\n            "
-        "            log.fatal = True\n"
-        "                        self._bad_phone(problem, phone, table, start, phone_at)",
+        "                            rejected += 1\n                            emit = emit and not strict\n"
+        "                            self._bad_phone(problem, phone, table, start, phone_at)",
+        "                            rejected += 1\n                            emit = False\n              "
+        "              log.fatal = True\n                            self._bad_phone(problem, phone, table,"
+        " start, phone_at)",
         open="Q9",
     ),
     Mutant(
@@ -450,8 +452,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "N3",
         "plain mode sends a row whose TEXT is empty",
         T,
-        "                if parts > max_parts or not text or text.isspace():",
-        "                if parts > max_parts:",
+        '            render=itemgetter(1),\n            literal="",',
+        '            render=itemgetter(1),\n            literal="-",',
     ),
     Mutant(
         "plain-two-header-lines",
@@ -501,14 +503,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "P4",
         "the archives found in one poll are processed at the same time, four threads",
         P,
-        "                for candidate in sorted(candidates, key=_Candidate.order):\n"
-        "                    if self._stopping.is_set():\n                        break\n"
-        "                    handled = self._process(candidate, accounts[login], at)\n",
-        "                import concurrent.futures\n\n"
-        "                with concurrent.futures.ThreadPoolExecutor(4) as pool:\n"
-        "                    todo = sorted(candidates, key=_Candidate.order)\n"
-        "                    done = list(pool.map(lambda c: self._process(c, accounts[login], at), todo))\n"
-        "                for handled in done:\n",
+        "                    for candidate in sorted(candidates, key=_Candidate.order):\n                   "
+        "     if self._stopping.is_set():\n                            break\n                       "
+        " handled = self._process(candidate, accounts[login], at)\n",
+        "                    import concurrent.futures\n\n                    with"
+        " concurrent.futures.ThreadPoolExecutor(4) as pool:\n                        todo ="
+        " sorted(candidates, key=_Candidate.order)\n                        done = list(pool.map(lambda c:"
+        " self._process(c, accounts[login], at), todo))\n                    for candidate, handled in"
+        " zip(todo, done):\n",
     ),
     Mutant(
         "accepted-not-deleted",
@@ -548,7 +550,12 @@ MUTANTS: tuple[Mutant, ...] = (
         "            if in_progress and not self.naive:",
         "            if False:",
         open="Q22",
-        more=(("            if not self.naive and self._changed_since_listing(c, st):", "            if False:"),),
+        more=(
+            (
+                "                if copied != st.st_size or (not self.naive and self._changed_since_listing(c, st)):",
+                "                if copied != st.st_size:",
+            ),
+        ),
     ),
 )
 
