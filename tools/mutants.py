@@ -70,16 +70,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "Z1",
         "a 14-digit timestamp that names no real instant is accepted",
         R + "naming.py",
-        "        instant = _instant(stamp)\n        if instant is None:\n            problems.append(",
-        "        instant = _instant(stamp) or datetime(2000, 1, 1)\n        if instant is None:\n"
-        "            problems.append(",
+        "        instant = _instant(stamp)\n        if instant is None:\n            yield diagnostic(",
+        "        instant = _instant(stamp) or datetime(2000, 1, 1)\n        if instant is None:\n           "
+        " yield diagnostic(",
     ),
     Mutant(
         "name-any-shape",
         "Z1",
         "any name ending in .zip is processed",
         R + "naming.py",
-        "    problems.extend(_shape_problems(name, stem))\n",
+        "    shape_ok &= yield from _shape_problems(name, stem)\n",
         "",
     ),
     Mutant(
@@ -96,8 +96,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "Q3",
         "the login in the name is compared without regard to letter case",
         R + "naming.py",
-        "    if written == login:\n        return []",
-        "    if written.casefold() == login.casefold():\n        return []",
+        "    if written == login:\n        return\n",
+        "    if written.casefold() == login.casefold():\n        return\n",
         open="Q3",
     ),
     # --- container (Z2, Z3, Q4, Q16, Q23, Q24) ---------------------------------------------------
@@ -116,18 +116,17 @@ MUTANTS: tuple[Mutant, ...] = (
         "C1",
         "`Contacts.csv` is taken for `contacts.csv` without complaint",
         R + "naming.py",
-        "            if base != base.lower():\n                problems.append(\n                    diagnostic(\n"
-        "                        ARCHIVE_DATA_FILE_NAME_CASE,",
-        "            if False:\n                problems.append(\n                    diagnostic(\n"
-        "                        ARCHIVE_DATA_FILE_NAME_CASE,",
+        "            if base != base.lower():\n                yield diagnostic(\n                   "
+        " ARCHIVE_DATA_FILE_NAME_CASE,",
+        "            if False:\n                yield diagnostic(\n                    ARCHIVE_DATA_FILE_NAME_CASE,",
     ),
     Mutant(
         "zip-extra-file-ignored",
         "Q23",
         "an unexpected extra file in `sms/` is ignored",
         R + "naming.py",
-        "        else:\n            problems.append(_unexpected(name))",
-        "        else:\n            pass",
+        "        else:\n            yield _unexpected(name)\n",
+        "        else:\n            pass\n",
         open="Q23",
     ),
     Mutant(
@@ -135,8 +134,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "Q24",
         "a template pair and a plain file together: the template is used",
         R + "naming.py",
-        "    if pair and plain:\n        return None, problems\n",
-        "    if pair and plain:\n        problems = [p for p in problems if p.code != ARCHIVE_MIXED_MODES.code]\n",
+        "    if pair and plain:\n        yield diagnostic(ARCHIVE_MIXED_MODES,",
+        "    if False:\n        yield diagnostic(ARCHIVE_MIXED_MODES,",
+        more=(("    if pair and plain:\n        return None\n", "    if pair and plain:\n        plain = []\n"),),
         open="Q24",
     ),
     Mutant(
@@ -223,8 +223,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "M2",
         "an empty `message` is accepted (empty texts go out)",
         R + "template.py",
-        "        diags.append(diagnostic(TEMPLATE_MESSAGE_MISSING, \"The template's `message` is"
-        ' empty.", **where("message")))',
+        '        yield diagnostic(TEMPLATE_MESSAGE_MISSING, "The template\'s `message` is empty.", **where("message"))',
         "        pass",
     ),
     # --- schedule and local time (C3, M5, M6, N6, Q2, Q12) ---------------------------------------
@@ -296,8 +295,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "M4",
         "an empty `validity` cell is refused instead of meaning the default",
         R + "schedule.py",
-        "    if not value:\n        return default, []",
-        '    if not value:\n        return None, [diagnostic(VALIDITY_INVALID, "validity is empty.", **where)]',
+        "    if not value:\n        return default\n",
+        '    if not value:\n        yield diagnostic(VALIDITY_INVALID, "validity is empty.", **where)\n     '
+        "   return None\n",
         open="Q28",
     ),
     Mutant(
@@ -339,16 +339,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "M3",
         "sender approval ignores letter case",
         R + "sender.py",
-        "    if value in account.senders:\n        return []",
-        "    if value.casefold() in {s.casefold() for s in account.senders}:\n        return []",
+        "    if value in account.senders:\n        return\n",
+        "    if value.casefold() in {s.casefold() for s in account.senders}:\n        return\n",
     ),
     Mutant(
         "sender-not-approved-taken",
         "M3",
         "a sender that was never approved is taken",
         R + "sender.py",
-        "    if value in account.senders:\n        return []",
-        "    if True:\n        return []",
+        "    if value in account.senders:\n        return\n",
+        "    if True:\n        return\n",
     ),
     Mutant(
         "sender-default-not-template",
@@ -380,8 +380,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "N4",
         "plain mode uses the first approved sender, not the account's default",
         R + "sender.py",
-        "    if account.default_sender:\n        return account.default_sender, []",
-        "    if account.default_sender:\n        return (account.senders or (account.default_sender,))[0], []",
+        "    if account.default_sender:\n        return account.default_sender\n",
+        "    if account.default_sender:\n        return (account.senders or (account.default_sender,))[0]\n",
     ),
     # --- phones (C2, N3, Q8, Q9, Q26) -------------------------------------------------------------
     Mutant(
@@ -463,9 +463,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "N2",
         "plain mode skips the first two lines, not only the header",
         T,
-        "        first = table.next_record(skip_blank=False)\n        log.extend(table.diagnostics)",
-        "        first = table.next_record(skip_blank=False)\n        table.next_record(skip_blank=False)\n"
-        "        log.extend(table.diagnostics)",
+        "        first = table.next_record(skip_blank=False)\n        if table.stopped:",
+        "        first = table.next_record(skip_blank=False)\n        table.next_record(skip_blank=False)\n "
+        "       if table.stopped:",
     ),
     # --- the poller (P1-P4, Q1, Q15, Q22) ---------------------------------------------------------
     Mutant(
