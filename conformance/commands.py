@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -403,7 +404,7 @@ def _fault_events(api: str, token: str | None) -> list[dict[str, Any]]:
 
 def _from_store(
     state_dir: Path, login: str | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     from smsftp.simulator.app import DATABASE
     from smsftp.simulator.service.store import Store
 
@@ -416,9 +417,34 @@ def _from_store(
             [u.to_json() for u in store.uploads(login)],
             [a.to_json() for a in store.archives(login)],
             [e.to_json() for e in store.fault_events()],
+            [f.to_json() for f in store.failed_logins(login)],
         )
     finally:
         store.close()
+
+
+def _post_json(base: str, path: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+    request = urllib.request.Request(
+        base.rstrip("/") + path,
+        data=json.dumps(body).encode(),
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+        method="POST",
+    )
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        data: dict[str, Any] = json.loads(response.read().decode("utf-8"))
+    return data
+
+
+def _from_api(
+    api: str, login: str | None, token: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    return (
+        _get_json(api, "/api/uploads", login, token)["uploads"],
+        _get_json(api, "/api/archives", login, token)["archives"],
+        _get_json(api, "/api/failed-logins", login, token)["failed_logins"],
+    )
 
 
 @click.command()
@@ -455,6 +481,19 @@ def _from_store(
 @click.option("--select", multiple=True, metavar="CODES", help="Report only these codes or code prefixes (SMS8).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Drop these codes or code prefixes.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per code instead of the findings.")
+@click.option(
+    "--advance",
+    is_flag=True,
+    help="First advance the simulator's frozen clock by one poll interval, so that uploads are processed.",
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="First wait up to SECONDS for every upload in scope to be processed (system clock).",
+)
 def report(
     fail_on: str,
     api: str | None,
@@ -465,14 +504,19 @@ def report(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     statistics: bool,
+    advance: bool,
+    wait_seconds: float,
 ) -> None:
     """Judge every upload the simulator received from your client (client conformance).
 
     For each upload: the archive's name, binary transfer (TYPE I), upload under
-    a temporary name then rename, FTPS, aborted transfers, and every diagnostic
-    of the archive's content. Exit 1 when a finding at or above --fail-on exists.
+    a temporary name then rename, FTPS, aborted transfers, a hang-up before the
+    transfer's reply, and every diagnostic of the archive's content. The run
+    fails too when nothing was uploaded, an upload is not processed yet, a file
+    the platform never processes was left, or a login failed.
+    Exit 1 when a finding at or above --fail-on exists.
     """
-    from smsftp.conformance.judge.clientcheck import client_report
+    from smsftp.conformance.judge.clientcheck import client_report, pending_uploads
     from smsftp.simulator import formats
 
     if api is not None and state_dir is not None:
@@ -483,18 +527,33 @@ def report(
         selected, ignored = formats.parse_selectors(select), formats.parse_selectors(ignore)
     except formats.SelectorError as exc:
         raise click.BadParameter(str(exc), param_hint="--select/--ignore") from None
+    frozen: bool | None = None
     if api is not None:
         try:
-            uploads = _get_json(api, "/api/uploads", login, token)["uploads"]
-            archives = _get_json(api, "/api/archives", login, token)["archives"]
+            clock = _get_json(api, "/api/clock", None, token)
+            frozen = bool(clock.get("frozen"))
+            if advance:
+                if not frozen:
+                    raise click.UsageError(
+                        "--advance needs a simulator on a frozen clock; this one runs on the system clock: "
+                        "use --wait SECONDS"
+                    )
+                _post_json(api, "/api/clock/advance", {"seconds": float(clock["poll_interval"])}, token)
+            uploads, archives, failed = _from_api(api, login, token)
+            deadline = time.monotonic() + wait_seconds
+            while pending_uploads(uploads, archives, login) and time.monotonic() < deadline:
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+                uploads, archives, failed = _from_api(api, login, token)
             faults = _fault_events(api, token)
         except OSError as exc:
             click.echo(f"smsftp report: cannot read {api}: {exc}", err=True)
             sys.exit(EXIT_USAGE)
     else:
         assert state_dir is not None
-        uploads, archives, faults = _from_store(state_dir, login)
-    result = client_report(uploads, archives, login=login, faults=faults)
+        if advance or wait_seconds:
+            raise click.UsageError("--advance and --wait need the running simulator's --api, not --state-dir")
+        uploads, archives, faults, failed = _from_store(state_dir, login)
+    result = client_report(uploads, archives, login=login, faults=faults, failed_logins=failed, frozen=frozen)
     if selected or ignored:
         result.findings = [f for f in result.findings if formats.keep(f.diagnostic, selected, ignored)]
     subjects = _subjects(result, Severity(fail_on))

@@ -62,6 +62,16 @@ def parse_sender(value: str) -> str:
     return parse(value)
 
 
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(value)
+    except (ValueError, KeyError, OSError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Yekaterinburg)") from None
+    return value
+
+
 def _target(value: str) -> str:
     if value not in ("sim", "live"):
         raise ValueError(f"must be sim or live, not {value!r}")
@@ -135,6 +145,12 @@ OPTIONS: tuple[Option, ...] = (
         parse_sender,
     ),
     Option("live_outcomes", "outcome source: an http(s) URL in GET /api/messages format, or cmd:COMMAND"),
+    Option(
+        "live_timezone",
+        "the live account's own IANA time zone, as arranged with support: send dates are read in it (C3, M5)",
+        "Europe/Moscow",
+        _zone,
+    ),
     # Calibration (smsftp.conformance.judge.calibration): write what the probes saw; follow a profile on sim.
     Option("profile_out", "write the open questions' answers this run observed to this TOML profile"),
     Option("profile", "on sim: set the simulator up as this calibration profile says and expect its answers"),
@@ -185,6 +201,7 @@ class Settings:
             outcomes=v["live_outcomes"],
             numbers=v["live_numbers"] or tuple(n for n in allow if valid_number(n)),
             sender=v["live_sender"] or None,
+            timezone=v["live_timezone"],
         )
 
     def sim_localization(self) -> Localization | None:

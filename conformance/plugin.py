@@ -23,6 +23,12 @@ Fixtures:
     Parametrized over the selected conformance cases (``--cases``,
     ``--exclude-cases``): any test asking for it runs once per case.
 
+With ``--target=live`` a preflight runs once collection is done, when a collected test
+uses ``sms_platform``: connect, TLS handshake, login, list the folder
+(``smsftp.conformance.live.preflight``).  A failure ends the run with one message
+naming the option to fix (exit status 4, usage error) and the report, when
+``--report-dir`` is given, says that the run never reached the platform.
+
 Options, ini keys and environment variables: ``smsftp.conformance.options``.  In the
 repository ``pytest --target=sim`` runs everything; an installed package runs
 its suite with ``pytest --pyargs smsftp.conformance --target=...``.
@@ -75,6 +81,26 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"smsftp: {exc}") from None
     config.pluginmanager.register(_Recorder(config, settings), "smsftp-recorder")
     _share_tls_folder(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    settings = config.stash[SETTINGS]
+    if settings.target != "live" or config.option.collectonly or hasattr(config, "workerinput"):
+        return
+    if not any("sms_platform" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    from smsftp.conformance.live.preflight import preflight
+
+    failure = preflight(settings.live_config())
+    if failure is not None:
+        recorder = config.pluginmanager.get_plugin("smsftp-recorder")
+        if isinstance(recorder, _Recorder):
+            recorder.preflight = failure.to_json()
+        pytest.exit(
+            f"smsftp: the live run never reached the platform ({failure.step} failed): {failure.message}",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -273,6 +299,7 @@ class _Recorder:
         self.verdicts: dict[str, dict[str, Any]] = {}
         self.dates: dict[str, str] = {}  # when each verdict came in: the profile's evidence dates
         self.started = datetime.now(UTC)
+        self.preflight: dict[str, Any] | None = None  # the live preflight's failure: no case ran
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -293,7 +320,7 @@ class _Recorder:
         if self.settings.profile_out and not hasattr(self.config, "workerinput"):
             self._write_profile(self.settings.profile_out)
         directory = self.settings.report_dir
-        if not directory or hasattr(self.config, "workerinput") or not self.verdicts:
+        if not directory or hasattr(self.config, "workerinput") or not (self.verdicts or self.preflight):
             return
         from smsftp.conformance.judge.reporting import build_report, write_report
 
@@ -303,6 +330,7 @@ class _Recorder:
             settings=self._settings_json(),
             started=self.started,
             exit_status=int(exitstatus),
+            preflight=self.preflight,
         )
         self.written = write_report(directory, report)
 
@@ -322,6 +350,12 @@ class _Recorder:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if getattr(self, "profile_written", None):
             terminalreporter.write_line(f"smsftp profile: {self.profile_written}")
+        if self.preflight is not None:
+            terminalreporter.write_sep("=", "smsftp conformance")
+            terminalreporter.write_line(f"NEVER REACHED THE PLATFORM: {self.preflight['message']}", red=True, bold=True)
+            for path in getattr(self, "written", ()):
+                terminalreporter.write_line(f"smsftp report: {path}")
+            return
         if not self.verdicts:
             return
         from smsftp.conformance.judge.reporting import summary_lines
@@ -330,7 +364,10 @@ class _Recorder:
         for line in summary_lines(self.verdicts.values()):
             loud = line.startswith("!!!")
             terminalreporter.write_line(
-                line, red=loud or line.startswith("FAILED"), bold=loud, yellow=line.startswith("NON-STRICT")
+                line,
+                red=loud or line.startswith(("FAILED", "ERROR")),
+                bold=loud,
+                yellow=line.startswith("NON-STRICT"),
             )
         for path in getattr(self, "written", ()):
             terminalreporter.write_line(f"smsftp report: {path}")

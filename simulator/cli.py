@@ -196,7 +196,8 @@ def _print_text(results: list[ArchiveResult], show_messages: bool) -> None:
 
 
 @main.command()
-@click.argument("archives", nargs=-1, required=True, type=click.Path(path_type=Path))
+# A path that does not exist or is a folder is a typo on the command line (exit 2), not a bad archive.
+@click.argument("archives", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--accounts",
     "accounts_file",

@@ -62,6 +62,9 @@ Q29-plain-quoted-text Q30-all-waiting-in-one-check M3-sender-15-digits Q10-sende
 M4-default-1440-not-account-validity Q11-validity-zero-refused Q2-senddate-without-seconds Q20-2000-characters
 Q20-255-parts Q8-plus-and-8-by-setting N3-telnr-header Z2-plain-encrypted Z4-plain-cp1251-not-arranged
 Z4-plain-cp1251-arranged
+C2-invalid-number-not-sent C2-letters-not-sent C2-phone-not-first-column C2-international-number
+N3-text-missing-not-sent N3-empty-text-not-sent N4-default-not-first-approved M3-template-sender-carried
+C3-senddate-account-zone P4-large-archives-not-interleaved
 """.split()  # noqa: SIM905 - a block of ids reads better than a list literal
 
 

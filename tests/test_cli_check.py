@@ -128,10 +128,13 @@ def test_garbage_is_a_diagnostic_never_a_crash(tmp_path: Path, content: bytes) -
     assert any(d["code"].startswith("SMS2") for d in res["diagnostics"])
 
 
-def test_missing_file_is_reported_not_a_traceback(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["check", str(tmp_path / "nope.zip")])
-    assert result.exit_code == 1
-    assert "no such file" in result.output and "Traceback" not in result.output
+@pytest.mark.parametrize(("name", "why"), [("nope.zip", "does not exist"), ("folder.zip", "is a directory")])
+def test_a_path_that_is_no_file_is_a_usage_error_naming_it(tmp_path: Path, name: str, why: str) -> None:
+    (tmp_path / "folder.zip").mkdir()
+    result = CliRunner().invoke(main, ["check", str(_good(tmp_path)), str(tmp_path / name)])
+    assert result.exit_code == 2, result.output
+    assert str(tmp_path / name) in result.output and why in result.output
+    assert "SMS201" not in result.output and "Traceback" not in result.output
 
 
 def test_login_override_checks_the_name_against_another_account(tmp_path: Path) -> None:

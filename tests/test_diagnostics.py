@@ -161,6 +161,11 @@ SMS821 fault-resumed-upload
 SMS822 fault-duplicate-campaign
 SMS823 fault-permanent-retried
 SMS824 fault-handled
+SMS808 client-nothing-uploaded
+SMS809 upload-unprocessed
+SMS810 upload-never-processed
+SMS811 client-login-failed
+SMS812 upload-reply-unread
 """
 
 

@@ -7,9 +7,19 @@ from typing import Any
 
 import pytest
 
-from smsftp.conformance.cases import AT_ONCE, Case, Expected, ExpectedArchive, sms
+from smsftp.conformance.cases import AT_ONCE, Case, ClientTime, Expected, ExpectedArchive, sms
+from smsftp.conformance.cases.model import EITHER
 from smsftp.conformance.client.builder import ArchiveSpec
-from smsftp.conformance.judge.verdicts import ArchiveObservation, Finding, Observation, Outcome, compare_messages, judge
+from smsftp.conformance.judge.reporting import build_report, summary_lines
+from smsftp.conformance.judge.verdicts import (
+    ArchiveObservation,
+    Finding,
+    Observation,
+    Outcome,
+    compare_messages,
+    judge,
+    unobserved,
+)
 
 AT = datetime(2026, 11, 25, 12, 0, 10, tzinfo=UTC)
 SPEC = ArchiveSpec(contacts=(("79031234567", "Иван", "Петров"),))
@@ -205,4 +215,36 @@ def test_long_texts_are_cut_in_the_evidence_q20() -> None:
 @pytest.mark.parametrize("outcome", list(Outcome))
 def test_outcome_names_are_the_reported_words(outcome: Outcome) -> None:
     assert str(outcome) == outcome.value
-    assert outcome.value in {"OK", "NON-STRICT", "INFORMATIONAL", "FAILED", "SKIPPED-SAFETY", "SKIPPED"}
+    assert outcome.value in {"OK", "NON-STRICT", "INFORMATIONAL", "FAILED", "SKIPPED-SAFETY", "SKIPPED", "ERROR"}
+
+
+def test_client_time_is_read_in_the_accounts_zone_c3() -> None:
+    """10:00 client time is 07:00 UTC for a Moscow account and 05:00 UTC for a Yekaterinburg one."""
+    local = ClientTime(datetime(2030, 12, 1, 10))
+    case = _case(ExpectedArchive("accepted", messages=(sms("79031234567", TEXT, 1, "UCS-2", at=local),)))
+    seen = _seen(messages=[_message(send_at=datetime(2030, 12, 1, 7, tzinfo=UTC))])
+    assert judge(case, Observation("live", [seen])).outcome is Outcome.OK  # the default zone: Moscow
+    yekaterinburg = Observation("live", [seen], zone="Asia/Yekaterinburg")
+    assert judge(case, yekaterinburg).outcome is Outcome.FAILED
+    seen = _seen(messages=[_message(send_at=datetime(2030, 12, 1, 5, tzinfo=UTC))])
+    verdict = judge(case, Observation("live", [seen], zone="Asia/Yekaterinburg"))
+    assert verdict.outcome is Outcome.OK
+    sent = verdict.to_json()["expected"]["archives"][0]["messages"][0]
+    assert (sent["send_at"], sent["expires_at"]) == ("2030-12-01T05:00:00Z", "2030-12-02T05:00:00Z")
+
+
+def test_either_status_passes_both_answers_to_q9_but_no_message_c2() -> None:
+    case = _case(ExpectedArchive(EITHER, ("SMS506",), messages=()))
+    for status in ("accepted", "rejected"):
+        assert judge(case, Observation("sim", [_seen(status, messages=[], codes=("SMS506",))])).outcome is Outcome.OK
+    sent = _seen("accepted", messages=[_message()], codes=("SMS506",))
+    assert judge(case, Observation("sim", [sent])).outcome is Outcome.FAILED
+
+
+def test_error_verdict_fails_the_run_but_is_not_failed() -> None:
+    verdict = unobserved(_case(ACCEPTED), Observation("live", []), "the connection failed (ConnectionResetError)")
+    assert verdict.outcome is Outcome.ERROR and verdict.fails(strict=False)
+    assert verdict.reason == "could not observe: the connection failed (ConnectionResetError)"
+    report = build_report([verdict.to_json()], target="live", settings={}, started=AT)
+    assert report["counts"]["ERROR"] == 1 and report["counts"]["FAILED"] == 0 and report["reached_platform"]
+    assert any(line.startswith("ERROR: Z9-test: could not observe") for line in summary_lines([verdict.to_json()]))

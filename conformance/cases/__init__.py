@@ -28,8 +28,10 @@ written).  A ``Case`` has:
     is checked).  ``send_at``/``expires_at`` are aware UTC datetimes, or
     ``AfterProcessing(minutes)`` for "that many minutes after the platform
     processed the archive" (sent at once: ``AfterProcessing(0)``; its JSON is
-    ``"processing+0m"``).  ``expected.status``, ``.codes`` and ``.messages``
-    give the same per archive as tuples.  ``.order``: the processing order as
+    ``"processing+0m"``), or ``ClientTime(naive)`` for a wall-clock time in
+    the account's own zone (C3, M5: resolved with the target's account zone).
+    ``expected.status``, ``.codes`` and ``.messages`` give the same per archive
+    as tuples.  ``.order``: the processing order as
     indices into ``.archives``, or ``None``.  ``case.folder_after(login)``: the
     names left in the folder afterwards (usually none: P2).
 ``upload``
@@ -73,6 +75,7 @@ from smsftp.conformance.cases.model import (
     SCENARIOS,
     AfterProcessing,
     Case,
+    ClientTime,
     Expected,
     ExpectedArchive,
     ExpectedMessage,
@@ -94,6 +97,7 @@ __all__ = [
     "STATEMENT_IDS",
     "AfterProcessing",
     "Case",
+    "ClientTime",
     "Expected",
     "ExpectedArchive",
     "ExpectedMessage",

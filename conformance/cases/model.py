@@ -11,11 +11,15 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from smsftp.conformance.client.builder import ArchiveSpec, build_archive
 from smsftp.simulator.rules.accounts import Account, demo_account
 
-Status = Literal["accepted", "rejected", "ignored"]
+Status = Literal["accepted", "rejected", "ignored", "accepted|rejected"]
+# "accepted|rejected": the document leaves open whether a bad row rejects its archive (Q9); either way no
+# message goes to it.  Such an expectation has no messages: what it pins is that nothing was sent.
+EITHER: Status = "accepted|rejected"
 Encoding = Literal["GSM-7", "UCS-2"]
 Scenario = Literal[
     "standard",  # upload every file in order, then wait until each is processed (or left alone)
@@ -51,12 +55,33 @@ class AfterProcessing:
         return f"processing+{self.minutes}m"
 
 
-Instant = datetime | AfterProcessing
+@dataclass(frozen=True)
+class ClientTime:
+    """A wall-clock time in the client's own time zone (C3, M5), ``minutes`` after it.
+
+    The instant depends on the account: the simulator's account of the case, or the live
+    account's zone (``--live-timezone``), so that a live account outside Moscow is judged right.
+    """
+
+    local: datetime  # naive
+    minutes: int = 0
+
+    def resolve(self, zone: ZoneInfo) -> datetime:
+        return self.local.replace(tzinfo=zone).astimezone(UTC) + timedelta(minutes=self.minutes)
+
+    def to_json(self) -> str:
+        return f"{self.local:%Y-%m-%dT%H:%M:%S} client time" + (f"+{self.minutes}m" if self.minutes else "")
+
+
+Instant = datetime | AfterProcessing | ClientTime
 AT_ONCE = AfterProcessing(0)
 
 
-def instant_json(value: Instant) -> str:
-    if isinstance(value, AfterProcessing):
+def instant_json(value: Instant, zone: ZoneInfo | None = None) -> str:
+    """ISO 8601 UTC; a ``ClientTime`` as UTC when the account's ``zone`` is known, else as written."""
+    if isinstance(value, ClientTime) and zone is not None:
+        value = value.resolve(zone)
+    if isinstance(value, AfterProcessing | ClientTime):
         return value.to_json()
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -64,7 +89,18 @@ def instant_json(value: Instant) -> str:
 def plus_minutes(at: Instant, minutes: int) -> Instant:
     if isinstance(at, AfterProcessing):
         return AfterProcessing(at.minutes + minutes)
+    if isinstance(at, ClientTime):
+        return ClientTime(at.local, at.minutes + minutes)
     return at + timedelta(minutes=minutes)
+
+
+def resolve_instant(value: Instant, zone: ZoneInfo, processed_at: datetime | None = None) -> datetime | None:
+    """The UTC instant of an expectation; None for ``AfterProcessing`` without ``processed_at``."""
+    if isinstance(value, ClientTime):
+        return value.resolve(zone)
+    if isinstance(value, AfterProcessing):
+        return value.resolve(processed_at) if processed_at is not None else None
+    return value
 
 
 @dataclass(frozen=True)
@@ -79,13 +115,13 @@ class ExpectedMessage:
     segments: int
     encoding: Encoding
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: ZoneInfo | None = None) -> dict[str, Any]:
         return {
             "phone": self.phone,
             "text": self.text,
             "sender": self.sender,
-            "send_at": instant_json(self.send_at),
-            "expires_at": instant_json(self.expires_at),
+            "send_at": instant_json(self.send_at, zone),
+            "expires_at": instant_json(self.expires_at, zone),
             "segments": self.segments,
             "encoding": self.encoding,
         }
@@ -130,11 +166,11 @@ class ExpectedArchive:
     def message_count(self) -> int | None:
         return len(self.messages) if self.messages is not None else self.count
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: ZoneInfo | None = None) -> dict[str, Any]:
         return {
             "status": self.status,
             "codes": list(self.codes),
-            "messages": [m.to_json() for m in self.messages] if self.messages is not None else None,
+            "messages": [m.to_json(zone) for m in self.messages] if self.messages is not None else None,
             "message_count": self.message_count,
         }
 
@@ -159,9 +195,10 @@ class Expected:
     def messages(self) -> tuple[tuple[ExpectedMessage, ...] | None, ...]:
         return tuple(a.messages for a in self.archives)
 
-    def to_json(self, login: str = "guest") -> dict[str, Any]:
+    def to_json(self, login: str = "guest", zone: ZoneInfo | None = None) -> dict[str, Any]:
+        """``zone``: the account's time zone, to write client-time instants in UTC (C3)."""
         return {
-            "archives": [a.to_json() for a in self.archives],
+            "archives": [a.to_json(zone) for a in self.archives],
             "folder_after": [name.format(login=login) for name in self.folder_after],
             "order": list(self.order) if self.order is not None else None,
         }
@@ -308,7 +345,10 @@ class Case:
             "archives": [
                 {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in built
             ],
-            "expected": {**self.expected.to_json(who), "folder_after": list(self.folder_after(who))},
+            "expected": {
+                **self.expected.to_json(who, self.account_for(who).zone),
+                "folder_after": list(self.folder_after(who)),
+            },
         }
 
 

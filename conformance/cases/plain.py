@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smsftp.conformance.cases.model import Case, RawRows, one, sms
+from smsftp.conformance.cases.model import EITHER, Case, RawRows, one, sms
 from smsftp.conformance.cases.samples import PHONE_A, PHONE_B, PHONE_C, PLAIN, SENDDATE, SENDER, hello_ivan
 from smsftp.simulator.rules.diagnostics import (
     ARCHIVE_ENCRYPTED,
     ARCHIVE_MODE_NOT_ALLOWED,
     CSV_QUOTED_FIELD,
     ENCODING_INVALID_BYTES,
+    MESSAGE_EMPTY,
     PLAIN_EXTRA_COLUMNS,
     PLAIN_HEADER_UNEXPECTED,
     PLAIN_TEXT_MISSING,
@@ -55,6 +56,7 @@ CASES: tuple[Case, ...] = (
         ("N3",),
         (replace(PLAIN, plain_rows=((PHONE_A,), (PHONE_B, "Hi"))),),
         one("accepted", PLAIN_TEXT_MISSING.code, messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
+        informational=True,  # that the other line is still sent is Q9
     ),
     Case(
         "N3-telnr-header",
@@ -154,5 +156,28 @@ CASES: tuple[Case, ...] = (
         account=(("login", "tplonly"), ("mode", "template"), ("senders", (SENDER,)), ("default_sender", SENDER)),
         informational=True,
         sim_only="needs an account arranged for template integration only",
+    ),
+    Case(
+        "N3-text-missing-not-sent",
+        "A line without TEXT is never sent (whether its archive is rejected is Q9)",
+        ("N3",),
+        (replace(PLAIN, plain_rows=((PHONE_A,),)),),
+        one(EITHER, PLAIN_TEXT_MISSING.code),
+    ),
+    Case(
+        "N3-empty-text-not-sent",
+        "A line whose TEXT is empty is never sent (whether its archive is rejected is Q9)",
+        ("N3",),
+        (replace(PLAIN, plain_rows=((PHONE_A, ""),)),),
+        one(EITHER, MESSAGE_EMPTY.code),
+    ),
+    Case(
+        "N4-default-not-first-approved",
+        "The sender is the account's default even when another approved sender comes first",
+        ("N4",),
+        (PLAIN,),
+        one("accepted", messages=(hello_ivan(sender="INFOSMS"),)),
+        account=(("login", "info2"), ("senders", ("ALPHA", "INFOSMS")), ("default_sender", "INFOSMS")),
+        sim_only="needs an account with two approved senders, the second its default",
     ),
 )

@@ -1,14 +1,28 @@
 """Cases about recipients' numbers: the document's international format and every other spelling.
 
-Statements C2, N3 and the open questions Q8, Q9.
+Statements C2, N3 and the open questions Q8, Q9.  Whether a bad row rejects only itself or the
+whole archive is Q9, so the cases with a good row beside a bad one are probes; what C2 itself
+says, that a number not in international format is never sent to, has cases of its own whose
+archive may go either way (``EITHER``) but must send nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from smsftp.conformance.cases.model import Case, one, sms
-from smsftp.conformance.cases.samples import IVAN, OLGA, PHONE_A, PHONE_B, TEMPLATE, TOO_SHORT, ivan, olga
+from smsftp.conformance.cases.model import EITHER, Case, one, sms
+from smsftp.conformance.cases.samples import (
+    IVAN,
+    OLGA,
+    PHONE_A,
+    PHONE_B,
+    TEMPLATE,
+    TEXT_IVAN,
+    TOO_SHORT,
+    UK_MOBILE,
+    ivan,
+    olga,
+)
 from smsftp.conformance.cases.spellings import (
     domestic,
     formatted,
@@ -56,7 +70,6 @@ CASES: tuple[Case, ...] = (
         ("C2", "Q9"),
         TOO_SHORT,
         PHONE_INVALID.code,
-        informational=False,
     ),
     _bad_phone("C2-Q8-phone-empty", "An empty phone rejects its row", ("C2", "Q8"), "", PHONE_EMPTY.code),
     _bad_phone(
@@ -65,7 +78,6 @@ CASES: tuple[Case, ...] = (
         ("C2",),
         "Sidorova",
         PHONE_NOT_DIGITS.code,
-        informational=False,
     ),
     Case(
         "C2-phone-column-missing",
@@ -154,5 +166,35 @@ CASES: tuple[Case, ...] = (
         ("N3", "Q8"),
         (replace(TEMPLATE, mode="plain", plain_rows=((spell(domestic, PHONE_A), "Hi"), (PHONE_B, "Hi"))),),
         one("accepted", PHONE_LEADING_8.code, messages=(sms(PHONE_B, "Hi", 1, "GSM-7"),)),
+        informational=True,
+    ),
+    Case(
+        "C2-invalid-number-not-sent",
+        "A number one digit short is never sent to (whether its archive is rejected is Q9)",
+        ("C2",),
+        (replace(TEMPLATE, contacts=((TOO_SHORT, *_MARIA_NAME),)),),
+        one(EITHER, PHONE_INVALID.code),
+    ),
+    Case(
+        "C2-letters-not-sent",
+        "A name in the phone column is never sent to (whether its archive is rejected is Q9)",
+        ("C2",),
+        (replace(TEMPLATE, contacts=(("Sidorova", *_MARIA_NAME),)),),
+        one(EITHER, PHONE_NOT_DIGITS.code),
+    ),
+    Case(
+        "C2-phone-not-first-column",
+        "The recipient is read from the column named phone, wherever it stands",
+        ("C2", "C1"),
+        (replace(TEMPLATE, contacts_header=("attr1", "phone", "attr2"), contacts=(("Иван", PHONE_A, "Петров"),)),),
+        one("accepted", messages=(ivan(),)),
+    ),
+    Case(
+        "C2-international-number",
+        "A valid number of another country (447911123456, United Kingdom) is sent to",
+        ("C2", "N3"),
+        (replace(TEMPLATE, contacts=((UK_MOBILE, "Иван", "Петров"),)),),
+        one("accepted", messages=(sms(UK_MOBILE, TEXT_IVAN, 1, "UCS-2"),)),
+        sim_only="sends to a foreign number, which is not the tester's own",
     ),
 )

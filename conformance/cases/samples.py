@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from smsftp.conformance.cases.model import AT_ONCE, DEMO_SENDER, ExpectedMessage, Instant, sms
+from smsftp.conformance.cases.model import AT_ONCE, DEMO_SENDER, ClientTime, ExpectedMessage, Instant, sms
 from smsftp.conformance.client.builder import ArchiveSpec
 
 # Valid Russian mobile numbers (libphonenumber: many possible time zones each).
@@ -28,6 +28,9 @@ COUNTRYWIDE = "79541024999"
 # Every valid number the cases send to, in a fixed order: on live, sample i becomes the tester's
 # number i mod n (smsftp.conformance.live.localize).  A new sample goes at the end, so that the map stays put.
 SAMPLE_NUMBERS: tuple[str, ...] = (PHONE_A, PHONE_B, PHONE_C, NOVOSIBIRSK, YEKATERINBURG, COUNTRYWIDE)
+# A valid United Kingdom mobile number (C2: "international format" is not only Russia's); not a sample:
+# a live run never sends to it.
+UK_MOBILE = "447911123456"
 # A number one digit short (C2): deliberately invalid, so written as it is, never a sample's spelling.
 TOO_SHORT = PHONE_A[:-1]
 
@@ -78,6 +81,6 @@ def template(message: str, **more: str) -> tuple[tuple[str, str], ...]:
 
 
 # Scheduled dates lie years ahead of any run, so they stay in the future on a live platform too.
-# 2030-12-01 10:00 in Moscow (UTC+3) is 07:00 UTC.
+# 2030-12-01 10:00 in the client's own zone (C3): 07:00 UTC for a Moscow account (UTC+3).
 SENDDATE = "20301201T10:00:00"
-SENDDATE_UTC = utc(2030, 12, 1, 7)
+SENDDATE_LOCAL = ClientTime(datetime(2030, 12, 1, 10))

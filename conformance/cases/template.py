@@ -6,8 +6,9 @@ Statements C1, C3, C4, M1-M6 and the open questions Q2, Q5-Q7, Q10-Q14, Q20, Q25
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from smsftp.conformance.cases.model import Case, RawRows, one, sms
+from smsftp.conformance.cases.model import Case, ClientTime, RawRows, one, sms
 from smsftp.conformance.cases.samples import (
     COUNTRYWIDE,
     IVAN,
@@ -17,7 +18,8 @@ from smsftp.conformance.cases.samples import (
     PHONE_B,
     PHONE_C,
     SENDDATE,
-    SENDDATE_UTC,
+    SENDDATE_LOCAL,
+    SENDER,
     SENDER_OTHER_CASE,
     TEMPLATE,
     TEMPLATE_TWO,
@@ -140,7 +142,7 @@ CASES: tuple[Case, ...] = (
         "A contact's senddate schedules its message in the client's time zone",
         ("C3",),
         (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, SENDDATE),)),),
-        one("accepted", messages=(ivan(at=SENDDATE_UTC),)),
+        one("accepted", messages=(ivan(at=SENDDATE_LOCAL),)),
         needs_clock=True,
     ),
     Case(
@@ -155,7 +157,7 @@ CASES: tuple[Case, ...] = (
                 contacts=((*IVAN, "20301202T12:30:00"), (*MARIA, "")),
             ),
         ),
-        one("accepted", messages=(ivan(at=utc(2030, 12, 2, 9, 30)), maria(at=SENDDATE_UTC))),
+        one("accepted", messages=(ivan(at=ClientTime(datetime(2030, 12, 2, 12, 30))), maria(at=SENDDATE_LOCAL))),
         needs_clock=True,
     ),
     Case(
@@ -294,7 +296,7 @@ CASES: tuple[Case, ...] = (
         ),
         one(
             "accepted",
-            messages=(sms(PHONE_A, f"Иван, номер {PHONE_A}, отправка {SENDDATE}", 1, "UCS-2", at=SENDDATE_UTC),),
+            messages=(sms(PHONE_A, f"Иван, номер {PHONE_A}, отправка {SENDDATE}", 1, "UCS-2", at=SENDDATE_LOCAL),),
         ),
         needs_clock=True,
     ),
@@ -389,7 +391,7 @@ CASES: tuple[Case, ...] = (
         "The template's senddate schedules every contact without its own",
         ("M5",),
         (replace(TEMPLATE_TWO, template=_tpl(senddate=SENDDATE)),),
-        one("accepted", messages=(ivan(at=SENDDATE_UTC), maria(at=SENDDATE_UTC))),
+        one("accepted", messages=(ivan(at=SENDDATE_LOCAL), maria(at=SENDDATE_LOCAL))),
         needs_clock=True,
     ),
     Case(
@@ -432,7 +434,7 @@ CASES: tuple[Case, ...] = (
         one(
             "accepted",
             messages=(
-                sms(NOVOSIBIRSK, "Уважаемый Иван Петров! Ваш заказ готов к выдаче.", 1, "UCS-2", at=SENDDATE_UTC),
+                sms(NOVOSIBIRSK, "Уважаемый Иван Петров! Ваш заказ готов к выдаче.", 1, "UCS-2", at=SENDDATE_LOCAL),
             ),
         ),
         needs_clock=True,
@@ -472,7 +474,7 @@ CASES: tuple[Case, ...] = (
         "The document's example form 2030-12-01T10:00:00 is a valid senddate",
         ("Q2", "C3"),
         (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, "2030-12-01T10:00:00"),)),),
-        one("accepted", messages=(ivan(at=SENDDATE_UTC),)),
+        one("accepted", messages=(ivan(at=SENDDATE_LOCAL),)),
         informational=True,
         needs_clock=True,
     ),
@@ -490,7 +492,7 @@ CASES: tuple[Case, ...] = (
         "A senddate without seconds (2030-12-01T10:00, as the XML API writes dates) is read as :00",
         ("Q2", "C3"),
         (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, "2030-12-01T10:00"),)),),
-        one("accepted", messages=(ivan(at=SENDDATE_UTC),)),
+        one("accepted", messages=(ivan(at=SENDDATE_LOCAL),)),
         informational=True,
         needs_clock=True,
     ),
@@ -563,7 +565,7 @@ CASES: tuple[Case, ...] = (
         "localtime=1 for a mobile number of many possible zones uses the client's zone",
         ("Q13", "M6"),
         (replace(TEMPLATE, template=_tpl(senddate=SENDDATE, localtime="1"), contacts=((COUNTRYWIDE, *IVAN[1:]),)),),
-        one("accepted", "SMS508|SMS509", messages=(sms(COUNTRYWIDE, TEXT_IVAN, 1, "UCS-2", at=SENDDATE_UTC),)),
+        one("accepted", "SMS508|SMS509", messages=(sms(COUNTRYWIDE, TEXT_IVAN, 1, "UCS-2", at=SENDDATE_LOCAL),)),
         informational=True,
         needs_clock=True,
     ),
@@ -577,10 +579,11 @@ CASES: tuple[Case, ...] = (
     ),
     _lengths(
         "Q20-gsm7-parts",
-        "160 GSM-7 characters are one part, 161 are two",
-        ((PHONE_A, "a" * 160), (PHONE_B, "b" * 161)),
+        "160 GSM-7 characters are one part, 161 are two, 307 three (153 a part once split)",
+        ((PHONE_A, "a" * 160), (PHONE_B, "b" * 161), (PHONE_C, "c" * 307)),
         (1, "GSM-7"),
         (2, "GSM-7"),
+        (3, "GSM-7"),
     ),
     _lengths(
         "Q20-ucs2-parts",
@@ -629,5 +632,24 @@ CASES: tuple[Case, ...] = (
         (replace(TEMPLATE, contacts=(IVAN, IVAN)),),
         one("accepted", DUPLICATE_PHONE.code, messages=(ivan(), ivan())),
         informational=True,
+    ),
+    Case(
+        "M3-template-sender-carried",
+        "The template's approved sender is the messages' sender, not the account's default",
+        ("M3",),
+        (replace(TEMPLATE, template=_tpl(sourceaddress="SHOPNEWS")),),
+        one("accepted", messages=(ivan(sender="SHOPNEWS"),)),
+        account=(("login", "shop"), ("senders", (SENDER, "SHOPNEWS")), ("default_sender", SENDER)),
+        sim_only="needs an account with two approved senders",
+    ),
+    Case(
+        "C3-senddate-account-zone",
+        "A contact's senddate is read in the account's own time zone (Yekaterinburg, UTC+5 here)",
+        ("C3",),
+        (replace(TEMPLATE, contacts_header=WITH_SENDDATE, contacts=((*IVAN, SENDDATE),)),),
+        one("accepted", messages=(ivan(at=SENDDATE_LOCAL),)),  # 10:00 in Yekaterinburg is 05:00 UTC
+        account=(("login", "yekat"), ("timezone", "Asia/Yekaterinburg")),
+        needs_clock=True,
+        sim_only="needs an account in another time zone",
     ),
 )

@@ -26,6 +26,8 @@ from smsftp.conformance.client.builder import ArchiveSpec
 from smsftp.simulator.rules.diagnostics import ARCHIVE_ENTRY_CORRUPT, UPLOAD_ASCII_MODE, UPLOAD_REPEATED_NAME
 
 ACCEPTED_IVAN = ExpectedArchive("accepted", messages=(ivan(),))
+# Enough rows for two batches of the store: processed at once, two archives' messages would interleave.
+_MANY = tuple((f"7903{1000000 + i:07d}", "Иван", "Петров") for i in range(4000))
 NOTE = RawFile("notes.txt", "Заметки к рассылке: не архив, платформа его не трогает.\r\n".encode())
 
 CASES: tuple[Case, ...] = (
@@ -131,6 +133,23 @@ CASES: tuple[Case, ...] = (
         scenario="one-check",
         informational=True,
         needs_clock=True,
+    ),
+    Case(
+        "P4-large-archives-not-interleaved",
+        "Two archives of 4,000 recipients each: every message of the first is stored before the second's",
+        ("P4", "P3"),
+        (
+            replace(TEMPLATE, contacts=_MANY),
+            replace(TEMPLATE, stamp=LATER_STAMP, contacts=_MANY),
+        ),
+        Expected(
+            (
+                ExpectedArchive("accepted", messages=None, count=4000),
+                ExpectedArchive("accepted", messages=None, count=4000),
+            ),
+            order=(0, 1),
+        ),
+        sim_only="sends 8,000 messages",
     ),
     Case(
         "R1-statistics",

@@ -8,8 +8,15 @@ under a temporary name then rename (Q22), FTPS (T1), aborted uploads, and every
 content diagnostic of the archives.  ``smsftp report`` and the pytest plugin's
 ``sms_platform.assert_client_conformant()`` both print ``ClientReport.text()``.
 
-Input is plain JSON (the HTTP API's ``/api/uploads`` and ``/api/archives``, or
-records' ``to_json()``), so a report can be made from a saved run as well.
+A judge that passes on nothing is worse than none, so the run itself is judged
+too, each at error severity: nothing uploaded in scope (SMS808), an upload the
+platform has not processed yet (SMS809: its content was never judged), a file the
+platform will never process (SMS810), a failed login (SMS811) and a client that
+hung up without reading the reply to its transfer (SMS812).
+
+Input is plain JSON (the HTTP API's ``/api/uploads``, ``/api/archives`` and
+``/api/failed-logins``, or records' ``to_json()``), so a report can be made from
+a saved run as well.
 """
 
 from __future__ import annotations
@@ -19,11 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smsftp.simulator.rules.diagnostics import (
+    CLIENT_LOGIN_FAILED,
+    CLIENT_NOTHING_UPLOADED,
     UPLOAD_ABORTED,
     UPLOAD_ASCII_MODE,
+    UPLOAD_NEVER_PROCESSED,
     UPLOAD_NO_TEMPORARY_NAME,
     UPLOAD_NOT_ENCRYPTED,
-    UPLOAD_NOT_ZIP,
+    UPLOAD_REPLY_UNREAD,
+    UPLOAD_UNPROCESSED,
     Diagnostic,
     Severity,
     diagnostic,
@@ -77,9 +88,19 @@ def final_name(upload: Record) -> str:
 
 def _upload_findings(upload: Record) -> Iterable[Diagnostic]:
     name = final_name(upload)
+    if upload.get("reply") == "unread":
+        yield diagnostic(
+            UPLOAD_REPLY_UNREAD,
+            f"after the transfer of {name} the client closed the control connection without another "
+            "command: it did not wait for the server's 226 reply",
+        )
     if not name.lower().endswith(".zip"):
         if upload.get("state") == "complete":
-            yield diagnostic(UPLOAD_NOT_ZIP, f"{name} is not a `.zip` archive; the platform leaves it alone")
+            yield diagnostic(
+                UPLOAD_NEVER_PROCESSED,
+                f"{name} is not a `.zip` archive: the platform leaves it in the folder and never sends it"
+                + (f" (uploaded as {upload['temp_name']}, never renamed to .zip)" if upload.get("temp_name") else ""),
+            )
         if upload.get("state") != "aborted":
             return
     else:
@@ -106,15 +127,73 @@ def _upload_findings(upload: Record) -> Iterable[Diagnostic]:
         )
 
 
+def unprocessed(upload: Record, delivered: list[Record]) -> bool:
+    """A `.zip` upload whose verdict is not in yet: still being written, waiting for a poll, or being processed."""
+    if upload.get("state") == "in_progress":
+        return True
+    if upload.get("state") != "complete" or not final_name(upload).lower().endswith(".zip"):
+        return False
+    return not delivered or any(a.get("status") == "pending" for a in delivered)
+
+
+def pending_uploads(uploads: list[dict[str, Any]], archives: list[dict[str, Any]], login: str | None = None) -> int:
+    """How many uploads in scope still wait for the platform (what ``smsftp report --wait`` waits for)."""
+    delivered: dict[int, list[Record]] = {}
+    for a in archives:
+        if a.get("upload_id") is not None:
+            delivered.setdefault(int(a["upload_id"]), []).append(a)
+    return sum(
+        unprocessed(u, delivered.get(int(u["id"]), [])) for u in uploads if login is None or u.get("login") == login
+    )
+
+
+def _unprocessed_hint(frozen: bool | None) -> str:
+    if frozen is True:
+        return (
+            "The simulator's clock is frozen, so it polls only when told: run `smsftp report --advance` "
+            "after the upload (in pytest `sms_platform.assert_client_conformant(advance=True)`, "
+            "over HTTP POST /api/clock/advance with the poll interval)."
+        )
+    if frozen is False:
+        return (
+            "The simulator runs on the system clock and polls every poll interval: "
+            "run `smsftp report --wait SECONDS` (at least the poll interval, 10 s by default)."
+        )
+    return UPLOAD_UNPROCESSED.fix
+
+
 def judge_uploads(
-    uploads: list[dict[str, Any]], archives: list[dict[str, Any]], *, login: str | None = None
+    uploads: list[dict[str, Any]],
+    archives: list[dict[str, Any]],
+    *,
+    login: str | None = None,
+    failed_logins: list[dict[str, Any]] | None = None,
+    frozen: bool | None = None,
 ) -> list[Finding]:
     """Every finding about ``uploads`` and the ``archives`` they delivered, in upload order.
 
     A code that the archive's own diagnostics carry (the poller's SMS801 for an
     ASCII upload, the name checks) is reported once, from the archive.
     Archives that no upload delivered (a restart, a file placed by hand) are judged too.
+    Failed logins (``/api/failed-logins``) come first; an empty scope is itself a finding.
+    ``frozen`` (the simulator's clock) only picks the hint of an unprocessed upload.
     """
+    findings: list[Finding] = []
+    for failed in failed_logins or ():
+        if login is not None and failed.get("login") != login:
+            continue
+        who = failed.get("login")
+        findings.append(
+            Finding(
+                f"login {who}",
+                diagnostic(
+                    CLIENT_LOGIN_FAILED,
+                    f"the FTP login as {who!r} from {failed.get('client')} failed"
+                    + (" (over TLS)" if failed.get("tls") else "")
+                    + (f" at {failed['at']}" if failed.get("at") else ""),
+                ),
+            )
+        )
     by_upload: dict[int, list[Record]] = {}
     orphans: list[Record] = []
     for archive in sorted(archives, key=lambda a: a.get("id") or 0):
@@ -125,7 +204,6 @@ def judge_uploads(
             orphans.append(archive)
         else:
             by_upload.setdefault(int(upload_id), []).append(archive)
-    findings: list[Finding] = []
     seen_uploads: set[int] = set()
     for upload in sorted(uploads, key=lambda u: u.get("id") or 0):
         if login is not None and upload.get("login") != login:
@@ -136,12 +214,36 @@ def judge_uploads(
         archive_findings = [f for a in delivered for f in _archive_findings(a, uid)]
         carried = {f.code for f in archive_findings}
         findings.extend(Finding(final_name(upload), d, uid) for d in _upload_findings(upload) if d.code not in carried)
+        if unprocessed(upload, delivered):
+            still = "is still being uploaded" if upload.get("state") == "in_progress" else "has no verdict yet"
+            findings.append(
+                Finding(
+                    final_name(upload),
+                    diagnostic(
+                        UPLOAD_UNPROCESSED,
+                        f"{final_name(upload)} {still}: the platform has not processed it, so its content "
+                        "was not judged",
+                        hint=_unprocessed_hint(frozen),
+                    ),
+                    uid,
+                )
+            )
         findings.extend(archive_findings)
     for uid, delivered in by_upload.items():
         if uid not in seen_uploads:
             orphans.extend(delivered)
     for orphan in orphans:
         findings.extend(_archive_findings(orphan, None))
+    if not seen_uploads and not orphans:
+        scope = f"account {login}" if login is not None else "any account"
+        findings.append(
+            Finding(
+                login or "(no upload)",
+                diagnostic(
+                    CLIENT_NOTHING_UPLOADED, f"the simulator received no upload for {scope}: nothing was judged"
+                ),
+            )
+        )
     return findings
 
 
@@ -168,6 +270,7 @@ class ClientReport:
     findings: list[Finding] = field(default_factory=list)
     login: str | None = None
     faults: list[dict[str, Any]] = field(default_factory=list)  # fault events (faultcheck)
+    failed_logins: list[dict[str, Any]] = field(default_factory=list)
 
     def failing(self, fail_on: Severity | str) -> list[Finding]:
         return failing(self.findings, fail_on)
@@ -191,10 +294,16 @@ class ClientReport:
             lines.extend(_finding_lines(f for f in self.findings if f.upload_id == uid))
         from smsftp.conformance.judge.faultcheck import FAULT_CODES, fault_lines
 
-        loose = [f for f in self.findings if f.upload_id is None and f.code not in FAULT_CODES]
+        loose = [
+            f for f in self.findings if f.upload_id is None and f.archive_id is not None and f.code not in FAULT_CODES
+        ]
         if loose:
             lines.append("archives without a journaled upload:")
             lines.extend(_finding_lines(loose))
+        run = [f for f in self.findings if f.upload_id is None and f.archive_id is None and f.code not in FAULT_CODES]
+        if run:
+            lines.append("the run:")
+            lines.extend(_finding_lines(run))
         if self.faults:
             lines.append("faults the client met:")
             lines.extend(fault_lines(self.faults, [f for f in self.findings if f.upload_id is None]))
@@ -220,6 +329,7 @@ class ClientReport:
             "uploads": len(self.uploads),
             "archives": len(self.archives),
             "faults": len(self.faults),
+            "failed_logins": len(self.failed_logins),
             "findings": [f.to_json() for f in self.findings],
         }
         if fail_on is not None:
@@ -234,14 +344,19 @@ def client_report(
     *,
     login: str | None = None,
     faults: list[dict[str, Any]] | None = None,
+    failed_logins: list[dict[str, Any]] | None = None,
+    frozen: bool | None = None,
 ) -> ClientReport:
-    """``faults``: the fault events the client met (``/api/faults/events``), judged by ``faultcheck``."""
-    findings = judge_uploads(uploads, archives, login=login)
+    """``faults``: the fault events the client met (``/api/faults/events``), judged by ``faultcheck``;
+    ``failed_logins``: ``/api/failed-logins``; ``frozen``: whether the simulator's clock is frozen."""
+    findings = judge_uploads(uploads, archives, login=login, failed_logins=failed_logins, frozen=frozen)
     if faults:
         from smsftp.conformance.judge.faultcheck import judge_faults
 
         findings += judge_faults(uploads, archives, faults, login=login)
-    return ClientReport(uploads, archives, findings, login, list(faults or ()))
+    return ClientReport(
+        uploads, archives, findings, login, faults=list(faults or ()), failed_logins=list(failed_logins or ())
+    )
 
 
 def _describe_upload(upload: Record, archives: list[Record]) -> str:

@@ -4,8 +4,11 @@
 
     {"format": "smsftp-conformance-report", "version": 1,
      "target": "sim", "started": ISO, "finished": ISO, "exit_status": 0,
+     "reached_platform": true,
+     "preflight": null,              # or {"step": "login", "message": "... check --live-password", "error": "530 ..."}
      "settings": {"target": {"value": "sim", "source": "default"}, ...},   # the password masked
-     "counts": {"OK": 57, "NON-STRICT": 0, "INFORMATIONAL": 64, "FAILED": 0, "SKIPPED-SAFETY": 0, "SKIPPED": 0},
+     "counts": {"OK": 57, "NON-STRICT": 0, "INFORMATIONAL": 64, "FAILED": 0, "SKIPPED-SAFETY": 0, "SKIPPED": 0,
+                "ERROR": 0},
      "statements": {"Q8": ["OK", ...], ...},
      "cases": [<Verdict.to_json()>, ...]}                                   # in catalogue order
 
@@ -35,6 +38,7 @@ COLOURS = {
     "FAILED": "#cf222e",
     "SKIPPED-SAFETY": "#8250df",
     "SKIPPED": "#6e7781",
+    "ERROR": "#bc4c00",
 }
 
 _TEMPLATE = """<!doctype html>
@@ -48,6 +52,9 @@ pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:30em}details summary
 </style></head><body>
 <h1>smsftp conformance report: {{ report.target }}</h1>
 <p>{{ report.started }} to {{ report.finished }}; exit status {{ report.exit_status }}.</p>
+{% if report.preflight %}<p id="preflight" style="border:2px solid #cf222e;padding:8px"><b>The run never reached the
+platform</b>: the preflight failed at step <code>{{ report.preflight.step }}</code>. {{ report.preflight.message }}<br>
+<code>{{ report.preflight.error }}</code><br>No case ran; nothing here is a verdict on the platform.</p>{% endif %}
 <p>{% for name, n in report.counts.items() %}<span class="badge" style="background:{{ colours[name] }}">
 {{ name }} {{ n }}</span> {% endfor %}</p>
 <details><summary>Settings</summary><table>{% for name, s in report.settings.items() %}
@@ -86,7 +93,9 @@ def build_report(
     started: datetime,
     finished: datetime | None = None,
     exit_status: int | None = None,
+    preflight: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The report's data; ``preflight`` is the live preflight's failure, when the run never reached the platform."""
     order = _order()
     cases = sorted(verdicts, key=lambda v: (order.get(str(v.get("case")), len(order)), str(v.get("case"))))
     counts = {o.value: 0 for o in Outcome}
@@ -102,6 +111,8 @@ def build_report(
         "started": started.astimezone(UTC).isoformat(timespec="seconds"),
         "finished": (finished or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"),
         "exit_status": exit_status,
+        "reached_platform": preflight is None,
+        "preflight": dict(preflight) if preflight is not None else None,
         "settings": {k: dict(v) for k, v in settings.items()},
         "counts": counts,
         "statements": dict(sorted(statements.items())),
@@ -144,6 +155,6 @@ def summary_lines(verdicts: Iterable[Mapping[str, Any]]) -> list[str]:
     if safety:
         lines.append(f"!!! {len(safety)} CASE(S) SKIPPED-SAFETY: NOT RUN ON THE LIVE PLATFORM, NOT PASSED !!!")
         lines += [f"!!!   {v['case']}: {v['reason']}" for v in safety]
-    for name in (Outcome.FAILED.value, Outcome.NON_STRICT.value):
+    for name in (Outcome.FAILED.value, Outcome.ERROR.value, Outcome.NON_STRICT.value):
         lines += [f"{name}: {v['case']}: {v['reason']}" for v in items if v["outcome"] == name]
     return lines

@@ -21,7 +21,17 @@ from smsftp.conformance.cases import Case
 from smsftp.conformance.client.uploader import UploadError
 from smsftp.conformance.errors import ConformanceError
 from smsftp.conformance.judge.targets import Platform, Processed
-from smsftp.conformance.judge.verdicts import ArchiveObservation, Finding, Kind, Observation, Verdict, judge, skipped
+from smsftp.conformance.judge.verdicts import (
+    ArchiveObservation,
+    Finding,
+    Kind,
+    Observation,
+    Verdict,
+    judge,
+    skipped,
+    unobserved,
+)
+from smsftp.conformance.live.preflight import could_not_observe
 from smsftp.conformance.live.safety import SafetyRefusal
 
 
@@ -61,6 +71,9 @@ class _Run:
             observed.refused = refusal.reason
             raise _Stop from None
         except UploadError as exc:
+            if could_not_observe(exc):
+                observed.transcript = exc.transcript.to_json()
+                raise  # not the platform's answer: run_case makes it an ERROR
             observed.upload_error, observed.transcript = str(exc), exc.transcript.to_json()
             raise _Stop from None
         observed.transcript = transcript.to_json()
@@ -160,6 +173,8 @@ def _hold_open(run: _Run) -> None:
     try:
         observed.transcript = held.finish().to_json()
     except UploadError as exc:
+        if could_not_observe(exc):
+            raise
         observed.upload_error, observed.transcript = str(exc), exc.transcript.to_json()
         raise _Stop from None
     run.platform.finished(name, login=run.login)
@@ -170,6 +185,8 @@ def _wrong_password(run: _Run) -> None:
     try:
         run.platform.uploader(run.login, password="wrong-" + "x" * 8).list_folder()
     except UploadError as exc:
+        if could_not_observe(exc):
+            raise
         last = exc.transcript.lines[-1][1] if exc.transcript.lines else str(exc)
         kind: Kind = "match" if last.startswith("530") else "lenient"  # RFC 959: 530 Not logged in
         run.obs.checks.append(Finding("login with a wrong password refused (T2)", kind, "530", last))
@@ -191,7 +208,9 @@ def _isolation(run: _Run) -> None:
             try:
                 run.platform.uploader(neighbour).delete(path)
                 refused = False
-            except UploadError:
+            except UploadError as exc:
+                if could_not_observe(exc):
+                    raise
                 refused = True
             run.check(f"another account cannot delete {path} (T2)", refused, "refused", refused)
         run.check(
@@ -323,6 +342,7 @@ def run_case(case: Case, platform: Platform) -> Verdict:
         [ArchiveObservation.of(n, d) for n, d in files],
         poll_interval=platform.poll_interval,
         notes=list(localized.notes),
+        zone=platform.timezone_for(case),
     )
     try:
         platform.precheck(files)
@@ -330,12 +350,27 @@ def run_case(case: Case, platform: Platform) -> Verdict:
         for archive in obs.archives:
             archive.refused = refusal.reason
         return judge(case, obs, login=login)
-    platform.begin(case)
     try:
-        SCENARIO_RUNNERS[case.scenario](_Run(case, platform, files, obs, login))
-        obs.folder_after = platform.folder(login)
-    except _Stop:
-        pass
-    finally:
-        platform.end([n for n, _ in files], login)
+        platform.begin(case)
+        try:
+            SCENARIO_RUNNERS[case.scenario](_Run(case, platform, files, obs, login))
+            obs.folder_after = platform.folder(login)
+        except _Stop:
+            pass
+        finally:
+            _clean_up(platform, [n for n, _ in files], login)
+    except Exception as exc:
+        why = could_not_observe(exc)
+        if why is None:
+            raise  # our own bug: the test shows the traceback
+        return unobserved(case, obs, why, login=login, duration=time.monotonic() - started)
     return judge(case, obs, login=login, duration=time.monotonic() - started)
+
+
+def _clean_up(platform: Platform, names: list[str], login: str) -> None:
+    """Remove the case's files; a lost connection here must not hide what the case saw."""
+    try:
+        platform.end(names, login)
+    except Exception as exc:
+        if could_not_observe(exc) is None:
+            raise

@@ -56,6 +56,8 @@ class Platform(Protocol):
 
     def login_for(self, case: Case | None = None) -> str: ...
 
+    def timezone_for(self, case: Case) -> str: ...
+
     def skip_reason(self, case: Case) -> str | None: ...
 
     def begin(self, case: Case) -> None: ...
@@ -100,7 +102,9 @@ class Platform(Protocol):
 
     def messages(self, archive: str | None = None, login: str | None = None) -> list[dict[str, Any]] | None: ...
 
-    def assert_client_conformant(self, fail_on: str = "error", login: str | None = None) -> None: ...
+    def assert_client_conformant(
+        self, fail_on: str = "error", login: str | None = None, *, advance: bool = False
+    ) -> None: ...
 
 
 class SimTarget:
@@ -139,6 +143,10 @@ class SimTarget:
 
     def skip_reason(self, case: Case) -> str | None:
         return None
+
+    def timezone_for(self, case: Case) -> str:
+        """The zone of the account the case runs on (``begin`` gives the simulator that account)."""
+        return case.account_for(self.login_for(case)).timezone
 
     def begin(self, case: Case) -> None:
         """Give the case its account: its own settings, another sender, or a login the simulator lacks."""
@@ -222,6 +230,11 @@ class SimTarget:
             filename, data, binary=binary, temp_name=temp_name
         )
         self._journaled(filename, who, last)
+        # Each upload ends at its own instant, as on a real server: on a frozen clock they would all end
+        # at once, and upload order could not be told from the names' order (Q1).  No poll falls due.
+        due = self.sim.poller.next_due
+        if due is not None and (due - self.sim.clock.now()).total_seconds() > 1:
+            self.sim.advance(1)
         return transcript
 
     def hold(self, filename: str, data: bytes, *, login: str | None = None) -> HeldUpload:
@@ -300,16 +313,26 @@ class SimTarget:
     def messages(self, archive: str | None = None, login: str | None = None) -> list[dict[str, Any]] | None:
         return [m.to_json() for m in self.sim.messages(login or self.login, archive=archive)]
 
-    def assert_client_conformant(self, fail_on: str = "error", login: str | None = None) -> None:
-        """Judge every upload the simulator received (journal + verdicts); raise with the report."""
+    def assert_client_conformant(
+        self, fail_on: str = "error", login: str | None = None, *, advance: bool = False
+    ) -> None:
+        """Judge every upload the simulator received (journal + verdicts + failed logins); raise with the report.
+
+        Nothing uploaded, or an upload not processed yet, fails: ``advance=True`` first moves the
+        frozen clock by one poll interval so that what was uploaded is processed.
+        """
         from smsftp.conformance.judge.clientcheck import client_report
 
         who = login or self.login
+        if advance:
+            self.sim.advance(self.sim.poll_interval)
         report = client_report(
             [u.to_json() for u in self.sim.uploads(who)],
             [a.to_json() for a in self.sim.archives(who)],
             login=who,
             faults=[e.to_json() for e in self.sim.fault_events()],
+            failed_logins=[f.to_json() for f in self.sim.failed_logins(who)],
+            frozen=True,
         )
         if report.failing(fail_on):
             raise ClientNotConformant(report.text(fail_on))

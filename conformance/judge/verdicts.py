@@ -1,6 +1,6 @@
 """Verdicts: what the target did compared with what the spec expects, with the evidence.
 
-Five verdicts, after what a conformance report needs to say:
+Six verdicts, after what a conformance report needs to say:
 
 OK              the target did what the document says.
 NON-STRICT      legal, but not what the document says best (an archive
@@ -13,6 +13,9 @@ FAILED          the target contradicts the document (or, on the simulator, its
                 own documented default for an open question).
 SKIPPED-SAFETY  a live guard refused an upload (a number outside the
                 allow-list, the budget): the case did not run.
+ERROR           could not observe: the connection was refused, reset or
+                timed out, or TLS failed, while the case ran.  Says nothing
+                about the document; fails the run, never as FAILED.
 
 (``SKIPPED`` marks a case that cannot run on this target at all, such as R1 on
 live; it is not a verdict on the target.)
@@ -29,9 +32,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from smsftp.conformance.cases import AfterProcessing, Case, ExpectedArchive, ExpectedMessage
+from smsftp.conformance.cases import AfterProcessing, Case, ClientTime, ExpectedArchive, ExpectedMessage
 from smsftp.simulator.rules.instants import format_instant, parse_instant
 
 Kind = Literal["match", "mismatch", "lenient", "unverifiable"]
@@ -45,6 +50,7 @@ class Outcome(StrEnum):
     FAILED = "FAILED"
     SKIPPED_SAFETY = "SKIPPED-SAFETY"
     SKIPPED = "SKIPPED"
+    ERROR = "ERROR"
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,7 @@ class Observation:
     checks: list[Finding] = field(default_factory=list)  # the scenario's own comparisons
     notes: list[str] = field(default_factory=list)
     poll_interval: float = 10.0
+    zone: str = "Europe/Moscow"  # the account's own time zone: ``ClientTime`` expectations are read in it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,7 +151,8 @@ class Verdict:
     duration: float = 0.0
 
     def fails(self, strict: bool) -> bool:
-        return self.outcome is Outcome.FAILED or (strict and self.outcome is Outcome.NON_STRICT)
+        """FAILED and ERROR fail the run (a case that could not be observed was not passed)."""
+        return self.outcome in (Outcome.FAILED, Outcome.ERROR) or (strict and self.outcome is Outcome.NON_STRICT)
 
     def text(self) -> str:
         """A readable account for the test's failure message and the terminal."""
@@ -170,7 +178,10 @@ class Verdict:
             "duration": round(self.duration, 3),
             "findings": [f.to_json() for f in self.findings],
             "expected": _shortened(
-                {**self.case.expected.to_json(self.login), "folder_after": list(self.case.folder_after(self.login))}
+                {
+                    **self.case.expected.to_json(self.login, ZoneInfo(self.observation.zone)),
+                    "folder_after": list(self.case.folder_after(self.login)),
+                }
             ),
             "observed": self.observation.to_json(),
             "upload": self.case.upload.to_json(),
@@ -190,10 +201,22 @@ def skipped(
     return Verdict(case, outcome, reason, [], observation or Observation(target), login)
 
 
+def unobserved(
+    case: Case, observation: Observation, reason: str, *, login: str = "guest", duration: float = 0.0
+) -> Verdict:
+    """ERROR: the harness lost sight of the target (transport, TLS); what was seen so far is kept."""
+    return Verdict(case, Outcome.ERROR, f"could not observe: {reason}", [], observation, login, duration)
+
+
 # --- comparisons ---------------------------------------------------------------------------------------
 def _instant_matches(
-    expected: datetime | AfterProcessing, observed: datetime, window: tuple[datetime, datetime] | None
+    expected: datetime | AfterProcessing | ClientTime,
+    observed: datetime,
+    window: tuple[datetime, datetime] | None,
+    zone: ZoneInfo,
 ) -> bool:
+    if isinstance(expected, ClientTime):
+        return observed == expected.resolve(zone)
     if not isinstance(expected, AfterProcessing):
         return observed == expected
     if window is None:
@@ -203,7 +226,9 @@ def _instant_matches(
     return window[0] - _SECOND <= base <= window[1] + _SECOND
 
 
-def _message_matches(e: ExpectedMessage, o: dict[str, Any], window: tuple[datetime, datetime] | None) -> bool:
+def _message_matches(
+    e: ExpectedMessage, o: dict[str, Any], window: tuple[datetime, datetime] | None, zone: ZoneInfo
+) -> bool:
     try:
         send_at, expires_at = parse_instant(str(o["send_at"])), parse_instant(str(o["expires_at"]))
         plain = (o["phone"], o["text"], o["sender"], int(o["segments"]))
@@ -220,7 +245,9 @@ def _message_matches(e: ExpectedMessage, o: dict[str, Any], window: tuple[dateti
         and expires_at - send_at != timedelta(minutes=e.expires_at.minutes - e.send_at.minutes)
     ):
         return False
-    return _instant_matches(e.send_at, send_at, window) and _instant_matches(e.expires_at, expires_at, window)
+    return _instant_matches(e.send_at, send_at, window, zone) and _instant_matches(
+        e.expires_at, expires_at, window, zone
+    )
 
 
 def _short(message: dict[str, Any]) -> dict[str, Any]:
@@ -240,13 +267,20 @@ def _shortened(expected: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare_messages(
-    expected: Sequence[ExpectedMessage], observed: Sequence[dict[str, Any]], window: tuple[datetime, datetime] | None
+    expected: Sequence[ExpectedMessage],
+    observed: Sequence[dict[str, Any]],
+    window: tuple[datetime, datetime] | None,
+    zone: str = "Europe/Moscow",
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(expected messages not seen, seen messages not expected); both empty means an exact match."""
+    """(expected messages not seen, seen messages not expected); both empty means an exact match.
+
+    ``zone`` is the account's own time zone, in which ``ClientTime`` expectations are read.
+    """
+    where = ZoneInfo(zone)
     left = list(observed)
     missing: list[dict[str, Any]] = []
     for e in expected:
-        hit = next((i for i, o in enumerate(left) if _message_matches(e, o, window)), None)
+        hit = next((i for i, o in enumerate(left) if _message_matches(e, o, window, where)), None)
         if hit is None:
             missing.append(e.to_json())
         else:
@@ -259,7 +293,7 @@ def _codes_missing(expected: Sequence[str], observed: Sequence[str]) -> list[str
     return [c for c in expected if not any(alt in seen for alt in c.split("|"))]
 
 
-def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> list[Finding]:
+def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation, zone: str) -> list[Finding]:
     label = f"archive {index + 1} ({o.name})"
     found: list[Finding] = []
     if e.status == "ignored":
@@ -270,7 +304,8 @@ def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> 
     if o.status is None:
         found.append(Finding(f"{label} status", "unverifiable", e.status, None, "not observable on this target"))
     else:
-        found.append(Finding(f"{label} status", "match" if o.status == e.status else "mismatch", e.status, o.status))
+        ok = o.status in e.status.split("|")  # "accepted|rejected": the document leaves it open (Q9)
+        found.append(Finding(f"{label} status", "match" if ok else "mismatch", e.status, o.status))
     if o.codes is not None and e.codes:
         missing = _codes_missing(e.codes, o.codes)
         found.append(
@@ -283,7 +318,7 @@ def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> 
             )
         )
     if o.messages is None:
-        if e.status == "accepted":
+        if e.status.startswith("accepted"):
             found.append(
                 Finding(
                     f"{label} messages",
@@ -295,7 +330,7 @@ def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> 
             )
         return found
     if e.messages is not None:
-        missing_m, unexpected = compare_messages(e.messages, o.messages, o.window)
+        missing_m, unexpected = compare_messages(e.messages, o.messages, o.window, zone)
         kind = "mismatch" if missing_m or unexpected else "match"
         found.append(
             Finding(
@@ -309,6 +344,28 @@ def _archive_findings(index: int, e: ExpectedArchive, o: ArchiveObservation) -> 
         kind = "match" if len(o.messages) == e.count else "mismatch"
         found.append(Finding(f"{label} message count", kind, e.count, len(o.messages)))
     return found
+
+
+def _one_at_a_time_finding(case: Case, observation: Observation) -> Finding | None:
+    """P4: every message of an archive was stored before any of the next one's (when ids are seen)."""
+    order = case.expected.order
+    if order is None or len(order) < 2:
+        return None
+    spans: list[tuple[int, int]] = []
+    for index in order:
+        messages = observation.archives[index].messages if index < len(observation.archives) else None
+        ids = [m["id"] for m in messages or () if isinstance(m.get("id"), int)]
+        if not ids or len(ids) != len(messages or ()):
+            return None  # not observable: no message ids
+        spans.append((min(ids), max(ids)))
+    apart = all(earlier[1] < later[0] for earlier, later in pairwise(spans))
+    return Finding(
+        "one archive after the other, messages not interleaved (P4)",
+        "match" if apart else "mismatch",
+        "each archive's messages before the next one's",
+        [list(span) for span in spans],
+        "message id ranges in processing order",
+    )
 
 
 def _order_finding(case: Case, observation: Observation) -> Finding | None:
@@ -358,10 +415,13 @@ def judge(case: Case, observation: Observation, *, login: str = "guest", duratio
         if observed.upload_error:
             findings.append(Finding(f"archive {index + 1} upload", "mismatch", "uploaded", observed.upload_error))
             continue
-        findings.extend(_archive_findings(index, expected, observed))
+        findings.extend(_archive_findings(index, expected, observed, observation.zone))
     order = _order_finding(case, observation)
     if order is not None:
         findings.append(order)
+    apart = _one_at_a_time_finding(case, observation)
+    if apart is not None:
+        findings.append(apart)
     if observation.folder_after is not None:
         want = sorted(case.folder_after(login))
         got = sorted(observation.folder_after)

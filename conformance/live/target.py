@@ -60,6 +60,7 @@ class LiveConfig:
     # valid numbers of the allow-list, in sorted order (the plugin passes them in the order given).
     numbers: tuple[str, ...] = ()
     sender: str | None = None  # the account's approved sender in place of TESTSMS; None keeps TESTSMS
+    timezone: str = "Europe/Moscow"  # the account's own zone: send dates in client time are read in it (C3)
 
     @property
     def tester_numbers(self) -> tuple[str, ...]:
@@ -110,6 +111,9 @@ class LiveTarget:
     # --- cases -----------------------------------------------------------------------------------
     def login_for(self, case: Case | None = None) -> str:
         return self.config.login
+
+    def timezone_for(self, case: Case) -> str:
+        return self.config.timezone
 
     def skip_reason(self, case: Case) -> str | None:
         if case.sim_only:
@@ -320,7 +324,9 @@ class LiveTarget:
             return None
         return self.outcomes.messages(archive, login or self.config.login)
 
-    def assert_client_conformant(self, fail_on: str = "error", login: str | None = None) -> None:
+    def assert_client_conformant(
+        self, fail_on: str = "error", login: str | None = None, *, advance: bool = False
+    ) -> None:
         raise ClientNotConformant(
             "client conformance is judged by the simulator (it journals every upload); run with --target=sim"
         )

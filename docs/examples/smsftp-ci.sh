@@ -42,6 +42,8 @@ export SMSFTP_LOGIN=guest SMSFTP_PASSWORD=guest SMSFTP_CACERT="$state/tls/cert.p
 
 # --8<-- [start:report]
 # Judge every upload the simulator received: archive name, binary transfer, temporary name and
-# rename, TLS, and every content diagnostic. Exit status 1 on any warning or error.
-smsftp report --api "$SMSFTP_API" --fail-on warning
+# rename, TLS, a hang-up before the 226 reply, and every content diagnostic. --advance first moves the
+# frozen clock one poll on, so that nothing uploaded goes unjudged. Exit status 1 on any warning or
+# error, and when nothing was uploaded, a login failed or a file was left that is never processed.
+smsftp report --api "$SMSFTP_API" --advance --fail-on warning
 # --8<-- [end:report]

@@ -1217,6 +1217,66 @@ FAULT_HANDLED = Rule(
     "452 on the first STOR, then a second STOR that completed",
 )
 
+CLIENT_NOTHING_UPLOADED = Rule(
+    "SMS808",
+    "client-nothing-uploaded",
+    E,
+    "T1",
+    "No upload arrived from the client in the judged scope: there was nothing to judge.",
+    "A client judge that passes on nothing lets a CI job that exported nothing, or uploaded elsewhere, go green.",
+    "Check that the client ran, used this simulator's address and port, and the login given to `--login`.",
+    "smsftp report --fail-on error on a fresh simulator",
+)
+
+UPLOAD_UNPROCESSED = Rule(
+    "SMS809",
+    "upload-unprocessed",
+    E,
+    "P1",
+    "An upload had not been processed by the platform when the client was judged.",
+    "Its content was never judged, so a pass would say nothing about it.",
+    "Let the simulator poll first: `smsftp report --advance` on a frozen clock "
+    "(or POST /api/clock/advance), `--wait SECONDS` on the system clock.",
+    "curl -T guest_20261125120000.zip ... then smsftp report at once",
+)
+
+UPLOAD_NEVER_PROCESSED = Rule(
+    "SMS810",
+    "upload-never-processed",
+    E,
+    "Q15",
+    "The client left a file in the folder that the platform will never process.",
+    "The platform only takes `[login]_[YYYYMMDDhhmmss].zip`; a `.csv`, a `.part` never renamed or "
+    "any other file stays in the folder forever and no message is sent.",
+    "Upload the campaign as a zip archive (`sms/contacts.csv` + `sms/template.csv`, or one plain file) "
+    "and rename a temporary name to the final `.zip` name.",
+    "contacts.csv uploaded on its own",
+)
+
+CLIENT_LOGIN_FAILED = Rule(
+    "SMS811",
+    "client-login-failed",
+    E,
+    "T2",
+    "A login to the FTP server failed for the account in scope.",
+    "A client that cannot log in delivers nothing; later uploads may hide that it tried with a wrong password.",
+    "Check the login and password the client uses (no stray spaces or quotes from the CI secret).",
+    "curl ftp://guest:wrong@127.0.0.1:2121/",
+)
+
+UPLOAD_REPLY_UNREAD = Rule(
+    "SMS812",
+    "upload-reply-unread",
+    E,
+    "T4",
+    "The client closed the control connection after its transfer without reading the server's reply.",
+    "Only the reply to STOR (226) says the server has the whole file; a client that hangs up before it "
+    "(a timeout such as curl `--max-time`, a killed process) cannot know whether the upload worked.",
+    "Wait for the 226 reply after the data connection closes, then send QUIT; raise the client's timeout "
+    "rather than cutting the transfer.",
+    "curl --max-time 2 -T big.zip ftp://...",
+)
+
 _RULES: tuple[Rule, ...] = (
     ARCHIVE_NAME_PATTERN,
     ARCHIVE_NAME_TIMESTAMP_INVALID,
@@ -1314,6 +1374,11 @@ _RULES: tuple[Rule, ...] = (
     FAULT_DUPLICATE_CAMPAIGN,
     FAULT_PERMANENT_RETRIED,
     FAULT_HANDLED,
+    CLIENT_NOTHING_UPLOADED,
+    UPLOAD_UNPROCESSED,
+    UPLOAD_NEVER_PROCESSED,
+    CLIENT_LOGIN_FAILED,
+    UPLOAD_REPLY_UNREAD,
 )
 
 del E, W, N

@@ -387,6 +387,7 @@ class _JournallingHandler(_GuardedHandler):
     errors: list[BaseException]
     fs: Any
     _upload: tuple[int, str] | None = None
+    _reply_due: int | None = None  # a complete upload whose 226 nobody has yet shown to have read
     _passive = True
     _aborting = False
 
@@ -409,6 +410,16 @@ class _JournallingHandler(_GuardedHandler):
             return super().ftp_FEAT(line)  # type: ignore[misc]
         finally:
             del vars(self)["proto_cmds"]
+
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> Any:
+        # A command after the 226 means the client waited for the reply (curl, ftplib send QUIT).
+        self._settle_reply(read=True)
+        return super().pre_process_command(line, cmd, arg)
+
+    def _settle_reply(self, *, read: bool) -> None:
+        if self._reply_due is not None:
+            upload_id, self._reply_due = self._reply_due, None
+            self.journal.reply_seen(upload_id, read)
 
     def ftp_PASV(self, line: str) -> Any:
         self._passive = True
@@ -507,6 +518,8 @@ class _JournallingHandler(_GuardedHandler):
             size=size,
             data_tls=adapter.data_tls(dtp),
         )
+        if state == "complete":
+            self._reply_due = upload_id
 
     def _end_unstarted(self, ending: str, root: str | None = None) -> None:
         """A STOR whose data connection never came: the client gave up, issued another command or left."""
@@ -548,6 +561,7 @@ class _JournallingHandler(_GuardedHandler):
         # which journals its own ending; a STOR still waiting for its data connection is left to us.
         root = self.fs.root if not adapter.is_closed(self) and self.fs is not None else None
         super().close()  # type: ignore[misc]
+        self._settle_reply(read=False)
         if root is not None:
             self._end_unstarted("control-lost", root)
 

@@ -175,6 +175,13 @@ class Journal:
             return
         self._jobs.put((upload_id, fd))
 
+    def reply_seen(self, upload_id: int, read: bool) -> None:
+        """After a complete transfer: did the client go on (read) or hang up (unread) after the 226?"""
+        reply = "read" if read else "unread"
+        self.store.upload_reply(upload_id, reply)
+        if not read:
+            log_event("reply-unread", logging.WARNING, upload=upload_id)
+
     def upload_refused(self, upload_id: int) -> None:
         """The server could not open the file after all: no upload happened."""
         with self._open_lock:

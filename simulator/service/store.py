@@ -53,7 +53,7 @@ in short commits that keep the write-ahead log small, never in one that doubles 
 
 _UPLOAD_COLUMNS = (
     "id, login, filename, final_name, command, size, sha256, transfer_type, control_tls, data_tls, passive, "
-    "temp_name, renamed_to, state, ending, client, started_at, ended_at"
+    "temp_name, renamed_to, state, ending, client, started_at, ended_at, reply"
 )
 _ARCHIVE_COLUMNS = (
     "id, login, name, status, mode, received_at, processed_at, message_count, rejected_rows, diagnostics, "
@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS uploads (id INTEGER PRIMARY KEY, login TEXT NOT NULL,
     final_name TEXT NOT NULL, command TEXT NOT NULL, size INTEGER, sha256 TEXT, transfer_type TEXT NOT NULL,
     control_tls INTEGER NOT NULL, data_tls INTEGER NOT NULL, passive INTEGER NOT NULL, temp_name TEXT,
     renamed_to TEXT, state TEXT NOT NULL, ending TEXT, client TEXT NOT NULL, started_at TEXT NOT NULL,
-    ended_at TEXT, archive_id INTEGER);
+    ended_at TEXT, archive_id INTEGER, reply TEXT);
 CREATE INDEX IF NOT EXISTS uploads_by_name ON uploads (login, final_name);
 CREATE TABLE IF NOT EXISTS archives (id INTEGER PRIMARY KEY, login TEXT NOT NULL, name TEXT NOT NULL,
     status TEXT NOT NULL, mode TEXT, received_at TEXT NOT NULL, processed_at TEXT,
@@ -134,6 +134,9 @@ class UploadRecord(_Record):
     client: str
     started_at: datetime
     ended_at: datetime | None
+    # After a complete transfer: "read" when the client sent another command after the 226 reply,
+    # "unread" when it closed the control connection without one (it may never have seen the 226).
+    reply: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -336,6 +339,9 @@ class Store:
         self._clean_at = -1  # the connection's total_changes right after the last reset
         self.limit(max_bytes)
         with self._tx() as db:
+            # Stores made before the column existed: added in place, no schema bump for one nullable column.
+            if "reply" not in {r[1] for r in db.execute("PRAGMA table_info(uploads)")}:
+                db.execute("ALTER TABLE uploads ADD COLUMN reply TEXT")
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
@@ -437,6 +443,10 @@ class Store:
                 "UPDATE uploads SET state=?, ending=?, size=?, data_tls=?, ended_at=? WHERE id=?",
                 (state, ending, size, data_tls, _iso(at), upload_id),
             )
+
+    def upload_reply(self, upload_id: int, reply: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE uploads SET reply=? WHERE id=?", (reply, upload_id))
 
     def upload_hashed(self, upload_id: int, sha256: str) -> None:
         with self._tx() as db:
@@ -1098,6 +1108,7 @@ def _upload(row: sqlite3.Row) -> UploadRecord:
         client=row["client"],
         started_at=_dt(row["started_at"]),
         ended_at=_instant(row["ended_at"]),
+        reply=row["reply"],
     )
 
 

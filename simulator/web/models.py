@@ -240,6 +240,11 @@ class Upload(_Out):
     client: str
     started_at: Instant
     ended_at: Instant | None
+    reply: Literal["read", "unread"] | None = Field(
+        default=None,
+        description="after a complete transfer: read when the client sent another command after the 226 "
+        "reply, unread when it closed the control connection without one (SMS812)",
+    )
 
 
 class Archive(_Out):
