@@ -8,6 +8,7 @@ schema-invalid input refused.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +46,15 @@ def test_every_operation_holds_to_the_schema() -> None:
 
 def _fuzz(operation: Any, excluded: list[Any]) -> Callable[[], None]:
     @given(operation.as_strategy())
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    # Derandomized: the same examples every run, so a red CI always means a change broke the API. Set
+    # SMSFTP_FUZZ_RANDOM=1 to explore new examples (that is how the OverflowError in /api/faults was found).
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=not os.environ.get("SMSFTP_FUZZ_RANDOM"),
+    )
     def check(case: schemathesis.Case) -> None:
         case.call_and_validate(headers=HOST, excluded_checks=excluded)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from test_cabinet import ftp_upload, sign_in, template_archive
 
 from smsftp.simulator.app import Simulator
 from smsftp.simulator.service.clock import FrozenClock
@@ -20,7 +21,6 @@ from smsftp.simulator.web.api import create_app
 from smsftp.simulator.web.cabinet import ARCHIVES_PER_PAGE, PAGE_SIZE
 from smsftp.simulator.web.paging import MESSAGES_MAX as MESSAGES_PER_PAGE
 from smsftp.simulator.web.views import filter_messages
-from tests.test_cabinet import ftp_upload, sign_in, template_archive
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 BIG = "guest_20261125120000.zip"

@@ -265,6 +265,31 @@ def test_http_api_adds_lists_and_removes_faults(sim: Simulator, campaign: Campai
         assert api.get("/api/faults").json() == {"faults": []}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"on": "POLL", "stuck": 1, "for": 1e300},  # Schemathesis found this one: a 500 (OverflowError)
+        {"on": "POLL", "stuck": 1, "for": "NaN"},
+        {"on": "POLL", "stuck": 1, "from": "9999-12-31T00:00:00Z", "for": 86400 * 30},
+        {"on": "POLL", "late": 1e300},
+    ],
+)
+def test_windows_no_clock_can_hold_are_a_problem_not_a_crash(sim: Simulator, body: dict[str, object]) -> None:
+    assert sim.api_url is not None
+    with httpx.Client(base_url=sim.api_url, timeout=30) as api:
+        if body.get("for") == "NaN":  # JSON has no NaN literal; Python's encoder writes one, as clients may
+            answer = api.post(
+                "/api/faults",
+                content='{"on": "POLL", "stuck": 1, "for": NaN}',
+                headers={"content-type": "application/json"},
+            )
+        else:
+            answer = api.post("/api/faults", json=body)
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert api.get("/api/faults").json() == {"faults": []}
+
+
 def test_accounts_file_faults_and_reset(tmp_path: Path, campaign: CampaignFactory) -> None:
     accounts = parse_accounts(
         {

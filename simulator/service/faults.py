@@ -46,6 +46,7 @@ ACTIONS = ("reply", "delay", "rate", "cut_after", "reset_after", "refuse_tls", "
 POLL_ACTIONS = frozenset({"late", "outage", "stuck"})
 FLAGS = frozenset({"refuse_tls", "drop", "outage"})
 MAX_DELAY = 600.0  # seconds: a longer latency is a hung server, which ``drop`` models better
+MAX_WINDOW = 10 * 366 * 86400.0  # seconds: a fault's window or a poll's lateness, ten years at most
 
 
 class FaultError(ValueError):
@@ -147,11 +148,14 @@ def parse_fault(data: Mapping[str, Any], now: datetime, source: str = "fault") -
                 raise FaultError(f"{source}: '{key}' must be an ISO 8601 instant, not {data[key]!r}") from None
     if data.get("for") is not None:
         seconds = float(_typed(source, "for", data["for"], (int, float)))
-        if seconds <= 0:
-            raise FaultError(f"{source}: 'for' must be a positive number of seconds")
+        if not 0 < seconds <= MAX_WINDOW:  # also NaN and infinity, which no clock can add
+            raise FaultError(f"{source}: 'for' must be a number of seconds in (0, {MAX_WINDOW:g}]")
         if "until" in values:
             raise FaultError(f"{source}: give 'for' or 'until', not both")
-        values["until"] = values.get("start", now) + timedelta(seconds=seconds)
+        try:
+            values["until"] = values.get("start", now) + timedelta(seconds=seconds)
+        except OverflowError:
+            raise FaultError(f"{source}: 'for' runs past the last instant a clock can hold") from None
     spec = FaultSpec(**values)
     _validate(spec, source)
     return spec
@@ -193,8 +197,8 @@ def _validate(spec: FaultSpec, source: str) -> None:
         raise FaultError(f"{source}: 'message' must be one line")
     if spec.delay is not None and not 0 < spec.delay <= MAX_DELAY:
         raise FaultError(f"{source}: 'delay' must be in (0, {MAX_DELAY:g}] seconds")
-    if spec.late is not None and spec.late <= 0:
-        raise FaultError(f"{source}: 'late' must be a positive number of seconds")
+    if spec.late is not None and not 0 < spec.late <= MAX_WINDOW:
+        raise FaultError(f"{source}: 'late' must be a number of seconds in (0, {MAX_WINDOW:g}]")
     for key in ("rate", "stuck", "times", "every"):
         value = getattr(spec, key)
         if value is not None and value < 1:
