@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,11 +259,11 @@ def test_kill_9_mid_archive_leaves_no_orphan_rows_and_returns_the_space(
     first.upload(campaign(ROWS))
     _advance_expecting_death(first)
     database = tmp_path / "state" / "smsftp.sqlite3"
-    with sqlite3.connect(database) as db:
+    with closing(sqlite3.connect(database)) as db, db:
         assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] > 0  # what the kill left
 
     second = serve()
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db, db:
         assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM archives").fetchone()[0] == 0
         assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -213,7 +214,7 @@ def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
     Store(path).close()
     import sqlite3
 
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("UPDATE meta SET value='0' WHERE key='schema'")
     with pytest.raises(StoreError, match="schema"):
         Store(path)
@@ -300,7 +301,7 @@ def test_p2_a_crashed_claim_is_dropped_in_batches_and_its_space_returned(tmp_pat
     for start in range(0, 60_000, 1000):
         store.append_rows(crashed, _rows(1000, first=start), "TESTSMS")
     store.close()  # kill -9: nothing more reaches the file
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     full = path.stat().st_size
 
@@ -308,7 +309,7 @@ def test_p2_a_crashed_claim_is_dropped_in_batches_and_its_space_returned(tmp_pat
     assert reopened.forget_pending(batch=7000) == [("guest", "guest_20261125120001.zip")]
     assert reopened.counts()["messages"] == 10
     assert [m.row for m in reopened.messages()] == list(range(2, 12))
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
     assert path.stat().st_size < full / 4
 
@@ -317,14 +318,14 @@ def test_p2_rows_past_every_claim_are_orphans_and_go(tmp_path: Path) -> None:
     """Message rows no archive owns (a store written by an older smsftp) are deleted at start-up."""
     path = tmp_path / "smsftp.sqlite3"
     Store(path).close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.executemany(
             "INSERT INTO messages (phone, text, send_at, expires_at, encoding, segments, row) VALUES (?,?,?,?,?,?,?)",
             _rows(2500),
         )
     reopened = Store(path)
     assert reopened.forget_pending(batch=1000) == []
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
 
 
@@ -351,7 +352,7 @@ def test_rows_are_read_by_column_name_not_position(tmp_path: Path) -> None:
         archive_id, status="accepted", mode="plain", message_count=3, rejected_rows=1, diagnostics=[], processed_at=AT
     )
     store.close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         for table in ("uploads", "archives", "messages"):
             db.execute(f"ALTER TABLE {table} ADD COLUMN zzz_added TEXT DEFAULT 'x'")
     reopened = Store(path)

@@ -9,6 +9,7 @@ import ftplib
 import io
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_a_full_store_rolls_back_defers_and_recovers_with_one_record(tmp_path: P
         health = httpx.get(f"{sim.api_url}/api/health", timeout=10).json()
         assert health["poller"]["deferred_store_full"] == 2 and health["poller"]["alive"] is True
         assert health["internal_errors"] == errors  # a full store is not our bug
-        with sqlite3.connect(tmp_path / "smsftp.sqlite3") as db:  # the rolled-back rows are gone
+        with closing(sqlite3.connect(tmp_path / "smsftp.sqlite3")) as db, db:  # the rolled-back rows are gone
             assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
 
         sim.store.limit(None)  # space is back
@@ -71,15 +72,15 @@ def test_a_full_store_rolls_back_defers_and_recovers_with_one_record(tmp_path: P
 
 
 def test_disk_full_is_recognised_from_sqlite_and_from_the_file_system() -> None:
-    full = sqlite3.connect(":memory:")
-    full.execute("CREATE TABLE t (x)")
-    full.execute("PRAGMA max_page_count=2")
-    try:
-        full.executemany("INSERT INTO t VALUES (?)", [("x" * 4000,)] * 10)
-    except sqlite3.OperationalError as exc:
-        assert disk_full(exc)
-    else:
-        raise AssertionError("a capped database must refuse")
+    with closing(sqlite3.connect(":memory:")) as full:
+        full.execute("CREATE TABLE t (x)")
+        full.execute("PRAGMA max_page_count=2")
+        try:
+            full.executemany("INSERT INTO t VALUES (?)", [("x" * 4000,)] * 10)
+        except sqlite3.OperationalError as exc:
+            assert disk_full(exc)
+        else:
+            raise AssertionError("a capped database must refuse")
     assert disk_full(OSError(28, "No space left on device"))
     assert not disk_full(sqlite3.OperationalError("no such table: x"))
     assert not disk_full(ValueError("database or disk is full"))

@@ -28,8 +28,9 @@ import functools
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -319,6 +320,9 @@ class Store:
         _add_functions(self._db)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        # A store dropped without close() (a test's, an embedder's) still closes every connection it
+        # opened, instead of leaving them to the garbage collector's ResourceWarning.
+        weakref.finalize(self, _close_all, self._db, self._readers)
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)
         if self.path != ":memory:":
@@ -1079,11 +1083,16 @@ def _casefold(text: object) -> str | None:
     return text.casefold() if isinstance(text, str) else None
 
 
+def _close_all(db: sqlite3.Connection, readers: list[sqlite3.Connection]) -> None:
+    for connection in (db, *readers):
+        connection.close()  # closing twice is harmless: close() after Store.close() does nothing
+    readers.clear()
+
+
 def _checkpoint(path: str) -> None:
     try:
-        db = sqlite3.connect(path, timeout=10)
-        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        db.close()
+        with closing(sqlite3.connect(path, timeout=10)) as db:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except sqlite3.Error:  # busy, or the store is gone: the next archive's checkpoint catches up
         pass
 

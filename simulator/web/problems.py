@@ -109,7 +109,14 @@ def problem_response(
     return response
 
 
+# RFC 9110's names, pinned: Python 3.13 renamed some of http.HTTPStatus's phrases (413, 422), which would
+# make the OpenAPI description, and the generated reference page, differ from one Python to the next.
+_TITLES = {413: "Content Too Large", 416: "Range Not Satisfiable", 422: "Unprocessable Content"}
+
+
 def _title(status: int) -> str:
+    if status in _TITLES:
+        return _TITLES[status]
     try:
         return HTTPStatus(status).phrase
     except ValueError:
