@@ -371,3 +371,25 @@ def test_rows_are_read_by_column_name_not_position(tmp_path: Path) -> None:
     assert (first.phone, first.sender, first.encoding) == ("79031230000", "TESTSMS", "GSM-7")
     assert [m.row for m in reopened.messages(limit=2, offset=1)] == [3, 4]
     assert reopened.count_messages(phone="79031230001") == 1
+
+
+def test_the_previous_upload_is_the_logins_own_whatever_page_it_is_on(store: Store) -> None:
+    """The cabinet's transcript tells the faults met since the login's previous upload; that one comes from the
+    store, so the oldest row of a page still finds its predecessor on the next page."""
+    ids = [
+        store.upload_started(
+            login=login,
+            filename=f"{n}.zip",
+            command="STOR",
+            transfer_type="I",
+            control_tls=False,
+            data_tls=False,
+            passive=True,
+            client="127.0.0.1:1",
+            at=AT,
+        )
+        for n, login in enumerate(["guest", "other", "guest", "other"])
+    ]
+    assert store.previous_upload_id("guest", ids[2]) == ids[0]
+    assert store.previous_upload_id("other", ids[3]) == ids[1]
+    assert store.previous_upload_id("guest", ids[0]) == 0

@@ -509,6 +509,10 @@ class Store:
         where, params = _where(login=login)
         return int(self._one(f"SELECT COUNT(*) FROM uploads{where}", params))
 
+    def previous_upload_id(self, login: str, before: int) -> int:
+        """The id of ``login``'s upload just before ``before`` (0: none), whatever page that one is on."""
+        return int(self._one("SELECT COALESCE(MAX(id), 0) FROM uploads WHERE login=? AND id<?", (login, before)))
+
     def upload_by_id(self, upload_id: int, login: str | None = None) -> UploadRecord | None:
         where, params = _where("id=?", login=login)
         found = self._query(f"SELECT {_UPLOAD_COLUMNS} FROM uploads{where}", [upload_id, *params], _upload)

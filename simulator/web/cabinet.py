@@ -257,6 +257,10 @@ class Cabinet:
     # and counts done in SQL, so that a page costs the same for a 10-message archive as for a
     # 1,000,000-message one, and for 20 archives as for 20,000.
 
+    def _previous(self, upload: UploadRecord) -> int:
+        # From the store, not from the page: the upload before the page's oldest row is on the next page.
+        return self.sim.store.previous_upload_id(upload.login, upload.id)
+
     def _uploads(self, scope: str | None) -> list[UploadRecord]:
         return sorted(self.sim.uploads(scope), key=lambda u: u.id, reverse=True)
 
@@ -434,7 +438,9 @@ class Cabinet:
             "page": page,
             "pages": pages,
             "page_link": lambda n: f"/cabinet/uploads?{urlencode({**query, 'page': n})}",
-            "transcript": lambda u: views.transcript(u, self._zone(u.login), views.faults_of(u, events, uploads)),
+            "transcript": lambda u: views.transcript(
+                u, self._zone(u.login), views.faults_of(u, events, self._previous(u))
+            ),
             "zone_of": self._zone,
             "local": views.local_time,
             "scope": scope,
@@ -461,7 +467,9 @@ class Cabinet:
             upload=upload,
             archives=archives,
             lines=views.transcript(
-                upload, self._zone(upload.login), views.faults_of(upload, self.sim.fault_events(), self._uploads(None))
+                upload,
+                self._zone(upload.login),
+                views.faults_of(upload, self.sim.fault_events(), self._previous(upload)),
             ),
             zone=self._zone(upload.login),
             local=views.local_time,

@@ -120,9 +120,9 @@ ENDINGS = {
 }
 
 
-def faults_of(upload: UploadRecord, events: Sequence[FaultEvent], uploads: Sequence[UploadRecord]) -> list[FaultEvent]:
-    """The injected faults this upload's session met: those that hit it, and those since the login's previous upload."""
-    previous = max((u.id for u in uploads if u.login == upload.login and u.id < upload.id), default=0)
+def faults_of(upload: UploadRecord, events: Sequence[FaultEvent], previous: int) -> list[FaultEvent]:
+    """The injected faults this upload's session met: those that hit it, and those since ``previous``, the
+    login's upload before it (``Store.previous_upload_id``)."""
     return [
         e
         for e in events
